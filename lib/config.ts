@@ -1,0 +1,93 @@
+/**
+ * Configuration, read and validated once at cold start. A missing or malformed variable fails
+ * the function's initialisation with a message naming it, instead of a 500 on the first request.
+ */
+
+export interface TableNames {
+  profiles: string;
+  songs: string;
+  playlists: string;
+  featured: string;
+}
+
+export interface Config {
+  authIssuer: string;
+  authAudience: string;
+  jwksUri: string;
+  claimsNamespace: string;
+  playlistEditorMinPlays: number;
+  cursorSecret: string;
+  tables: TableNames;
+  /** Set only locally (DynamoDB Local); in AWS the SDK finds the regional endpoint. */
+  dynamodbEndpoint: string | undefined;
+  region: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`Environment variable ${name} is required`);
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function url(env: Env, name: string, value: string): string {
+  try {
+    return new URL(value).href;
+  } catch {
+    throw new ConfigError(`Environment variable ${name} must be a URL, got "${value}"`);
+  }
+}
+
+export function readConfig(env: Env): Config {
+  const authIssuer = required(env, "AUTH_ISSUER");
+  url(env, "AUTH_ISSUER", authIssuer);
+  const jwksUri = url(
+    env,
+    "AUTH_JWKS_URI",
+    optional(env, "AUTH_JWKS_URI") ?? `${authIssuer}${authIssuer.endsWith("/") ? "" : "/"}.well-known/jwks.json`,
+  );
+  const minPlaysText = optional(env, "PLAYLIST_EDITOR_MIN_PLAYS") ?? "100";
+  const playlistEditorMinPlays = Number(minPlaysText);
+  if (!Number.isSafeInteger(playlistEditorMinPlays) || playlistEditorMinPlays < 1) {
+    throw new ConfigError(
+      `PLAYLIST_EDITOR_MIN_PLAYS must be a positive integer, got "${minPlaysText}"`,
+    );
+  }
+  const cursorSecret = required(env, "CURSOR_SECRET");
+  if (cursorSecret.length < 32) {
+    throw new ConfigError("CURSOR_SECRET must be at least 32 characters");
+  }
+  return {
+    // Kept exactly as given: `iss` is compared byte for byte, trailing slash included.
+    authIssuer,
+    authAudience: required(env, "AUTH_AUDIENCE"),
+    jwksUri,
+    claimsNamespace: optional(env, "CLAIMS_NAMESPACE") ?? "https://music.example.com/",
+    playlistEditorMinPlays,
+    cursorSecret,
+    tables: {
+      profiles: required(env, "PROFILES_TABLE"),
+      songs: required(env, "SONGS_TABLE"),
+      playlists: required(env, "PLAYLISTS_TABLE"),
+      featured: required(env, "FEATURED_TABLE"),
+    },
+    dynamodbEndpoint: optional(env, "DYNAMODB_ENDPOINT"),
+    region: optional(env, "AWS_REGION") ?? "us-east-1",
+  };
+}
+
+let loaded: Config | undefined;
+
+/** The process-wide configuration, read from the environment on first use. */
+export function config(): Config {
+  loaded ??= readConfig(process.env);
+  return loaded;
+}

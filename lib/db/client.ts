@@ -1,0 +1,37 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { config } from "../config.ts";
+
+const cfg = config();
+
+/**
+ * One client per container, created at cold start. Timeouts and retries are bounded so that a
+ * slow or unreachable DynamoDB fails the request (503) well inside the function's own timeout.
+ */
+export const dynamodb = new DynamoDBClient({
+  region: cfg.region,
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+  ...(cfg.dynamodbEndpoint
+    ? {
+        endpoint: cfg.dynamodbEndpoint,
+        // DynamoDB Local accepts any credentials; fixed ones keep a developer's real keys unused.
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      }
+    : {}),
+});
+
+export const db = DynamoDBDocumentClient.from(dynamodb, {
+  marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+});
+
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+/** Whether a cancelled transaction failed on a condition (not throttling or a conflict). */
+export function transactionConditionFailures(error: unknown): boolean[] | undefined {
+  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((reason) => reason.Code === "ConditionalCheckFailed");
+}

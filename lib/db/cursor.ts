@@ -1,0 +1,41 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { config } from "../config.ts";
+import { BadRequestError } from "../http/errors.ts";
+
+const secret = config().cursorSecret;
+
+/**
+ * Opaque pagination cursors: the last key of a page, signed with HMAC-SHA256 over the list it
+ * belongs to and the caller, so a forged, altered or someone else's cursor is refused (400).
+ */
+export type PageKey = Record<string, string>;
+
+function sign(scope: string, owner: string, payload: string): Buffer {
+  return createHmac("sha256", secret).update(`${scope}\n${owner}\n${payload}`).digest();
+}
+
+export function encodeCursor(scope: string, owner: string, key: PageKey | undefined): string | null {
+  if (!key) return null;
+  const payload = Buffer.from(JSON.stringify(key)).toString("base64url");
+  return `${payload}.${sign(scope, owner, payload).toString("base64url")}`;
+}
+
+const INVALID = "cursor is invalid: pass the nextCursor of a previous page unchanged";
+
+export function decodeCursor(scope: string, owner: string, cursor: string | undefined): PageKey | undefined {
+  if (cursor === undefined) return undefined;
+  const [payload, signature, extra] = cursor.split(".");
+  if (!payload || !signature || extra !== undefined || cursor.length > 2048) {
+    throw new BadRequestError(INVALID, "invalid_cursor");
+  }
+  const expected = sign(scope, owner, payload);
+  const given = Buffer.from(signature, "base64url");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new BadRequestError(INVALID, "invalid_cursor");
+  }
+  const key: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+  if (!key || typeof key !== "object" || Array.isArray(key)) {
+    throw new BadRequestError(INVALID, "invalid_cursor");
+  }
+  return key as PageKey;
+}

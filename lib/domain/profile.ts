@@ -1,0 +1,63 @@
+import { type MetadataPair, modifyMetadata, type Profile } from "../db/profiles.ts";
+import { BadRequestError } from "../http/errors.ts";
+import { DisplayName, parse } from "../schemas/index.ts";
+import { checkMetadataSize, type Metadata, mergeMetadata, validateMetadataPatch } from "./metadata.ts";
+
+/** What the app shows when a user never chose a name (the seed's login rule). */
+export const DEFAULT_DISPLAY_NAME = "user";
+
+export function displayNameOf(profile: Profile): string {
+  const name = profile.userMetadata.displayName;
+  return typeof name === "string" ? name : DEFAULT_DISPLAY_NAME;
+}
+
+export interface MetadataPatch {
+  user_metadata?: Metadata | undefined;
+  app_metadata?: Metadata | undefined;
+}
+
+/**
+ * Validates a PATCH against Auth0's rules and returns both metadata objects as they will be
+ * stored. `displayName` goes through the same validation as PUT /displayName.
+ */
+export function applyMetadataPatch(current: Profile, patch: MetadataPatch): MetadataPair {
+  let userMetadata = current.userMetadata;
+  let appMetadata = current.appMetadata;
+  if (patch.user_metadata !== undefined) {
+    validateMetadataPatch("user_metadata", patch.user_metadata);
+    const changes = { ...patch.user_metadata };
+    if (changes.displayName !== undefined && changes.displayName !== null) {
+      changes.displayName = parse(DisplayName, changes.displayName, "displayName");
+    }
+    userMetadata = mergeMetadata(userMetadata, changes);
+    checkMetadataSize("user_metadata", userMetadata);
+  }
+  if (patch.app_metadata !== undefined) {
+    validateMetadataPatch("app_metadata", patch.app_metadata);
+    appMetadata = mergeMetadata(appMetadata, patch.app_metadata);
+    checkMetadataSize("app_metadata", appMetadata);
+  }
+  return { userMetadata, appMetadata };
+}
+
+export function checkPatchNotEmpty(patch: MetadataPatch): void {
+  if (patch.user_metadata === undefined && patch.app_metadata === undefined) {
+    throw new BadRequestError("Send user_metadata, app_metadata or both");
+  }
+}
+
+export async function patchMetadata(
+  userId: string,
+  patch: MetadataPatch,
+  expectedVersion?: number,
+): Promise<Profile> {
+  const { profile } = await modifyMetadata(userId, (current) => applyMetadataPatch(current, patch), {
+    ...(expectedVersion === undefined ? {} : { expectedVersion }),
+  });
+  return profile;
+}
+
+export async function setDisplayName(userId: string, displayName: string): Promise<string> {
+  const profile = await patchMetadata(userId, { user_metadata: { displayName } });
+  return displayNameOf(profile);
+}

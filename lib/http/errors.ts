@@ -1,0 +1,104 @@
+/**
+ * Errors that carry their HTTP status. Anything thrown that is not an HttpError becomes a 500
+ * whose body says nothing about the cause (see lib/http/middleware.ts).
+ */
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  412: "Precondition Failed",
+  413: "Payload Too Large",
+  415: "Unsupported Media Type",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+export function reasonPhrase(statusCode: number): string {
+  return REASONS[statusCode] ?? "Error";
+}
+
+export abstract class HttpError extends Error {
+  abstract readonly statusCode: number;
+  readonly headers: Record<string, string> = {};
+
+  constructor(
+    message: string,
+    readonly errorCode: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends HttpError {
+  readonly statusCode = 400;
+  constructor(message: string, errorCode = "invalid_body") {
+    super(message, errorCode);
+  }
+}
+
+export class UnauthorizedError extends HttpError {
+  readonly statusCode = 401;
+  constructor(message: string, description = message) {
+    super(message, "invalid_token");
+    // RFC 6750 §3: the challenge names the error; quotes are not allowed inside the description.
+    this.headers["WWW-Authenticate"] =
+      `Bearer error="invalid_token", error_description="${description.replaceAll('"', "'")}"`;
+  }
+}
+
+export class MissingTokenError extends HttpError {
+  readonly statusCode = 401;
+  constructor() {
+    super("Missing authentication: send Authorization: Bearer <access token>", "missing_token");
+    // RFC 6750 §3.1: no error code when the request carried no credentials at all.
+    this.headers["WWW-Authenticate"] = 'Bearer realm="music-api"';
+  }
+}
+
+export class ForbiddenError extends HttpError {
+  readonly statusCode = 403;
+  constructor(message: string, errorCode = "insufficient_scope") {
+    super(message, errorCode);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  readonly statusCode = 404;
+  constructor(message: string, errorCode = "not_found") {
+    super(message, errorCode);
+  }
+}
+
+export class PreconditionFailedError extends HttpError {
+  readonly statusCode = 412;
+  constructor(message = "The resource changed since it was read: fetch it again and retry") {
+    super(message, "precondition_failed");
+  }
+}
+
+export class PayloadTooLargeError extends HttpError {
+  readonly statusCode = 413;
+  constructor(limitBytes: number) {
+    super(`Request body is larger than ${limitBytes} bytes`, "payload_too_large");
+  }
+}
+
+export class ConflictError extends HttpError {
+  readonly statusCode = 409;
+  constructor(message: string, errorCode = "conflict") {
+    super(message, errorCode);
+  }
+}
+
+export class ServiceUnavailableError extends HttpError {
+  readonly statusCode = 503;
+  constructor(retryAfterSeconds = 1) {
+    super("The service is temporarily unavailable; retry shortly", "temporarily_unavailable");
+    this.headers["Retry-After"] = String(retryAfterSeconds);
+  }
+}

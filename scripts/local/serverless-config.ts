@@ -1,0 +1,70 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const SERVERLESS_BIN = createRequire(import.meta.url).resolve("serverless/bin/serverless.js");
+
+export interface TableDefinition {
+  logicalId: string;
+  /** The environment variable through which the functions learn the table's name. */
+  envVar: string;
+  properties: {
+    TableName: string;
+    KeySchema: { AttributeName: string; KeyType: "HASH" | "RANGE" }[];
+    AttributeDefinitions: { AttributeName: string; AttributeType: "S" | "N" | "B" }[];
+    GlobalSecondaryIndexes?: unknown[];
+    LocalSecondaryIndexes?: unknown[];
+  };
+}
+
+interface PrintedConfig {
+  provider: { environment: Record<string, string> };
+  resources: { Resources: Record<string, { Type: string; Properties: TableDefinition["properties"] }> };
+}
+
+// Values the print needs to resolve `${env:...}` without a default; they do not affect tables.
+const PRINT_ENV = {
+  AUTH_ISSUER: "http://127.0.0.1/",
+  CURSOR_SECRET: "print-only-placeholder-not-a-secret-0000",
+};
+
+/**
+ * The tables as `serverless.yml` defines them, resolved by the Serverless CLI itself, so the
+ * local tables can never differ from the deployed ones. Cached by the file's hash: printing
+ * takes seconds, the cache milliseconds.
+ */
+export function loadTableDefinitions(stage = "dev"): TableDefinition[] {
+  const source = readFileSync(join(ROOT, "serverless.yml"));
+  const hash = createHash("sha256").update(source).update(stage).digest("hex").slice(0, 16);
+  const cacheDir = join(tmpdir(), "music-user-data-tables");
+  const cacheFile = join(cacheDir, `${hash}.json`);
+  let printed: PrintedConfig;
+  try {
+    printed = JSON.parse(readFileSync(cacheFile, "utf8")) as PrintedConfig;
+  } catch {
+    const result = spawnSync(process.execPath, [SERVERLESS_BIN, "print", "--format", "json", "--stage", stage], {
+      cwd: ROOT,
+      env: { ...process.env, ...PRINT_ENV, SLS_TELEMETRY_DISABLED: "1" },
+      encoding: "utf8",
+    });
+    if (result.status !== 0) {
+      throw new Error(`serverless print failed:\n${result.stderr || result.stdout}`);
+    }
+    printed = JSON.parse(result.stdout.slice(result.stdout.indexOf("{"))) as PrintedConfig;
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(cacheFile, JSON.stringify(printed));
+  }
+  const environment = printed.provider.environment;
+  return Object.entries(printed.resources.Resources)
+    .filter(([, resource]) => resource.Type === "AWS::DynamoDB::Table")
+    .map(([logicalId, { Properties }]) => {
+      const envVar = Object.keys(environment).find((name) => environment[name] === Properties.TableName);
+      if (!envVar) throw new Error(`No provider.environment variable names table ${logicalId}`);
+      return { logicalId, envVar, properties: Properties };
+    });
+}

@@ -1,0 +1,116 @@
+/**
+ * `npm start`: the whole API on this machine. DynamoDB Local (data under DATA_DIR), the tables
+ * from serverless.yml, a local token issuer (unless AUTH_ISSUER names one) and the functions
+ * under serverless-offline. Ctrl-C or SIGTERM stops every child.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
+import { loadOrCreateSigningKey, serveJwks } from "./local/issuer.ts";
+import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-config.ts";
+import { localSecret, localSettings } from "./local/settings.ts";
+import { ensureTables, localClient } from "./local/tables.ts";
+
+const settings = localSettings();
+let dynamo: LocalDynamoDb | undefined;
+let issuerServer: Server | undefined;
+let offline: ChildProcess | undefined;
+let stopping = false;
+
+function say(message: string): void {
+  console.log(`[start] ${message}`);
+}
+
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    if (offline?.pid && offline.exitCode === null) {
+      // The offline server runs in its own process group: signal the whole group.
+      try {
+        process.kill(-offline.pid, "SIGTERM");
+      } catch {
+        offline.kill("SIGTERM");
+      }
+    }
+    issuerServer?.close();
+    await dynamo?.stop();
+  }
+  process.exit(code);
+}
+
+process.on("SIGINT", () => void stopAll(0));
+process.on("SIGTERM", () => void stopAll(0));
+
+async function main(): Promise<void> {
+  const definitions = loadTableDefinitions("dev");
+
+  const dataPath = join(settings.dataDir, "dynamodb");
+  mkdirSync(dataPath, { recursive: true });
+  dynamo = await startDynamoDb({ port: settings.dynamodbPort, dataPath });
+  say(`DynamoDB Local on ${dynamo.endpoint} (data in ${dataPath})`);
+  const client = localClient(dynamo.endpoint);
+  const created = await ensureTables(client, definitions);
+  client.destroy();
+  say(created.length ? `created tables ${created.join(", ")}` : "tables present");
+
+  if (settings.externalIssuer) {
+    say(`trusting tokens from ${settings.externalIssuer}`);
+  } else {
+    const key = await loadOrCreateSigningKey(settings.dataDir);
+    issuerServer = await serveJwks(settings.issuerPort, [key.publicJwk], settings.authIssuer);
+    say(`local token issuer ${settings.authIssuer} (npm run token -- <user_id>)`);
+  }
+
+  offline = spawn(
+    process.execPath,
+    [
+      SERVERLESS_BIN,
+      "offline",
+      "start",
+      "--stage",
+      "dev",
+      "--host",
+      "127.0.0.1",
+      "--httpPort",
+      String(settings.port),
+      "--lambdaPort",
+      String(settings.lambdaPort),
+      // The gateway's JWT authorizer cannot run locally; every function verifies tokens itself.
+      "--noAuth",
+      "--noPrependStageInUrl",
+    ],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        SLS_TELEMETRY_DISABLED: "1",
+        AUTH_ISSUER: settings.authIssuer,
+        AUTH_AUDIENCE: settings.authAudience,
+        CLAIMS_NAMESPACE: settings.claimsNamespace,
+        CURSOR_SECRET: process.env.CURSOR_SECRET || localSecret(settings.dataDir, "cursor"),
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+      },
+    },
+  );
+  offline.once("exit", (code) => {
+    if (!stopping) {
+      say(`serverless-offline exited (${code}); stopping`);
+      void stopAll(code || 1);
+    }
+  });
+  dynamo.process.once("exit", (code) => {
+    if (!stopping) {
+      say(`DynamoDB Local exited (${code}); stopping`);
+      void stopAll(1);
+    }
+  });
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error instanceof JavaMissingError ? error.message : `[start] failed: ${(error as Error).message}`);
+  await stopAll(1);
+});
