@@ -7,7 +7,9 @@ import { DisplayNameBody, parse } from "../lib/schemas/index.ts";
 export const handler = httpHandler({
   "GET /displayName": async ({ caller }) => {
     const profile = await getProfile(caller.sub);
-    return jsonResponse(200, { displayName: profile ? displayNameOf(profile) : DEFAULT_DISPLAY_NAME });
+    return jsonResponse(200, {
+      displayName: profile ? displayNameOf(profile) : DEFAULT_DISPLAY_NAME,
+    });
   },
   "PUT /displayName": async ({ caller, body }) => {
     const { displayName } = parse(DisplayNameBody, body);

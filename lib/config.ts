@@ -38,7 +38,7 @@ function optional(env: Env, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-function url(env: Env, name: string, value: string): string {
+function url(name: string, value: string): string {
   try {
     return new URL(value).href;
   } catch {
@@ -48,11 +48,11 @@ function url(env: Env, name: string, value: string): string {
 
 export function readConfig(env: Env): Config {
   const authIssuer = required(env, "AUTH_ISSUER");
-  url(env, "AUTH_ISSUER", authIssuer);
+  url("AUTH_ISSUER", authIssuer);
   const jwksUri = url(
-    env,
     "AUTH_JWKS_URI",
-    optional(env, "AUTH_JWKS_URI") ?? `${authIssuer}${authIssuer.endsWith("/") ? "" : "/"}.well-known/jwks.json`,
+    optional(env, "AUTH_JWKS_URI") ??
+      `${authIssuer}${authIssuer.endsWith("/") ? "" : "/"}.well-known/jwks.json`,
   );
   const minPlaysText = optional(env, "PLAYLIST_EDITOR_MIN_PLAYS") ?? "100";
   const playlistEditorMinPlays = Number(minPlaysText);

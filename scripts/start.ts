@@ -13,6 +13,9 @@ import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-c
 import { localSecret, localSettings } from "./local/settings.ts";
 import { ensureTables, localClient } from "./local/tables.ts";
 
+// Node 20 is supported locally; the SDK's notice about it is noise here (Lambda runs Node 22).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const settings = localSettings();
 let dynamo: LocalDynamoDb | undefined;
 let issuerServer: Server | undefined;
@@ -111,6 +114,10 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (error: unknown) => {
-  console.error(error instanceof JavaMissingError ? error.message : `[start] failed: ${(error as Error).message}`);
+  console.error(
+    error instanceof JavaMissingError
+      ? error.message
+      : `[start] failed: ${(error as Error).message}`,
+  );
   await stopAll(1);
 });

@@ -12,7 +12,9 @@ const { positionals, values } = parseArgs({
 });
 const [sub] = positionals;
 if (!sub) {
-  console.error('usage: npm run token -- <user_id> [--scope "read:users update:users"] [--expires-in seconds]');
+  console.error(
+    'usage: npm run token -- <user_id> [--scope "read:users update:users"] [--expires-in seconds]',
+  );
   process.exit(2);
 }
 const settings = localSettings();

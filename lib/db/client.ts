@@ -32,6 +32,7 @@ export function isConditionFailure(error: unknown): boolean {
 /** Whether a cancelled transaction failed on a condition (not throttling or a conflict). */
 export function transactionConditionFailures(error: unknown): boolean[] | undefined {
   if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  const reasons =
+    (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   return reasons.map((reason) => reason.Code === "ConditionalCheckFailed");
 }

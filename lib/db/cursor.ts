@@ -14,7 +14,11 @@ function sign(scope: string, owner: string, payload: string): Buffer {
   return createHmac("sha256", secret).update(`${scope}\n${owner}\n${payload}`).digest();
 }
 
-export function encodeCursor(scope: string, owner: string, key: PageKey | undefined): string | null {
+export function encodeCursor(
+  scope: string,
+  owner: string,
+  key: PageKey | undefined,
+): string | null {
   if (!key) return null;
   const payload = Buffer.from(JSON.stringify(key)).toString("base64url");
   return `${payload}.${sign(scope, owner, payload).toString("base64url")}`;
@@ -22,7 +26,11 @@ export function encodeCursor(scope: string, owner: string, key: PageKey | undefi
 
 const INVALID = "cursor is invalid: pass the nextCursor of a previous page unchanged";
 
-export function decodeCursor(scope: string, owner: string, cursor: string | undefined): PageKey | undefined {
+export function decodeCursor(
+  scope: string,
+  owner: string,
+  cursor: string | undefined,
+): PageKey | undefined {
   if (cursor === undefined) return undefined;
   const [payload, signature, extra] = cursor.split(".");
   if (!payload || !signature || extra !== undefined || cursor.length > 2048) {

@@ -75,7 +75,8 @@ async function writeMetadata(current: Profile, next: MetadataPair): Promise<Prof
       Key: profileKey(current.userId),
       UpdateExpression:
         "SET user_metadata = :um, app_metadata = :am, version = :next, updated_at = :now, created_at = if_not_exists(created_at, :now)",
-      ConditionExpression: current.version === 0 ? "attribute_not_exists(version)" : "version = :expected",
+      ConditionExpression:
+        current.version === 0 ? "attribute_not_exists(version)" : "version = :expected",
       ExpressionAttributeValues: {
         ":um": next.userMetadata,
         ":am": next.appMetadata,
@@ -122,7 +123,10 @@ export async function modifyMetadata(
       await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
     }
   }
-  throw new ConflictError("The profile is being changed by many requests at once; retry", "write_conflict");
+  throw new ConflictError(
+    "The profile is being changed by many requests at once; retry",
+    "write_conflict",
+  );
 }
 
 export async function setFavGenre(userId: string, genre: string): Promise<void> {
@@ -131,7 +135,8 @@ export async function setFavGenre(userId: string, genre: string): Promise<void> 
     new UpdateCommand({
       TableName: PROFILES_TABLE,
       Key: profileKey(userId),
-      UpdateExpression: "SET fav_genre = :genre, updated_at = :now, created_at = if_not_exists(created_at, :now)",
+      UpdateExpression:
+        "SET fav_genre = :genre, updated_at = :now, created_at = if_not_exists(created_at, :now)",
       ExpressionAttributeValues: { ":genre": genre, ":now": now },
     }),
   );

@@ -41,12 +41,22 @@ function isPlainObject(value: unknown): value is Metadata {
 
 function checkValue(value: unknown, path: string, depth: number): void {
   if (depth > MAX_METADATA_DEPTH) {
-    throw new BadRequestError(`${path} is nested more than ${MAX_METADATA_DEPTH} levels deep`, "invalid_metadata");
+    throw new BadRequestError(
+      `${path} is nested more than ${MAX_METADATA_DEPTH} levels deep`,
+      "invalid_metadata",
+    );
   }
   if (typeof value === "number") {
     const magnitude = Math.abs(value);
-    if (!Number.isFinite(value) || magnitude > MAX_NUMBER || (magnitude !== 0 && magnitude < MIN_NUMBER)) {
-      throw new BadRequestError(`${path} is a number out of the storable range`, "invalid_metadata");
+    if (
+      !Number.isFinite(value) ||
+      magnitude > MAX_NUMBER ||
+      (magnitude !== 0 && magnitude < MIN_NUMBER)
+    ) {
+      throw new BadRequestError(
+        `${path} is a number out of the storable range`,
+        "invalid_metadata",
+      );
     }
   } else if (Array.isArray(value)) {
     value.forEach((item, index) => {
@@ -65,7 +75,10 @@ function checkKey(key: string, parentPath: string): void {
     throw new BadRequestError(`Key "${key}" in ${parentPath} is not allowed`, "invalid_key");
   }
   if (key.includes(".") || key.includes("$")) {
-    throw new BadRequestError(`Key "${key}" in ${parentPath} must not contain "." or "$"`, "invalid_key");
+    throw new BadRequestError(
+      `Key "${key}" in ${parentPath} must not contain "." or "$"`,
+      "invalid_key",
+    );
   }
   if (key.length === 0) throw new BadRequestError(`${parentPath} has an empty key`, "invalid_key");
 }
@@ -74,12 +87,19 @@ function checkKey(key: string, parentPath: string): void {
  * Checks a PATCH's metadata object against Auth0's field name rules: refused keys at any
  * depth, reserved app_metadata names at the top, numbers DynamoDB can store.
  */
-export function validateMetadataPatch(kind: MetadataKind, patch: unknown): asserts patch is Metadata {
-  if (!isPlainObject(patch)) throw new BadRequestError(`${kind} must be an object`, "invalid_metadata");
+export function validateMetadataPatch(
+  kind: MetadataKind,
+  patch: unknown,
+): asserts patch is Metadata {
+  if (!isPlainObject(patch))
+    throw new BadRequestError(`${kind} must be an object`, "invalid_metadata");
   for (const [key, value] of Object.entries(patch)) {
     checkKey(key, kind);
     if (kind === "app_metadata" && RESERVED_APP_METADATA_KEYS.has(key)) {
-      throw new BadRequestError(`Key "${key}" is reserved by Auth0 and cannot be used in app_metadata`, "invalid_key");
+      throw new BadRequestError(
+        `Key "${key}" is reserved by Auth0 and cannot be used in app_metadata`,
+        "invalid_key",
+      );
     }
     checkValue(value, `${kind}.${key}`, 1);
   }

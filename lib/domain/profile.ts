@@ -1,7 +1,12 @@
 import { type MetadataPair, modifyMetadata, type Profile } from "../db/profiles.ts";
 import { BadRequestError } from "../http/errors.ts";
 import { DisplayName, parse } from "../schemas/index.ts";
-import { checkMetadataSize, type Metadata, mergeMetadata, validateMetadataPatch } from "./metadata.ts";
+import {
+  checkMetadataSize,
+  type Metadata,
+  mergeMetadata,
+  validateMetadataPatch,
+} from "./metadata.ts";
 
 /** What the app shows when a user never chose a name (the seed's login rule). */
 export const DEFAULT_DISPLAY_NAME = "user";
@@ -51,9 +56,13 @@ export async function patchMetadata(
   patch: MetadataPatch,
   expectedVersion?: number,
 ): Promise<Profile> {
-  const { profile } = await modifyMetadata(userId, (current) => applyMetadataPatch(current, patch), {
-    ...(expectedVersion === undefined ? {} : { expectedVersion }),
-  });
+  const { profile } = await modifyMetadata(
+    userId,
+    (current) => applyMetadataPatch(current, patch),
+    {
+      ...(expectedVersion === undefined ? {} : { expectedVersion }),
+    },
+  );
   return profile;
 }
 

@@ -20,8 +20,13 @@ export type Routes = Record<string, RouteHandler>;
  * The one middleware stack of every authenticated HTTP function: lifecycle (log line, error
  * mapping) outermost, then token verification, then body parsing, then the route.
  */
-export function httpHandler(routes: Routes): (event: HttpEvent, context: Context) => Promise<HttpResponse> {
-  const dispatch = async (event: HttpEvent, context: RequestStateContext): Promise<HttpResponse> => {
+export function httpHandler(
+  routes: Routes,
+): (event: HttpEvent, context: Context) => Promise<HttpResponse> {
+  const dispatch = async (
+    event: HttpEvent,
+    context: RequestStateContext,
+  ): Promise<HttpResponse> => {
     const route = routes[event.routeKey];
     const { caller, body, correlationId } = context.state;
     if (!route || !caller) throw new NotFoundError(`No route ${event.routeKey}`, "no_route");

@@ -1,7 +1,11 @@
 import { BadRequestError } from "./errors.ts";
 
 /** Keys that could reach an object's prototype if a body were ever merged with a setter. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
+  "__proto__",
+  "constructor",
+  "prototype",
+]);
 
 /**
  * JSON.parse with a reviver that refuses prototype-polluting keys at any depth, so they never

@@ -1,12 +1,12 @@
 import type middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { type Caller, bearerToken, verifyAccessToken } from "../auth/verify.ts";
+import { bearerToken, type Caller, verifyAccessToken } from "../auth/verify.ts";
 import { hashSubject, log } from "../log.ts";
 import {
   HttpError,
   PayloadTooLargeError,
-  ServiceUnavailableError,
   reasonPhrase,
+  ServiceUnavailableError,
 } from "./errors.ts";
 import { parseJson } from "./json.ts";
 
@@ -170,7 +170,12 @@ export function authenticate(): middy.MiddlewareObj<
  * Size limit and prototype-safe JSON parsing, before any handler runs. The body is read as JSON
  * whatever its Content-Type says: clients (and curl's default) are not always precise.
  */
-export function jsonBody(): middy.MiddlewareObj<HttpEvent, HttpResponse, Error, RequestStateContext> {
+export function jsonBody(): middy.MiddlewareObj<
+  HttpEvent,
+  HttpResponse,
+  Error,
+  RequestStateContext
+> {
   return {
     before: (request) => {
       const { body, isBase64Encoded } = request.event;
@@ -183,4 +188,3 @@ export function jsonBody(): middy.MiddlewareObj<HttpEvent, HttpResponse, Error, 
     },
   };
 }
-

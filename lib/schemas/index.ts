@@ -24,9 +24,14 @@ export const DisplayName = text("displayName", 64);
 export const Genre = text("genre", 64);
 export const SongName = text("songName", 200);
 export const PlaylistName = text("name", 100);
-export const ItemId = z.string("id must be a string").check(z.regex(ULID_PATTERN, "id must be an id issued by this API"));
+export const ItemId = z
+  .string("id must be a string")
+  .check(z.regex(ULID_PATTERN, "id must be an id issued by this API"));
 export const SongIds = z
-  .array(z.string("songIds must hold strings").check(z.minLength(1), z.maxLength(64)), "songIds must be an array of strings")
+  .array(
+    z.string("songIds must hold strings").check(z.minLength(1), z.maxLength(64)),
+    "songIds must be an array of strings",
+  )
   .check(z.maxLength(500, "songIds must hold at most 500 ids"));
 
 export const DisplayNameBody = z.strictObject({ displayName: DisplayName });
@@ -36,7 +41,10 @@ export const PlaylistBody = z.strictObject({ name: PlaylistName, songIds: z.opti
 export const PlaylistPatchBody = z
   .strictObject({ name: z.optional(PlaylistName), songIds: z.optional(SongIds) })
   .check(
-    z.refine((body) => body.name !== undefined || body.songIds !== undefined, "Send name, songIds or both"),
+    z.refine(
+      (body) => body.name !== undefined || body.songIds !== undefined,
+      "Send name, songIds or both",
+    ),
   );
 
 export const ListQuery = z.strictObject({
@@ -44,7 +52,12 @@ export const ListQuery = z.strictObject({
     z
       .string()
       .check(z.regex(/^\d{1,3}$/, "limit must be an integer from 1 to 100"))
-      .check(z.refine((v) => Number(v) >= 1 && Number(v) <= 100, "limit must be an integer from 1 to 100")),
+      .check(
+        z.refine(
+          (v) => Number(v) >= 1 && Number(v) <= 100,
+          "limit must be an integer from 1 to 100",
+        ),
+      ),
   ),
   cursor: z.optional(z.string().check(z.maxLength(2048, "cursor is invalid"))),
 });
@@ -58,17 +71,24 @@ export const UserPatchBody = z.strictObject({
 
 export const PostLoginEvent = z.looseObject({
   user: z.looseObject({
-    user_id: z.string("event.user.user_id must be a string").check(
-      z.minLength(1, "event.user.user_id must not be empty"),
-      z.maxLength(256, "event.user.user_id must be at most 256 characters"),
-    ),
+    user_id: z
+      .string("event.user.user_id must be a string")
+      .check(
+        z.minLength(1, "event.user.user_id must not be empty"),
+        z.maxLength(256, "event.user.user_id must be at most 256 characters"),
+      ),
     email: z.optional(z.nullable(z.string())),
     name: z.optional(z.nullable(z.string())),
   }),
 });
 
 // Responses, for the OpenAPI document.
-export const Song = z.object({ songId: z.string(), songName: z.string(), genre: z.string(), createdAt: z.string() });
+export const Song = z.object({
+  songId: z.string(),
+  songName: z.string(),
+  genre: z.string(),
+  createdAt: z.string(),
+});
 export const Playlist = z.object({
   playlistId: z.string(),
   name: z.string(),
@@ -98,11 +118,17 @@ function describe(issue: z.core.$ZodIssue): string {
   }
   const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
   // Custom messages already name the field; zod's defaults get the path prefixed.
-  return issue.message.startsWith(String(issue.path[0] ?? "\0")) ? issue.message : `${where}${issue.message}`;
+  return issue.message.startsWith(String(issue.path[0] ?? "\0"))
+    ? issue.message
+    : `${where}${issue.message}`;
 }
 
 /** Validates input against a schema; the 400's message names every problem found. */
-export function parse<T extends z.ZodMiniType>(schema: T, input: unknown, what = "Request body"): z.output<T> {
+export function parse<T extends z.ZodMiniType>(
+  schema: T,
+  input: unknown,
+  what = "Request body",
+): z.output<T> {
   if (input === undefined) throw new BadRequestError(`${what} is required`);
   const result = z.safeParse(schema, input);
   if (result.success) return result.data;

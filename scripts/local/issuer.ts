@@ -1,34 +1,51 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, type webcrypto } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  SignJWT,
+} from "jose";
 
 /**
  * A local stand-in for an Auth0 tenant's token endpoint: one RS256 key, generated once and kept
  * under DATA_DIR, whose public half is served as a JWKS on loopback. Tokens it signs are
  * verified by the functions exactly as Auth0's are.
  */
+type CryptoKey = webcrypto.CryptoKey;
+
 export interface SigningKey {
   kid: string;
   privateKey: CryptoKey;
+  publicKey: CryptoKey;
   publicJwk: JWK;
 }
 
 export async function createSigningKey(): Promise<{ key: SigningKey; privateJwk: JWK }> {
-  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
+  const { privateKey, publicKey } = await generateKeyPair("RS256", {
+    extractable: true,
+    modulusLength: 2048,
+  });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "RS256" };
-  return { key: { kid, privateKey, publicJwk: { ...publicJwk, kid, alg: "RS256", use: "sig" } }, privateJwk };
+  return {
+    key: { kid, privateKey, publicKey, publicJwk: { ...publicJwk, kid, alg: "RS256", use: "sig" } },
+    privateJwk,
+  };
 }
 
-async function fromPrivateJwk(privateJwk: JWK): Promise<SigningKey> {
+export async function importSigningKey(privateJwk: JWK): Promise<SigningKey> {
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = privateJwk;
   const kid = privateJwk.kid ?? (await calculateJwkThumbprint(publicPart));
   return {
     kid,
     privateKey: (await importJWK(privateJwk, "RS256")) as CryptoKey,
+    publicKey: (await importJWK(publicPart, "RS256")) as CryptoKey,
     publicJwk: { ...publicPart, kid, alg: "RS256", use: "sig" },
   };
 }
@@ -38,7 +55,7 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   const dir = join(dataDir, "issuer");
   const file = join(dir, "signing-key.json");
   try {
-    return await fromPrivateJwk(JSON.parse(readFileSync(file, "utf8")) as JWK);
+    return await importSigningKey(JSON.parse(readFileSync(file, "utf8")) as JWK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }

@@ -7,7 +7,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const SERVERLESS_BIN = createRequire(import.meta.url).resolve("serverless/bin/serverless.js");
+export const SERVERLESS_BIN = createRequire(import.meta.url).resolve(
+  "serverless/bin/serverless.js",
+);
 
 export interface TableDefinition {
   logicalId: string;
@@ -24,7 +26,9 @@ export interface TableDefinition {
 
 interface PrintedConfig {
   provider: { environment: Record<string, string> };
-  resources: { Resources: Record<string, { Type: string; Properties: TableDefinition["properties"] }> };
+  resources: {
+    Resources: Record<string, { Type: string; Properties: TableDefinition["properties"] }>;
+  };
 }
 
 // Values the print needs to resolve `${env:...}` without a default; they do not affect tables.
@@ -47,11 +51,15 @@ export function loadTableDefinitions(stage = "dev"): TableDefinition[] {
   try {
     printed = JSON.parse(readFileSync(cacheFile, "utf8")) as PrintedConfig;
   } catch {
-    const result = spawnSync(process.execPath, [SERVERLESS_BIN, "print", "--format", "json", "--stage", stage], {
-      cwd: ROOT,
-      env: { ...process.env, ...PRINT_ENV, SLS_TELEMETRY_DISABLED: "1" },
-      encoding: "utf8",
-    });
+    const result = spawnSync(
+      process.execPath,
+      [SERVERLESS_BIN, "print", "--format", "json", "--stage", stage],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...PRINT_ENV, SLS_TELEMETRY_DISABLED: "1" },
+        encoding: "utf8",
+      },
+    );
     if (result.status !== 0) {
       throw new Error(`serverless print failed:\n${result.stderr || result.stdout}`);
     }
@@ -63,7 +71,9 @@ export function loadTableDefinitions(stage = "dev"): TableDefinition[] {
   return Object.entries(printed.resources.Resources)
     .filter(([, resource]) => resource.Type === "AWS::DynamoDB::Table")
     .map(([logicalId, { Properties }]) => {
-      const envVar = Object.keys(environment).find((name) => environment[name] === Properties.TableName);
+      const envVar = Object.keys(environment).find(
+        (name) => environment[name] === Properties.TableName,
+      );
       if (!envVar) throw new Error(`No provider.environment variable names table ${logicalId}`);
       return { logicalId, envVar, properties: Properties };
     });

@@ -27,7 +27,8 @@ export async function ensureTables(
   for (const definition of definitions) {
     const TableName = nameOf(definition);
     if (existing.has(TableName)) continue;
-    const { KeySchema, AttributeDefinitions, GlobalSecondaryIndexes, LocalSecondaryIndexes } = definition.properties;
+    const { KeySchema, AttributeDefinitions, GlobalSecondaryIndexes, LocalSecondaryIndexes } =
+      definition.properties;
     await client.send(
       new CreateTableCommand({
         TableName,

@@ -1,0 +1,45 @@
+import type { Server } from "node:http";
+import type { TestProject } from "vitest/node";
+import { type LocalDynamoDb, startDynamoDb } from "../scripts/local/dynamodb.ts";
+import { createSigningKey, serveJwks } from "../scripts/local/issuer.ts";
+import { loadTableDefinitions } from "../scripts/local/serverless-config.ts";
+import { ensureTables, localClient } from "../scripts/local/tables.ts";
+import { freePort } from "./helpers/ports.ts";
+
+/**
+ * Once per test run: DynamoDB Local in memory on a free port with the tables of serverless.yml,
+ * and a test token issuer serving its JWKS on loopback. Workers inherit the environment.
+ */
+let dynamo: LocalDynamoDb | undefined;
+let jwksServer: Server | undefined;
+
+export default async function setup(_project: TestProject): Promise<() => Promise<void>> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  const definitions = loadTableDefinitions("dev");
+  const [dynamoPort, issuerPort] = await Promise.all([freePort(), freePort()]);
+  dynamo = await startDynamoDb({ port: dynamoPort });
+  const client = localClient(dynamo.endpoint);
+  await ensureTables(client, definitions, (d) => `test-${d.logicalId}`);
+  client.destroy();
+
+  const { key, privateJwk } = await createSigningKey();
+  const issuer = `http://127.0.0.1:${issuerPort}/`;
+  jwksServer = await serveJwks(issuerPort, [key.publicJwk], issuer);
+
+  Object.assign(process.env, {
+    AUTH_ISSUER: issuer,
+    AUTH_AUDIENCE: "https://api.music.test",
+    CLAIMS_NAMESPACE: "https://music.example.com/",
+    PLAYLIST_EDITOR_MIN_PLAYS: "100",
+    CURSOR_SECRET: "test-cursor-secret-0123456789-abcdefghijkl",
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    TEST_ISSUER_PRIVATE_JWK: JSON.stringify(privateJwk),
+    LOG_LEVEL: "WARN",
+    ...Object.fromEntries(definitions.map((d) => [d.envVar, `test-${d.logicalId}`])),
+  });
+
+  return async () => {
+    jwksServer?.close();
+    await dynamo?.stop();
+  };
+}

@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ROOT } from "../../scripts/local/serverless-config.ts";
+import { freePort } from "./ports.ts";
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface RunningStack {
+  baseUrl: string;
+  issuerPort: string;
+  dynamodbPort: number;
+  lambdaUrl: string;
+  dataDir: string;
+  /** Output so far, to explain a failure. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real `npm start` (scripts/start.ts) on free ports, as a developer would, and waits
+ * until it serves HTTP. `env` chooses the issuer; `dataDir` lets a test restart on the same data.
+ */
+export async function startStack(
+  env: Record<string, string>,
+  dataDir?: string,
+): Promise<RunningStack> {
+  const [port, lambdaPort, dynamodbPort, issuerPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), "music-e2e-"));
+  const stackEnv: Record<string, string | undefined> = {
+    ...process.env,
+    PORT: String(port),
+    LAMBDA_PORT: String(lambdaPort),
+    DYNAMODB_PORT: String(dynamodbPort),
+    ISSUER_PORT: String(issuerPort),
+    DATA_DIR: dir,
+    // The stack under test gets its own DynamoDB; never the integration tests' one.
+    DYNAMODB_ENDPOINT: "",
+    ...env,
+  };
+  const child: ChildProcess = spawn("npm", ["start", "--silent"], {
+    cwd: ROOT,
+    env: stackEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
+    if (output.includes("Server ready")) break;
+    if (Date.now() > deadline) {
+      process.kill(-(child.pid as number), "SIGKILL");
+      throw new Error(`npm start did not serve within 120 s:\n${output}`);
+    }
+    await sleep(200);
+  }
+  return {
+    baseUrl,
+    issuerPort: stackEnv.ISSUER_PORT as string,
+    dynamodbPort,
+    lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
+    dataDir: dir,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null && !groupAlive(child.pid as number)) return;
+      // SIGTERM to npm's whole group, as a terminal's Ctrl-C would; start.ts stops its children.
+      process.kill(-(child.pid as number), "SIGTERM");
+      const done = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
+      if (!done) process.kill(-(child.pid as number), "SIGKILL");
+      await exited;
+      // npm may exit before its children: wait until the whole process group is gone.
+      const groupDeadline = Date.now() + 15_000;
+      while (groupAlive(child.pid as number) && Date.now() < groupDeadline) await sleep(100);
+    },
+  };
+}

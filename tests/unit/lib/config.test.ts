@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, readConfig } from "../../../lib/config.ts";
+
+const complete = {
+  AUTH_ISSUER: "https://tenant.auth0.com/",
+  AUTH_AUDIENCE: "https://api.music.example.com",
+  CURSOR_SECRET: "s".repeat(32),
+  PROFILES_TABLE: "p",
+  SONGS_TABLE: "s",
+  PLAYLISTS_TABLE: "pl",
+  FEATURED_TABLE: "f",
+};
+
+describe("readConfig", () => {
+  it("derives the JWKS URI from the issuer as Auth0 publishes it", () => {
+    expect(readConfig(complete).jwksUri).toBe("https://tenant.auth0.com/.well-known/jwks.json");
+  });
+  it("keeps the issuer exactly, trailing slash included", () => {
+    expect(readConfig(complete).authIssuer).toBe("https://tenant.auth0.com/");
+  });
+  it("applies the contract's defaults", () => {
+    const config = readConfig(complete);
+    expect(config.claimsNamespace).toBe("https://music.example.com/");
+    expect(config.playlistEditorMinPlays).toBe(100);
+    expect(config.dynamodbEndpoint).toBeUndefined();
+  });
+  it.each(["AUTH_ISSUER", "AUTH_AUDIENCE", "CURSOR_SECRET", "PROFILES_TABLE"])(
+    "fails fast naming a missing %s",
+    (name) => {
+      expect(() => readConfig({ ...complete, [name]: "" })).toThrow(
+        new ConfigError(`Environment variable ${name} is required`),
+      );
+    },
+  );
+  it.each(["0", "-5", "ten", "1.5"])("refuses PLAYLIST_EDITOR_MIN_PLAYS=%s", (value) => {
+    expect(() => readConfig({ ...complete, PLAYLIST_EDITOR_MIN_PLAYS: value })).toThrow(
+      ConfigError,
+    );
+  });
+  it("refuses an issuer that is not a URL", () => {
+    expect(() => readConfig({ ...complete, AUTH_ISSUER: "tenant" })).toThrow(ConfigError);
+  });
+});
