@@ -1,5 +1,6 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
 
 const cfg = config();
@@ -35,4 +36,14 @@ export function transactionConditionFailures(error: unknown): boolean[] | undefi
   const reasons =
     (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   return reasons.map((reason) => reason.Code === "ConditionalCheckFailed");
+}
+
+/**
+ * The stored item a failed conditional write carries back (ReturnValuesOnConditionCheckFailure),
+ * as plain JavaScript; undefined when the error is anything else.
+ */
+export function existingItemOf<T>(error: unknown): T | undefined {
+  if (!isConditionFailure(error)) return undefined;
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return item ? (unmarshall(item) as T) : undefined;
 }

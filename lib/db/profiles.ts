@@ -93,8 +93,8 @@ async function writeMetadata(current: Profile, next: MetadataPair): Promise<Prof
 const MAX_ATTEMPTS = 25;
 
 export interface ModifyOptions {
-  /** The version the client last saw (If-Match); a mismatch is 412 and nothing is written. */
-  expectedVersion?: number;
+  /** The client's If-Match: when the stored version fails it, 412 and nothing is written. */
+  precondition?: ((version: number) => boolean) | undefined;
 }
 
 /**
@@ -109,7 +109,7 @@ export async function modifyMetadata(
 ): Promise<{ profile: Profile; changed: boolean }> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const current = (await getProfile(userId)) ?? emptyProfile(userId);
-    if (options.expectedVersion !== undefined && current.version !== options.expectedVersion) {
+    if (options.precondition && !options.precondition(current.version)) {
       throw new PreconditionFailedError();
     }
     const next = compute(current);
@@ -117,8 +117,8 @@ export async function modifyMetadata(
     try {
       return { profile: await writeMetadata(current, next), changed: true };
     } catch (error) {
+      // Another write landed: the next read decides (a precondition on the old version fails).
       if (!isConditionFailure(error)) throw error;
-      if (options.expectedVersion !== undefined) throw new PreconditionFailedError();
       // Full jitter keeps colliding writers from retrying in lockstep.
       await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
     }
@@ -155,7 +155,10 @@ export function addPlaysToTotal(userId: string, delta: number) {
 }
 
 /** Deletes the profile; with `expectedVersion`, only if it is still that version (else 412). */
-export async function deleteProfile(userId: string, expectedVersion?: number): Promise<void> {
+export async function deleteProfile(
+  userId: string,
+  expectedVersion?: number | undefined,
+): Promise<void> {
   try {
     await db.send(
       new DeleteCommand({

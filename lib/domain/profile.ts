@@ -1,5 +1,6 @@
 import { type MetadataPair, modifyMetadata, type Profile } from "../db/profiles.ts";
 import { BadRequestError } from "../http/errors.ts";
+import type { VersionPrecondition } from "../http/etag.ts";
 import { DisplayName, parse } from "../schemas/index.ts";
 import {
   checkMetadataSize,
@@ -54,16 +55,10 @@ export function checkPatchNotEmpty(patch: MetadataPatch): void {
 export async function patchMetadata(
   userId: string,
   patch: MetadataPatch,
-  expectedVersion?: number,
+  precondition?: VersionPrecondition,
 ): Promise<Profile> {
-  const { profile } = await modifyMetadata(
-    userId,
-    (current) => applyMetadataPatch(current, patch),
-    {
-      ...(expectedVersion === undefined ? {} : { expectedVersion }),
-    },
-  );
-  return profile;
+  const apply = (current: Profile) => applyMetadataPatch(current, patch);
+  return (await modifyMetadata(userId, apply, { precondition })).profile;
 }
 
 export async function setDisplayName(userId: string, displayName: string): Promise<string> {

@@ -11,6 +11,8 @@ import {
   requestLifecycle,
 } from "./middleware.ts";
 
+export type LambdaHandler = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
+
 export type RouteHandler = (request: HttpRequest) => Promise<HttpResponse>;
 
 /** Route handlers of one Lambda, keyed by the HTTP API route key, e.g. "GET /songs/{songId}". */
@@ -20,9 +22,7 @@ export type Routes = Record<string, RouteHandler>;
  * The one middleware stack of every authenticated HTTP function: lifecycle (log line, error
  * mapping) outermost, then token verification, then body parsing, then the route.
  */
-export function httpHandler(
-  routes: Routes,
-): (event: HttpEvent, context: Context) => Promise<HttpResponse> {
+export function httpHandler(routes: Routes): LambdaHandler {
   const dispatch = async (
     event: HttpEvent,
     context: RequestStateContext,
@@ -36,14 +36,14 @@ export function httpHandler(
     .use(requestLifecycle())
     .use(authenticate())
     .use(jsonBody())
-    .handler(dispatch) as unknown as (event: HttpEvent, context: Context) => Promise<HttpResponse>;
+    .handler(dispatch) as unknown as LambdaHandler;
 }
 
-/** Reads a path parameter that the route declares; a missing one means the route table is wrong. */
-export function pathParameter(event: HttpEvent, name: string): string {
-  const value = event.pathParameters?.[name];
-  if (value === undefined || value === "") {
-    throw new NotFoundError(`Missing path parameter ${name}`, "no_route");
-  }
-  return value;
+/** The same stack without authentication, for the few documents anyone may read. */
+export function publicHttpHandler(
+  route: (event: HttpEvent) => Promise<HttpResponse>,
+): LambdaHandler {
+  return middy<HttpEvent, HttpResponse, Error, RequestStateContext>()
+    .use(requestLifecycle())
+    .handler((event: HttpEvent) => route(event)) as unknown as LambdaHandler;
 }

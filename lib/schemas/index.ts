@@ -47,7 +47,8 @@ export const PlaylistPatchBody = z
     ),
   );
 
-export const ListQuery = z.strictObject({
+/** Unknown query parameters are ignored (cache busters and the like), known ones checked. */
+export const ListQuery = z.object({
   limit: z.optional(
     z
       .string()

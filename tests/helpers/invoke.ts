@@ -16,13 +16,18 @@ export interface EventChanges {
   pathParameters?: Record<string, string>;
   rawPath?: string;
   query?: Record<string, string>;
-  headers?: Record<string, string>;
+  /** Header changes; `null` removes a header the fixture carries. */
+  headers?: Record<string, string | null>;
 }
 
 /** A fixture varied in the fields a test cares about; everything else stays as captured. */
 export function httpEvent(name: string, changes: EventChanges = {}): HttpEvent {
   const event = loadEvent(name);
-  const headers: Record<string, string | undefined> = { ...event.headers, ...changes.headers };
+  const headers: Record<string, string | undefined> = { ...event.headers };
+  for (const [name, value] of Object.entries(changes.headers ?? {})) {
+    if (value === null) delete headers[name];
+    else headers[name] = value;
+  }
   if (changes.token === null) delete headers.authorization;
   else if (changes.token !== undefined) headers.authorization = `Bearer ${changes.token}`;
   return {

@@ -1,0 +1,110 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { config } from "../config.ts";
+import { db, existingItemOf, isConditionFailure } from "./client.ts";
+import { nextCursor, type Page, startKey } from "./pages.ts";
+
+/** The songs table: partition `user_id`, sort `song_id` (a ULID, so lists run in creation order). */
+export const SONGS_TABLE = config().tables.songs;
+
+export interface Song {
+  songId: string;
+  songName: string;
+  genre: string;
+  createdAt: string;
+}
+
+interface SongItem {
+  user_id: string;
+  song_id: string;
+  song_name: string;
+  genre: string;
+  created_at: string;
+}
+
+const key = (userId: string, songId: string) => ({ user_id: userId, song_id: songId });
+
+function fromItem(item: SongItem): Song {
+  return {
+    songId: item.song_id,
+    songName: item.song_name,
+    genre: item.genre,
+    createdAt: item.created_at,
+  };
+}
+
+/**
+ * Creates the song unless an item with its id exists; then answers the stored one (a retried
+ * Idempotency-Key) in the same round trip, thanks to ReturnValuesOnConditionCheckFailure.
+ */
+export async function putSong(
+  userId: string,
+  songId: string,
+  input: { songName: string; genre: string },
+): Promise<{ song: Song; created: boolean }> {
+  const item: SongItem = {
+    user_id: userId,
+    song_id: songId,
+    song_name: input.songName,
+    genre: input.genre,
+    created_at: new Date().toISOString(),
+  };
+  try {
+    await db.send(
+      new PutCommand({
+        TableName: SONGS_TABLE,
+        Item: item,
+        ConditionExpression: "attribute_not_exists(song_id)",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return { song: fromItem(item), created: true };
+  } catch (error) {
+    const existing = existingItemOf<SongItem>(error);
+    if (existing) return { song: fromItem(existing), created: false };
+    throw error;
+  }
+}
+
+export async function getSong(userId: string, songId: string): Promise<Song | undefined> {
+  const { Item } = await db.send(
+    new GetCommand({ TableName: SONGS_TABLE, Key: key(userId, songId) }),
+  );
+  return Item ? fromItem(Item as SongItem) : undefined;
+}
+
+/** Deletes the caller's song; false when there was none (another user's id included). */
+export async function deleteSong(userId: string, songId: string): Promise<boolean> {
+  try {
+    await db.send(
+      new DeleteCommand({
+        TableName: SONGS_TABLE,
+        Key: key(userId, songId),
+        ConditionExpression: "attribute_exists(song_id)",
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+export async function listSongs(
+  userId: string,
+  limit: number,
+  cursor: string | undefined,
+): Promise<Page<Song>> {
+  const { Items, LastEvaluatedKey } = await db.send(
+    new QueryCommand({
+      TableName: SONGS_TABLE,
+      KeyConditionExpression: "user_id = :user",
+      ExpressionAttributeValues: { ":user": userId },
+      Limit: limit,
+      ExclusiveStartKey: startKey("songs", userId, cursor, "song_id", { user_id: userId }),
+    }),
+  );
+  return {
+    items: (Items ?? []).map((item) => fromItem(item as SongItem)),
+    nextCursor: nextCursor("songs", userId, LastEvaluatedKey, "song_id"),
+  };
+}
