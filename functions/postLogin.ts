@@ -3,7 +3,7 @@ import { config } from "../lib/config.ts";
 import { requireScope, SCOPES } from "../lib/domain/access.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { type HttpEvent, jsonResponse } from "../lib/http/middleware.ts";
+import { type HttpEvent, type HttpResponse, jsonResponse } from "../lib/http/middleware.ts";
 import { log } from "../lib/log.ts";
 import { PostLoginEvent, parse } from "../lib/schemas/index.ts";
 
@@ -31,7 +31,12 @@ function isHttpEvent(event: unknown): event is HttpEvent {
  * Reachable two ways: through the HTTP API (token with run:post_login), or invoked directly
  * with Auth0's post-login event, where IAM decides who may invoke. Same event, same answer.
  */
-export async function handler(event: unknown, context: Context) {
+export function handler(event: HttpEvent, context: Context): Promise<HttpResponse>;
+export function handler(event: unknown, context: Context): Promise<PostLoginResult>;
+export async function handler(
+  event: unknown,
+  context: Context,
+): Promise<HttpResponse | PostLoginResult> {
   if (isHttpEvent(event)) return overHttp(event, context);
   const started = performance.now();
   try {

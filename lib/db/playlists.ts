@@ -78,8 +78,11 @@ export function newPlaylistItem(playlistId: string, input: PlaylistInput): Playl
 export function playlistUpdate(changes: PlaylistChanges) {
   const sets = ["updated_at = :now"];
   const values: Record<string, unknown> = { ":now": new Date().toISOString() };
+  // `name` is a DynamoDB reserved word: it needs a placeholder, declared only when used.
+  const names: Record<string, string> = {};
   if (changes.name !== undefined) {
     sets.push("#name = :name");
+    names["#name"] = "name";
     values[":name"] = changes.name;
   }
   if (changes.songIds !== undefined) {
@@ -88,7 +91,7 @@ export function playlistUpdate(changes: PlaylistChanges) {
   }
   return {
     UpdateExpression: `SET ${sets.join(", ")}`,
-    ExpressionAttributeNames: { "#name": "name" },
+    ...(changes.name !== undefined ? { ExpressionAttributeNames: names } : {}),
     ExpressionAttributeValues: values,
   };
 }

@@ -1,3 +1,4 @@
+import { en } from "zod/locales";
 import * as z from "zod/mini";
 import { BadRequestError } from "../http/errors.ts";
 import { ULID_PATTERN } from "../ids.ts";
@@ -6,6 +7,9 @@ import { ULID_PATTERN } from "../ids.ts";
  * The contract's input limits, defined once. Requests are validated with these schemas and the
  * OpenAPI document is generated from them (lib/openapi.ts), so the two cannot drift apart.
  */
+
+// English messages for zod's own checks (zod/mini ships without a locale).
+z.config(en());
 
 const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
 
@@ -113,15 +117,15 @@ export const ErrorBody = z.object({
   errorCode: z.string(),
 });
 
-function describe(issue: z.core.$ZodIssue): string {
+function describe(issue: z.core.$ZodIssue, what: string): string {
   if (issue.code === "unrecognized_keys") {
     return `Unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
   }
-  const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-  // Custom messages already name the field; zod's defaults get the path prefixed.
-  return issue.message.startsWith(String(issue.path[0] ?? "\0"))
+  const where = issue.path.length ? issue.path.join(".") : what;
+  // Custom messages already name the field; zod's defaults get the field's path in front.
+  return issue.message.startsWith(String(issue.path.at(-1) ?? "\0"))
     ? issue.message
-    : `${where}${issue.message}`;
+    : `${where}: ${issue.message}`;
 }
 
 /** Validates input against a schema; the 400's message names every problem found. */
@@ -133,5 +137,5 @@ export function parse<T extends z.ZodMiniType>(
   if (input === undefined) throw new BadRequestError(`${what} is required`);
   const result = z.safeParse(schema, input);
   if (result.success) return result.data;
-  throw new BadRequestError(result.error.issues.map(describe).join("; "));
+  throw new BadRequestError(result.error.issues.map((issue) => describe(issue, what)).join("; "));
 }

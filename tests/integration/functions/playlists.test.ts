@@ -1,0 +1,331 @@
+import { describe, expect, it } from "vitest";
+import { handler as getPlaysHandler } from "../../../functions/getPlays.ts";
+import { handler } from "../../../functions/playlists.ts";
+import { getProfile } from "../../../lib/db/profiles.ts";
+import { dynamoCallsOf } from "../../helpers/calls.ts";
+import { httpEvent, invoke } from "../../helpers/invoke.ts";
+import { storeProfile } from "../../helpers/profiles.ts";
+import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
+
+const user = () => tokenFor(uniqueUser());
+
+const create = (token: string, body: unknown, headers: Record<string, string> = {}) =>
+  invoke(
+    handler,
+    httpEvent("playlists-create", {
+      token,
+      body,
+      headers: { "idempotency-key": null, ...headers },
+    }),
+  );
+const createPlaylist = async (token: string, name = "Road trip") =>
+  (await create(token, { name })).body;
+const withId = (fixture: string, token: string, playlistId: string, body?: unknown) =>
+  invoke(
+    handler,
+    httpEvent(fixture, {
+      token,
+      pathParameters: { playlistId },
+      ...(body === undefined ? {} : { body }),
+    }),
+  );
+const play = (token: string, playlistId: string) => withId("playlists-play", token, playlistId);
+const list = (token: string, query: Record<string, string> = {}) =>
+  invoke(handler, httpEvent("playlists-list", { token, query }));
+const totalPlays = async (token: string) =>
+  (await invoke(getPlaysHandler, httpEvent("getPlays", { token }))).body.plays;
+
+describe("playlists", () => {
+  it("creates, reads, renames and deletes a playlist", async () => {
+    const token = await user();
+    const created = await create(token, {
+      name: "Road trip",
+      songIds: ["01JD0000000000000000000SNG"],
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.body).toEqual({
+      playlistId: expect.stringMatching(/^[0-9A-Z]{26}$/),
+      name: "Road trip",
+      songIds: ["01JD0000000000000000000SNG"],
+      plays: 0,
+      featured: false,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    const id = created.body.playlistId;
+    expect((await withId("playlists-get", token, id)).body).toEqual(created.body);
+    const renamed = await withId("playlists-patch", token, id, { name: "Road trip 2026" });
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.body).toMatchObject({
+      name: "Road trip 2026",
+      songIds: ["01JD0000000000000000000SNG"],
+    });
+    expect((await withId("playlists-delete", token, id)).statusCode).toBe(204);
+    expect((await withId("playlists-get", token, id)).statusCode).toBe(404);
+  });
+
+  it("changes only the songs, keeping the name", async () => {
+    const token = await user();
+    const { playlistId } = await createPlaylist(token, "Keep this name");
+    const response = await withId("playlists-patch", token, playlistId, { songIds: ["a", "b"] });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toMatchObject({ name: "Keep this name", songIds: ["a", "b"] });
+  });
+
+  it("defaults songIds to an empty list", async () => {
+    expect((await create(await user(), { name: "Empty" })).body.songIds).toEqual([]);
+  });
+
+  it("answers a retried Idempotency-Key with the first playlist, creating one only", async () => {
+    const token = await user();
+    const key = crypto.randomUUID();
+    const first = await create(token, { name: "Once" }, { "idempotency-key": key });
+    const retry = await create(token, { name: "Once" }, { "idempotency-key": key });
+    expect(retry.body).toEqual(first.body);
+    expect((await list(token)).body.playlists).toHaveLength(1);
+  });
+
+  it.each([
+    ["an empty name", { name: "" }, "name must not be empty"],
+    ["a 101-character name", { name: "x".repeat(101) }, "name must be at most 100 characters"],
+    [
+      "501 song ids",
+      { name: "ok", songIds: Array.from({ length: 501 }, (_, i) => `s${i}`) },
+      "songIds must hold at most 500 ids",
+    ],
+    ["numbers as song ids", { name: "ok", songIds: [1, 2] }, "songIds must hold strings"],
+    ["songIds as a string", { name: "ok", songIds: "01JD" }, "songIds must be an array of strings"],
+    ["a client-set play count", { name: "ok", plays: 1000 }, "Unknown field: plays"],
+    ["a client-set featured flag", { name: "ok", featured: true }, "Unknown field: featured"],
+  ])("refuses %s with a 400 and stores nothing", async (_case, body, message) => {
+    const token = await user();
+    const response = await create(token, body);
+    expect(response.statusCode).toBe(400);
+    expect(response.body.message).toContain(message);
+    expect((await list(token)).body.playlists).toEqual([]);
+  });
+
+  it("accepts the limits exactly: a 100-character name and 500 song ids", async () => {
+    const songIds = Array.from({ length: 500 }, (_, i) => `song-${i}`);
+    const response = await create(await user(), { name: "n".repeat(100), songIds });
+    expect(response.statusCode).toBe(201);
+    expect(response.body.songIds).toHaveLength(500);
+  });
+
+  it("refuses an empty PATCH and one that sets plays", async () => {
+    const token = await user();
+    const { playlistId } = await createPlaylist(token);
+    const empty = await withId("playlists-patch", token, playlistId, {});
+    expect(empty.statusCode).toBe(400);
+    expect(empty.body.message).toContain("Send name, songIds or both");
+    const cheat = await withId("playlists-patch", token, playlistId, { plays: 1000 });
+    expect(cheat.statusCode).toBe(400);
+    expect((await withId("playlists-get", token, playlistId)).body.plays).toBe(0);
+  });
+
+  describe("isolation between users: another user's playlist is 404 and unchanged, for every verb", async () => {
+    const owner = await user();
+    const intruder = await user();
+    const { playlistId } = await createPlaylist(owner, "Owner's secret mix");
+    it.each([
+      ["GET", "playlists-get", undefined],
+      ["PATCH", "playlists-patch", { name: "pwned" }],
+      ["DELETE", "playlists-delete", undefined],
+      ["POST plays", "playlists-play", undefined],
+    ])("%s", async (_verb, fixture, body) => {
+      const response = await withId(fixture, intruder, playlistId, body);
+      expect(response.statusCode).toBe(404);
+      expect(JSON.stringify(response.body)).not.toContain("secret mix");
+      const stored = await withId("playlists-get", owner, playlistId);
+      expect(stored.body).toMatchObject({ name: "Owner's secret mix", plays: 0 });
+      expect(await totalPlays(intruder)).toBe(0);
+    });
+  });
+
+  describe("plays", () => {
+    it("adds exactly one play per request, and the user's total with it", async () => {
+      const token = await user();
+      const { playlistId } = await createPlaylist(token);
+      const first = await play(token, playlistId);
+      expect(first.statusCode).toBe(200);
+      expect(first.body).toMatchObject({ playlistId, plays: 1 });
+      expect((await play(token, playlistId)).body.plays).toBe(2);
+      expect(await totalPlays(token)).toBe(2);
+    });
+
+    it("counts 100 concurrent plays exactly, on the playlist and in the total", async () => {
+      const token = await user();
+      const a = (await createPlaylist(token, "A")).playlistId;
+      const b = (await createPlaylist(token, "B")).playlistId;
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => play(token, i % 2 === 0 ? a : b)),
+      );
+      expect(responses.map((r) => r.statusCode)).toEqual(Array(100).fill(200));
+      expect((await withId("playlists-get", token, a)).body.plays).toBe(50);
+      expect((await withId("playlists-get", token, b)).body.plays).toBe(50);
+      expect(await totalPlays(token)).toBe(100);
+    });
+
+    it("lowers the total by a deleted playlist's plays", async () => {
+      const token = await user();
+      const keep = (await createPlaylist(token, "keep")).playlistId;
+      const drop = (await createPlaylist(token, "drop")).playlistId;
+      for (let i = 0; i < 3; i++) await play(token, keep);
+      for (let i = 0; i < 5; i++) await play(token, drop);
+      expect(await totalPlays(token)).toBe(8);
+      expect((await withId("playlists-delete", token, drop)).statusCode).toBe(204);
+      expect(await totalPlays(token)).toBe(3);
+      expect((await withId("playlists-delete", token, keep)).statusCode).toBe(204);
+      expect(await totalPlays(token)).toBe(0);
+    });
+
+    it("keeps the total right when plays race a delete", async () => {
+      const token = await user();
+      const keep = (await createPlaylist(token, "keep")).playlistId;
+      const drop = (await createPlaylist(token, "drop")).playlistId;
+      await Promise.all([
+        ...Array.from({ length: 20 }, () => play(token, keep)),
+        ...Array.from({ length: 20 }, () => play(token, drop)),
+        withId("playlists-delete", token, drop),
+      ]);
+      expect(await totalPlays(token)).toBe(20);
+    });
+
+    it("costs one transaction and one read; getPlays one read", async () => {
+      const token = await user();
+      const { playlistId } = await createPlaylist(token);
+      expect(await dynamoCallsOf(() => play(token, playlistId))).toEqual([
+        "TransactWriteItemsCommand",
+        "GetItemCommand",
+      ]);
+      expect(await dynamoCallsOf(() => totalPlays(token))).toEqual(["GetItemCommand"]);
+    });
+  });
+
+  it("makes one DynamoDB round trip per read or write", async () => {
+    const token = await user();
+    const { playlistId } = await createPlaylist(token);
+    expect(await dynamoCallsOf(() => createPlaylist(token))).toEqual(["PutItemCommand"]);
+    expect(await dynamoCallsOf(() => withId("playlists-get", token, playlistId))).toEqual([
+      "GetItemCommand",
+    ]);
+    expect(
+      await dynamoCallsOf(() => withId("playlists-patch", token, playlistId, { name: "n" })),
+    ).toEqual(["UpdateItemCommand"]);
+    expect(await dynamoCallsOf(() => list(token))).toEqual(["QueryCommand"]);
+  });
+
+  it("pages through 26 playlists; a cursor of the songs list is refused here", async () => {
+    const token = await user();
+    for (let i = 0; i < 26; i++) await createPlaylist(token, `P${i}`);
+    const ids = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await list(token, { limit: "7", ...(cursor ? { cursor } : {}) });
+      for (const p of page.body.playlists) ids.add(p.playlistId);
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(ids.size).toBe(26);
+  });
+});
+
+describe("featured playlists", () => {
+  const featured = (
+    fixture: string,
+    token: string,
+    changes: { body?: unknown; id?: string } = {},
+  ) =>
+    invoke(
+      handler,
+      httpEvent(fixture, {
+        token,
+        ...(changes.body === undefined ? {} : { body: changes.body }),
+        ...(changes.id ? { pathParameters: { playlistId: changes.id } } : {}),
+      }),
+    );
+
+  async function editor() {
+    const sub = uniqueUser();
+    await storeProfile(sub, { app_metadata: { roles: ["playlist_editor"] } });
+    return { sub, token: await tokenFor(sub) };
+  }
+
+  it("lets an editor create, rename and delete; every user reads them", async () => {
+    const { token } = await editor();
+    const created = await featured("featured-create", token, { body: { name: "Editors' picks" } });
+    expect(created.statusCode).toBe(201);
+    expect(created.body).toMatchObject({ name: "Editors' picks", featured: true, plays: 0 });
+    const id = created.body.playlistId;
+    const renamed = await featured("featured-patch", token, { id, body: { name: "Winter picks" } });
+    expect(renamed).toMatchObject({
+      statusCode: 200,
+      body: { name: "Winter picks", featured: true },
+    });
+
+    const reader = await user();
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await invoke(
+        handler,
+        httpEvent("featured-list", {
+          token: reader,
+          query: { limit: "100", ...(cursor ? { cursor } : {}) },
+        }),
+      );
+      expect(page.statusCode).toBe(200);
+      ids.push(...page.body.playlists.map((p: { playlistId: string }) => p.playlistId));
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(ids).toContain(id);
+
+    expect((await featured("featured-delete", token, { id })).statusCode).toBe(204);
+    expect((await featured("featured-delete", token, { id })).statusCode).toBe(404);
+  });
+
+  it("refuses non-editors with 403 for create, rename and delete, changing nothing", async () => {
+    const { token: editorToken } = await editor();
+    const { body: existing } = await featured("featured-create", editorToken, {
+      body: { name: "Keep me" },
+    });
+    const sub = uniqueUser();
+    await storeProfile(sub, { app_metadata: { roles: ["beta_tester"], plan: "premium" } });
+    const token = await tokenFor(sub);
+    for (const [fixture, changes] of [
+      ["featured-create", { body: { name: "Mine now" } }],
+      ["featured-patch", { id: existing.playlistId, body: { name: "pwned" } }],
+      ["featured-delete", { id: existing.playlistId }],
+    ] as const) {
+      const response = await featured(fixture, token, changes);
+      expect(response.statusCode).toBe(403);
+      expect(response.body.errorCode).toBe("missing_role");
+    }
+    const renamedByEditor = await featured("featured-patch", editorToken, {
+      id: existing.playlistId,
+      body: { songIds: [] },
+    });
+    expect(renamedByEditor.statusCode, JSON.stringify(renamedByEditor.body)).toBe(200);
+    expect(renamedByEditor.body.name).toBe("Keep me");
+  });
+
+  it("trusts the stored roles, not a roles claim in the token", async () => {
+    const sub = uniqueUser();
+    const token = await tokenFor(sub, {
+      claims: { "https://music.example.com/roles": ["playlist_editor"] },
+    });
+    const response = await featured("featured-create", token, { body: { name: "Sneaky" } });
+    expect(response.statusCode).toBe(403);
+  });
+
+  it("refuses an editor at once when the stored role is removed", async () => {
+    const { sub, token } = await editor();
+    expect(
+      (await featured("featured-create", token, { body: { name: "Before" } })).statusCode,
+    ).toBe(201);
+    await storeProfile(sub, { app_metadata: { roles: [] } });
+    expect((await featured("featured-create", token, { body: { name: "After" } })).statusCode).toBe(
+      403,
+    );
+    expect((await getProfile(sub))?.appMetadata.roles).toEqual([]);
+  });
+});

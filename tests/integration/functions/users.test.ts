@@ -1,0 +1,370 @@
+import { describe, expect, it } from "vitest";
+import { handler as displayNameHandler } from "../../../functions/displayName.ts";
+import { handler as playlistsHandler } from "../../../functions/playlists.ts";
+import { handler as songsHandler } from "../../../functions/songs.ts";
+import { handler } from "../../../functions/users.ts";
+import { getProfile } from "../../../lib/db/profiles.ts";
+import { httpEvent, invoke } from "../../helpers/invoke.ts";
+import { storeProfile } from "../../helpers/profiles.ts";
+import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
+
+type Fixture = "users-get" | "users-patch" | "users-delete";
+
+function onUser(
+  fixture: Fixture,
+  token: string,
+  userId: string,
+  options: { body?: unknown; headers?: Record<string, string>; rawPath?: string } = {},
+) {
+  return invoke(
+    handler,
+    httpEvent(fixture, {
+      token,
+      rawPath: options.rawPath ?? `/users/${encodeURIComponent(userId)}`,
+      pathParameters: { userId },
+      ...(options.body === undefined ? {} : { body: options.body }),
+      ...(options.headers ? { headers: options.headers } : {}),
+    }),
+  );
+}
+const patch = (token: string, userId: string, body: unknown, headers?: Record<string, string>) =>
+  onUser("users-patch", token, userId, { body, ...(headers ? { headers } : {}) });
+
+async function self(prefix = "google-oauth2") {
+  const sub = uniqueUser(prefix);
+  return { sub, token: await tokenFor(sub) };
+}
+
+describe("GET /users/{userId}", () => {
+  it("answers a signed-in user's own empty profile with 200 before anything is stored", async () => {
+    const { sub, token } = await self();
+    const response = await onUser("users-get", token, sub);
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toEqual({
+      user_id: sub,
+      user_metadata: {},
+      app_metadata: {},
+      created_at: null,
+      updated_at: null,
+    });
+    expect(response.headers.etag).toBe('"0"');
+  });
+
+  it("decodes the URL-encoded id exactly once", async () => {
+    // A user id that itself holds a percent sign: decoding twice would name someone else.
+    const sub = "auth0|odd%7Cid";
+    const token = await tokenFor(sub);
+    const once = await onUser("users-get", token, sub, {
+      rawPath: `/users/${encodeURIComponent(sub)}`,
+    });
+    expect(once.statusCode).toBe(200);
+    expect(once.body.user_id).toBe(sub);
+  });
+
+  it("refuses malformed percent-encoding with 400", async () => {
+    const { sub, token } = await self();
+    const response = await onUser("users-get", token, sub, { rawPath: "/users/%E0%A4%A" });
+    expect(response.statusCode).toBe(400);
+  });
+
+  it("answers another user's profile with 403 and none of its content", async () => {
+    const victim = await self();
+    await patch(victim.token, victim.sub, { user_metadata: { secret: "s3cret" } });
+    const { token } = await self();
+    const response = await onUser("users-get", token, victim.sub);
+    expect(response.statusCode).toBe(403);
+    expect(JSON.stringify(response.body)).not.toContain("s3cret");
+  });
+
+  it("lets read:users read anyone, and answers 404 for a user with nothing stored", async () => {
+    const victim = await self();
+    await patch(victim.token, victim.sub, { user_metadata: { theme: "dark" } });
+    const operator = await tokenFor(uniqueUser("auth0"), { scope: "read:users" });
+    const read = await onUser("users-get", operator, victim.sub);
+    expect(read.statusCode).toBe(200);
+    expect(read.body.user_metadata).toEqual({ theme: "dark" });
+    const missing = await onUser("users-get", operator, uniqueUser());
+    expect(missing.statusCode).toBe(404);
+  });
+});
+
+describe("PATCH /users/{userId}: Auth0's merge semantics", () => {
+  it("merges at the top level, removes null keys, replaces nested objects whole, and {} clears", async () => {
+    const { sub, token } = await self();
+    await patch(token, sub, {
+      user_metadata: { theme: "dark", lang: "en", avatar: { color: "red", hat: "cap" } },
+    });
+    const merged = await patch(token, sub, {
+      user_metadata: { lang: null, avatar: { color: "blue" }, volume: 7 },
+    });
+    expect(merged.statusCode).toBe(200);
+    expect(merged.body.user_metadata).toEqual({
+      theme: "dark",
+      avatar: { color: "blue" },
+      volume: 7,
+    });
+    expect(merged.body.created_at).toEqual(expect.any(String));
+    const cleared = await patch(token, sub, { user_metadata: {} });
+    expect(cleared.body.user_metadata).toEqual({});
+    expect((await getProfile(sub))?.userMetadata).toEqual({});
+  });
+
+  it("refuses any other top-level field with 400", async () => {
+    const { sub, token } = await self();
+    const response = await patch(token, sub, { user_metadata: { a: 1 }, email: "x@example.com" });
+    expect(response.statusCode).toBe(400);
+    expect(response.body.message).toContain("email");
+    expect(await getProfile(sub)).toBeUndefined();
+  });
+
+  it("refuses an empty body object with 400", async () => {
+    const { sub, token } = await self();
+    expect((await patch(token, sub, {})).statusCode).toBe(400);
+  });
+
+  it("refuses app_metadata without update:users_app_metadata, writing nothing, even beside valid user_metadata", async () => {
+    const { sub, token } = await self();
+    const response = await patch(token, sub, {
+      user_metadata: { theme: "dark" },
+      app_metadata: { roles: ["admin"] },
+    });
+    expect(response.statusCode).toBe(403);
+    expect(response.body.message).toContain("update:users_app_metadata");
+    expect(await getProfile(sub)).toBeUndefined();
+  });
+
+  it("lets update:users_app_metadata set plan and roles", async () => {
+    const { sub } = await self();
+    const operator = await tokenFor(uniqueUser("auth0"), { scope: "update:users_app_metadata" });
+    const response = await patch(operator, sub, {
+      app_metadata: { plan: "premium", roles: ["beta_tester"] },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.body.app_metadata).toEqual({ plan: "premium", roles: ["beta_tester"] });
+  });
+
+  it("lets update:users edit another user's user_metadata, and refuses it without the scope", async () => {
+    const target = await self();
+    const stranger = await tokenFor(uniqueUser());
+    expect((await patch(stranger, target.sub, { user_metadata: { x: 1 } })).statusCode).toBe(403);
+    const operator = await tokenFor(uniqueUser(), { scope: "update:users" });
+    expect(
+      (await patch(operator, target.sub, { user_metadata: { x: 1 } })).body.user_metadata,
+    ).toEqual({ x: 1 });
+    // update:users alone does not reach app_metadata.
+    expect((await patch(operator, target.sub, { app_metadata: { plan: "free" } })).statusCode).toBe(
+      403,
+    );
+  });
+
+  describe("field rules: each refusal is 400 naming the key, and nothing is written", () => {
+    it.each([
+      ["a dot", { user_metadata: { "a.b": 1 } }, "a.b"],
+      ["a dollar", { user_metadata: { prefs: { $where: 1 } } }, "$where"],
+      ["a nested dot", { user_metadata: { list: [{ "x.y": 1 }] } }, "x.y"],
+      ["__proto__", JSON.parse('{"user_metadata": {"__proto__": {"admin": true}}}'), "__proto__"],
+      ["constructor", { user_metadata: { deep: { constructor: 1 } } }, "constructor"],
+      ["prototype", { app_metadata: { prototype: 1 } }, "prototype"],
+      ["a reserved app_metadata name", { app_metadata: { blocked: true } }, "blocked"],
+      ["another reserved name", { app_metadata: { email_verified: true } }, "email_verified"],
+    ])("%s", async (_case, body, key) => {
+      const { sub } = await self();
+      const operator = await tokenFor(uniqueUser(), {
+        scope: "update:users update:users_app_metadata",
+      });
+      const response = await patch(operator, sub, body);
+      expect(response.statusCode).toBe(400);
+      expect(response.body.message).toContain(key);
+      expect(await getProfile(sub)).toBeUndefined();
+      expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    });
+
+    it("holds 32 kB per metadata object against what is stored, not only the request", async () => {
+      const { sub, token } = await self();
+      expect(
+        (await patch(token, sub, { user_metadata: { a: "x".repeat(20_000) } })).statusCode,
+      ).toBe(200);
+      const second = await patch(token, sub, { user_metadata: { b: "y".repeat(20_000) } });
+      expect(second.statusCode).toBe(400);
+      expect(second.body.message).toContain("32768");
+      expect(Object.keys((await getProfile(sub))?.userMetadata ?? {})).toEqual(["a"]);
+    });
+
+    it("answers a body over 64 kB with 413", async () => {
+      const { sub, token } = await self();
+      const response = await patch(token, sub, { user_metadata: { a: "x".repeat(66_000) } });
+      expect(response.statusCode).toBe(413);
+      expect(await getProfile(sub)).toBeUndefined();
+    });
+
+    it("validates user_metadata.displayName exactly like PUT /displayName", async () => {
+      const { sub, token } = await self();
+      const tooLong = await patch(token, sub, { user_metadata: { displayName: "x".repeat(65) } });
+      expect(tooLong.statusCode).toBe(400);
+      expect(tooLong.body.message).toContain("displayName must be at most 64 characters");
+      await patch(token, sub, { user_metadata: { displayName: "  Via PATCH " } });
+      const read = await invoke(displayNameHandler, httpEvent("displayName-get", { token }));
+      expect(read.body).toEqual({ displayName: "Via PATCH" });
+    });
+  });
+});
+
+describe("no lost updates", () => {
+  it("lands all of 40 concurrent PATCHes of different keys", async () => {
+    const { sub, token } = await self();
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        patch(token, sub, { user_metadata: { [`key${i}`]: i } }),
+      ),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(40).fill(200));
+    const stored = (await getProfile(sub))?.userMetadata ?? {};
+    expect(Object.keys(stored).sort()).toEqual(
+      Array.from({ length: 40 }, (_, i) => `key${i}`).sort(),
+    );
+    expect((await getProfile(sub))?.version).toBe(40);
+  });
+
+  it("keeps the 32 kB limit under concurrency: what is stored never exceeds it", async () => {
+    const { sub, token } = await self();
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        patch(token, sub, { user_metadata: { [`k${i}`]: "z".repeat(5_000) } }),
+      ),
+    );
+    const accepted = responses.filter((r) => r.statusCode === 200).length;
+    expect(accepted).toBe(6);
+    expect(responses.filter((r) => r.statusCode === 400)).toHaveLength(6);
+    const stored = (await getProfile(sub))?.userMetadata ?? {};
+    expect(Object.keys(stored)).toHaveLength(6);
+    expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThanOrEqual(32_768);
+  });
+});
+
+describe("optimistic concurrency with ETag and If-Match", () => {
+  it("answers a stale If-Match with 412 and changes nothing; the current one succeeds", async () => {
+    const { sub, token } = await self();
+    const first = await patch(token, sub, { user_metadata: { theme: "dark" } });
+    const etag = first.headers.etag as string;
+    expect((await onUser("users-get", token, sub)).headers.etag).toBe(etag);
+    await patch(token, sub, { user_metadata: { lang: "fr" } });
+    const stale = await patch(
+      token,
+      sub,
+      { user_metadata: { theme: "light" } },
+      { "if-match": etag },
+    );
+    expect(stale.statusCode).toBe(412);
+    expect((await getProfile(sub))?.userMetadata).toEqual({ theme: "dark", lang: "fr" });
+    const current = (await onUser("users-get", token, sub)).headers.etag as string;
+    const ok = await patch(
+      token,
+      sub,
+      { user_metadata: { theme: "light" } },
+      { "if-match": current },
+    );
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers.etag).not.toBe(current);
+  });
+
+  it("refuses a DELETE with a stale If-Match, deleting nothing", async () => {
+    const { sub, token } = await self();
+    const { headers } = await patch(token, sub, { user_metadata: { a: 1 } });
+    await patch(token, sub, { user_metadata: { b: 2 } });
+    const response = await onUser("users-delete", token, sub, {
+      headers: { "if-match": headers.etag as string },
+    });
+    expect(response.statusCode).toBe(412);
+    expect((await getProfile(sub))?.userMetadata).toEqual({ a: 1, b: 2 });
+  });
+
+  it("refuses a malformed If-Match with 400", async () => {
+    const { sub, token } = await self();
+    expect(
+      (await patch(token, sub, { user_metadata: { a: 1 } }, { "if-match": "v1" })).statusCode,
+    ).toBe(400);
+  });
+});
+
+describe("DELETE /users/{userId}", () => {
+  it("erases the profile, every song and playlist (over several pages), and is idempotent", async () => {
+    const { sub, token } = await self();
+    const bystander = await self();
+    await patch(token, sub, { user_metadata: { theme: "dark" } });
+    const songs = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        invoke(
+          songsHandler,
+          httpEvent("songs-create", {
+            token,
+            body: { songName: `S${i}`, genre: "g" },
+            headers: { "idempotency-key": null },
+          }),
+        ),
+      ),
+    );
+    expect(songs.every((s) => s.statusCode === 201)).toBe(true);
+    for (let i = 0; i < 120; i++) {
+      const { body } = await invoke(
+        playlistsHandler,
+        httpEvent("playlists-create", {
+          token,
+          body: { name: `P${i}` },
+          headers: { "idempotency-key": null },
+        }),
+      );
+      if (i % 10 === 0) {
+        await invoke(
+          playlistsHandler,
+          httpEvent("playlists-play", { token, pathParameters: { playlistId: body.playlistId } }),
+        );
+      }
+    }
+    const bystanderSong = await invoke(
+      songsHandler,
+      httpEvent("songs-create", {
+        token: bystander.token,
+        body: { songName: "Mine", genre: "g" },
+        headers: { "idempotency-key": null },
+      }),
+    );
+
+    expect((await onUser("users-delete", token, sub)).statusCode).toBe(204);
+    expect(await getProfile(sub)).toBeUndefined();
+    const songList = await invoke(songsHandler, httpEvent("songs-list", { token }));
+    expect(songList.body.songs).toEqual([]);
+    const playlistList = await invoke(playlistsHandler, httpEvent("playlists-list", { token }));
+    expect(playlistList.body.playlists).toEqual([]);
+    expect((await onUser("users-get", token, sub)).body.user_metadata).toEqual({});
+    expect((await onUser("users-delete", token, sub)).statusCode).toBe(204);
+
+    const stillThere = await invoke(
+      songsHandler,
+      httpEvent("songs-get", {
+        token: bystander.token,
+        pathParameters: { songId: bystanderSong.body.songId },
+      }),
+    );
+    expect(stillThere.statusCode).toBe(200);
+  });
+
+  it("refuses to delete someone else without delete:users, and allows it with", async () => {
+    const target = await self();
+    await patch(target.token, target.sub, { user_metadata: { a: 1 } });
+    expect(
+      (await onUser("users-delete", await tokenFor(uniqueUser()), target.sub)).statusCode,
+    ).toBe(403);
+    expect(await getProfile(target.sub)).toBeDefined();
+    const operator = await tokenFor(uniqueUser(), { scope: "delete:users" });
+    expect((await onUser("users-delete", operator, target.sub)).statusCode).toBe(204);
+    expect(await getProfile(target.sub)).toBeUndefined();
+  });
+
+  it("keeps stored plays out of reach of the user: a PATCH cannot set them", async () => {
+    const { sub, token } = await self();
+    await storeProfile(sub, { total_plays: 3 });
+    const response = await patch(token, sub, { user_metadata: { total_plays: 1000 } });
+    expect(response.statusCode).toBe(200);
+    expect((await getProfile(sub))?.totalPlays).toBe(3);
+  });
+});
