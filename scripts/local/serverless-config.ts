@@ -24,8 +24,12 @@ export interface TableDefinition {
   };
 }
 
-interface PrintedConfig {
+export interface PrintedConfig {
   provider: { environment: Record<string, string> };
+  functions: Record<
+    string,
+    { handler: string; events?: { httpApi?: { method: string; path: string } }[] }
+  >;
   resources: {
     Resources: Record<string, { Type: string; Properties: TableDefinition["properties"] }>;
   };
@@ -38,11 +42,10 @@ const PRINT_ENV = {
 };
 
 /**
- * The tables as `serverless.yml` defines them, resolved by the Serverless CLI itself, so the
- * local tables can never differ from the deployed ones. Cached by the file's hash: printing
- * takes seconds, the cache milliseconds.
+ * `serverless.yml` as the Serverless CLI resolves it, so local tables and checks can never
+ * differ from what deploys. Cached by the file's hash: printing takes seconds, the cache ms.
  */
-export function loadTableDefinitions(stage = "dev"): TableDefinition[] {
+export function loadServerlessConfig(stage = "dev"): PrintedConfig {
   const source = readFileSync(join(ROOT, "serverless.yml"));
   const hash = createHash("sha256").update(source).update(stage).digest("hex").slice(0, 16);
   const cacheDir = join(tmpdir(), "music-user-data-tables");
@@ -67,6 +70,12 @@ export function loadTableDefinitions(stage = "dev"): TableDefinition[] {
     mkdirSync(cacheDir, { recursive: true });
     writeFileSync(cacheFile, JSON.stringify(printed));
   }
+  return printed;
+}
+
+/** The tables of `serverless.yml`, each with the variable that tells the functions its name. */
+export function loadTableDefinitions(stage = "dev"): TableDefinition[] {
+  const printed = loadServerlessConfig(stage);
   const environment = printed.provider.environment;
   return Object.entries(printed.resources.Resources)
     .filter(([, resource]) => resource.Type === "AWS::DynamoDB::Table")
@@ -77,4 +86,17 @@ export function loadTableDefinitions(stage = "dev"): TableDefinition[] {
       if (!envVar) throw new Error(`No provider.environment variable names table ${logicalId}`);
       return { logicalId, envVar, properties: Properties };
     });
+}
+
+/** Every HTTP API route of `serverless.yml`, as route keys ("GET /songs/{songId}"), by function. */
+export function loadHttpRoutes(stage = "dev"): Record<string, string[]> {
+  const { functions } = loadServerlessConfig(stage);
+  return Object.fromEntries(
+    Object.entries(functions).map(([name, fn]) => [
+      name,
+      (fn.events ?? []).flatMap((event) =>
+        event.httpApi ? [`${event.httpApi.method.toUpperCase()} ${event.httpApi.path}`] : [],
+      ),
+    ]),
+  );
 }

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call } from "../helpers/http.ts";
+import { type RunningStack, startStack } from "../helpers/stack.ts";
+import { audience, issuer, tokenFor, uniqueUser } from "../helpers/tokens.ts";
+
+/** Every function through `npm start` over HTTP, as the app and the Auth0 Action call them. */
+let stack: RunningStack;
+const ROLES = "https://music.example.com/roles";
+
+beforeAll(async () => {
+  stack = await startStack({
+    AUTH_ISSUER: issuer(),
+    AUTH_AUDIENCE: audience(),
+    PLAYLIST_EDITOR_MIN_PLAYS: "100",
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const api = (method: string, path: string, options: Parameters<typeof call>[3] = {}) =>
+  call(stack.baseUrl, method, path, options);
+
+/** The Lambda Invoke API of serverless-offline, as `aws lambda invoke` would call it. */
+async function invokeDirect(functionName: string, payload: unknown) {
+  const response = await fetch(
+    `${stack.lambdaUrl}/2015-03-31/functions/${functionName}/invocations`,
+    {
+      method: "POST",
+      body: JSON.stringify(payload),
+    },
+  );
+  return { status: response.status, body: await response.json() };
+}
+
+describe("the API over HTTP", () => {
+  it("serves /openapi.json without a token", async () => {
+    const response = await api("GET", "/openapi.json");
+    expect(response.status).toBe(200);
+    expect(response.body.openapi).toBe("3.1.0");
+    expect(Object.keys(response.body.paths)).toContain("/users/{userId}");
+  });
+
+  it("stores songs per user and hides them from others", async () => {
+    const token = await tokenFor(uniqueUser());
+    const other = await tokenFor(uniqueUser());
+    const created = await api("POST", "/songs", {
+      token,
+      body: { songName: "Number One Hit", genre: "pop" },
+    });
+    expect(created.status).toBe(201);
+    const { songId } = created.body;
+    expect((await api("GET", `/songs/${songId}`, { token })).body.songName).toBe("Number One Hit");
+    expect((await api("GET", `/songs/${songId}`, { token: other })).status).toBe(404);
+    expect((await api("DELETE", `/songs/${songId}`, { token: other })).status).toBe(404);
+    expect((await api("GET", "/songs", { token })).body.songs).toHaveLength(1);
+    expect((await api("DELETE", `/songs/${songId}`, { token })).status).toBe(204);
+    expect((await api("GET", "/songs?limit=5", { token })).body).toEqual({
+      songs: [],
+      nextCursor: null,
+    });
+    expect((await api("GET", "/songs?cursor=forged", { token })).status).toBe(400);
+  });
+
+  it("counts plays into getPlays and lowers it when a playlist is deleted", async () => {
+    const token = await tokenFor(uniqueUser());
+    const { body: playlist } = await api("POST", "/playlists", { token, body: { name: "Gym" } });
+    const plays = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api("POST", `/playlists/${playlist.playlistId}/plays`, { token }),
+      ),
+    );
+    expect(plays.every((p) => p.status === 200)).toBe(true);
+    expect((await api("GET", "/playlists/getPlays", { token })).body).toEqual({ plays: 20 });
+    expect((await api("GET", `/playlists/${playlist.playlistId}`, { token })).body.plays).toBe(20);
+    expect((await api("DELETE", `/playlists/${playlist.playlistId}`, { token })).status).toBe(204);
+    expect((await api("GET", "/playlists/getPlays", { token })).body).toEqual({ plays: 0 });
+  });
+
+  it("answers the favourite genre", async () => {
+    const token = await tokenFor(uniqueUser());
+    expect((await api("GET", "/genres/getFav", { token })).body).toEqual({ favGenre: null });
+    expect((await api("PUT", "/genres/fav", { token, body: { genre: "jazz" } })).body).toEqual({
+      favGenre: "jazz",
+    });
+    expect((await api("GET", "/genres/getFav", { token })).body).toEqual({ favGenre: "jazz" });
+  });
+
+  it("serves /users/{userId} with a URL-encoded Auth0 id, ETags and 412", async () => {
+    const sub = uniqueUser("google-oauth2");
+    const token = await tokenFor(sub);
+    const path = `/users/${encodeURIComponent(sub)}`;
+    expect(path).toContain("%7C");
+    const patched = await api("PATCH", path, {
+      token,
+      body: { user_metadata: { displayName: "J-vald3z", theme: "dark" } },
+    });
+    expect(patched.status).toBe(200);
+    const etag = patched.headers.get("etag") as string;
+    expect((await api("GET", "/displayName", { token })).body).toEqual({ displayName: "J-vald3z" });
+    expect(
+      (await api("PATCH", path, { token, body: { app_metadata: { plan: "premium" } } })).status,
+    ).toBe(403);
+    await api("PATCH", path, { token, body: { user_metadata: { theme: null } } });
+    const stale = await api("PATCH", path, {
+      token,
+      body: { user_metadata: { x: 1 } },
+      headers: { "if-match": etag },
+    });
+    expect(stale.status).toBe(412);
+    const read = await api("GET", path, { token });
+    expect(read.body.user_metadata).toEqual({ displayName: "J-vald3z" });
+    expect((await api("GET", path, { token: await tokenFor(uniqueUser()) })).status).toBe(403);
+    expect((await api("DELETE", path, { token })).status).toBe(204);
+  });
+
+  it("answers a body over 64 kB with 413", async () => {
+    const sub = uniqueUser();
+    const response = await api("PATCH", `/users/${encodeURIComponent(sub)}`, {
+      token: await tokenFor(sub),
+      body: { user_metadata: { a: "x".repeat(70_000) } },
+    });
+    expect(response.status).toBe(413);
+  });
+});
+
+describe("the post-login hook and the playlist_editor role", () => {
+  it("answers the same over HTTP and by direct Lambda invocation", async () => {
+    const event = {
+      user: { user_id: uniqueUser("google-oauth2"), email: "a@example.com", name: "A" },
+    };
+    const hookToken = await tokenFor("m2m@clients", { scope: "run:post_login" });
+    const overHttp = await api("POST", "/hooks/post-login", { token: hookToken, body: event });
+    expect(overHttp.status).toBe(200);
+    const direct = await invokeDirect("music-user-data-dev-postLogin", event);
+    expect(direct.status).toBe(200);
+    expect(direct.body).toEqual(overHttp.body);
+    expect(direct.body).toEqual({
+      user_metadata: { displayName: "user" },
+      app_metadata: {},
+      claims: { [ROLES]: [] },
+    });
+  });
+
+  it("refuses the hook over HTTP without run:post_login", async () => {
+    const sub = uniqueUser();
+    const response = await api("POST", "/hooks/post-login", {
+      token: await tokenFor(sub),
+      body: { user: { user_id: sub } },
+    });
+    expect(response.status).toBe(403);
+  });
+
+  it("grants playlist_editor at 100 plays, keeps other roles on demotion, and revokes editing at once", async () => {
+    const sub = uniqueUser("google-oauth2");
+    const token = await tokenFor(sub);
+    const hookToken = await tokenFor("m2m@clients", { scope: "run:post_login" });
+    const operator = await tokenFor("ops@clients", { scope: "update:users_app_metadata" });
+    const login = () =>
+      api("POST", "/hooks/post-login", { token: hookToken, body: { user: { user_id: sub } } });
+
+    await api("PATCH", `/users/${encodeURIComponent(sub)}`, {
+      token: operator,
+      body: { app_metadata: { roles: ["beta_tester"] } },
+    });
+    const { body: playlist } = await api("POST", "/playlists", { token, body: { name: "Hits" } });
+    for (let batch = 0; batch < 4; batch++) {
+      await Promise.all(
+        Array.from({ length: 25 }, () =>
+          api("POST", `/playlists/${playlist.playlistId}/plays`, { token }),
+        ),
+      );
+    }
+    expect((await api("GET", "/playlists/getPlays", { token })).body.plays).toBe(100);
+
+    const promoted = await login();
+    expect(promoted.body.claims[ROLES]).toEqual(["beta_tester", "playlist_editor"]);
+    const featured = await api("POST", "/playlists/featured", {
+      token,
+      body: { name: "Editors' picks" },
+    });
+    expect(featured.status).toBe(201);
+
+    // Deleting the playlist drops the plays to 0; the next login demotes, keeping beta_tester.
+    expect((await api("DELETE", `/playlists/${playlist.playlistId}`, { token })).status).toBe(204);
+    const demoted = await login();
+    expect(demoted.body.app_metadata.roles).toEqual(["beta_tester"]);
+    // The same access token as before: refused at once, from the stored roles.
+    const refused = await api("PATCH", `/playlists/featured/${featured.body.playlistId}`, {
+      token,
+      body: { name: "x" },
+    });
+    expect(refused.status).toBe(403);
+    expect((await api("GET", "/playlists/featured?limit=100", { token })).status).toBe(200);
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { OPERATIONS, openApiDocument } from "../../../lib/openapi.ts";
+import { loadHttpRoutes } from "../../../scripts/local/serverless-config.ts";
+
+describe("the OpenAPI document", () => {
+  const routes = Object.values(loadHttpRoutes()).flat();
+
+  it("describes exactly the routes serverless.yml deploys", () => {
+    expect(Object.keys(OPERATIONS).sort()).toEqual([...routes].sort());
+  });
+
+  it("is OpenAPI 3.1 with every path and method", () => {
+    const document = openApiDocument();
+    expect(document.openapi).toBe("3.1.0");
+    const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual([...routes].sort());
+  });
+
+  it("carries the request limits from the validating schemas", () => {
+    const songPost = openApiDocument().paths["/songs"]?.post as {
+      requestBody: {
+        content: {
+          "application/json": { schema: { properties: Record<string, { maxLength: number }> } };
+        };
+      };
+    };
+    const schema = songPost.requestBody.content["application/json"].schema;
+    expect(schema.properties.songName?.maxLength).toBe(200);
+    expect(schema.properties.genre?.maxLength).toBe(64);
+  });
+
+  it("marks only /openapi.json as public", () => {
+    const document = openApiDocument();
+    const publicOps = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => Array.isArray((op as { security?: unknown[] }).security))
+        .map(([method]) => `${method} ${path}`),
+    );
+    expect(publicOps).toEqual(["get /openapi.json"]);
+  });
+});
