@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
-import { loadOrCreateSigningKey, serveJwks } from "./local/issuer.ts";
+import { loadOrCreateLocalClient, loadOrCreateSigningKey, serveIssuer } from "./local/issuer.ts";
 import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-config.ts";
 import { localSecret, localSettings } from "./local/settings.ts";
 import { ensureTables, localClient } from "./local/tables.ts";
@@ -62,8 +62,18 @@ async function main(): Promise<void> {
     say(`trusting tokens from ${settings.externalIssuer}`);
   } else {
     const key = await loadOrCreateSigningKey(settings.dataDir);
-    issuerServer = await serveJwks(settings.issuerPort, [key.publicJwk], settings.authIssuer);
-    say(`local token issuer ${settings.authIssuer} (npm run token -- <user_id>)`);
+    issuerServer = await serveIssuer(settings.issuerPort, {
+      issuer: settings.authIssuer,
+      keys: [key.publicJwk],
+      tokens: {
+        key,
+        audience: settings.authAudience,
+        clients: [loadOrCreateLocalClient(settings.dataDir)],
+      },
+    });
+    say(
+      `local token issuer ${settings.authIssuer} (npm run token -- <user_id>, npm run login -- <user_id>)`,
+    );
   }
 
   offline = spawn(

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { TestProject } from "vitest/node";
 import { type LocalDynamoDb, startDynamoDb } from "../scripts/local/dynamodb.ts";
-import { createSigningKey, serveJwks } from "../scripts/local/issuer.ts";
+import { createSigningKey, serveIssuer } from "../scripts/local/issuer.ts";
 import { loadTableDefinitions } from "../scripts/local/serverless-config.ts";
 import { ensureTables, localClient } from "../scripts/local/tables.ts";
 import { freePort } from "./helpers/ports.ts";
@@ -24,7 +24,7 @@ export default async function setup(_project: TestProject): Promise<() => Promis
 
   const { key, privateJwk } = await createSigningKey();
   const issuer = `http://127.0.0.1:${issuerPort}/`;
-  jwksServer = await serveJwks(issuerPort, [key.publicJwk], issuer);
+  jwksServer = await serveIssuer(issuerPort, { issuer, keys: [key.publicJwk] });
 
   Object.assign(process.env, {
     AUTH_ISSUER: issuer,

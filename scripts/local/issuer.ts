@@ -1,6 +1,6 @@
-import { randomUUID, type webcrypto } from "node:crypto";
+import { randomBytes, randomUUID, timingSafeEqual, type webcrypto } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import {
   calculateJwkThumbprint,
@@ -91,20 +91,124 @@ export async function signAccessToken(key: SigningKey, options: TokenOptions): P
     .sign(key.privateKey);
 }
 
-/** Serves `/.well-known/jwks.json` and the OIDC discovery document on 127.0.0.1. */
-export function serveJwks(port: number, keys: JWK[], issuer: string): Promise<Server> {
+/** A machine-to-machine application of the local issuer (Auth0's "M2M application"). */
+export interface LocalClient {
+  clientId: string;
+  clientSecret: string;
+  scope: string;
+}
+
+/** The local M2M client the post-login Action uses, created once under `dataDir/issuer`. */
+export function loadOrCreateLocalClient(dataDir: string): LocalClient {
+  const file = join(dataDir, "issuer", "post-login-client.json");
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as LocalClient;
+  } catch {
+    const client = {
+      clientId: "local-post-login-action",
+      clientSecret: randomBytes(32).toString("base64url"),
+      scope: "run:post_login",
+    };
+    mkdirSync(join(dataDir, "issuer"), { recursive: true, mode: 0o700 });
+    writeFileSync(file, JSON.stringify(client), { mode: 0o600 });
+    return client;
+  }
+}
+
+export interface IssuerOptions {
+  issuer: string;
+  keys: JWK[];
+  /** When set, `POST /oauth/token` issues client-credentials tokens, as Auth0's endpoint does. */
+  tokens?: { key: SigningKey; audience: string; clients: LocalClient[] };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+async function readForm(request: IncomingMessage): Promise<Record<string, string>> {
+  let text = "";
+  for await (const chunk of request) {
+    text += chunk;
+    if (text.length > 10_000) throw new Error("body too large");
+  }
+  if ((request.headers["content-type"] ?? "").includes("json"))
+    return JSON.parse(text) as Record<string, string>;
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+async function clientCredentials(
+  request: IncomingMessage,
+  tokens: NonNullable<IssuerOptions["tokens"]>,
+  issuer: string,
+) {
+  const form = await readForm(request);
+  if (form.grant_type !== "client_credentials")
+    return { status: 400, body: { error: "unsupported_grant_type" } };
+  const client = tokens.clients.find((c) => c.clientId === form.client_id);
+  if (!client || !sameSecret(client.clientSecret, form.client_secret ?? "")) {
+    return { status: 401, body: { error: "access_denied", error_description: "Unauthorized" } };
+  }
+  if (form.audience !== tokens.audience) {
+    return {
+      status: 403,
+      body: { error: "access_denied", error_description: "Service not enabled within domain" },
+    };
+  }
+  const expiresIn = 86_400;
+  const accessToken = await signAccessToken(tokens.key, {
+    issuer,
+    audience: tokens.audience,
+    sub: `${client.clientId}@clients`,
+    scope: client.scope,
+    claims: { azp: client.clientId, gty: "client-credentials" },
+    expiresInSeconds: expiresIn,
+  });
+  return {
+    status: 200,
+    body: {
+      access_token: accessToken,
+      token_type: "Bearer",
+      expires_in: expiresIn,
+      scope: client.scope,
+    },
+  };
+}
+
+/**
+ * Serves `/.well-known/jwks.json`, the OIDC discovery document and, optionally, Auth0's
+ * client-credentials token endpoint, on 127.0.0.1.
+ */
+export function serveIssuer(port: number, options: IssuerOptions): Promise<Server> {
+  const { issuer, keys, tokens } = options;
   const documents: Record<string, string> = {
     "/.well-known/jwks.json": JSON.stringify({ keys }),
     "/.well-known/openid-configuration": JSON.stringify({
       issuer,
       jwks_uri: `${issuer}.well-known/jwks.json`,
+      ...(tokens ? { token_endpoint: `${issuer}oauth/token` } : {}),
       id_token_signing_alg_values_supported: ["RS256"],
     }),
   };
   const server = createServer((request, response) => {
+    const reply = (status: number, body: unknown) => {
+      response.writeHead(status, {
+        "content-type": "application/json",
+        "cache-control": "no-store",
+      });
+      response.end(typeof body === "string" ? body : JSON.stringify(body));
+    };
+    if (request.method === "POST" && request.url === "/oauth/token" && tokens) {
+      clientCredentials(request, tokens, issuer).then(
+        ({ status, body }) => reply(status, body),
+        () => reply(400, { error: "invalid_request" }),
+      );
+      return;
+    }
     const document = request.method === "GET" ? documents[request.url ?? ""] : undefined;
-    response.writeHead(document ? 200 : 404, { "content-type": "application/json" });
-    response.end(document ?? '{"error":"not_found"}');
+    reply(document ? 200 : 404, document ?? { error: "not_found" });
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);

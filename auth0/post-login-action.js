@@ -1,0 +1,80 @@
+/**
+ * Auth0 Action, trigger "Login / Post Login", runtime Node 22.
+ *
+ * Calls this API's post-login hook (POST /hooks/post-login) with a machine-to-machine token,
+ * then copies the claims it answers (the user's roles, under CLAIMS_NAMESPACE) into the access
+ * and ID tokens. The hook keeps the profile in DynamoDB as the source of truth: default display
+ * name, the playlist_editor role earned from plays.
+ *
+ * Secrets (Actions > this Action > Secrets):
+ *   HOOK_URL       https://<api-id>.execute-api.<region>.amazonaws.com/hooks/post-login
+ *   AUTH0_DOMAIN   your tenant's domain, e.g. your-tenant.us.auth0.com
+ *   CLIENT_ID      the M2M application allowed the scope run:post_login on the API
+ *   CLIENT_SECRET  its secret
+ *   AUDIENCE       the API identifier, e.g. https://api.music.example.com
+ *   TOKEN_URL      optional: the token endpoint, when not https://AUTH0_DOMAIN/oauth/token
+ *
+ * Failure policy: fail open. If the hook is down or slow, the login goes on without the roles
+ * claim. That is safe: the API decides who edits featured playlists from the stored roles, not
+ * from the claim, so a missing claim only hides the EDITOR welcome until the next login.
+ */
+
+const TOKEN_CACHE_KEY = "music-api-m2m-token";
+// Each call gets 4 s: two calls stay well inside the 20 s an Action may run.
+const TIMEOUT_MS = 4000;
+// Renew a cached token this long before it expires.
+const EXPIRY_MARGIN_MS = 60_000;
+
+async function postJson(url, body, headers = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** A client-credentials token for the hook, cached across logins with api.cache. */
+async function hookToken(event, api) {
+  const cached = api.cache.get(TOKEN_CACHE_KEY);
+  if (cached?.value) return cached.value;
+  const { AUTH0_DOMAIN, TOKEN_URL, CLIENT_ID, CLIENT_SECRET, AUDIENCE } = event.secrets;
+  const { status, body } = await postJson(TOKEN_URL || `https://${AUTH0_DOMAIN}/oauth/token`, {
+    grant_type: "client_credentials",
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    audience: AUDIENCE,
+  });
+  if (status !== 200 || !body?.access_token) throw new Error(`token endpoint answered ${status}`);
+  const expiresAt = Date.now() + body.expires_in * 1000 - EXPIRY_MARGIN_MS;
+  api.cache.set(TOKEN_CACHE_KEY, body.access_token, { expires_at: expiresAt });
+  return body.access_token;
+}
+
+exports.onExecutePostLogin = async (event, api) => {
+  const user = { user_id: event.user.user_id, email: event.user.email, name: event.user.name };
+  try {
+    const token = await hookToken(event, api);
+    const { status, body } = await postJson(
+      event.secrets.HOOK_URL,
+      { user },
+      { authorization: `Bearer ${token}` },
+    );
+    if (status === 401) api.cache.delete(TOKEN_CACHE_KEY);
+    if (status !== 200 || !body?.claims) {
+      console.log(`post-login hook answered ${status}; login continues without role claims`);
+      return;
+    }
+    for (const [name, value] of Object.entries(body.claims)) {
+      api.accessToken.setCustomClaim(name, value);
+      api.idToken.setCustomClaim(name, value);
+    }
+  } catch (error) {
+    // Never the token or the user's data in the log: the error's kind is enough.
+    console.log(
+      `post-login hook unavailable (${error?.name ?? "Error"}); login continues without role claims`,
+    );
+  }
+};

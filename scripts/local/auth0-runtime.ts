@@ -1,0 +1,62 @@
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { ROOT } from "./serverless-config.ts";
+
+/**
+ * What Auth0 hands a post-login Action, reduced to the parts our Action uses: the event, and an
+ * `api` whose token claims and cache are kept here for the caller to read. Lets the real Action
+ * run on a laptop (`npm run login`) and in tests.
+ */
+export interface ActionRun {
+  accessTokenClaims: Record<string, unknown>;
+  idTokenClaims: Record<string, unknown>;
+  cache: Map<string, { value: string; expires_at?: number }>;
+}
+
+export interface PostLoginEvent {
+  user: { user_id: string; email?: string; name?: string };
+  secrets: Record<string, string>;
+}
+
+type Action = { onExecutePostLogin(event: PostLoginEvent, api: unknown): Promise<void> };
+
+export function loadAction(): Action {
+  return createRequire(import.meta.url)(join(ROOT, "auth0", "post-login-action.js")) as Action;
+}
+
+export async function runPostLoginAction(
+  event: PostLoginEvent,
+  cache: ActionRun["cache"] = new Map(),
+): Promise<ActionRun> {
+  const run: ActionRun = { accessTokenClaims: {}, idTokenClaims: {}, cache };
+  const api = {
+    accessToken: {
+      setCustomClaim: (name: string, value: unknown) => {
+        run.accessTokenClaims[name] = value;
+      },
+    },
+    idToken: {
+      setCustomClaim: (name: string, value: unknown) => {
+        run.idTokenClaims[name] = value;
+      },
+    },
+    cache: {
+      get: (key: string) => {
+        const item = cache.get(key);
+        return item && (item.expires_at === undefined || item.expires_at > Date.now())
+          ? item
+          : undefined;
+      },
+      set: (key: string, value: string, options: { expires_at?: number } = {}) => {
+        cache.set(key, { value, ...options });
+        return { type: "success" };
+      },
+      delete: (key: string) => {
+        cache.delete(key);
+        return { type: "success" };
+      },
+    },
+  };
+  await loadAction().onExecutePostLogin(event, api);
+  return run;
+}

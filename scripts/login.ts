@@ -1,0 +1,62 @@
+/**
+ * `npm run login -- <user_id> [--email ...] [--name ...]`: what an Auth0 login does, locally.
+ * Runs the real Action (auth0/post-login-action.js) against the running `npm start`: it gets an
+ * M2M token from the local issuer, calls the post-login hook, and sets the claims; then this
+ * prints an access token from the local issuer carrying those claims.
+ */
+import { parseArgs } from "node:util";
+import { runPostLoginAction } from "./local/auth0-runtime.ts";
+import {
+  loadOrCreateLocalClient,
+  loadOrCreateSigningKey,
+  signAccessToken,
+} from "./local/issuer.ts";
+import { localSettings } from "./local/settings.ts";
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    email: { type: "string" },
+    name: { type: "string" },
+    verbose: { type: "boolean", short: "v" },
+  },
+});
+const [userId] = positionals;
+if (!userId) {
+  console.error(
+    "usage: npm run login -- <user_id> [--email a@example.com] [--name 'A Name'] [--verbose]",
+  );
+  process.exit(2);
+}
+const settings = localSettings();
+if (settings.externalIssuer) {
+  console.error(
+    "AUTH_ISSUER is set: log in through that issuer (Auth0 runs the Action), not locally.",
+  );
+  process.exit(2);
+}
+const client = loadOrCreateLocalClient(settings.dataDir);
+const run = await runPostLoginAction({
+  user: {
+    user_id: userId,
+    ...(values.email ? { email: values.email } : {}),
+    ...(values.name ? { name: values.name } : {}),
+  },
+  secrets: {
+    HOOK_URL: `http://127.0.0.1:${settings.port}/hooks/post-login`,
+    TOKEN_URL: `${settings.authIssuer}oauth/token`,
+    CLIENT_ID: client.clientId,
+    CLIENT_SECRET: client.clientSecret,
+    AUDIENCE: settings.authAudience,
+  },
+});
+if (values.verbose) console.error(JSON.stringify({ claims: run.accessTokenClaims }, null, 2));
+const key = await loadOrCreateSigningKey(settings.dataDir);
+console.log(
+  await signAccessToken(key, {
+    issuer: settings.authIssuer,
+    audience: settings.authAudience,
+    sub: userId,
+    claims: run.accessTokenClaims,
+  }),
+);

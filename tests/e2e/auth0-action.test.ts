@@ -1,0 +1,165 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { decodeJwt } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PostLoginEvent, runPostLoginAction } from "../../scripts/local/auth0-runtime.ts";
+import {
+  type LocalClient,
+  loadOrCreateSigningKey,
+  signAccessToken,
+} from "../../scripts/local/issuer.ts";
+import { ROOT } from "../../scripts/local/serverless-config.ts";
+import { call } from "../helpers/http.ts";
+import { freePort } from "../helpers/ports.ts";
+import { type RunningStack, startStack } from "../helpers/stack.ts";
+import { uniqueUser } from "../helpers/tokens.ts";
+
+/**
+ * The Auth0 Action (auth0/post-login-action.js) run as Auth0 would run it, against `npm start`
+ * with its local issuer, whose /oauth/token plays Auth0's client-credentials endpoint.
+ */
+const ROLES = "https://music.example.com/roles";
+const AUDIENCE = "https://api.music.local";
+let stack: RunningStack;
+let client: LocalClient;
+let secrets: Record<string, string>;
+
+beforeAll(async () => {
+  stack = await startStack({ AUTH_ISSUER: "", AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" });
+  client = JSON.parse(
+    readFileSync(join(stack.dataDir, "issuer", "post-login-client.json"), "utf8"),
+  ) as LocalClient;
+  secrets = {
+    HOOK_URL: `${stack.baseUrl}/hooks/post-login`,
+    TOKEN_URL: `http://127.0.0.1:${stack.issuerPort}/oauth/token`,
+    CLIENT_ID: client.clientId,
+    CLIENT_SECRET: client.clientSecret,
+    AUDIENCE,
+  };
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const loginEvent = (userId: string, overrides: Record<string, string> = {}): PostLoginEvent => ({
+  user: { user_id: userId, email: "listener@example.com", name: "Listener" },
+  secrets: { ...secrets, ...overrides },
+});
+
+async function userToken(sub: string): Promise<string> {
+  const key = await loadOrCreateSigningKey(stack.dataDir);
+  return signAccessToken(key, {
+    issuer: `http://127.0.0.1:${stack.issuerPort}/`,
+    audience: AUDIENCE,
+    sub,
+  });
+}
+
+/** Counts the Action's outgoing requests by URL. */
+async function fetchesDuring(work: () => Promise<unknown>): Promise<string[]> {
+  const original = globalThis.fetch;
+  const urls: string[] = [];
+  globalThis.fetch = (input, init) => {
+    urls.push(String(input));
+    return original(input, init);
+  };
+  try {
+    await work();
+  } finally {
+    globalThis.fetch = original;
+  }
+  return urls;
+}
+
+describe("the post-login Action", () => {
+  it("copies the hook's roles claim into the access and ID tokens on a first login", async () => {
+    const run = await runPostLoginAction(loginEvent(uniqueUser("google-oauth2")));
+    expect(run.accessTokenClaims).toEqual({ [ROLES]: [] });
+    expect(run.idTokenClaims).toEqual({ [ROLES]: [] });
+  });
+
+  it("gives an editor's tokens playlist_editor after 100 plays", async () => {
+    const sub = uniqueUser("google-oauth2");
+    const token = await userToken(sub);
+    const { body: playlist } = await call(stack.baseUrl, "POST", "/playlists", {
+      token,
+      body: { name: "Top" },
+    });
+    for (let i = 0; i < 4; i++) {
+      await Promise.all(
+        Array.from({ length: 25 }, () =>
+          call(stack.baseUrl, "POST", `/playlists/${playlist.playlistId}/plays`, { token }),
+        ),
+      );
+    }
+    const run = await runPostLoginAction(loginEvent(sub));
+    expect(run.accessTokenClaims).toEqual({ [ROLES]: ["playlist_editor"] });
+  });
+
+  it("fetches the M2M token once and reuses it from api.cache", async () => {
+    const cache = new Map();
+    const first = await fetchesDuring(() => runPostLoginAction(loginEvent(uniqueUser()), cache));
+    const second = await fetchesDuring(() => runPostLoginAction(loginEvent(uniqueUser()), cache));
+    expect(first).toEqual([secrets.TOKEN_URL, secrets.HOOK_URL]);
+    expect(second).toEqual([secrets.HOOK_URL]);
+  });
+
+  it("does not block the login when the hook is down", async () => {
+    const closedPort = await freePort();
+    const run = await runPostLoginAction(
+      loginEvent(uniqueUser(), { HOOK_URL: `http://127.0.0.1:${closedPort}/hooks/post-login` }),
+    );
+    expect(run.accessTokenClaims).toEqual({});
+  });
+
+  it("gives up on a hook that hangs, well inside Auth0's 20 s limit", async () => {
+    const hanging = createServer(() => undefined);
+    const port = await freePort();
+    await new Promise<void>((resolve) => hanging.listen(port, "127.0.0.1", resolve));
+    try {
+      const started = Date.now();
+      const run = await runPostLoginAction(
+        loginEvent(uniqueUser(), { HOOK_URL: `http://127.0.0.1:${port}/` }),
+      );
+      expect(run.accessTokenClaims).toEqual({});
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+    }
+  });
+
+  it("sets no claims when its client secret is wrong, and still lets the login through", async () => {
+    const run = await runPostLoginAction(loginEvent(uniqueUser(), { CLIENT_SECRET: "wrong" }));
+    expect(run.accessTokenClaims).toEqual({});
+  });
+});
+
+describe("npm run login", () => {
+  it("runs the Action against the local stack and prints a token carrying the roles claim", async () => {
+    const { stdout } = await promisify(execFile)(
+      "npm",
+      ["run", "-s", "login", "--", "google-oauth2|login-test"],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          DATA_DIR: stack.dataDir,
+          PORT: new URL(stack.baseUrl).port,
+          ISSUER_PORT: stack.issuerPort,
+          AUTH_ISSUER: "",
+          AUTH_AUDIENCE: "",
+        },
+      },
+    );
+    const token = stdout.trim();
+    const claims = decodeJwt(token);
+    expect(claims.sub).toBe("google-oauth2|login-test");
+    expect(claims[ROLES]).toEqual([]);
+    const read = await call(stack.baseUrl, "GET", "/displayName", { token });
+    expect(read.body).toEqual({ displayName: "user" });
+  });
+});
