@@ -35,11 +35,8 @@ export interface PrintedConfig {
   };
 }
 
-// Values the print needs to resolve `${env:...}` without a default; they do not affect tables.
-const PRINT_ENV = {
-  AUTH_ISSUER: "http://127.0.0.1/",
-  CURSOR_SECRET: "print-only-placeholder-not-a-secret-0000",
-};
+// Secrets never reach the cached copy, whatever the developer's environment holds.
+const PRINT_ENV = { CURSOR_SECRET: "" };
 
 /**
  * `serverless.yml` as the Serverless CLI resolves it, so local tables and checks can never

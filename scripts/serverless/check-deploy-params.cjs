@@ -1,0 +1,50 @@
+"use strict";
+
+/**
+ * Stops `serverless package` and `serverless deploy` early, with a message that says what to
+ * set, when a stage lacks the values only its owner can know: the Auth0 issuer and audience and
+ * the cursor signing secret. `npm start` (serverless-offline) never packages, so it is not held.
+ */
+class CheckDeployParams {
+  constructor(serverless) {
+    this.serverless = serverless;
+    this.hooks = { "before:package:initialize": () => this.check() };
+  }
+
+  check() {
+    const { provider } = this.serverless.service;
+    const env = provider.environment ?? {};
+    const stage = provider.stage;
+    const problems = [];
+    const placeholder = (value) => /\.invalid(\/|$)/.test(value ?? "");
+    if (!/^https:\/\/[^/]+\/$/.test(env.AUTH_ISSUER ?? "") || placeholder(env.AUTH_ISSUER)) {
+      problems.push(
+        `AUTH_ISSUER must be your Auth0 tenant's issuer, https with a trailing slash (e.g. https://YOUR_TENANT.us.auth0.com/); got "${env.AUTH_ISSUER ?? ""}"`,
+      );
+    }
+    if (
+      !env.AUTH_AUDIENCE ||
+      placeholder(env.AUTH_AUDIENCE) ||
+      /\.local$/.test(env.AUTH_AUDIENCE)
+    ) {
+      problems.push(
+        `AUTH_AUDIENCE must be the Auth0 API identifier (e.g. https://api.music.example.com); got "${env.AUTH_AUDIENCE ?? ""}"`,
+      );
+    }
+    if ((env.CURSOR_SECRET ?? "").length < 32) {
+      problems.push(
+        "CURSOR_SECRET must be a random secret of at least 32 characters (e.g. openssl rand -base64 48)",
+      );
+    }
+    if (env.DYNAMODB_ENDPOINT)
+      problems.push("DYNAMODB_ENDPOINT is for local runs only; unset it to deploy");
+    if (problems.length > 0) {
+      throw new this.serverless.classes.Error(
+        `Stage "${stage}" cannot be packaged or deployed yet:\n  - ${problems.join("\n  - ")}\n` +
+          `Set them in the environment, or as params.${stage} in serverless.yml (README: Deploy to AWS).`,
+      );
+    }
+  }
+}
+
+module.exports = CheckDeployParams;

@@ -1,0 +1,252 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
+
+/**
+ * `serverless package --stage prod` with sample Auth0 values, offline and without AWS
+ * credentials, and the CloudFormation template it produces, checked resource by resource.
+ */
+const run = promisify(execFile);
+const SAMPLE = {
+  AUTH_ISSUER: "https://music-sample.us.auth0.com/",
+  AUTH_AUDIENCE: "https://api.music.example.com",
+  CURSOR_SECRET: "sample-cursor-secret-for-packaging-only-0123456789",
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, navigated by the assertions.
+type Json = any;
+let template: { Resources: Record<string, Json> };
+let packageDir: string;
+
+function resources(type: string): [string, Json][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+/** The environment of a clean deploy shell: no AWS credentials, no local values, only `values`. */
+function packageEnv(values: Record<string, string>) {
+  const env: Record<string, string | undefined> = { ...process.env, SLS_TELEMETRY_DISABLED: "1" };
+  const unset = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "DYNAMODB_ENDPOINT"];
+  for (const name of [...unset, "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "CURSOR_SECRET"]) {
+    delete env[name];
+  }
+  return { ...env, ...values };
+}
+
+beforeAll(async () => {
+  packageDir = mkdtempSync(join(tmpdir(), "music-package-"));
+  await run(
+    process.execPath,
+    [SERVERLESS_BIN, "package", "--stage", "prod", "--package", packageDir],
+    {
+      cwd: ROOT,
+      env: packageEnv(SAMPLE),
+    },
+  );
+  template = JSON.parse(
+    readFileSync(join(packageDir, "cloudformation-template-update-stack.json"), "utf8"),
+  );
+}, 180_000);
+
+const FUNCTIONS = [
+  "displayName",
+  "users",
+  "songs",
+  "playlists",
+  "getPlays",
+  "getFavGenre",
+  "postLogin",
+  "openapi",
+];
+const logicalName = (fn: string) => fn.charAt(0).toUpperCase() + fn.slice(1);
+
+describe("deploy parameters", () => {
+  it("refuses to package a stage without the Auth0 values, saying what to set", async () => {
+    const failure = await run(process.execPath, [SERVERLESS_BIN, "package", "--stage", "staging"], {
+      cwd: ROOT,
+      env: packageEnv({}),
+    }).then(
+      () => undefined,
+      (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+    );
+    expect(failure).toContain('Stage "staging" cannot be packaged or deployed yet');
+    expect(failure).toContain("AUTH_ISSUER");
+    expect(failure).toContain("AUTH_AUDIENCE");
+    expect(failure).toContain("CURSOR_SECRET");
+  }, 120_000);
+
+  it("passes the stage's values to every function", () => {
+    for (const fn of FUNCTIONS) {
+      const env =
+        template.Resources[`${logicalName(fn)}LambdaFunction`].Properties.Environment.Variables;
+      expect(env).toMatchObject({
+        AUTH_ISSUER: SAMPLE.AUTH_ISSUER,
+        AUTH_AUDIENCE: SAMPLE.AUTH_AUDIENCE,
+        PLAYLIST_EDITOR_MIN_PLAYS: "100",
+        PROFILES_TABLE: "music-user-data-prod-profiles",
+        DYNAMODB_ENDPOINT: "",
+      });
+    }
+  });
+});
+
+describe("functions", () => {
+  it.each(FUNCTIONS)(
+    "%s: nodejs22.x on arm64, bounded memory and timeout, source maps not loaded",
+    (fn) => {
+      const { Properties } = template.Resources[`${logicalName(fn)}LambdaFunction`];
+      expect(Properties.Runtime).toBe("nodejs22.x");
+      expect(Properties.Architectures).toEqual(["arm64"]);
+      expect(Properties.MemorySize).toBe(512);
+      expect(Properties.Timeout).toBeLessThanOrEqual(29);
+      expect(Properties.Environment.Variables.NODE_OPTIONS ?? "").not.toContain(
+        "enable-source-maps",
+      );
+    },
+  );
+
+  it.each(FUNCTIONS)("%s: its own log group with a retention", (fn) => {
+    expect(template.Resources[`${logicalName(fn)}LogGroup`].Properties.RetentionInDays).toBe(90);
+  });
+
+  it("ships bundles without source maps", async () => {
+    const { stdout } = await run("unzip", ["-l", join(packageDir, "songs.zip")]);
+    expect(stdout).toContain("functions/songs.mjs");
+    expect(stdout).not.toContain(".map");
+  });
+});
+
+describe("IAM: one role per function, least privilege", () => {
+  const expected: Record<string, Record<string, string[]>> = {
+    displayName: { ProfilesTable: ["dynamodb:GetItem", "dynamodb:UpdateItem"] },
+    users: {
+      ProfilesTable: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+      SongsTable: ["dynamodb:BatchWriteItem", "dynamodb:Query"],
+      PlaylistsTable: ["dynamodb:DeleteItem", "dynamodb:Query"],
+    },
+    songs: {
+      SongsTable: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+    },
+    playlists: {
+      PlaylistsTable: [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+      ],
+      ProfilesTable: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      FeaturedPlaylistsTable: [
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+        "dynamodb:Scan",
+        "dynamodb:UpdateItem",
+      ],
+    },
+    getPlays: { ProfilesTable: ["dynamodb:GetItem"] },
+    getFavGenre: { ProfilesTable: ["dynamodb:GetItem", "dynamodb:UpdateItem"] },
+    postLogin: { ProfilesTable: ["dynamodb:GetItem", "dynamodb:UpdateItem"] },
+    openapi: {},
+  };
+
+  function roleOf(fn: string): string {
+    return template.Resources[`${logicalName(fn)}LambdaFunction`].Properties.Role["Fn::GetAtt"][0];
+  }
+
+  function dynamoGrants(role: string): Record<string, string[]> {
+    const grants: Record<string, string[]> = {};
+    for (const policy of template.Resources[role].Properties.Policies ?? []) {
+      for (const statement of policy.PolicyDocument.Statement) {
+        const actions: string[] = [statement.Action].flat();
+        if (!actions.some((a) => a.startsWith("dynamodb:"))) continue;
+        for (const resource of [statement.Resource].flat()) {
+          expect(resource).toHaveProperty("Fn::GetAtt");
+          const table = resource["Fn::GetAtt"][0];
+          grants[table] = [...(grants[table] ?? []), ...actions].sort();
+        }
+      }
+    }
+    return grants;
+  }
+
+  it("gives every function a role of its own", () => {
+    const roles = FUNCTIONS.map(roleOf);
+    expect(new Set(roles).size).toBe(FUNCTIONS.length);
+  });
+
+  it.each(FUNCTIONS)("%s: exactly the DynamoDB actions and tables it uses", (fn) => {
+    expect(dynamoGrants(roleOf(fn))).toEqual(expected[fn]);
+  });
+
+  it("grants no wildcard action or resource anywhere", () => {
+    for (const [, role] of resources("AWS::IAM::Role")) {
+      for (const policy of role.Properties.Policies ?? []) {
+        for (const statement of policy.PolicyDocument.Statement) {
+          for (const action of [statement.Action].flat()) expect(action).not.toMatch(/\*/);
+          for (const resource of [statement.Resource].flat()) expect(resource).not.toBe("*");
+        }
+      }
+    }
+  });
+});
+
+describe("tables", () => {
+  it("defines the four tables, named from service and stage", () => {
+    const names = resources("AWS::DynamoDB::Table").map(([, t]) => t.Properties.TableName);
+    expect(names.sort()).toEqual([
+      "music-user-data-prod-featured-playlists",
+      "music-user-data-prod-playlists",
+      "music-user-data-prod-profiles",
+      "music-user-data-prod-songs",
+    ]);
+  });
+
+  it.each(["ProfilesTable", "SongsTable", "PlaylistsTable", "FeaturedPlaylistsTable"])(
+    "%s: on-demand, point-in-time recovery, encrypted, protected and retained on prod",
+    (name) => {
+      const table = template.Resources[name];
+      expect(table.DeletionPolicy).toBe("Retain");
+      expect(table.UpdateReplacePolicy).toBe("Retain");
+      expect(table.Properties).toMatchObject({
+        BillingMode: "PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      });
+    },
+  );
+});
+
+describe("HTTP API", () => {
+  it("verifies JWTs at the gateway with the stage's issuer and audience", () => {
+    const [authorizer] = resources("AWS::ApiGatewayV2::Authorizer").map(([, r]) => r);
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: "JWT",
+      IdentitySource: ["$request.header.Authorization"],
+      JwtConfiguration: { Issuer: SAMPLE.AUTH_ISSUER, Audience: [SAMPLE.AUTH_AUDIENCE] },
+    });
+  });
+
+  it("puts the authorizer on every route but GET /openapi.json", () => {
+    const routes = resources("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
+    expect(routes).toHaveLength(24);
+    for (const route of routes) {
+      if (route.RouteKey === "GET /openapi.json")
+        expect(route.AuthorizationType ?? "NONE").toBe("NONE");
+      else expect(route.AuthorizationType, route.RouteKey).toBe("JWT");
+    }
+  });
+
+  it("throttles the stage and enables no CORS", () => {
+    const [stage] = resources("AWS::ApiGatewayV2::Stage").map(([, r]) => r);
+    expect(stage.Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: 1000,
+      ThrottlingBurstLimit: 2000,
+    });
+    const [api] = resources("AWS::ApiGatewayV2::Api").map(([, r]) => r);
+    expect(api.Properties.CorsConfiguration).toBeUndefined();
+  });
+});
