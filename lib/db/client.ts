@@ -12,7 +12,8 @@ const cfg = config();
 export const dynamodb = new DynamoDBClient({
   region: cfg.region,
   maxAttempts: 3,
-  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+  // throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting.
+  requestHandler: { connectionTimeout: 500, requestTimeout: 1_500, throwOnRequestTimeout: true },
   ...(cfg.dynamodbEndpoint
     ? {
         endpoint: cfg.dynamodbEndpoint,

@@ -1,0 +1,247 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LambdaHandler } from "../../lib/http/handler.ts";
+import { type LocalDynamoDb, startDynamoDb } from "../../scripts/local/dynamodb.ts";
+import { loadTableDefinitions } from "../../scripts/local/serverless-config.ts";
+import { ensureTables, localClient } from "../../scripts/local/tables.ts";
+import { startDynamoProxy } from "../helpers/dynamo-proxy.ts";
+import { type EventChanges, httpEvent, invoke } from "../helpers/invoke.ts";
+import { freePort } from "../helpers/ports.ts";
+import { tokenFor, uniqueUser } from "../helpers/tokens.ts";
+
+/**
+ * DynamoDB going away, hanging and throttling under the real handlers. This file has its own
+ * DynamoDB Local (on disk, so a restart keeps the data) behind a proxy that can misbehave.
+ */
+let dynamo: LocalDynamoDb;
+let proxy: Awaited<ReturnType<typeof startDynamoProxy>>;
+let dynamoPort: number;
+let dataPath: string;
+const handlers: Record<string, LambdaHandler> = {};
+
+beforeAll(async () => {
+  dynamoPort = await freePort();
+  dataPath = mkdtempSync(join(tmpdir(), "music-faults-"));
+  dynamo = await startDynamoDb({ port: dynamoPort, dataPath });
+  const client = localClient(dynamo.endpoint);
+  await ensureTables(client, loadTableDefinitions(), (d) => process.env[d.envVar] as string);
+  client.destroy();
+  proxy = await startDynamoProxy(dynamoPort);
+  // The functions read their configuration when first imported: point them at the proxy.
+  process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
+  for (const name of ["songs", "playlists", "getPlays", "users", "displayName"]) {
+    handlers[name] = (await import(`../../functions/${name}.ts`)).handler as LambdaHandler;
+  }
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await dynamo?.stop();
+});
+
+const call = (fn: string, fixture: string, changes: EventChanges) =>
+  invoke(handlers[fn] as LambdaHandler, httpEvent(fixture, changes));
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - started };
+}
+
+function expectUnavailable(response: Awaited<ReturnType<typeof invoke>>) {
+  expect(response.statusCode).toBe(503);
+  expect(response.headers["retry-after"]).toMatch(/^\d+$/);
+  expect(response.body).toEqual({
+    statusCode: 503,
+    error: "Service Unavailable",
+    message: "The service is temporarily unavailable; retry shortly",
+    errorCode: "temporarily_unavailable",
+  });
+}
+
+describe("DynamoDB faults", () => {
+  it("answers 503 with Retry-After while DynamoDB is down, keeps every earlier write, and recovers", async () => {
+    const sub = uniqueUser();
+    const token = await tokenFor(sub);
+    const song = await call("songs", "songs-create", {
+      token,
+      body: { songName: "Before", genre: "g" },
+      headers: { "idempotency-key": null },
+    });
+    const { body: playlist } = await call("playlists", "playlists-create", {
+      token,
+      body: { name: "P" },
+      headers: { "idempotency-key": null },
+    });
+    for (let i = 0; i < 3; i++)
+      await call("playlists", "playlists-play", {
+        token,
+        pathParameters: { playlistId: playlist.playlistId },
+      });
+    await call("displayName", "displayName-put", { token, body: { displayName: "Before outage" } });
+
+    await dynamo.stop();
+    const during = await Promise.all([
+      timed(() => call("songs", "songs-list", { token })),
+      timed(() =>
+        call("songs", "songs-create", {
+          token,
+          body: { songName: "During", genre: "g" },
+          headers: { "idempotency-key": null },
+        }),
+      ),
+      timed(() =>
+        call("playlists", "playlists-play", {
+          token,
+          pathParameters: { playlistId: playlist.playlistId },
+        }),
+      ),
+      timed(() =>
+        call("displayName", "displayName-put", { token, body: { displayName: "During outage" } }),
+      ),
+      timed(() => call("getPlays", "getPlays", { token })),
+    ]);
+    for (const { result, ms } of during) {
+      expectUnavailable(result);
+      expect(ms).toBeLessThan(9_000);
+    }
+
+    dynamo = await startDynamoDb({ port: dynamoPort, dataPath });
+    expect(
+      (await call("songs", "songs-get", { token, pathParameters: { songId: song.body.songId } }))
+        .body.songName,
+    ).toBe("Before");
+    expect((await call("displayName", "displayName-get", { token })).body).toEqual({
+      displayName: "Before outage",
+    });
+    // No half-done play: the playlist and the total agree, with the refused play in neither.
+    const stored = await call("playlists", "playlists-get", {
+      token,
+      pathParameters: { playlistId: playlist.playlistId },
+    });
+    expect(stored.body.plays).toBe(3);
+    expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 3 });
+    const songs = (await call("songs", "songs-list", { token })).body.songs.map(
+      (s: { songName: string }) => s.songName,
+    );
+    expect(songs).toEqual(["Before"]);
+    // And it works again.
+    expect(
+      (
+        await call("playlists", "playlists-play", {
+          token,
+          pathParameters: { playlistId: playlist.playlistId },
+        })
+      ).body.plays,
+    ).toBe(4);
+  }, 60_000);
+
+  it("answers 503 within the function's timeout when DynamoDB hangs", async () => {
+    const token = await tokenFor(uniqueUser());
+    proxy.setMode("hang");
+    try {
+      const { result, ms } = await timed(() => call("songs", "songs-list", { token }));
+      expectUnavailable(result);
+      expect(ms).toBeLessThan(9_500);
+    } finally {
+      proxy.setMode("pass");
+    }
+  }, 30_000);
+
+  it("answers 503 when DynamoDB throttles, and writes nothing", async () => {
+    const token = await tokenFor(uniqueUser());
+    proxy.setMode("throttle");
+    let created: Awaited<ReturnType<typeof invoke>>;
+    try {
+      created = await call("songs", "songs-create", {
+        token,
+        body: { songName: "x", genre: "g" },
+        headers: { "idempotency-key": null },
+      });
+    } finally {
+      proxy.setMode("pass");
+    }
+    expectUnavailable(created);
+    expect((await call("songs", "songs-list", { token })).body.songs).toEqual([]);
+  }, 30_000);
+
+  it("leaves a playlist and the play total intact when a delete fails part way", async () => {
+    const token = await tokenFor(uniqueUser());
+    const { body: playlist } = await call("playlists", "playlists-create", {
+      token,
+      body: { name: "P" },
+      headers: { "idempotency-key": null },
+    });
+    for (let i = 0; i < 4; i++)
+      await call("playlists", "playlists-play", {
+        token,
+        pathParameters: { playlistId: playlist.playlistId },
+      });
+    proxy.failAfter(1); // the read passes; the transaction does not
+    let response: Awaited<ReturnType<typeof invoke>>;
+    try {
+      response = await call("playlists", "playlists-delete", {
+        token,
+        pathParameters: { playlistId: playlist.playlistId },
+      });
+    } finally {
+      proxy.setMode("pass");
+    }
+    expectUnavailable(response);
+    expect(
+      (
+        await call("playlists", "playlists-get", {
+          token,
+          pathParameters: { playlistId: playlist.playlistId },
+        })
+      ).body.plays,
+    ).toBe(4);
+    expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 4 });
+  }, 30_000);
+
+  it("keeps the play total equal to the remaining playlists' plays when account deletion fails part way, and a retry finishes it", async () => {
+    const sub = uniqueUser();
+    const token = await tokenFor(sub);
+    const ids: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      const { body } = await call("playlists", "playlists-create", {
+        token,
+        body: { name: `P${i}` },
+        headers: { "idempotency-key": null },
+      });
+      ids.push(body.playlistId);
+    }
+    for (const id of ids.filter((_, i) => i % 3 === 0)) {
+      await call("playlists", "playlists-play", { token, pathParameters: { playlistId: id } });
+    }
+    const path = { pathParameters: { userId: sub }, rawPath: `/users/${encodeURIComponent(sub)}` };
+    proxy.failAfter(3); // songs query, playlists query, the first batch; then the crash
+    let response: Awaited<ReturnType<typeof invoke>>;
+    try {
+      response = await call("users", "users-delete", { token, ...path });
+    } finally {
+      proxy.setMode("pass");
+    }
+    expectUnavailable(response);
+    const remaining: { plays: number }[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await call("playlists", "playlists-list", {
+        token,
+        query: { limit: "100", ...(cursor ? { cursor } : {}) },
+      });
+      remaining.push(...page.body.playlists);
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(remaining.length).toBeGreaterThan(0);
+    expect(remaining.length).toBeLessThan(150);
+    const total = (await call("getPlays", "getPlays", { token })).body.plays;
+    expect(total).toBe(remaining.reduce((sum, p) => sum + p.plays, 0));
+
+    expect((await call("users", "users-delete", { token, ...path })).statusCode).toBe(204);
+    expect((await call("playlists", "playlists-list", { token })).body.playlists).toEqual([]);
+    expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 0 });
+  }, 60_000);
+});

@@ -1,0 +1,65 @@
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type ProxyMode = "pass" | "hang" | "throttle" | "reset";
+
+/**
+ * An HTTP proxy in front of DynamoDB Local that can hang or throttle on demand, so tests can
+ * put the functions through the faults of a real DynamoDB: slowness and throttling. Requests
+ * pass through untouched in "pass" mode; an unreachable upstream resets the connection.
+ */
+export async function startDynamoProxy(upstreamPort: number) {
+  let mode: ProxyMode = "pass";
+  /** Requests still to pass before the mode switches to "reset" (a crash part way). */
+  let passesLeft = Number.POSITIVE_INFINITY;
+  const server: Server = createServer((incoming, outgoing) => {
+    if (mode === "pass" && passesLeft-- <= 0) mode = "reset";
+    if (mode === "hang") return;
+    if (mode === "reset") {
+      incoming.socket.destroy();
+      return;
+    }
+    if (mode === "throttle") {
+      outgoing.writeHead(400, { "content-type": "application/x-amz-json-1.0" });
+      outgoing.end(
+        JSON.stringify({
+          __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+          message: "Rate of requests exceeds the allowed throughput.",
+        }),
+      );
+      return;
+    }
+    const upstream = request(
+      {
+        host: "127.0.0.1",
+        port: upstreamPort,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+      },
+      (response) => {
+        outgoing.writeHead(response.statusCode ?? 500, response.headers);
+        response.pipe(outgoing);
+      },
+    );
+    upstream.on("error", () => incoming.socket.destroy());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    setMode(next: ProxyMode) {
+      mode = next;
+      passesLeft = Number.POSITIVE_INFINITY;
+    },
+    /** Lets `count` more requests through, then resets every connection until setMode. */
+    failAfter(count: number) {
+      mode = "pass";
+      passesLeft = count;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
