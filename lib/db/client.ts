@@ -23,8 +23,20 @@ export const dynamodb = new DynamoDBClient({
     : {}),
 });
 
+/**
+ * Metadata is the user's JSON: its numbers are doubles, some beyond 2^53. They are written as
+ * their shortest decimal text and read back as the same double (metadata.ts keeps them within
+ * DynamoDB's range), instead of the SDK refusing them.
+ */
+const unmarshallOptions = { wrapNumbers: (text: string) => Number(text) };
+
 export const db = DynamoDBDocumentClient.from(dynamodb, {
-  marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+  marshallOptions: {
+    removeUndefinedValues: true,
+    convertEmptyValues: false,
+    allowImpreciseNumbers: true,
+  },
+  unmarshallOptions,
 });
 
 export function isConditionFailure(error: unknown): boolean {
@@ -46,5 +58,5 @@ export function transactionConditionFailures(error: unknown): boolean[] | undefi
 export function existingItemOf<T>(error: unknown): T | undefined {
   if (!isConditionFailure(error)) return undefined;
   const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-  return item ? (unmarshall(item) as T) : undefined;
+  return item ? (unmarshall(item, unmarshallOptions) as T) : undefined;
 }

@@ -109,6 +109,19 @@ describe("PATCH /users/{userId}: Auth0's merge semantics", () => {
     expect((await getProfile(sub))?.userMetadata).toEqual({});
   });
 
+  it("stores JSON numbers as the same doubles, beyond 2^53 too", async () => {
+    const { sub, token } = await self();
+    const numbers = {
+      big: 2 ** 60 + 2048,
+      huge: 3.017244967949288e59,
+      tiny: 1e-100,
+      negative: -0.1,
+      pi: Math.PI,
+    };
+    expect((await patch(token, sub, { user_metadata: numbers })).statusCode).toBe(200);
+    expect((await onUser("users-get", token, sub)).body.user_metadata).toEqual(numbers);
+  });
+
   it("refuses any other top-level field with 400", async () => {
     const { sub, token } = await self();
     const response = await patch(token, sub, { user_metadata: { a: 1 }, email: "x@example.com" });
