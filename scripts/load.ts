@@ -1,0 +1,287 @@
+/**
+ * `npm run load -- [--duration 60] [--connections 16]`: a realistic mix against a fresh
+ * `npm start` stack (its own ports and DATA_DIR), then an audit: every acknowledged write must
+ * be stored, play counts exact, and the play total equal to the sum of the playlists.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { loadOrCreateSigningKey, signAccessToken } from "./local/issuer.ts";
+import { ROOT } from "./local/serverless-config.ts";
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "60" },
+    connections: { type: "string", default: "16" },
+  },
+});
+const durationMs = Number(values.duration) * 1000;
+const connections = Number(values.connections);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startStack() {
+  const [port, lambdaPort, dynamodbPort, issuerPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const dataDir = mkdtempSync(join(tmpdir(), "music-load-"));
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    LAMBDA_PORT: String(lambdaPort),
+    DYNAMODB_PORT: String(dynamodbPort),
+    ISSUER_PORT: String(issuerPort),
+    DATA_DIR: dataDir,
+    AUTH_ISSUER: "",
+    AUTH_AUDIENCE: "",
+    LOG_LEVEL: "WARN",
+  };
+  const child: ChildProcess = spawn("npm", ["start", "--silent"], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const deadline = Date.now() + 120_000;
+  while (!output.includes("Server ready")) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`the stack did not start:\n${output}`);
+    await sleep(200);
+  }
+  // Only errors from here on: the offline server logs every request otherwise.
+  child.stdout?.removeAllListeners("data");
+  child.stdout?.resume();
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    issuer: `http://127.0.0.1:${issuerPort}/`,
+    dataDir,
+    stop: () => {
+      if (child.pid) process.kill(-child.pid, "SIGTERM");
+    },
+  };
+}
+
+interface UserState {
+  sub: string;
+  token: string;
+  playlists: string[];
+  ackedPlays: Map<string, number>;
+  ackedKeys: Set<string>;
+  ackedSongs: Set<string>;
+}
+
+const latencies: number[] = [];
+const statuses = new Map<number, number>();
+let requests = 0;
+
+async function send(
+  baseUrl: string,
+  user: UserState,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
+  const started = performance.now();
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${user.token}`,
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  latencies.push(performance.now() - started);
+  statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+  requests++;
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function worker(baseUrl: string, user: UserState, workerId: number, until: number) {
+  let seq = 0;
+  while (Date.now() < until) {
+    seq++;
+    const roll = Math.random();
+    if (roll < 0.4) {
+      const reads = [
+        "/displayName",
+        "/playlists/getPlays",
+        "/songs?limit=10",
+        `/users/${encodeURIComponent(user.sub)}`,
+      ];
+      await send(baseUrl, user, "GET", reads[seq % reads.length] as string);
+    } else if (roll < 0.6) {
+      const key = `w${workerId}_${seq}`;
+      const response = await send(
+        baseUrl,
+        user,
+        "PATCH",
+        `/users/${encodeURIComponent(user.sub)}`,
+        {
+          user_metadata: { [key]: seq },
+        },
+      );
+      if (response.status === 200) user.ackedKeys.add(key);
+    } else if (roll < 0.9) {
+      const playlistId = user.playlists[seq % user.playlists.length] as string;
+      const response = await send(baseUrl, user, "POST", `/playlists/${playlistId}/plays`);
+      if (response.status === 200)
+        user.ackedPlays.set(playlistId, (user.ackedPlays.get(playlistId) ?? 0) + 1);
+    } else {
+      const response = await send(baseUrl, user, "POST", "/songs", {
+        songName: `Song ${workerId}-${seq}`,
+        genre: "load",
+      });
+      if (response.status === 201) user.ackedSongs.add(response.body.songId);
+    }
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function audit(baseUrl: string, users: UserState[]) {
+  const problems: string[] = [];
+  let checkedWrites = 0;
+  for (const user of users) {
+    // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of the API, read field by field.
+    const get = async (path: string): Promise<any> => {
+      const response = await fetch(`${baseUrl}${path}`, {
+        headers: { authorization: `Bearer ${user.token}` },
+      });
+      return response.json();
+    };
+    const profile = await get(`/users/${encodeURIComponent(user.sub)}`);
+    for (const key of user.ackedKeys) {
+      checkedWrites++;
+      if (!(key in profile.user_metadata))
+        problems.push(`${user.sub}: acknowledged metadata key ${key} is missing`);
+    }
+    let sum = 0;
+    for (const playlistId of user.playlists) {
+      const playlist = await get(`/playlists/${playlistId}`);
+      const acked = user.ackedPlays.get(playlistId) ?? 0;
+      checkedWrites += acked;
+      if (playlist.plays !== acked)
+        problems.push(`${playlistId}: ${playlist.plays} plays stored, ${acked} acknowledged`);
+      sum += playlist.plays;
+    }
+    const total = await get("/playlists/getPlays");
+    if (total.plays !== sum)
+      problems.push(`${user.sub}: total ${total.plays} but playlists sum to ${sum}`);
+    const stored = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page = await get(
+        `/songs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
+      for (const song of page.songs) stored.add(song.songId);
+      cursor = page.nextCursor;
+    } while (cursor);
+    for (const songId of user.ackedSongs) {
+      checkedWrites++;
+      if (!stored.has(songId)) problems.push(`${user.sub}: acknowledged song ${songId} is missing`);
+    }
+  }
+  return { problems, checkedWrites };
+}
+
+const stack = await startStack();
+process.on("SIGINT", () => {
+  stack.stop();
+  process.exit(130);
+});
+try {
+  const key = await loadOrCreateSigningKey(stack.dataDir);
+  // Two connections per user, so concurrent PATCHes of one profile are part of the mix.
+  const users: UserState[] = [];
+  for (let i = 0; i < Math.ceil(connections / 2); i++) {
+    const sub = `auth0|load-${i}`;
+    const token = await signAccessToken(key, {
+      issuer: stack.issuer,
+      audience: "https://api.music.local",
+      sub,
+      expiresInSeconds: 7200,
+    });
+    const user: UserState = {
+      sub,
+      token,
+      playlists: [],
+      ackedPlays: new Map(),
+      ackedKeys: new Set(),
+      ackedSongs: new Set(),
+    };
+    for (let p = 0; p < 3; p++) {
+      const created = await send(stack.baseUrl, user, "POST", "/playlists", {
+        name: `Load ${i}-${p}`,
+      });
+      user.playlists.push(created.body.playlistId);
+    }
+    users.push(user);
+  }
+  latencies.length = 0;
+  statuses.clear();
+  requests = 0;
+  console.log(
+    `load: ${connections} connections, ${users.length} users, ${durationMs / 1000} s against ${stack.baseUrl}`,
+  );
+  const started = Date.now();
+  const until = started + durationMs;
+  await Promise.all(
+    Array.from({ length: connections }, (_, i) =>
+      worker(stack.baseUrl, users[i % users.length] as UserState, i, until),
+    ),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const fiveXx = [...statuses]
+    .filter(([status]) => status >= 500)
+    .reduce((n, [, count]) => n + count, 0);
+  const { problems, checkedWrites } = await audit(stack.baseUrl, users);
+  const result = {
+    requests,
+    requestsPerSecond: Math.round(requests / elapsed),
+    latencyMs: {
+      p50: Math.round(percentile(sorted, 50)),
+      p90: Math.round(percentile(sorted, 90)),
+      p99: Math.round(percentile(sorted, 99)),
+      max: Math.round(sorted.at(-1) ?? 0),
+    },
+    statuses: Object.fromEntries(statuses),
+    fiveXx,
+    acknowledgedWritesChecked: checkedWrites,
+    lostOrWrongWrites: problems.length,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  for (const problem of problems.slice(0, 20)) console.log(`  ${problem}`);
+  console.log(
+    problems.length === 0 && fiveXx === 0
+      ? "load: PASS (zero 5xx, zero lost writes)"
+      : "load: FAIL",
+  );
+  process.exitCode = problems.length === 0 && fiveXx === 0 ? 0 : 1;
+} finally {
+  stack.stop();
+}
