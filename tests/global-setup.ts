@@ -19,8 +19,15 @@ export default async function setup(_project: TestProject): Promise<() => Promis
   const [dynamoPort, issuerPort] = await Promise.all([freePort(), freePort()]);
   dynamo = await startDynamoDb({ port: dynamoPort });
   const client = localClient(dynamo.endpoint);
-  await ensureTables(client, definitions, (d) => `test-${d.logicalId}`);
-  client.destroy();
+  try {
+    await ensureTables(client, definitions, (d) => `test-${d.logicalId}`);
+  } catch (error) {
+    // No teardown runs when setup fails: leave no Java process behind.
+    await dynamo.stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
 
   const { key, privateJwk } = await createSigningKey();
   const issuer = `http://127.0.0.1:${issuerPort}/`;
