@@ -26,6 +26,8 @@ function write(level: Level, message: string, fields: LogFields): void {
 }
 
 export const log = {
+  /** Whether a level is written: lets callers skip building fields nobody will read. */
+  enabled: (level: Level) => ORDER[level] >= threshold,
   debug: (message: string, fields: LogFields = {}) => write("DEBUG", message, fields),
   info: (message: string, fields: LogFields = {}) => write("INFO", message, fields),
   warn: (message: string, fields: LogFields = {}) => write("WARN", message, fields),

@@ -115,6 +115,7 @@ export function requestLifecycle(): middy.MiddlewareObj<
     const state = request.context.state;
     const response = request.response as HttpResponse;
     response.headers = { ...response.headers, "X-Correlation-Id": state.correlationId };
+    if (!log.enabled("INFO")) return;
     log.info("request", {
       route: request.event.routeKey,
       status: response.statusCode,
