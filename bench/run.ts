@@ -26,7 +26,7 @@ import type { Work } from "./bare/replay.ts";
 import { startCountingProxy } from "./counting-proxy.ts";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 15);
+const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 21);
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 400);
 const work = mkdtempSync(join(tmpdir(), "music-bench-"));
 const say = (message: string) => console.error(`[bench] ${message}`);
