@@ -5,7 +5,14 @@
  * second, and getPlays with 10 and 10,000 playlists. Prints a table, writes bench/results.json.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -21,13 +28,13 @@ import {
   SERVERLESS_BIN,
 } from "../scripts/local/serverless-config.ts";
 import { ensureTables, localClient } from "../scripts/local/tables.ts";
+import { startDynamoProxy } from "../tests/helpers/dynamo-proxy.ts";
 import { type EventChanges, httpEvent } from "../tests/helpers/invoke.ts";
 import type { Work } from "./bare/replay.ts";
-import { startCountingProxy } from "./counting-proxy.ts";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 21);
-const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 400);
+const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 1000);
 const work = mkdtempSync(join(tmpdir(), "music-bench-"));
 const say = (message: string) => console.error(`[bench] ${message}`);
 
@@ -62,22 +69,21 @@ for (const zip of readdirSync(packageDir).filter((f) => f.endsWith(".zip"))) {
   const dir = join(work, "functions", name);
   mkdirSync(dir, { recursive: true });
   execFileSync("unzip", ["-q", "-o", join(packageDir, zip), "-d", dir]);
-  bundles[name] = join(dir, "functions", `${name}.mjs`);
+  bundles[name] = join(dir, "functions", `${name}.cjs`);
 }
 
 const esbuildSettings = (
   loadServerlessConfig("dev") as unknown as { custom: { esbuild: Record<string, unknown> } }
 ).custom.esbuild;
 async function buildBare(entry: string): Promise<string> {
-  const outfile = join(work, "bare", `${entry}.mjs`);
-  const { bundle, minify, target, platform, format, mainFields, banner } = esbuildSettings as {
+  const outfile = join(work, "bare", `${entry}.cjs`);
+  const { bundle, minify, target, platform, format, mainFields } = esbuildSettings as {
     bundle: boolean;
     minify: boolean;
     target: string;
     platform: "node";
-    format: "esm";
+    format: "cjs";
     mainFields: string[];
-    banner: Record<string, string>;
   };
   await build({
     entryPoints: [join(ROOT, "bench", "bare", `${entry}.ts`)],
@@ -88,7 +94,6 @@ async function buildBare(entry: string): Promise<string> {
     platform,
     format,
     mainFields,
-    banner,
     logLevel: "silent",
   });
   return outfile;
@@ -150,21 +155,29 @@ const dynamo = await startDynamoDb({ port: dynamoPort });
 const admin = localClient(dynamo.endpoint);
 await ensureTables(admin, loadTableDefinitions("dev"), (d) => `bench-${d.logicalId}`);
 const doc = DynamoDBDocumentClient.from(admin);
-const proxy = await startCountingProxy(dynamoPort);
+const proxy = await startDynamoProxy(dynamoPort);
 const { key, privateJwk: _ } = await createSigningKey();
 const issuer = `http://127.0.0.1:${issuerPort}/`;
 const issuerServer = await serveIssuer(issuerPort, { issuer, keys: [key.publicJwk] });
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
-/** Loads every bundle as a fresh module instance, configured by the environment of the moment. */
+/**
+ * A fresh module instance of a bundle, configured by the environment of the moment. CommonJS
+ * modules are cached by file name, so each instance is loaded from its own copy.
+ */
+async function freshInstance(file: string, instance: string): Promise<Handler> {
+  const copy = file.replace(/\.cjs$/, `.${instance.replace(/\W/g, "_")}.cjs`);
+  copyFileSync(file, copy);
+  return (await import(pathToFileURL(copy).href)).handler as Handler;
+}
+
 async function loadHandlers(dynamodbEndpoint: string, instance: string) {
   Object.assign(process.env, runtimeEnv, {
     AUTH_ISSUER: issuer,
     DYNAMODB_ENDPOINT: dynamodbEndpoint,
   });
   const loaded: Record<string, Handler> = {};
-  for (const [name, file] of Object.entries(bundles)) {
-    loaded[name] = (await import(`${pathToFileURL(file).href}?${instance}`)).handler;
-  }
+  for (const [name, file] of Object.entries(bundles))
+    loaded[name] = await freshInstance(file, instance);
   return loaded;
 }
 // Timed instances talk to DynamoDB Local directly; counting instances go through the proxy.
@@ -172,9 +185,7 @@ const handlers = await loadHandlers(dynamo.endpoint, "timed");
 const counted = await loadHandlers(proxy.endpoint, "counted");
 process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
 // A bare instance per route, like each function's own: the JIT warms both by the same calls.
-const bareFor = async (route: string) =>
-  (await import(`${pathToFileURL(bareReplay).href}?${encodeURIComponent(route)}`))
-    .handler as Handler;
+const bareFor = (route: string) => freshInstance(bareReplay, route);
 const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 10_000 };
 
 const sub = "google-oauth2|bench-user";
@@ -284,16 +295,7 @@ const ROUTES: Route[] = [
     changes: { token, body: { displayName: "Bench" } },
     bare: () => [
       { op: "Get", input: { TableName: T.profiles, Key: profileKey, ConsistentRead: true } },
-      {
-        op: "Update",
-        input: {
-          TableName: T.profiles,
-          Key: profileKey,
-          UpdateExpression: "SET user_metadata = :m, version = version + :one",
-          ExpressionAttributeValues: { ":m": { displayName: "Bench" }, ":one": 1 },
-          ReturnValues: "ALL_NEW",
-        },
-      },
+      { op: "Update", input: metadataWrite({ displayName: "Bench", theme: "dark" }) },
     ],
   },
   {
@@ -485,16 +487,7 @@ const ROUTES: Route[] = [
     },
     bare: () => [
       { op: "Get", input: { TableName: T.profiles, Key: profileKey, ConsistentRead: true } },
-      {
-        op: "Update",
-        input: {
-          TableName: T.profiles,
-          Key: profileKey,
-          UpdateExpression: "SET user_metadata.theme = :t, version = version + :one",
-          ExpressionAttributeValues: { ":t": "dark", ":one": 1 },
-          ReturnValues: "ALL_NEW",
-        },
-      },
+      { op: "Update", input: metadataWrite({ displayName: "Bench", theme: "dark" }) },
     ],
   },
   {

@@ -1,5 +1,5 @@
 import { type AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
 
@@ -28,7 +28,7 @@ export const dynamodb = new DynamoDBClient({
  * their shortest decimal text and read back as the same double (metadata.ts keeps them within
  * DynamoDB's range), instead of the SDK refusing them.
  */
-const unmarshallOptions = { wrapNumbers: (text: string) => Number(text) };
+const wrapNumbers = (text: string) => Number(text);
 
 export const db = DynamoDBDocumentClient.from(dynamodb, {
   marshallOptions: {
@@ -36,7 +36,7 @@ export const db = DynamoDBDocumentClient.from(dynamodb, {
     convertEmptyValues: false,
     allowImpreciseNumbers: true,
   },
-  unmarshallOptions,
+  unmarshallOptions: { wrapNumbers },
 });
 
 export function isConditionFailure(error: unknown): boolean {
@@ -58,5 +58,27 @@ export function transactionConditionFailures(error: unknown): boolean[] | undefi
 export function existingItemOf<T>(error: unknown): T | undefined {
   if (!isConditionFailure(error)) return undefined;
   const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-  return item ? (unmarshall(item, unmarshallOptions) as T) : undefined;
+  // A fresh options object: the document client adds convertWithoutMapWrapper to its own.
+  return item ? (unmarshall(item, { wrapNumbers }) as T) : undefined;
+}
+
+/** Deletes an item if it exists, in one round trip; false when there was none. */
+export async function deleteIfExists(
+  TableName: string,
+  Key: Record<string, string>,
+): Promise<boolean> {
+  try {
+    await db.send(
+      new DeleteCommand({
+        TableName,
+        Key,
+        ConditionExpression: "attribute_exists(#key)",
+        ExpressionAttributeNames: { "#key": Object.keys(Key)[0] as string },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }

@@ -1,6 +1,6 @@
-import { DeleteCommand, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
-import { db, isConditionFailure } from "./client.ts";
+import { db, deleteIfExists } from "./client.ts";
 import { nextCursor, type Page, startKey } from "./pages.ts";
 import {
   newPlaylistItem,
@@ -9,7 +9,7 @@ import {
   type PlaylistInput,
   type PlaylistItem,
   playlistFromItem,
-  playlistUpdate,
+  updateExisting,
 } from "./playlists.ts";
 
 /**
@@ -34,41 +34,15 @@ export async function createFeatured(playlistId: string, input: PlaylistInput): 
   return playlistFromItem(item, true);
 }
 
-export async function updateFeatured(
+export function updateFeatured(
   playlistId: string,
   changes: PlaylistChanges,
 ): Promise<Playlist | undefined> {
-  try {
-    const { Attributes } = await db.send(
-      new UpdateCommand({
-        TableName: FEATURED_TABLE,
-        Key: { playlist_id: playlistId },
-        ...playlistUpdate(changes),
-        ConditionExpression: "attribute_exists(playlist_id)",
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    return playlistFromItem(Attributes as PlaylistItem, true);
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+  return updateExisting(FEATURED_TABLE, { playlist_id: playlistId }, changes, true);
 }
 
-export async function deleteFeatured(playlistId: string): Promise<boolean> {
-  try {
-    await db.send(
-      new DeleteCommand({
-        TableName: FEATURED_TABLE,
-        Key: { playlist_id: playlistId },
-        ConditionExpression: "attribute_exists(playlist_id)",
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+export function deleteFeatured(playlistId: string): Promise<boolean> {
+  return deleteIfExists(FEATURED_TABLE, { playlist_id: playlistId });
 }
 
 /** A scan: the featured set is small and curated; each page is one request. */

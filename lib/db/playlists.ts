@@ -135,26 +135,36 @@ export async function getPlaylist(
   return Item ? playlistFromItem(Item as PlaylistItem, false) : undefined;
 }
 
-export async function updatePlaylist(
-  userId: string,
-  playlistId: string,
+/** Changes an existing playlist of `table` (users' or featured); undefined when there is none. */
+export async function updateExisting(
+  table: string,
+  Key: Record<string, string>,
   changes: PlaylistChanges,
+  featured: boolean,
 ): Promise<Playlist | undefined> {
   try {
     const { Attributes } = await db.send(
       new UpdateCommand({
-        TableName: PLAYLISTS_TABLE,
-        Key: key(userId, playlistId),
+        TableName: table,
+        Key,
         ...playlistUpdate(changes),
         ConditionExpression: "attribute_exists(playlist_id)",
         ReturnValues: "ALL_NEW",
       }),
     );
-    return playlistFromItem(Attributes as PlaylistItem, false);
+    return playlistFromItem(Attributes as PlaylistItem, featured);
   } catch (error) {
     if (isConditionFailure(error)) return undefined;
     throw error;
   }
+}
+
+export function updatePlaylist(
+  userId: string,
+  playlistId: string,
+  changes: PlaylistChanges,
+): Promise<Playlist | undefined> {
+  return updateExisting(PLAYLISTS_TABLE, key(userId, playlistId), changes, false);
 }
 
 export const NOT_FOUND = () => new NotFoundError("Playlist not found", "playlist_not_found");

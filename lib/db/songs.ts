@@ -1,6 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
-import { db, existingItemOf, isConditionFailure } from "./client.ts";
+import { db, deleteIfExists, existingItemOf } from "./client.ts";
 import { nextCursor, type Page, startKey } from "./pages.ts";
 
 /** The songs table: partition `user_id`, sort `song_id` (a ULID, so lists run in creation order). */
@@ -73,20 +73,8 @@ export async function getSong(userId: string, songId: string): Promise<Song | un
 }
 
 /** Deletes the caller's song; false when there was none (another user's id included). */
-export async function deleteSong(userId: string, songId: string): Promise<boolean> {
-  try {
-    await db.send(
-      new DeleteCommand({
-        TableName: SONGS_TABLE,
-        Key: key(userId, songId),
-        ConditionExpression: "attribute_exists(song_id)",
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+export function deleteSong(userId: string, songId: string): Promise<boolean> {
+  return deleteIfExists(SONGS_TABLE, key(userId, songId));
 }
 
 export async function listSongs(

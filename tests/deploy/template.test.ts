@@ -114,7 +114,7 @@ describe("functions", () => {
 
   it("ships bundles without source maps", async () => {
     const { stdout } = await run("unzip", ["-l", join(packageDir, "songs.zip")]);
-    expect(stdout).toContain("functions/songs.mjs");
+    expect(stdout).toContain("functions/songs.cjs");
     expect(stdout).not.toContain(".map");
   });
 });

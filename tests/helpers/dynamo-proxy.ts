@@ -4,15 +4,20 @@ import type { AddressInfo } from "node:net";
 export type ProxyMode = "pass" | "hang" | "throttle" | "reset";
 
 /**
- * An HTTP proxy in front of DynamoDB Local that can hang or throttle on demand, so tests can
- * put the functions through the faults of a real DynamoDB: slowness and throttling. Requests
- * pass through untouched in "pass" mode; an unreachable upstream resets the connection.
+ * An HTTP proxy in front of DynamoDB Local that can hang, throttle or reset on demand, so tests
+ * can put the functions through the faults of a real DynamoDB. Requests pass through untouched
+ * in "pass" mode; an unreachable upstream resets the connection. It also records each request's
+ * operation (X-Amz-Target): the round trips a bundled function really makes, whatever SDK copy
+ * it carries (bench/run.ts).
  */
 export async function startDynamoProxy(upstreamPort: number) {
   let mode: ProxyMode = "pass";
+  let operations: string[] = [];
   /** Requests still to pass before the mode switches to "reset" (a crash part way). */
   let passesLeft = Number.POSITIVE_INFINITY;
   const server: Server = createServer((incoming, outgoing) => {
+    const target = String(incoming.headers["x-amz-target"] ?? "?");
+    operations.push(target.slice(target.indexOf(".") + 1));
     if (mode === "pass" && passesLeft-- <= 0) mode = "reset";
     if (mode === "hang") return;
     if (mode === "reset") {
@@ -56,6 +61,11 @@ export async function startDynamoProxy(upstreamPort: number) {
     failAfter(count: number) {
       mode = "pass";
       passesLeft = count;
+    },
+    /** The operations seen since the last reset, in order. */
+    operations: () => [...operations],
+    reset() {
+      operations = [];
     },
     async close() {
       server.closeAllConnections();
