@@ -15,9 +15,9 @@ import {
 } from "../lib/db/playlists.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { jsonResponse } from "../lib/http/middleware.ts";
-import { idempotencyKey, itemId, listQuery } from "../lib/http/params.ts";
-import { idFromIdempotencyKey, newId } from "../lib/ids.ts";
+import { createdResponse, jsonResponse } from "../lib/http/middleware.ts";
+import { itemId, listQuery, newItemId } from "../lib/http/params.ts";
+import { newId } from "../lib/ids.ts";
 import { PlaylistBody, PlaylistPatchBody, parse } from "../lib/schemas/index.ts";
 
 export const handler = httpHandler({
@@ -29,10 +29,9 @@ export const handler = httpHandler({
 
   "POST /playlists": async ({ event, caller, body }) => {
     const { name, songIds = [] } = parse(PlaylistBody, body);
-    const key = idempotencyKey(event);
-    const playlistId = key ? idFromIdempotencyKey(caller.sub, key) : newId();
+    const playlistId = newItemId(event, caller.sub);
     const { playlist, created } = await putPlaylist(caller.sub, playlistId, { name, songIds });
-    return jsonResponse(201, playlist, created ? {} : { "Idempotent-Replayed": "true" });
+    return createdResponse(playlist, created);
   },
 
   "GET /playlists/{playlistId}": async ({ event, caller }) => {

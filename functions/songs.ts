@@ -1,9 +1,8 @@
 import { deleteSong, getSong, listSongs, putSong } from "../lib/db/songs.ts";
 import { NotFoundError } from "../lib/http/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { jsonResponse } from "../lib/http/middleware.ts";
-import { idempotencyKey, itemId, listQuery } from "../lib/http/params.ts";
-import { idFromIdempotencyKey, newId } from "../lib/ids.ts";
+import { createdResponse, jsonResponse } from "../lib/http/middleware.ts";
+import { itemId, listQuery, newItemId } from "../lib/http/params.ts";
 import { parse, SongBody } from "../lib/schemas/index.ts";
 
 const notFound = () => new NotFoundError("Song not found", "song_not_found");
@@ -17,10 +16,8 @@ export const handler = httpHandler({
 
   "POST /songs": async ({ event, caller, body }) => {
     const input = parse(SongBody, body);
-    const key = idempotencyKey(event);
-    const songId = key ? idFromIdempotencyKey(caller.sub, key) : newId();
-    const { song, created } = await putSong(caller.sub, songId, input);
-    return jsonResponse(201, song, created ? {} : { "Idempotent-Replayed": "true" });
+    const { song, created } = await putSong(caller.sub, newItemId(event, caller.sub), input);
+    return createdResponse(song, created);
   },
 
   "GET /songs/{songId}": async ({ event, caller }) => {

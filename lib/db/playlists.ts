@@ -2,14 +2,13 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { ConflictError, NotFoundError } from "../http/errors.ts";
 import { db, existingItemOf, isConditionFailure, transactionConditionFailures } from "./client.ts";
-import { nextCursor, type Page, startKey } from "./pages.ts";
+import { type Page, userPartitionPage } from "./pages.ts";
 import { addPlaysToTotal } from "./profiles.ts";
 
 /**
@@ -250,22 +249,16 @@ export async function deletePlaylist(userId: string, playlistId: string): Promis
   );
 }
 
-export async function listPlaylists(
+export function listPlaylists(
   userId: string,
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<Playlist>> {
-  const { Items, LastEvaluatedKey } = await db.send(
-    new QueryCommand({
-      TableName: PLAYLISTS_TABLE,
-      KeyConditionExpression: "user_id = :user",
-      ExpressionAttributeValues: { ":user": userId },
-      Limit: limit,
-      ExclusiveStartKey: startKey("playlists", userId, cursor, "playlist_id", { user_id: userId }),
-    }),
-  );
-  return {
-    items: (Items ?? []).map((item) => playlistFromItem(item as PlaylistItem, false)),
-    nextCursor: nextCursor("playlists", userId, LastEvaluatedKey, "playlist_id"),
+  const playlists = {
+    table: PLAYLISTS_TABLE,
+    name: "playlists",
+    sortKey: "playlist_id",
+    fromItem: (item: PlaylistItem) => playlistFromItem(item, false),
   };
+  return userPartitionPage(playlists, userId, limit, cursor);
 }

@@ -1,7 +1,7 @@
-import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { db, deleteIfExists, existingItemOf } from "./client.ts";
-import { nextCursor, type Page, startKey } from "./pages.ts";
+import { type Page, userPartitionPage } from "./pages.ts";
 
 /** The songs table: partition `user_id`, sort `song_id` (a ULID, so lists run in creation order). */
 export const SONGS_TABLE = config().tables.songs;
@@ -77,22 +77,11 @@ export function deleteSong(userId: string, songId: string): Promise<boolean> {
   return deleteIfExists(SONGS_TABLE, key(userId, songId));
 }
 
-export async function listSongs(
+export function listSongs(
   userId: string,
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<Song>> {
-  const { Items, LastEvaluatedKey } = await db.send(
-    new QueryCommand({
-      TableName: SONGS_TABLE,
-      KeyConditionExpression: "user_id = :user",
-      ExpressionAttributeValues: { ":user": userId },
-      Limit: limit,
-      ExclusiveStartKey: startKey("songs", userId, cursor, "song_id", { user_id: userId }),
-    }),
-  );
-  return {
-    items: (Items ?? []).map((item) => fromItem(item as SongItem)),
-    nextCursor: nextCursor("songs", userId, LastEvaluatedKey, "song_id"),
-  };
+  const songs = { table: SONGS_TABLE, name: "songs", sortKey: "song_id", fromItem };
+  return userPartitionPage(songs, userId, limit, cursor);
 }

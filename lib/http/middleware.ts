@@ -51,6 +51,11 @@ export function jsonResponse(
   };
 }
 
+/** 201 with the item; a replayed Idempotency-Key says so, with the first item. */
+export function createdResponse(item: unknown, created: boolean): HttpResponse {
+  return jsonResponse(201, item, created ? {} : { "Idempotent-Replayed": "true" });
+}
+
 export function errorResponse(error: HttpError): HttpResponse {
   return jsonResponse(
     error.statusCode,

@@ -1,4 +1,4 @@
-import { ULID_PATTERN } from "../ids.ts";
+import { idFromIdempotencyKey, newId, ULID_PATTERN } from "../ids.ts";
 import { ListQuery, parse } from "../schemas/index.ts";
 import { BadRequestError, NotFoundError } from "./errors.ts";
 import type { HttpEvent } from "./middleware.ts";
@@ -34,4 +34,13 @@ export function idempotencyKey(event: HttpEvent): string | undefined {
     );
   }
   return key;
+}
+
+/**
+ * The id of the item a POST creates: derived from the caller and the Idempotency-Key when the
+ * client sent one, so a retry addresses the first item; otherwise a fresh ULID.
+ */
+export function newItemId(event: HttpEvent, owner: string): string {
+  const key = idempotencyKey(event);
+  return key ? idFromIdempotencyKey(owner, key) : newId();
 }

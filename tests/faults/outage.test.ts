@@ -44,6 +44,16 @@ afterAll(async () => {
 const call = (fn: string, fixture: string, changes: EventChanges) =>
   invoke(handlers[fn] as LambdaHandler, httpEvent(fixture, changes));
 
+/** Runs `work` with the proxy misbehaving as `fault` sets it, then lets requests pass again. */
+async function whileFaulty<T>(fault: () => void, work: () => Promise<T>): Promise<T> {
+  fault();
+  try {
+    return await work();
+  } finally {
+    proxy.setMode("pass");
+  }
+}
+
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
   const started = performance.now();
   const result = await work();
@@ -140,29 +150,25 @@ describe("DynamoDB faults", () => {
 
   it("answers 503 within the function's timeout when DynamoDB hangs", async () => {
     const token = await tokenFor(uniqueUser());
-    proxy.setMode("hang");
-    try {
-      const { result, ms } = await timed(() => call("songs", "songs-list", { token }));
-      expectUnavailable(result);
-      expect(ms).toBeLessThan(9_500);
-    } finally {
-      proxy.setMode("pass");
-    }
+    const { result, ms } = await whileFaulty(
+      () => proxy.setMode("hang"),
+      () => timed(() => call("songs", "songs-list", { token })),
+    );
+    expectUnavailable(result);
+    expect(ms).toBeLessThan(9_500);
   }, 30_000);
 
   it("answers 503 when DynamoDB throttles, and writes nothing", async () => {
     const token = await tokenFor(uniqueUser());
-    proxy.setMode("throttle");
-    let created: Awaited<ReturnType<typeof invoke>>;
-    try {
-      created = await call("songs", "songs-create", {
-        token,
-        body: { songName: "x", genre: "g" },
-        headers: { "idempotency-key": null },
-      });
-    } finally {
-      proxy.setMode("pass");
-    }
+    const created = await whileFaulty(
+      () => proxy.setMode("throttle"),
+      () =>
+        call("songs", "songs-create", {
+          token,
+          body: { songName: "x", genre: "g" },
+          headers: { "idempotency-key": null },
+        }),
+    );
     expectUnavailable(created);
     expect((await call("songs", "songs-list", { token })).body.songs).toEqual([]);
   }, 30_000);
@@ -179,16 +185,14 @@ describe("DynamoDB faults", () => {
         token,
         pathParameters: { playlistId: playlist.playlistId },
       });
-    proxy.failAfter(1); // the read passes; the transaction does not
-    let response: Awaited<ReturnType<typeof invoke>>;
-    try {
-      response = await call("playlists", "playlists-delete", {
-        token,
-        pathParameters: { playlistId: playlist.playlistId },
-      });
-    } finally {
-      proxy.setMode("pass");
-    }
+    const response = await whileFaulty(
+      () => proxy.failAfter(1), // the read passes; the transaction does not
+      () =>
+        call("playlists", "playlists-delete", {
+          token,
+          pathParameters: { playlistId: playlist.playlistId },
+        }),
+    );
     expectUnavailable(response);
     expect(
       (
@@ -217,13 +221,10 @@ describe("DynamoDB faults", () => {
       await call("playlists", "playlists-play", { token, pathParameters: { playlistId: id } });
     }
     const path = { pathParameters: { userId: sub }, rawPath: `/users/${encodeURIComponent(sub)}` };
-    proxy.failAfter(3); // songs query, playlists query, the first batch; then the crash
-    let response: Awaited<ReturnType<typeof invoke>>;
-    try {
-      response = await call("users", "users-delete", { token, ...path });
-    } finally {
-      proxy.setMode("pass");
-    }
+    const response = await whileFaulty(
+      () => proxy.failAfter(3), // songs query, playlists query, the first batch; then the crash
+      () => call("users", "users-delete", { token, ...path }),
+    );
     expectUnavailable(response);
     const remaining: { plays: number }[] = [];
     let cursor: string | undefined;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { handler as getPlaysHandler } from "../../../functions/getPlays.ts";
 import { handler } from "../../../functions/playlists.ts";
+import { handler as songsHandler } from "../../../functions/songs.ts";
 import { getProfile } from "../../../lib/db/profiles.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
@@ -226,6 +227,25 @@ describe("playlists", () => {
       cursor = page.body.nextCursor ?? undefined;
     } while (cursor);
     expect(ids.size).toBe(26);
+
+    // The same caller's cursor from another list does not open this one.
+    for (let i = 0; i < 2; i++) {
+      await invoke(
+        songsHandler,
+        httpEvent("songs-create", {
+          token,
+          body: { songName: `S${i}`, genre: "g" },
+          headers: { "idempotency-key": null },
+        }),
+      );
+    }
+    const songsPage = await invoke(
+      songsHandler,
+      httpEvent("songs-list", { token, query: { limit: "1" } }),
+    );
+    const refused = await list(token, { cursor: songsPage.body.nextCursor });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body.errorCode).toBe("invalid_cursor");
   });
 });
 
