@@ -223,6 +223,7 @@ function operation(routeKey: string, op: Operation) {
             401: errorResponse("Missing or invalid access token"),
             403: errorResponse("Not allowed"),
           }),
+      ...(path.includes("{") ? { 404: errorResponse("Not found (or another user's)") } : {}),
       ...(op.ifMatch ? { 412: errorResponse("If-Match no longer matches; nothing changed") } : {}),
       503: errorResponse("Temporarily unavailable; retry after Retry-After seconds"),
     },
