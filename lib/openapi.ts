@@ -223,7 +223,9 @@ function operation(routeKey: string, op: Operation) {
             401: errorResponse("Missing or invalid access token"),
             403: errorResponse("Not allowed"),
           }),
-      ...(path.includes("{") ? { 404: errorResponse("Not found (or another user's)") } : {}),
+      ...(path.includes("{")
+        ? { 404: errorResponse("Not found; another user's song or playlist is not found either") }
+        : {}),
       ...(op.ifMatch ? { 412: errorResponse("If-Match no longer matches; nothing changed") } : {}),
       503: errorResponse("Temporarily unavailable; retry after Retry-After seconds"),
     },
