@@ -20,6 +20,9 @@ export interface Config {
   tables: TableNames;
   /** Set only locally (DynamoDB Local); in AWS the SDK finds the regional endpoint. */
   dynamodbEndpoint: string | undefined;
+  /** Per-attempt DynamoDB timeouts (ms): 3 attempts must fit inside the function's 10 s. */
+  dynamodbConnectTimeoutMs: number;
+  dynamodbRequestTimeoutMs: number;
   region: string;
 }
 
@@ -44,6 +47,16 @@ function url(name: string, value: string): string {
   } catch {
     throw new ConfigError(`Environment variable ${name} must be a URL, got "${value}"`);
   }
+}
+
+function milliseconds(env: Env, name: string, fallback: number): number {
+  const text = optional(env, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(`${name} must be a positive number of milliseconds, got "${text}"`);
+  }
+  return value;
 }
 
 export function readConfig(env: Env): Config {
@@ -80,6 +93,8 @@ export function readConfig(env: Env): Config {
       featured: required(env, "FEATURED_TABLE"),
     },
     dynamodbEndpoint: optional(env, "DYNAMODB_ENDPOINT"),
+    dynamodbConnectTimeoutMs: milliseconds(env, "DYNAMODB_CONNECT_TIMEOUT_MS", 500),
+    dynamodbRequestTimeoutMs: milliseconds(env, "DYNAMODB_REQUEST_TIMEOUT_MS", 1_500),
     region: optional(env, "AWS_REGION") ?? "us-east-1",
   };
 }

@@ -42,6 +42,10 @@ export default async function setup(_project: TestProject): Promise<() => Promis
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     TEST_ISSUER_PRIVATE_JWK: JSON.stringify(privateJwk),
     LOG_LEVEL: "WARN",
+    // DynamoDB Local on a busy 2-core CI machine answers bursts of 100 far slower than
+    // DynamoDB does; tests/faults runs with the production timeouts instead.
+    DYNAMODB_CONNECT_TIMEOUT_MS: "5000",
+    DYNAMODB_REQUEST_TIMEOUT_MS: "10000",
     ...Object.fromEntries(definitions.map((d) => [d.envVar, `test-${d.logicalId}`])),
   });
 

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BatchWriteCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { db, transactionConditionFailures } from "./client.ts";
+import { BatchWriteCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { db, transact } from "./client.ts";
+import { transactionConditionFailures } from "./errors.ts";
 import { PLAYLISTS_TABLE } from "./playlists.ts";
 import { addPlaysToTotal } from "./profiles.ts";
 import { SONGS_TABLE } from "./songs.ts";
@@ -65,23 +66,19 @@ export async function deleteAllPlaylists(userId: string): Promise<number> {
           0,
         );
         try {
-          await db.send(
-            new TransactWriteCommand({
-              TransactItems: [
-                ...batch.map((item) => ({
-                  Delete: {
-                    TableName: PLAYLISTS_TABLE,
-                    Key: { user_id: userId, playlist_id: item.playlist_id },
-                    ConditionExpression: "attribute_not_exists(plays) OR plays = :plays",
-                    ExpressionAttributeValues: {
-                      ":plays": (item.plays as number | undefined) ?? 0,
-                    },
-                  },
-                })),
-                ...(plays > 0 ? [addPlaysToTotal(userId, -plays)] : []),
-              ],
-            }),
-          );
+          await transact([
+            ...batch.map((item) => ({
+              Delete: {
+                TableName: PLAYLISTS_TABLE,
+                Key: { user_id: userId, playlist_id: item.playlist_id },
+                ConditionExpression: "attribute_not_exists(plays) OR plays = :plays",
+                ExpressionAttributeValues: {
+                  ":plays": (item.plays as number | undefined) ?? 0,
+                },
+              },
+            })),
+            ...(plays > 0 ? [addPlaysToTotal(userId, -plays)] : []),
+          ]);
           deleted += batch.length;
         } catch (error) {
           // A play landed on one of them meanwhile: read again on the next pass.

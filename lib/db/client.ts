@@ -1,7 +1,14 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
+import { isConditionFailure, isTransactionConflict } from "./errors.ts";
 
 const cfg = config();
 
@@ -13,7 +20,11 @@ export const dynamodb = new DynamoDBClient({
   region: cfg.region,
   maxAttempts: 3,
   // throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting.
-  requestHandler: { connectionTimeout: 500, requestTimeout: 1_500, throwOnRequestTimeout: true },
+  requestHandler: {
+    connectionTimeout: cfg.dynamodbConnectTimeoutMs,
+    requestTimeout: cfg.dynamodbRequestTimeoutMs,
+    throwOnRequestTimeout: true,
+  },
   ...(cfg.dynamodbEndpoint
     ? {
         endpoint: cfg.dynamodbEndpoint,
@@ -38,18 +49,6 @@ export const db = DynamoDBDocumentClient.from(dynamodb, {
   },
   unmarshallOptions: { wrapNumbers },
 });
-
-export function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === "ConditionalCheckFailedException";
-}
-
-/** Whether a cancelled transaction failed on a condition (not throttling or a conflict). */
-export function transactionConditionFailures(error: unknown): boolean[] | undefined {
-  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
-  const reasons =
-    (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((reason) => reason.Code === "ConditionalCheckFailed");
-}
 
 /**
  * The stored item a failed conditional write carries back (ReturnValuesOnConditionCheckFailure),
@@ -80,5 +79,26 @@ export async function deleteIfExists(
   } catch (error) {
     if (isConditionFailure(error)) return false;
     throw error;
+  }
+}
+
+const TRANSACTION_ATTEMPTS = 10;
+
+/**
+ * One TransactWriteItems, sent again after a short random pause when DynamoDB cancels it for a
+ * conflict (concurrent writes to the same item, e.g. many plays of one user): a cancelled
+ * transaction applied nothing, so repeating it is safe. Other errors pass through.
+ */
+export async function transact(
+  TransactItems: TransactWriteCommandInput["TransactItems"],
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.send(new TransactWriteCommand({ TransactItems }));
+      return;
+    } catch (error) {
+      if (attempt >= TRANSACTION_ATTEMPTS || !isTransactionConflict(error)) throw error;
+      await sleep(Math.random() * Math.min(100, 5 * 2 ** attempt));
+    }
   }
 }

@@ -1,13 +1,8 @@
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { ConflictError, NotFoundError } from "../http/errors.ts";
-import { db, existingItemOf, isConditionFailure, transactionConditionFailures } from "./client.ts";
+import { db, existingItemOf, transact } from "./client.ts";
+import { isConditionFailure, transactionConditionFailures } from "./errors.ts";
 import { type Page, userPartitionPage } from "./pages.ts";
 import { addPlaysToTotal } from "./profiles.ts";
 
@@ -175,22 +170,18 @@ export const NOT_FOUND = () => new NotFoundError("Playlist not found", "playlist
  */
 export async function addPlay(userId: string, playlistId: string): Promise<Playlist> {
   try {
-    await db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: PLAYLISTS_TABLE,
-              Key: key(userId, playlistId),
-              UpdateExpression: "ADD plays :one",
-              ConditionExpression: "attribute_exists(playlist_id)",
-              ExpressionAttributeValues: { ":one": 1 },
-            },
-          },
-          addPlaysToTotal(userId, 1),
-        ],
-      }),
-    );
+    await transact([
+      {
+        Update: {
+          TableName: PLAYLISTS_TABLE,
+          Key: key(userId, playlistId),
+          UpdateExpression: "ADD plays :one",
+          ConditionExpression: "attribute_exists(playlist_id)",
+          ExpressionAttributeValues: { ":one": 1 },
+        },
+      },
+      addPlaysToTotal(userId, 1),
+    ]);
   } catch (error) {
     if (transactionConditionFailures(error)?.[0]) throw NOT_FOUND();
     throw error;
@@ -222,21 +213,17 @@ export async function deletePlaylist(userId: string, playlistId: string): Promis
           }),
         );
       } else {
-        await db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Delete: {
-                  TableName: PLAYLISTS_TABLE,
-                  Key: key(userId, playlistId),
-                  ConditionExpression: "plays = :plays",
-                  ExpressionAttributeValues: { ":plays": playlist.plays },
-                },
-              },
-              addPlaysToTotal(userId, -playlist.plays),
-            ],
-          }),
-        );
+        await transact([
+          {
+            Delete: {
+              TableName: PLAYLISTS_TABLE,
+              Key: key(userId, playlistId),
+              ConditionExpression: "plays = :plays",
+              ExpressionAttributeValues: { ":plays": playlist.plays },
+            },
+          },
+          addPlaysToTotal(userId, -playlist.plays),
+        ]);
       }
       return true;
     } catch (error) {

@@ -3,7 +3,8 @@ import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb"
 import { config } from "../config.ts";
 import type { Metadata } from "../domain/metadata.ts";
 import { ConflictError, PreconditionFailedError } from "../http/errors.ts";
-import { db, isConditionFailure } from "./client.ts";
+import { db } from "./client.ts";
+import { isConditionFailure } from "./errors.ts";
 
 /**
  * The profiles table: one item per user, keyed by `user_id`, holding both metadata objects,
@@ -153,6 +154,7 @@ export function addPlaysToTotal(userId: string, delta: number) {
     Update: {
       TableName: PROFILES_TABLE,
       Key: profileKey(userId),
+      // A blind ADD: no read of the item, so concurrent plays of one user stay cheap.
       UpdateExpression: "ADD total_plays :delta",
       ExpressionAttributeValues: { ":delta": delta },
     },

@@ -1,6 +1,7 @@
 import type middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { bearerToken, type Caller, verifyAccessToken } from "../auth/verify.ts";
+import { isTransactionConflict } from "../db/errors.ts";
 import { hashSubject, log } from "../log.ts";
 import {
   HttpError,
@@ -95,7 +96,8 @@ export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (error && typeof error === "object") {
     const { name, code } = error as { name?: string; code?: string };
-    if ((name && UNAVAILABLE.has(name)) || (code && NETWORK_CODES.has(code))) {
+    const transient = (name && UNAVAILABLE.has(name)) || (code && NETWORK_CODES.has(code));
+    if (transient || isTransactionConflict(error)) {
       return new ServiceUnavailableError(1);
     }
   }

@@ -29,8 +29,11 @@ beforeAll(async () => {
   await ensureTables(client, loadTableDefinitions(), (d) => process.env[d.envVar] as string);
   client.destroy();
   proxy = await startDynamoProxy(dynamoPort);
-  // The functions read their configuration when first imported: point them at the proxy.
+  // The functions read their configuration when first imported: point them at the proxy, with
+  // the production timeouts (the shared test setup relaxes them for the busy emulator).
   process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
+  delete process.env.DYNAMODB_CONNECT_TIMEOUT_MS;
+  delete process.env.DYNAMODB_REQUEST_TIMEOUT_MS;
   for (const name of ["songs", "playlists", "getPlays", "users", "displayName"]) {
     handlers[name] = (await import(`../../functions/${name}.ts`)).handler as LambdaHandler;
   }

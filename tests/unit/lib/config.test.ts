@@ -23,6 +23,8 @@ describe("readConfig", () => {
     expect(config.claimsNamespace).toBe("https://music.example.com/");
     expect(config.playlistEditorMinPlays).toBe(100);
     expect(config.dynamodbEndpoint).toBeUndefined();
+    expect(config.dynamodbConnectTimeoutMs).toBe(500);
+    expect(config.dynamodbRequestTimeoutMs).toBe(1_500);
   });
   it.each(["AUTH_ISSUER", "AUTH_AUDIENCE", "CURSOR_SECRET", "PROFILES_TABLE"])(
     "fails fast naming a missing %s",
@@ -39,5 +41,10 @@ describe("readConfig", () => {
   });
   it("refuses an issuer that is not a URL", () => {
     expect(() => readConfig({ ...complete, AUTH_ISSUER: "tenant" })).toThrow(ConfigError);
+  });
+  it("refuses a DynamoDB timeout that is not a positive integer", () => {
+    expect(() => readConfig({ ...complete, DYNAMODB_REQUEST_TIMEOUT_MS: "soon" })).toThrow(
+      ConfigError,
+    );
   });
 });
