@@ -248,4 +248,43 @@ describe("DynamoDB faults", () => {
     expect((await call("playlists", "playlists-list", { token })).body.playlists).toEqual([]);
     expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 0 });
   }, 60_000);
+
+  it("retries a play that DynamoDB cancels for a transaction conflict, counting it once", async () => {
+    const token = await tokenFor(uniqueUser());
+    const { body: playlist } = await call("playlists", "playlists-create", {
+      token,
+      body: { name: "P" },
+      headers: { "idempotency-key": null },
+    });
+    const played = await whileFaulty(
+      () => proxy.conflictFor(3),
+      () =>
+        call("playlists", "playlists-play", {
+          token,
+          pathParameters: { playlistId: playlist.playlistId },
+        }),
+    );
+    expect(played.statusCode).toBe(200);
+    expect(played.body.plays).toBe(1);
+    expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 1 });
+  }, 30_000);
+
+  it("answers 503 when the conflicts do not end, and counts nothing", async () => {
+    const token = await tokenFor(uniqueUser());
+    const { body: playlist } = await call("playlists", "playlists-create", {
+      token,
+      body: { name: "P" },
+      headers: { "idempotency-key": null },
+    });
+    const played = await whileFaulty(
+      () => proxy.conflictFor(1_000),
+      () =>
+        call("playlists", "playlists-play", {
+          token,
+          pathParameters: { playlistId: playlist.playlistId },
+        }),
+    );
+    expectUnavailable(played);
+    expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 0 });
+  }, 30_000);
 });

@@ -13,11 +13,30 @@ export type ProxyMode = "pass" | "hang" | "throttle" | "reset";
 export async function startDynamoProxy(upstreamPort: number) {
   let mode: ProxyMode = "pass";
   let operations: string[] = [];
+  /** Transactions still to cancel for a conflict, as DynamoDB does under contention. */
+  let conflictsLeft = 0;
   /** Requests still to pass before the mode switches to "reset" (a crash part way). */
   let passesLeft = Number.POSITIVE_INFINITY;
   const server: Server = createServer((incoming, outgoing) => {
     const target = String(incoming.headers["x-amz-target"] ?? "?");
-    operations.push(target.slice(target.indexOf(".") + 1));
+    const operation = target.slice(target.indexOf(".") + 1);
+    operations.push(operation);
+    if (operation === "TransactWriteItems" && conflictsLeft > 0) {
+      conflictsLeft--;
+      outgoing.writeHead(400, { "content-type": "application/x-amz-json-1.0" });
+      outgoing.end(
+        JSON.stringify({
+          __type: "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+          message:
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None]",
+          CancellationReasons: [
+            { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" },
+            { Code: "None" },
+          ],
+        }),
+      );
+      return;
+    }
     if (mode === "pass" && passesLeft-- <= 0) mode = "reset";
     if (mode === "hang") return;
     if (mode === "reset") {
@@ -56,11 +75,16 @@ export async function startDynamoProxy(upstreamPort: number) {
     setMode(next: ProxyMode) {
       mode = next;
       passesLeft = Number.POSITIVE_INFINITY;
+      conflictsLeft = 0;
     },
     /** Lets `count` more requests through, then resets every connection until setMode. */
     failAfter(count: number) {
       mode = "pass";
       passesLeft = count;
+    },
+    /** Cancels the next `count` transactions for a conflict, then lets them through. */
+    conflictFor(count: number) {
+      conflictsLeft = count;
     },
     /** The operations seen since the last reset, in order. */
     operations: () => [...operations],
