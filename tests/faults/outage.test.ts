@@ -57,6 +57,19 @@ async function whileFaulty<T>(fault: () => void, work: () => Promise<T>): Promis
   }
 }
 
+/** A new playlist of the caller's; answers its id. */
+async function newPlaylist(token: string, name = "P"): Promise<string> {
+  const { body } = await call("playlists", "playlists-create", {
+    token,
+    body: { name },
+    headers: { "idempotency-key": null },
+  });
+  return body.playlistId;
+}
+
+const play = (token: string, playlistId: string) =>
+  call("playlists", "playlists-play", { token, pathParameters: { playlistId } });
+
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
   const started = performance.now();
   const result = await work();
@@ -83,16 +96,8 @@ describe("DynamoDB faults", () => {
       body: { songName: "Before", genre: "g" },
       headers: { "idempotency-key": null },
     });
-    const { body: playlist } = await call("playlists", "playlists-create", {
-      token,
-      body: { name: "P" },
-      headers: { "idempotency-key": null },
-    });
-    for (let i = 0; i < 3; i++)
-      await call("playlists", "playlists-play", {
-        token,
-        pathParameters: { playlistId: playlist.playlistId },
-      });
+    const playlistId = await newPlaylist(token);
+    for (let i = 0; i < 3; i++) await play(token, playlistId);
     await call("displayName", "displayName-put", { token, body: { displayName: "Before outage" } });
 
     await dynamo.stop();
@@ -105,12 +110,7 @@ describe("DynamoDB faults", () => {
           headers: { "idempotency-key": null },
         }),
       ),
-      timed(() =>
-        call("playlists", "playlists-play", {
-          token,
-          pathParameters: { playlistId: playlist.playlistId },
-        }),
-      ),
+      timed(() => play(token, playlistId)),
       timed(() =>
         call("displayName", "displayName-put", { token, body: { displayName: "During outage" } }),
       ),
@@ -132,7 +132,7 @@ describe("DynamoDB faults", () => {
     // No half-done play: the playlist and the total agree, with the refused play in neither.
     const stored = await call("playlists", "playlists-get", {
       token,
-      pathParameters: { playlistId: playlist.playlistId },
+      pathParameters: { playlistId },
     });
     expect(stored.body.plays).toBe(3);
     expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 3 });
@@ -141,14 +141,7 @@ describe("DynamoDB faults", () => {
     );
     expect(songs).toEqual(["Before"]);
     // And it works again.
-    expect(
-      (
-        await call("playlists", "playlists-play", {
-          token,
-          pathParameters: { playlistId: playlist.playlistId },
-        })
-      ).body.plays,
-    ).toBe(4);
+    expect((await play(token, playlistId)).body.plays).toBe(4);
   }, 60_000);
 
   it("answers 503 within the function's timeout when DynamoDB hangs", async () => {
@@ -178,22 +171,14 @@ describe("DynamoDB faults", () => {
 
   it("leaves a playlist and the play total intact when a delete fails part way", async () => {
     const token = await tokenFor(uniqueUser());
-    const { body: playlist } = await call("playlists", "playlists-create", {
-      token,
-      body: { name: "P" },
-      headers: { "idempotency-key": null },
-    });
-    for (let i = 0; i < 4; i++)
-      await call("playlists", "playlists-play", {
-        token,
-        pathParameters: { playlistId: playlist.playlistId },
-      });
+    const playlistId = await newPlaylist(token);
+    for (let i = 0; i < 4; i++) await play(token, playlistId);
     const response = await whileFaulty(
       () => proxy.failAfter(1), // the read passes; the transaction does not
       () =>
         call("playlists", "playlists-delete", {
           token,
-          pathParameters: { playlistId: playlist.playlistId },
+          pathParameters: { playlistId },
         }),
     );
     expectUnavailable(response);
@@ -201,7 +186,7 @@ describe("DynamoDB faults", () => {
       (
         await call("playlists", "playlists-get", {
           token,
-          pathParameters: { playlistId: playlist.playlistId },
+          pathParameters: { playlistId },
         })
       ).body.plays,
     ).toBe(4);
@@ -213,15 +198,10 @@ describe("DynamoDB faults", () => {
     const token = await tokenFor(sub);
     const ids: string[] = [];
     for (let i = 0; i < 150; i++) {
-      const { body } = await call("playlists", "playlists-create", {
-        token,
-        body: { name: `P${i}` },
-        headers: { "idempotency-key": null },
-      });
-      ids.push(body.playlistId);
+      ids.push(await newPlaylist(token, `P${i}`));
     }
     for (const id of ids.filter((_, i) => i % 3 === 0)) {
-      await call("playlists", "playlists-play", { token, pathParameters: { playlistId: id } });
+      await play(token, id);
     }
     const path = { pathParameters: { userId: sub }, rawPath: `/users/${encodeURIComponent(sub)}` };
     const response = await whileFaulty(
@@ -251,18 +231,10 @@ describe("DynamoDB faults", () => {
 
   it("retries a play that DynamoDB cancels for a transaction conflict, counting it once", async () => {
     const token = await tokenFor(uniqueUser());
-    const { body: playlist } = await call("playlists", "playlists-create", {
-      token,
-      body: { name: "P" },
-      headers: { "idempotency-key": null },
-    });
+    const playlistId = await newPlaylist(token);
     const played = await whileFaulty(
       () => proxy.conflictFor(3),
-      () =>
-        call("playlists", "playlists-play", {
-          token,
-          pathParameters: { playlistId: playlist.playlistId },
-        }),
+      () => play(token, playlistId),
     );
     expect(played.statusCode).toBe(200);
     expect(played.body.plays).toBe(1);
@@ -271,18 +243,10 @@ describe("DynamoDB faults", () => {
 
   it("answers 503 when the conflicts do not end, and counts nothing", async () => {
     const token = await tokenFor(uniqueUser());
-    const { body: playlist } = await call("playlists", "playlists-create", {
-      token,
-      body: { name: "P" },
-      headers: { "idempotency-key": null },
-    });
+    const playlistId = await newPlaylist(token);
     const played = await whileFaulty(
       () => proxy.conflictFor(1_000),
-      () =>
-        call("playlists", "playlists-play", {
-          token,
-          pathParameters: { playlistId: playlist.playlistId },
-        }),
+      () => play(token, playlistId),
     );
     expectUnavailable(played);
     expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 0 });
