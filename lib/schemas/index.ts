@@ -1,7 +1,6 @@
 import { en } from "zod/locales";
 import * as z from "zod/mini";
 import { BadRequestError } from "../http/errors.ts";
-import { ULID_PATTERN } from "../ids.ts";
 
 /**
  * The contract's input limits, defined once. Requests are validated with these schemas and the
@@ -28,9 +27,6 @@ export const DisplayName = text("displayName", 64);
 export const Genre = text("genre", 64);
 export const SongName = text("songName", 200);
 export const PlaylistName = text("name", 100);
-export const ItemId = z
-  .string("id must be a string")
-  .check(z.regex(ULID_PATTERN, "id must be an id issued by this API"));
 export const SongIds = z
   .array(
     z.string("songIds must hold strings").check(z.minLength(1), z.maxLength(64)),

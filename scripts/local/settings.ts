@@ -33,8 +33,6 @@ export function localSettings() {
   };
 }
 
-export type LocalSettings = ReturnType<typeof localSettings>;
-
 /** A random secret kept under DATA_DIR, so local cursors stay valid across restarts. */
 export function localSecret(dataDir: string, name: string): string {
   const file = join(dataDir, `${name}.secret`);
