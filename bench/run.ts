@@ -21,6 +21,7 @@ import { build } from "esbuild";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { startDynamoDb } from "../scripts/local/dynamodb.ts";
 import { createSigningKey, serveIssuer, signAccessToken } from "../scripts/local/issuer.ts";
+import { freePort } from "../scripts/local/ports.ts";
 import {
   loadServerlessConfig,
   loadTableDefinitions,
@@ -645,13 +646,3 @@ console.log(`JWT verifications per second (one core, RS256): ${jwtPerSecond}`);
 console.log(`cold import ratio max ${goals.coldImportRatioMax} (goal <= 1.15)`);
 console.log(`bundle ratio max ${goals.bundleRatioMax} (goal <= 1.30)`);
 console.log(`warm ratio max ${goals.warmRatioMax} (goal <= 1.10)`);
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

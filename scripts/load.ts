@@ -1,17 +1,11 @@
 /**
  * `npm run load -- [--duration 60] [--connections 16]`: a realistic mix against a fresh
- * `npm start` stack (its own ports and DATA_DIR), then an audit: every acknowledged write must
+ * `npm start` stack (its own ports and DATA_DIR, started as the end-to-end tests start it), then an audit: every acknowledged write must
  * be stored, play counts exact, and the play total equal to the sum of the playlists.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadOrCreateSigningKey, signAccessToken } from "./local/issuer.ts";
-import { ROOT } from "./local/serverless-config.ts";
+import { startStack } from "./local/stack.ts";
 
 const { values } = parseArgs({
   options: {
@@ -21,66 +15,6 @@ const { values } = parseArgs({
 });
 const durationMs = Number(values.duration) * 1000;
 const connections = Number(values.connections);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startStack() {
-  const [port, lambdaPort, dynamodbPort, issuerPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
-  const dataDir = mkdtempSync(join(tmpdir(), "music-load-"));
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    LAMBDA_PORT: String(lambdaPort),
-    DYNAMODB_PORT: String(dynamodbPort),
-    ISSUER_PORT: String(issuerPort),
-    DATA_DIR: dataDir,
-    AUTH_ISSUER: "",
-    AUTH_AUDIENCE: "",
-    LOG_LEVEL: "WARN",
-  };
-  const child: ChildProcess = spawn("npm", ["start", "--silent"], {
-    cwd: ROOT,
-    env,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const deadline = Date.now() + 120_000;
-  while (!output.includes("Server ready")) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`the stack did not start:\n${output}`);
-    await sleep(200);
-  }
-  // Only errors from here on: the offline server logs every request otherwise.
-  child.stdout?.removeAllListeners("data");
-  child.stdout?.resume();
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    issuer: `http://127.0.0.1:${issuerPort}/`,
-    dataDir,
-    stop: () => {
-      if (child.pid) process.kill(-child.pid, "SIGTERM");
-    },
-  };
-}
 
 interface UserState {
   sub: string;
@@ -208,10 +142,10 @@ async function audit(baseUrl: string, users: UserState[]) {
   return { problems, checkedWrites };
 }
 
-const stack = await startStack();
+const stack = await startStack({ AUTH_ISSUER: "", AUTH_AUDIENCE: "", LOG_LEVEL: "WARN" });
+const issuer = `http://127.0.0.1:${stack.issuerPort}/`;
 process.on("SIGINT", () => {
-  stack.stop();
-  process.exit(130);
+  void stack.stop().then(() => process.exit(130));
 });
 try {
   const key = await loadOrCreateSigningKey(stack.dataDir);
@@ -220,7 +154,7 @@ try {
   for (let i = 0; i < Math.ceil(connections / 2); i++) {
     const sub = `auth0|load-${i}`;
     const token = await signAccessToken(key, {
-      issuer: stack.issuer,
+      issuer,
       audience: "https://api.music.local",
       sub,
       expiresInSeconds: 7200,
@@ -283,5 +217,5 @@ try {
   );
   process.exitCode = problems.length === 0 && fiveXx === 0 ? 0 : 1;
 } finally {
-  stack.stop();
+  await stack.stop();
 }

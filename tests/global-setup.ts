@@ -2,9 +2,9 @@ import type { Server } from "node:http";
 import type { TestProject } from "vitest/node";
 import { type LocalDynamoDb, startDynamoDb } from "../scripts/local/dynamodb.ts";
 import { createSigningKey, serveIssuer } from "../scripts/local/issuer.ts";
+import { freePort } from "../scripts/local/ports.ts";
 import { loadTableDefinitions } from "../scripts/local/serverless-config.ts";
 import { ensureTables, localClient } from "../scripts/local/tables.ts";
-import { freePort } from "./helpers/ports.ts";
 
 /**
  * Once per test run: DynamoDB Local in memory on a free port with the tables of serverless.yml,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningStack, startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
-import { type RunningStack, startStack } from "../helpers/stack.ts";
 import { audience, issuer, tokenFor, uniqueUser } from "../helpers/tokens.ts";
 
 /** Every function through `npm start` over HTTP, as the app and the Auth0 Action call them. */

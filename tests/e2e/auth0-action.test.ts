@@ -11,10 +11,10 @@ import {
   loadOrCreateSigningKey,
   signAccessToken,
 } from "../../scripts/local/issuer.ts";
+import { freePort } from "../../scripts/local/ports.ts";
 import { ROOT } from "../../scripts/local/serverless-config.ts";
+import { type RunningStack, startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
-import { freePort } from "../helpers/ports.ts";
-import { type RunningStack, startStack } from "../helpers/stack.ts";
 import { uniqueUser } from "../helpers/tokens.ts";
 
 /**

@@ -3,8 +3,8 @@ import { connect } from "node:net";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/local/serverless-config.ts";
+import { startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
-import { startStack } from "../helpers/stack.ts";
 
 const run = promisify(execFile);
 

@@ -3,8 +3,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ROOT } from "../../scripts/local/serverless-config.ts";
 import { freePort } from "./ports.ts";
+import { ROOT } from "./serverless-config.ts";
 
 function groupAlive(pgid: number): boolean {
   try {
