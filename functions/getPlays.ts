@@ -1,11 +1,11 @@
-import { getProfile } from "../lib/db/profiles.ts";
+import { getUserCounters } from "../lib/db/counters.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { jsonResponse } from "../lib/http/middleware.ts";
 
 export const handler = httpHandler({
-  // The running total kept on the profile: one read, whatever the number of playlists.
+  // The running total kept in the user's counter item: one read, whatever the playlists.
   "GET /playlists/getPlays": async ({ caller }) => {
-    const profile = await getProfile(caller.sub);
-    return jsonResponse(200, { plays: profile?.totalPlays ?? 0 });
+    const counters = await getUserCounters(caller.sub, true);
+    return jsonResponse(200, { plays: counters.totalPlays });
   },
 });

@@ -1,24 +1,61 @@
-import {
-  createFeatured,
-  deleteFeatured,
-  listFeatured,
-  updateFeatured,
-} from "../lib/db/featured.ts";
+import { config } from "../lib/config.ts";
+import { getUserCounters } from "../lib/db/counters.ts";
+import { deleteFeatured, listFeatured, putFeatured, updateFeatured } from "../lib/db/featured.ts";
 import {
   addPlay,
   deletePlaylist,
   getPlaylist,
   listPlaylists,
-  NOT_FOUND,
+  newPlaylist,
   putPlaylist,
   updatePlaylist,
 } from "../lib/db/playlists.ts";
+import { Refused } from "../lib/db/refusals.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
+import { NotFoundError, TooManyRequestsError } from "../lib/http/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { createdResponse, jsonResponse } from "../lib/http/middleware.ts";
-import { itemId, listQuery, newItemId } from "../lib/http/params.ts";
-import { newId } from "../lib/ids.ts";
+import {
+  completeResponse,
+  createOnce,
+  keyedRequest,
+  recordOf,
+  replay,
+} from "../lib/http/idempotency.ts";
+import { type HttpRequest, jsonResponse } from "../lib/http/middleware.ts";
+import { itemId, listQuery } from "../lib/http/params.ts";
+import { audit } from "../lib/log.ts";
 import { PlaylistBody, PlaylistPatchBody, parse } from "../lib/schemas/index.ts";
+
+const { maxPlaylistsPerUser, playCooldownSeconds } = config();
+const notFound = () => new NotFoundError("Playlist not found", "playlist_not_found");
+const playlistIdOf = (request: HttpRequest) => itemId(request.event, "playlistId", "Playlist");
+
+function auditFeatured(request: HttpRequest, action: string, playlistId: string, changed?: object) {
+  audit(action, {
+    actor: request.caller.sub,
+    target: `featured:${playlistId}`,
+    changed: changed ? Object.keys(changed).join(" ") : undefined,
+    correlationId: request.correlationId,
+  });
+}
+
+/** The playlist as it is after a play. */
+async function playedResponse(userId: string, playlistId: string) {
+  const playlist = await getPlaylist(userId, playlistId, true);
+  if (!playlist) throw notFound();
+  return jsonResponse(200, playlist);
+}
+
+async function tooSoon(userId: string, lastPlayAt: number | undefined): Promise<never> {
+  const last = lastPlayAt ?? (await getUserCounters(userId, true)).lastPlayAt;
+  const waitMs = last + playCooldownSeconds * 1000 - Date.now();
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  throw new TooManyRequestsError(
+    `One play counts per ${playCooldownSeconds} s: try again in ${seconds} s`,
+    "play_too_soon",
+    seconds,
+  );
+}
 
 export const handler = httpHandler({
   "GET /playlists": async ({ event, caller }) => {
@@ -27,38 +64,50 @@ export const handler = httpHandler({
     return jsonResponse(200, { playlists: page.items, nextCursor: page.nextCursor });
   },
 
-  "POST /playlists": async ({ event, caller, body }) => {
-    const { name, songIds = [] } = parse(PlaylistBody, body);
-    const playlistId = newItemId(event, caller.sub);
-    const { playlist, created } = await putPlaylist(caller.sub, playlistId, { name, songIds });
-    return createdResponse(playlist, created);
-  },
-
-  "GET /playlists/{playlistId}": async ({ event, caller }) => {
-    const playlist = await getPlaylist(caller.sub, itemId(event, "playlistId", "Playlist"));
-    if (!playlist) throw NOT_FOUND();
-    return jsonResponse(200, playlist);
-  },
-
-  "PATCH /playlists/{playlistId}": async ({ event, caller, body }) => {
-    const changes = parse(PlaylistPatchBody, body);
-    const playlist = await updatePlaylist(
-      caller.sub,
-      itemId(event, "playlistId", "Playlist"),
-      changes,
+  "POST /playlists": async (request) => {
+    const playlist = newPlaylist(parse(PlaylistBody, request.body), false);
+    return createOnce(
+      request,
+      jsonResponse(201, playlist),
+      (extra) => putPlaylist(request.caller.sub, playlist, maxPlaylistsPerUser, extra),
+      `A user holds at most ${maxPlaylistsPerUser} playlists: delete some before adding more`,
     );
-    if (!playlist) throw NOT_FOUND();
+  },
+
+  "GET /playlists/{playlistId}": async (request) => {
+    const playlist = await getPlaylist(request.caller.sub, playlistIdOf(request));
+    if (!playlist) throw notFound();
     return jsonResponse(200, playlist);
   },
 
-  "DELETE /playlists/{playlistId}": async ({ event, caller }) => {
-    if (!(await deletePlaylist(caller.sub, itemId(event, "playlistId", "Playlist"))))
-      throw NOT_FOUND();
+  "PATCH /playlists/{playlistId}": async (request) => {
+    const changes = parse(PlaylistPatchBody, request.body);
+    const playlist = await updatePlaylist(request.caller.sub, playlistIdOf(request), changes);
+    if (!playlist) throw notFound();
+    return jsonResponse(200, playlist);
+  },
+
+  "DELETE /playlists/{playlistId}": async (request) => {
+    if (!(await deletePlaylist(request.caller.sub, playlistIdOf(request)))) throw notFound();
     return jsonResponse(204);
   },
 
-  "POST /playlists/{playlistId}/plays": async ({ event, caller }) => {
-    return jsonResponse(200, await addPlay(caller.sub, itemId(event, "playlistId", "Playlist")));
+  // One play, counted once per cooldown and once per Idempotency-Key. The response (the playlist
+  // as it now is) needs a read after the count, so the key's record gets it in a second step.
+  "POST /playlists/{playlistId}/plays": async (request) => {
+    const userId = request.caller.sub;
+    const playlistId = playlistIdOf(request);
+    const keyed = keyedRequest(request);
+    const refused = await addPlay(userId, playlistId, playCooldownSeconds, recordOf(keyed));
+    if (refused?.refusal === "duplicate_key" && keyed) {
+      return replay(keyed, () => playedResponse(userId, playlistId));
+    }
+    if (refused?.refusal === "not_found") throw notFound();
+    if (refused?.refusal === "too_soon") return tooSoon(userId, refused.lastPlayAt);
+    if (refused) throw new Refused(refused.refusal);
+    const response = await playedResponse(userId, playlistId);
+    if (keyed) await completeResponse(keyed, response);
+    return response;
   },
 
   "GET /playlists/featured": async ({ event, caller }) => {
@@ -67,23 +116,33 @@ export const handler = httpHandler({
     return jsonResponse(200, { playlists: page.items, nextCursor: page.nextCursor });
   },
 
-  "POST /playlists/featured": async ({ caller, body }) => {
-    const { name, songIds = [] } = parse(PlaylistBody, body);
-    await requirePlaylistEditor(caller);
-    return jsonResponse(201, await createFeatured(newId(), { name, songIds }));
+  "POST /playlists/featured": async (request) => {
+    const playlist = newPlaylist(parse(PlaylistBody, request.body), true);
+    await requirePlaylistEditor(request.caller);
+    const response = await createOnce(request, jsonResponse(201, playlist), (extra) =>
+      putFeatured(playlist, extra),
+    );
+    if (!response.headers?.["Idempotent-Replayed"]) {
+      auditFeatured(request, "featured playlist created", playlist.playlistId);
+    }
+    return response;
   },
 
-  "PATCH /playlists/featured/{playlistId}": async ({ event, caller, body }) => {
-    const changes = parse(PlaylistPatchBody, body);
-    await requirePlaylistEditor(caller);
-    const playlist = await updateFeatured(itemId(event, "playlistId", "Playlist"), changes);
-    if (!playlist) throw NOT_FOUND();
+  "PATCH /playlists/featured/{playlistId}": async (request) => {
+    const changes = parse(PlaylistPatchBody, request.body);
+    await requirePlaylistEditor(request.caller);
+    const playlistId = playlistIdOf(request);
+    const playlist = await updateFeatured(playlistId, changes);
+    if (!playlist) throw notFound();
+    auditFeatured(request, "featured playlist changed", playlistId, changes);
     return jsonResponse(200, playlist);
   },
 
-  "DELETE /playlists/featured/{playlistId}": async ({ event, caller }) => {
-    await requirePlaylistEditor(caller);
-    if (!(await deleteFeatured(itemId(event, "playlistId", "Playlist")))) throw NOT_FOUND();
+  "DELETE /playlists/featured/{playlistId}": async (request) => {
+    await requirePlaylistEditor(request.caller);
+    const playlistId = playlistIdOf(request);
+    if (!(await deleteFeatured(playlistId))) throw notFound();
+    auditFeatured(request, "featured playlist deleted", playlistId);
     return jsonResponse(204);
   },
 });

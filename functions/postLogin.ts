@@ -1,25 +1,38 @@
 import type { Context } from "aws-lambda";
 import { config } from "../lib/config.ts";
-import { requireScope, SCOPES } from "../lib/domain/access.ts";
+import { PERMISSIONS, requireMachinePermission } from "../lib/domain/access.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { type HttpEvent, type HttpResponse, jsonResponse } from "../lib/http/middleware.ts";
+import { parseJson } from "../lib/http/json.ts";
+import {
+  errorBody,
+  type HttpEvent,
+  type HttpResponse,
+  jsonResponse,
+  toHttpError,
+} from "../lib/http/middleware.ts";
 import { log } from "../lib/log.ts";
 import { PostLoginEvent, parse } from "../lib/schemas/index.ts";
 
 const { playlistEditorMinPlays, claimsNamespace } = config();
 
-function postLogin(auth0Event: unknown): Promise<PostLoginResult> {
+function postLogin(
+  auth0Event: unknown,
+  audited: { actor: string; correlationId: string },
+): Promise<PostLoginResult> {
   const { user } = parse(PostLoginEvent, auth0Event, "The post-login event");
-  return runPostLogin(user.user_id, playlistEditorMinPlays, claimsNamespace);
+  return runPostLogin(user.user_id, playlistEditorMinPlays, claimsNamespace, audited);
 }
 
-const overHttp = httpHandler({
-  "POST /hooks/post-login": async ({ caller, body }) => {
-    requireScope(caller, SCOPES.runPostLogin);
-    return jsonResponse(200, await postLogin(body));
+const overHttp = httpHandler(
+  {
+    "POST /hooks/post-login": async ({ caller, body, correlationId }) => {
+      requireMachinePermission(caller, PERMISSIONS.runPostLogin);
+      return jsonResponse(200, await postLogin(body, { actor: caller.sub, correlationId }));
+    },
   },
-});
+  { machines: true },
+);
 
 function isHttpEvent(event: unknown): event is HttpEvent {
   return (
@@ -28,23 +41,38 @@ function isHttpEvent(event: unknown): event is HttpEvent {
 }
 
 /**
- * Reachable two ways: through the HTTP API (token with run:post_login), or invoked directly
- * with Auth0's post-login event, where IAM decides who may invoke. Same event, same answer.
+ * Reachable two ways: through the HTTP API (a client-credentials token with run:post_login), or
+ * invoked directly with Auth0's post-login event, where IAM decides who may invoke. Same event,
+ * same answer: a direct event goes through the same JSON checks as an HTTP body, and an error
+ * is answered as the same error object, never thrown.
  */
 export function handler(event: HttpEvent, context: Context): Promise<HttpResponse>;
-export function handler(event: unknown, context: Context): Promise<PostLoginResult>;
+export function handler(event: unknown, context: Context): Promise<PostLoginResult | object>;
 export async function handler(
   event: unknown,
   context: Context,
-): Promise<HttpResponse | PostLoginResult> {
+): Promise<HttpResponse | PostLoginResult | object> {
   if (isHttpEvent(event)) return overHttp(event, context);
   const started = performance.now();
+  const correlationId = context?.awsRequestId ?? "direct";
+  let status = 200;
   try {
-    return await postLogin(event);
+    const body = parseJson(JSON.stringify(event ?? null));
+    return await postLogin(body, { actor: "lambda:invoke", correlationId });
+  } catch (error) {
+    const mapped = toHttpError(error);
+    if (!mapped) {
+      log.error("unhandled error", { errorName: (error as Error)?.name, correlationId });
+    }
+    const answer = errorBody(mapped);
+    status = answer.statusCode;
+    return answer;
   } finally {
     log.info("invocation", {
       route: "postLogin (direct)",
+      status,
       latencyMs: Math.round(performance.now() - started),
+      correlationId,
     });
   }
 }

@@ -1,10 +1,14 @@
+import { config } from "../lib/config.ts";
 import { deleteSong, getSong, listSongs, putSong } from "../lib/db/songs.ts";
 import { NotFoundError } from "../lib/http/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { createdResponse, jsonResponse } from "../lib/http/middleware.ts";
-import { itemId, listQuery, newItemId } from "../lib/http/params.ts";
+import { createOnce } from "../lib/http/idempotency.ts";
+import { jsonResponse } from "../lib/http/middleware.ts";
+import { itemId, listQuery } from "../lib/http/params.ts";
+import { newId } from "../lib/ids.ts";
 import { parse, SongBody } from "../lib/schemas/index.ts";
 
+const { maxSongsPerUser } = config();
 const notFound = () => new NotFoundError("Song not found", "song_not_found");
 
 export const handler = httpHandler({
@@ -14,10 +18,15 @@ export const handler = httpHandler({
     return jsonResponse(200, { songs: page.items, nextCursor: page.nextCursor });
   },
 
-  "POST /songs": async ({ event, caller, body }) => {
-    const input = parse(SongBody, body);
-    const { song, created } = await putSong(caller.sub, newItemId(event, caller.sub), input);
-    return createdResponse(song, created);
+  "POST /songs": async (request) => {
+    const { songName, genre } = parse(SongBody, request.body);
+    const song = { songId: newId(), songName, genre, createdAt: new Date().toISOString() };
+    return createOnce(
+      request,
+      jsonResponse(201, song),
+      (extra) => putSong(request.caller.sub, song, maxSongsPerUser, extra),
+      `A user holds at most ${maxSongsPerUser} songs: delete some before adding more`,
+    );
   },
 
   "GET /songs/{songId}": async ({ event, caller }) => {

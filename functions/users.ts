@@ -1,11 +1,19 @@
 import { emptyProfile, getProfile, type Profile } from "../lib/db/profiles.ts";
-import { isSelf, requireScope, requireSelfOrScope, SCOPES } from "../lib/domain/access.ts";
+import { Refused } from "../lib/db/refusals.ts";
+import {
+  isSelf,
+  PERMISSIONS,
+  requirePermission,
+  requireSelfOrPermission,
+} from "../lib/domain/access.ts";
 import { deleteAccount } from "../lib/domain/account.ts";
 import { checkPatchNotEmpty, patchMetadata } from "../lib/domain/profile.ts";
 import { BadRequestError, NotFoundError } from "../lib/http/errors.ts";
 import { etagOf, ifMatch } from "../lib/http/etag.ts";
 import { httpHandler } from "../lib/http/handler.ts";
+import { isWellFormed } from "../lib/http/json.ts";
 import { type HttpEvent, jsonResponse } from "../lib/http/middleware.ts";
+import { audit } from "../lib/log.ts";
 import { parse, UserPatchBody } from "../lib/schemas/index.ts";
 
 /** `{userId}` as sent (`google-oauth2%7C123`), decoded exactly once from the raw path. */
@@ -13,7 +21,7 @@ function userIdOf(event: HttpEvent): string {
   const encoded = event.rawPath.slice(event.rawPath.lastIndexOf("/") + 1);
   try {
     const userId = decodeURIComponent(encoded);
-    if (userId.length > 0 && userId.length <= 256) return userId;
+    if (userId.length > 0 && userId.length <= 256 && isWellFormed(userId)) return userId;
   } catch {
     // fall through: malformed percent-encoding
   }
@@ -34,30 +42,65 @@ function userResponse(profile: Profile) {
   );
 }
 
-export const handler = httpHandler({
-  "GET /users/{userId}": async ({ event, caller }) => {
-    const userId = userIdOf(event);
-    requireSelfOrScope(caller, userId, SCOPES.readUsers);
-    const profile = await getProfile(userId);
-    if (profile) return userResponse(profile);
-    // A signed-in user always has a profile; an operator asking for an unknown user gets 404.
-    if (isSelf(caller, userId)) return userResponse(emptyProfile(userId));
-    throw new NotFoundError("The user does not exist", "inexistent_user");
-  },
+const UNKNOWN_USER = "The user does not exist";
 
-  "PATCH /users/{userId}": async ({ event, caller, body }) => {
-    const userId = userIdOf(event);
-    const patch = parse(UserPatchBody, body);
-    checkPatchNotEmpty(patch);
-    if (patch.user_metadata !== undefined) requireSelfOrScope(caller, userId, SCOPES.updateUsers);
-    if (patch.app_metadata !== undefined) requireScope(caller, SCOPES.updateAppMetadata);
-    return userResponse(await patchMetadata(userId, patch, ifMatch(event)));
-  },
+/** Which keys differ between two metadata objects: what an audit line names, never values. */
+function changedKeys(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+}
 
-  "DELETE /users/{userId}": async ({ event, caller }) => {
-    const userId = userIdOf(event);
-    requireSelfOrScope(caller, userId, SCOPES.deleteUsers);
-    await deleteAccount(userId, ifMatch(event));
-    return jsonResponse(204);
+export const handler = httpHandler(
+  {
+    "GET /users/{userId}": async ({ event, caller }) => {
+      const userId = userIdOf(event);
+      requireSelfOrPermission(caller, userId, PERMISSIONS.readUsers);
+      const profile = await getProfile(userId);
+      if (profile) return userResponse(profile);
+      // A signed-in user always has a profile; an operator asking for an unknown user gets 404.
+      if (isSelf(caller, userId)) return userResponse(emptyProfile(userId));
+      throw new NotFoundError(UNKNOWN_USER, "inexistent_user");
+    },
+
+    "PATCH /users/{userId}": async ({ event, caller, body, correlationId }) => {
+      const userId = userIdOf(event);
+      const patch = parse(UserPatchBody, body);
+      checkPatchNotEmpty(patch);
+      if (patch.user_metadata !== undefined) {
+        requireSelfOrPermission(caller, userId, PERMISSIONS.updateUsers);
+      }
+      if (patch.app_metadata !== undefined)
+        requirePermission(caller, PERMISSIONS.updateAppMetadata);
+      const { before, profile } = await patchMetadata(
+        userId,
+        patch,
+        ifMatch(event),
+        !isSelf(caller, userId),
+      );
+      if (patch.app_metadata !== undefined && before) {
+        const changed = changedKeys(before.appMetadata, profile.appMetadata);
+        if (changed.length) {
+          audit("app_metadata changed", {
+            actor: caller.sub,
+            target: userId,
+            changed: changed.join(" "),
+            correlationId,
+          });
+        }
+      }
+      return userResponse(profile);
+    },
+
+    "DELETE /users/{userId}": async ({ event, caller, correlationId }) => {
+      const userId = userIdOf(event);
+      requireSelfOrPermission(caller, userId, PERMISSIONS.deleteUsers);
+      const refusal = await deleteAccount(userId, ifMatch(event), !isSelf(caller, userId));
+      if (refusal === "not_found") throw new NotFoundError(UNKNOWN_USER, "inexistent_user");
+      if (refusal) throw new Refused(refusal);
+      audit("account deleted", { actor: caller.sub, target: userId, correlationId });
+      return jsonResponse(204);
+    },
   },
-});
+  // Operators with client-credentials tokens manage users; the permission checks above decide.
+  { machines: true },
+);

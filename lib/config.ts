@@ -8,6 +8,8 @@ export interface TableNames {
   songs: string;
   playlists: string;
   featured: string;
+  counters: string;
+  idempotency: string;
 }
 
 export interface Config {
@@ -16,6 +18,10 @@ export interface Config {
   jwksUri: string;
   claimsNamespace: string;
   playlistEditorMinPlays: number;
+  /** Least seconds between two counted plays of one user; 0 turns the cooldown off. */
+  playCooldownSeconds: number;
+  maxSongsPerUser: number;
+  maxPlaylistsPerUser: number;
   cursorSecret: string;
   tables: TableNames;
   /** Set only locally (DynamoDB Local); in AWS the SDK finds the regional endpoint. */
@@ -59,6 +65,16 @@ function milliseconds(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function count(env: Env, name: string, fallback: number, min: number): number {
+  const text = optional(env, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer of at least ${min}, got "${text}"`);
+  }
+  return value;
+}
+
 export function readConfig(env: Env): Config {
   const authIssuer = required(env, "AUTH_ISSUER");
   url("AUTH_ISSUER", authIssuer);
@@ -67,13 +83,6 @@ export function readConfig(env: Env): Config {
     optional(env, "AUTH_JWKS_URI") ??
       `${authIssuer}${authIssuer.endsWith("/") ? "" : "/"}.well-known/jwks.json`,
   );
-  const minPlaysText = optional(env, "PLAYLIST_EDITOR_MIN_PLAYS") ?? "100";
-  const playlistEditorMinPlays = Number(minPlaysText);
-  if (!Number.isSafeInteger(playlistEditorMinPlays) || playlistEditorMinPlays < 1) {
-    throw new ConfigError(
-      `PLAYLIST_EDITOR_MIN_PLAYS must be a positive integer, got "${minPlaysText}"`,
-    );
-  }
   const cursorSecret = required(env, "CURSOR_SECRET");
   if (cursorSecret.length < 32) {
     throw new ConfigError("CURSOR_SECRET must be at least 32 characters");
@@ -84,13 +93,18 @@ export function readConfig(env: Env): Config {
     authAudience: required(env, "AUTH_AUDIENCE"),
     jwksUri,
     claimsNamespace: optional(env, "CLAIMS_NAMESPACE") ?? "https://music.example.com/",
-    playlistEditorMinPlays,
+    playlistEditorMinPlays: count(env, "PLAYLIST_EDITOR_MIN_PLAYS", 100, 1),
+    playCooldownSeconds: count(env, "PLAY_COOLDOWN_SECONDS", 30, 0),
+    maxSongsPerUser: count(env, "MAX_SONGS_PER_USER", 10_000, 1),
+    maxPlaylistsPerUser: count(env, "MAX_PLAYLISTS_PER_USER", 1_000, 1),
     cursorSecret,
     tables: {
       profiles: required(env, "PROFILES_TABLE"),
       songs: required(env, "SONGS_TABLE"),
       playlists: required(env, "PLAYLISTS_TABLE"),
       featured: required(env, "FEATURED_TABLE"),
+      counters: required(env, "COUNTERS_TABLE"),
+      idempotency: required(env, "IDEMPOTENCY_TABLE"),
     },
     dynamodbEndpoint: optional(env, "DYNAMODB_ENDPOINT"),
     dynamodbConnectTimeoutMs: milliseconds(env, "DYNAMODB_CONNECT_TIMEOUT_MS", 500),

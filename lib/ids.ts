@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 
 // Crockford's base32, as ULID specifies: sortable by creation time, no ambiguous letters.
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -16,16 +16,4 @@ export function newId(now: number = Date.now()): string {
   let rest = "";
   for (let i = 0; i < 16; i++) rest += ALPHABET[(random[i] ?? 0) % 32];
   return time + rest;
-}
-
-/**
- * The id of an item created with an Idempotency-Key: derived from the caller and the key, so a
- * retry addresses the same item and a conditional put creates it at most once.
- */
-export function idFromIdempotencyKey(owner: string, idempotencyKey: string): string {
-  const digest = createHash("sha256").update(`${owner}\n${idempotencyKey}`).digest();
-  let id = "";
-  // 26 base32 characters; the first is kept below "8" like a ULID's time part.
-  for (let i = 0; i < 26; i++) id += ALPHABET[(digest[i] ?? 0) % (i === 0 ? 8 : 32)];
-  return id;
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 
 /**
  * One JSON object per line, the shape CloudWatch Logs Insights and Powertools use. Callers pass
- * only what is safe to keep: never tokens, never metadata values (see tests/unit/lib/log.test.ts).
+ * only what is safe to keep: never tokens, never metadata values (tests/integration/lib/logging).
  */
 type Level = "DEBUG" | "INFO" | "WARN" | "ERROR";
 const ORDER: Record<Level, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
@@ -37,4 +37,26 @@ export const log = {
 /** A stable pseudonym for a user id: lets an operator follow one caller without storing who. */
 export function hashSubject(sub: string): string {
   return createHash("sha256").update(sub).digest("base64url").slice(0, 16);
+}
+
+/**
+ * An audit line: who changed what of whom, when. Always written, whatever LOG_LEVEL, with
+ * `"audit": true` so a metric filter or a Logs Insights query can select them. `actor` is the
+ * caller's sub in plain text (an operator must know who did it); `changed` names keys, never
+ * their values.
+ */
+export function audit(
+  action: string,
+  fields: { actor: string; target: string; correlationId: string } & LogFields,
+): void {
+  console.log(
+    JSON.stringify({
+      level: "INFO",
+      message: action,
+      timestamp: new Date().toISOString(),
+      service,
+      audit: true,
+      ...fields,
+    }),
+  );
 }

@@ -38,6 +38,8 @@ export default async function setup(_project: TestProject): Promise<() => Promis
     AUTH_AUDIENCE: "https://api.music.test",
     CLAIMS_NAMESPACE: "https://music.example.com/",
     PLAYLIST_EDITOR_MIN_PLAYS: "100",
+    // Tests play in bursts; the cooldown has its own end-to-end tests with the default.
+    PLAY_COOLDOWN_SECONDS: "0",
     CURSOR_SECRET: "test-cursor-secret-0123456789-abcdefghijkl",
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     TEST_ISSUER_PRIVATE_JWK: JSON.stringify(privateJwk),

@@ -1,11 +1,25 @@
-import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  type JWSHeaderParameters,
+  type JWTPayload,
+  jwtVerify,
+} from "jose";
 import { config } from "../config.ts";
 import { MissingTokenError, ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
 
-/** Who is calling, from a verified access token. Nothing unverified ever reaches this type. */
+/**
+ * Who is calling, from a verified access token. Nothing unverified ever reaches this type.
+ * `machine`: a client-credentials token (an Auth0 M2M application), never a person.
+ * `permissions`: operator rights Auth0 gave this token: a machine's `scope`, or a user's RBAC
+ * `permissions` array. A user token's `scope` is not read: with RBAC off, Auth0 puts any
+ * permission the app asks for there, so it proves nothing.
+ */
 export interface Caller {
   sub: string;
-  scopes: ReadonlySet<string>;
+  machine: boolean;
+  permissions: ReadonlySet<string>;
 }
 
 const cfg = config();
@@ -18,8 +32,15 @@ const keySet = createRemoteJWKSet(new URL(cfg.jwksUri), {
   cacheMaxAge: 600_000,
 });
 
+/** After a failed fetch of the key set, requests wait this long before another fetch. */
+const FAILED_FETCH_COOLDOWN_MS = 10_000;
+let unavailableUntil = 0;
+
 const CLOCK_TOLERANCE_SECONDS = 30;
+/** Auth0 issues access tokens for at most 30 days; a longer lifetime was not minted by it. */
+const MAX_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600;
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i;
+const LONE_SURROGATE = /\p{Cs}/u;
 
 export function bearerToken(authorization: string | undefined): string {
   if (!authorization) throw new MissingTokenError();
@@ -30,10 +51,40 @@ export function bearerToken(authorization: string | undefined): string {
   return match[1];
 }
 
+class KeySetUnavailable extends Error {}
+
+/**
+ * A fetch failure (5xx, refused, timeout, junk) is the issuer's trouble, not the token's. It
+ * answers 503 and starts a cooldown: meanwhile requests verify with the last keys fetched, if
+ * any, or answer 503 without another fetch.
+ */
+async function signingKey(header: JWSHeaderParameters, token: { payload: unknown }) {
+  const stale = keySet.jwks();
+  if (Date.now() < unavailableUntil) {
+    if (stale) return createLocalJWKSet(stale)(header, token as never);
+    throw new KeySetUnavailable();
+  }
+  try {
+    return await keySet(header, token as never);
+  } catch (error) {
+    // Subclasses of JOSEError name something wrong with the token (no matching key and so on);
+    // a plain JOSEError, a timeout or a network error comes from fetching the key set.
+    const tokenFault =
+      error instanceof errors.JOSEError &&
+      !(error instanceof errors.JWKSTimeout) &&
+      !(error instanceof errors.JWKSInvalid) &&
+      error.constructor !== errors.JOSEError;
+    if (tokenFault) throw error;
+    unavailableUntil = Date.now() + FAILED_FETCH_COOLDOWN_MS;
+    if (stale) return createLocalJWKSet(stale)(header, token as never);
+    throw new KeySetUnavailable();
+  }
+}
+
 export async function verifyAccessToken(token: string): Promise<Caller> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, keySet, {
+    ({ payload } = await jwtVerify(token, signingKey, {
       algorithms: ["RS256"],
       issuer: cfg.authIssuer,
       audience: cfg.authAudience,
@@ -43,20 +94,48 @@ export async function verifyAccessToken(token: string): Promise<Caller> {
   } catch (error) {
     throw toAuthError(error);
   }
-  if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 256) {
+  checkLifetime(payload);
+  const { sub } = payload;
+  if (typeof sub !== "string" || sub.length === 0 || sub.length > 256) {
     throw new UnauthorizedError("Token subject (sub) is missing or invalid");
   }
-  return { sub: payload.sub, scopes: parseScopes(payload.scope) };
+  // Two distinct subs must never share a partition: lone surrogates would be replaced.
+  if (LONE_SURROGATE.test(sub)) {
+    throw new UnauthorizedError("Token subject (sub) is not well-formed Unicode");
+  }
+  return callerOf({ ...payload, sub });
 }
 
-export function parseScopes(scope: unknown): ReadonlySet<string> {
-  return new Set(typeof scope === "string" ? scope.split(" ").filter(Boolean) : []);
+function checkLifetime(payload: JWTPayload): void {
+  const now = Math.floor(Date.now() / 1000);
+  const { iat, exp } = payload;
+  if (iat !== undefined && iat > now + CLOCK_TOLERANCE_SECONDS) {
+    throw new UnauthorizedError('Token claim "iat" is in the future');
+  }
+  if (typeof exp === "number" && exp - (iat ?? now) > MAX_TOKEN_LIFETIME_SECONDS) {
+    throw new UnauthorizedError("Token lifetime is longer than 30 days");
+  }
+}
+
+/** Operator rights only from what Auth0 gives operators (see Caller). */
+export function callerOf(payload: JWTPayload & { sub: string }): Caller {
+  const machine = payload.gty === "client-credentials" && payload.sub.endsWith("@clients");
+  const granted = machine
+    ? typeof payload.scope === "string"
+      ? payload.scope.split(" ")
+      : []
+    : Array.isArray(payload.permissions)
+      ? payload.permissions.filter((p): p is string => typeof p === "string")
+      : [];
+  return { sub: payload.sub, machine, permissions: new Set(granted.filter(Boolean)) };
 }
 
 function toAuthError(error: unknown): Error {
   // The issuer's key set could not be fetched: our side is degraded, the token may be fine.
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
-    return new ServiceUnavailableError(5);
+  if (error instanceof KeySetUnavailable) {
+    return new ServiceUnavailableError(
+      Math.max(1, Math.ceil((unavailableUntil - Date.now()) / 1000)),
+    );
   }
   if (error instanceof errors.JWTExpired) return new UnauthorizedError("Token has expired");
   if (error instanceof errors.JWTClaimValidationFailed) {
@@ -65,7 +144,5 @@ function toAuthError(error: unknown): Error {
   if (error instanceof errors.JWKSNoMatchingKey) {
     return new UnauthorizedError("Token was not signed by a key of the issuer");
   }
-  if (error instanceof errors.JOSEError) return new UnauthorizedError("Token is invalid");
-  // fetch() failures (issuer unreachable) surface as plain errors.
-  return new ServiceUnavailableError(5);
+  return new UnauthorizedError("Token is invalid");
 }

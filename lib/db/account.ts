@@ -1,15 +1,37 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { BatchWriteCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { db, transact } from "./client.ts";
-import { transactionConditionFailures } from "./errors.ts";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { batchDelete, batchGet, db, transact } from "./client.ts";
+import {
+  COUNTERS_TABLE,
+  deleteUserCounters,
+  markUserDeleting,
+  playlistCounterKey,
+  releaseCounts,
+} from "./counters.ts";
 import { PLAYLISTS_TABLE } from "./playlists.ts";
-import { addPlaysToTotal } from "./profiles.ts";
+import { deleteProfileItem, getProfile, type IfVersion, markProfileDeleting } from "./profiles.ts";
+import type { WriteRefusal } from "./refusals.ts";
 import { SONGS_TABLE } from "./songs.ts";
 
 /**
- * Erasing a user's music, page by page. Every step leaves the data consistent, so a failure
- * part way leaves fewer items, never a wrong total, and repeating the call finishes the job.
+ * Erasing a user. First one transaction marks the profile and the counters as being deleted,
+ * checking If-Match atomically: from then on every write to the account is refused, so nothing
+ * can race the purge. Then the purge, page by page; each step leaves the data consistent, and a
+ * repeated DELETE finishes what a failed one left.
  */
+export async function markAccountDeleting(
+  userId: string,
+  precondition: IfVersion | undefined,
+  mustExist: boolean,
+): Promise<WriteRefusal | undefined> {
+  const refusal = await transact([
+    markProfileDeleting(userId, precondition, mustExist),
+    markUserDeleting(userId),
+  ]);
+  if (!refusal) return undefined;
+  // The profile refused: it is missing (operator) or its version fails the If-Match.
+  const stored = refusal.items[0] ?? (await getProfile(userId));
+  return stored ? "precondition" : "not_found";
+}
 
 async function* keyPages(table: string, sortKey: string, userId: string, extra: string[] = []) {
   let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -30,64 +52,63 @@ async function* keyPages(table: string, sortKey: string, userId: string, extra: 
   } while (ExclusiveStartKey);
 }
 
+/** Songs go 25 per BatchWriteItem; their quota counter goes with the account at the end. */
 export async function deleteAllSongs(userId: string): Promise<number> {
   let deleted = 0;
   for await (const items of keyPages(SONGS_TABLE, "song_id", userId)) {
+    const batches = [];
     for (let i = 0; i < items.length; i += 25) {
-      let requests = items.slice(i, i + 25).map((item) => ({
-        DeleteRequest: { Key: { user_id: userId, song_id: item.song_id } },
-      }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
-        const { UnprocessedItems } = await db.send(
-          new BatchWriteCommand({ RequestItems: { [SONGS_TABLE]: requests } }),
-        );
-        requests = (UnprocessedItems?.[SONGS_TABLE] ?? []) as typeof requests;
-      }
-      deleted += Math.min(25, items.length - i);
+      const keys = items
+        .slice(i, i + 25)
+        .map((item) => ({ user_id: userId, song_id: item.song_id }));
+      batches.push(batchDelete(SONGS_TABLE, keys));
+    }
+    await Promise.all(batches);
+    deleted += items.length;
+  }
+  return deleted;
+}
+
+/** Playlists per transaction: each takes its counter along, and one total update (≤ 100). */
+const PLAYLISTS_PER_TRANSACTION = 49;
+
+/**
+ * Deletes the playlists with their counters, each batch in one transaction with the matching
+ * decrement of the user's total, so the total always equals the plays that remain. No play can
+ * land meanwhile: the account is marked as being deleted.
+ */
+export async function deleteAllPlaylists(userId: string): Promise<number> {
+  let deleted = 0;
+  for await (const items of keyPages(PLAYLISTS_TABLE, "playlist_id", userId)) {
+    for (let i = 0; i < items.length; i += PLAYLISTS_PER_TRANSACTION) {
+      const ids = items
+        .slice(i, i + PLAYLISTS_PER_TRANSACTION)
+        .map((item) => item.playlist_id as string);
+      const counters = await batchCounters(userId, ids);
+      const plays = ids.reduce((sum, id) => sum + (counters.get(id) ?? 0), 0);
+      await transact([
+        ...ids.flatMap((id) => [
+          { Delete: { TableName: PLAYLISTS_TABLE, Key: { user_id: userId, playlist_id: id } } },
+          { Delete: { TableName: COUNTERS_TABLE, Key: playlistCounterKey(userId, id) } },
+        ]),
+        releaseCounts(userId, { playlists: ids.length, plays }),
+      ]);
+      deleted += ids.length;
     }
   }
   return deleted;
 }
 
-/**
- * Deletes the user's playlists 99 at a time, each batch in one transaction with the matching
- * decrement of the profile's total, so `total_plays` always equals the plays that remain.
- */
-export async function deleteAllPlaylists(userId: string): Promise<number> {
-  let deleted = 0;
-  for (let pass = 0; pass < 20; pass++) {
-    let conflicted = false;
-    for await (const items of keyPages(PLAYLISTS_TABLE, "playlist_id", userId, ["plays"])) {
-      for (let i = 0; i < items.length; i += 99) {
-        const batch = items.slice(i, i + 99);
-        const plays = batch.reduce(
-          (sum, item) => sum + ((item.plays as number | undefined) ?? 0),
-          0,
-        );
-        try {
-          await transact([
-            ...batch.map((item) => ({
-              Delete: {
-                TableName: PLAYLISTS_TABLE,
-                Key: { user_id: userId, playlist_id: item.playlist_id },
-                ConditionExpression: "attribute_not_exists(plays) OR plays = :plays",
-                ExpressionAttributeValues: {
-                  ":plays": (item.plays as number | undefined) ?? 0,
-                },
-              },
-            })),
-            ...(plays > 0 ? [addPlaysToTotal(userId, -plays)] : []),
-          ]);
-          deleted += batch.length;
-        } catch (error) {
-          // A play landed on one of them meanwhile: read again on the next pass.
-          if (!transactionConditionFailures(error)?.some(Boolean)) throw error;
-          conflicted = true;
-        }
-      }
-    }
-    if (!conflicted) return deleted;
-  }
-  throw new Error("playlists kept changing while the account was being deleted");
+async function batchCounters(userId: string, ids: string[]): Promise<Map<string, number>> {
+  const found = await batchGet({
+    [COUNTERS_TABLE]: { keys: ids.map((id) => playlistCounterKey(userId, id)), consistent: true },
+  });
+  return new Map(
+    (found[COUNTERS_TABLE] ?? []).map((c) => [c.counter_id as string, (c.plays as number) ?? 0]),
+  );
+}
+
+/** The last step: the profile and the counters go together. */
+export async function deleteProfileAndCounters(userId: string): Promise<void> {
+  await transact([deleteProfileItem(userId), deleteUserCounters(userId)]);
 }

@@ -1,6 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { type AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   TransactWriteCommand,
@@ -8,7 +10,12 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
-import { isConditionFailure, isTransactionConflict } from "./errors.ts";
+import { CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
+import {
+  isConditionFailure,
+  isTransactionConflict,
+  transactionConditionFailures,
+} from "./errors.ts";
 
 const cfg = config();
 
@@ -50,17 +57,6 @@ export const db = DynamoDBDocumentClient.from(dynamodb, {
   unmarshallOptions: { wrapNumbers },
 });
 
-/**
- * The stored item a failed conditional write carries back (ReturnValuesOnConditionCheckFailure),
- * as plain JavaScript; undefined when the error is anything else.
- */
-export function existingItemOf<T>(error: unknown): T | undefined {
-  if (!isConditionFailure(error)) return undefined;
-  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-  // A fresh options object: the document client adds convertWithoutMapWrapper to its own.
-  return item ? (unmarshall(item, { wrapNumbers }) as T) : undefined;
-}
-
 /** Deletes an item if it exists, in one round trip; false when there was none. */
 export async function deleteIfExists(
   TableName: string,
@@ -82,23 +78,102 @@ export async function deleteIfExists(
   }
 }
 
-const TRANSACTION_ATTEMPTS = 10;
+/** A raw DynamoDB item (from a cancelled transaction) as plain JavaScript. */
+function unmarshallItem<T>(item: Record<string, AttributeValue>): T {
+  // A fresh options object: the document client adds convertWithoutMapWrapper to its own.
+  return unmarshall(item, { wrapNumbers }) as T;
+}
+
+export type TransactItems = NonNullable<TransactWriteCommandInput["TransactItems"]>;
 
 /**
- * One TransactWriteItems, sent again after a short random pause when DynamoDB cancels it for a
- * conflict (concurrent writes to the same item, e.g. many plays of one user): a cancelled
- * transaction applied nothing, so repeating it is safe. Other errors pass through.
+ * Why DynamoDB refused a transaction: per item, whether its condition failed, and the stored
+ * item when the write asked for it (ReturnValuesOnConditionCheckFailure: ALL_OLD).
  */
-export async function transact(
-  TransactItems: TransactWriteCommandInput["TransactItems"],
-): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await db.send(new TransactWriteCommand({ TransactItems }));
-      return;
-    } catch (error) {
-      if (attempt >= TRANSACTION_ATTEMPTS || !isTransactionConflict(error)) throw error;
-      await sleep(Math.random() * Math.min(100, 5 * 2 ** attempt));
-    }
+export interface Refusal {
+  failed: boolean[];
+  items: (Record<string, unknown> | undefined)[];
+}
+
+/**
+ * One TransactWriteItems: undefined when it committed, a Refusal when a condition failed. A
+ * transaction cancelled for a conflict (concurrent writes to one item, e.g. plays of one user)
+ * applied nothing, so it is sent again under the contention policy; other errors pass through.
+ */
+export async function transact(TransactItems: TransactItems): Promise<Refusal | undefined> {
+  let lastConflict: unknown;
+  try {
+    return await retry(CONTENTION, async (_n, again) => {
+      try {
+        await db.send(new TransactWriteCommand({ TransactItems }));
+        return undefined;
+      } catch (error) {
+        if (isTransactionConflict(error)) {
+          lastConflict = error;
+          return again;
+        }
+        const failed = transactionConditionFailures(error);
+        if (!failed?.some(Boolean)) throw error;
+        const reasons =
+          (error as { CancellationReasons?: { Item?: Record<string, AttributeValue> }[] })
+            .CancellationReasons ?? [];
+        return {
+          failed,
+          items: reasons.map((reason) => (reason.Item ? unmarshallItem(reason.Item) : undefined)),
+        };
+      }
+    });
+  } catch (error) {
+    // Endless conflicts: the last one goes up, and is answered as DynamoDB trouble (503).
+    if (error instanceof RetriesExhausted) throw lastConflict;
+    throw error;
   }
+}
+
+type Key = Record<string, unknown>;
+type Item = Record<string, unknown>;
+
+/**
+ * One BatchGetItem over tables (at most 100 keys in all), keys DynamoDB left unprocessed asked
+ * again under the unprocessed-items policy. Answers each table's items, in no particular order.
+ */
+export async function batchGet(
+  tables: Record<string, { keys: Key[]; consistent?: boolean }>,
+): Promise<Record<string, Item[]>> {
+  const found: Record<string, Item[]> = Object.fromEntries(
+    Object.keys(tables).map((table) => [table, []]),
+  );
+  let pending: BatchGetCommandInput["RequestItems"] = Object.fromEntries(
+    Object.entries(tables)
+      .filter(([, { keys }]) => keys.length > 0)
+      .map(([table, { keys, consistent }]) => [
+        table,
+        { Keys: keys, ConsistentRead: consistent ?? false },
+      ]),
+  );
+  if (Object.keys(pending).length === 0) return found;
+  await retry(UNPROCESSED_ITEMS, async (_n, again) => {
+    const { Responses, UnprocessedKeys } = await db.send(
+      new BatchGetCommand({ RequestItems: pending }),
+    );
+    for (const [table, items] of Object.entries(Responses ?? {})) found[table]?.push(...items);
+    pending = UnprocessedKeys;
+    return pending && Object.keys(pending).length > 0 ? again : undefined;
+  });
+  return found;
+}
+
+/**
+ * One BatchWriteItem of deletes in one table (at most 25 keys), keys left unprocessed sent
+ * again under the unprocessed-items policy.
+ */
+export async function batchDelete(table: string, keys: Key[]): Promise<void> {
+  let requests = keys.map((Key) => ({ DeleteRequest: { Key } }));
+  await retry(UNPROCESSED_ITEMS, async (_n, again) => {
+    const { UnprocessedItems } = await db.send(
+      new BatchWriteCommand({ RequestItems: { [table]: requests } }),
+    );
+    requests = (UnprocessedItems?.[table] ?? []) as typeof requests;
+    return requests.length > 0 ? again : undefined;
+  });
 }

@@ -1,27 +1,55 @@
 /**
- * What DynamoDB's errors mean, without importing the SDK (the error mapper of every function,
- * the public ones included, uses these).
+ * What DynamoDB's errors mean, in the db layer's own terms. Functions decide what a caller sees;
+ * these only say whether a fault is transient (DynamoDB or the network, worth a 503) or a lost
+ * condition.
  */
 
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
 
-/** Whether a cancelled transaction failed on a condition (not throttling or a conflict). */
-export function transactionConditionFailures(error: unknown): boolean[] | undefined {
+interface CancellationReason {
+  Code?: string;
+  Item?: Record<string, unknown>;
+}
+
+function cancellationReasons(error: unknown): CancellationReason[] | undefined {
   if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
-  const reasons =
-    (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((reason) => reason.Code === "ConditionalCheckFailed");
+  return (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+}
+
+/** Per item of a cancelled transaction: whether its condition failed (not a conflict). */
+export function transactionConditionFailures(error: unknown): boolean[] | undefined {
+  return cancellationReasons(error)?.map((reason) => reason.Code === "ConditionalCheckFailed");
 }
 
 /** A transaction DynamoDB cancelled because another write to one of its items was in flight. */
 export function isTransactionConflict(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === "TransactionConflictException") return true;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  return !!cancellationReasons(error)?.some((r) => r.Code === "TransactionConflict");
+}
+
+/** Names the SDK gives to faults that are DynamoDB's or the network's, not the request's. */
+const TRANSIENT_NAMES = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TimeoutError",
+  "RequestTimeout",
+  "TransactionInProgressException",
+]);
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN"]);
+
+/** A fault that may pass: the same request later can succeed. */
+export function isTransient(error: unknown): boolean {
+  if (!error || typeof error !== "object") return false;
+  const { name, code } = error as { name?: string; code?: string };
   return (
-    error.name === "TransactionCanceledException" &&
-    !!reasons?.some((r) => r.Code === "TransactionConflict")
+    (!!name && TRANSIENT_NAMES.has(name)) ||
+    (!!code && NETWORK_CODES.has(code)) ||
+    isTransactionConflict(error)
   );
 }

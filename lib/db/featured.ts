@@ -1,46 +1,50 @@
-import { PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
-import { db, deleteIfExists } from "./client.ts";
-import { nextCursor, type Page, startKey } from "./pages.ts";
-import {
-  newPlaylistItem,
-  type Playlist,
-  type PlaylistChanges,
-  type PlaylistInput,
-  type PlaylistItem,
-  playlistFromItem,
-  updateExisting,
-} from "./playlists.ts";
+import type { Playlist, PlaylistChanges } from "../schemas/index.ts";
+import { db, deleteIfExists, type TransactItems, transact } from "./client.ts";
+import { type Page, pageOf, startKey } from "./pages.ts";
+import { type PlaylistItem, playlistFromItem, playlistItem, updateExisting } from "./playlists.ts";
+import { refusalOf, type WriteRefusal } from "./refusals.ts";
 
 /**
  * Featured playlists: editorial, owned by no user, readable by all. Their own table keyed by
  * `playlist_id` spreads them over partitions (no hot "featured" key) and keeps every user
- * partition of the playlists table purely that user's.
+ * partition of the playlists table purely that user's. They are never played: `plays` stays 0.
  */
 export const FEATURED_TABLE = config().tables.featured;
 
 /** Cursors of the shared list are bound to the caller all the same. */
 const LIST = "featured";
 
-export async function createFeatured(playlistId: string, input: PlaylistInput): Promise<Playlist> {
-  const item = newPlaylistItem(playlistId, input);
-  await db.send(
-    new PutCommand({
-      TableName: FEATURED_TABLE,
-      Item: item,
-      ConditionExpression: "attribute_not_exists(playlist_id)",
-    }),
-  );
-  return playlistFromItem(item, true);
+const fromItem = (item: PlaylistItem) => playlistFromItem(item, item.plays ?? 0, true);
+
+/** Stores a new featured playlist, with `extra` items (an idempotency record) or not at all. */
+export async function putFeatured(
+  playlist: Playlist,
+  extra: TransactItems = [],
+): Promise<WriteRefusal | undefined> {
+  const refusal = await transact([
+    {
+      Put: {
+        TableName: FEATURED_TABLE,
+        Item: { ...playlistItem(playlist), plays: 0 },
+        ConditionExpression: "attribute_not_exists(playlist_id)",
+      },
+    },
+    ...extra,
+  ]);
+  return refusalOf(refusal, [undefined, "duplicate_key"]);
 }
 
-export function updateFeatured(
+export async function updateFeatured(
   playlistId: string,
   changes: PlaylistChanges,
 ): Promise<Playlist | undefined> {
-  return updateExisting(FEATURED_TABLE, { playlist_id: playlistId }, changes, true);
+  const item = await updateExisting(FEATURED_TABLE, { playlist_id: playlistId }, changes);
+  return item ? fromItem(item) : undefined;
 }
 
+/** Deletes a featured playlist; false when there was none. */
 export function deleteFeatured(playlistId: string): Promise<boolean> {
   return deleteIfExists(FEATURED_TABLE, { playlist_id: playlistId });
 }
@@ -51,15 +55,12 @@ export async function listFeatured(
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<Playlist>> {
-  const { Items, LastEvaluatedKey } = await db.send(
+  const { Items } = await db.send(
     new ScanCommand({
       TableName: FEATURED_TABLE,
-      Limit: limit,
+      Limit: limit + 1,
       ExclusiveStartKey: startKey(LIST, caller, cursor, "playlist_id"),
     }),
   );
-  return {
-    items: (Items ?? []).map((item) => playlistFromItem(item as PlaylistItem, true)),
-    nextCursor: nextCursor(LIST, caller, LastEvaluatedKey, "playlist_id"),
-  };
+  return pageOf(LIST, caller, (Items ?? []) as PlaylistItem[], limit, "playlist_id", fromItem);
 }

@@ -33,37 +33,47 @@ export function startKey(
   return { ...partition, [sortKey]: id };
 }
 
-export function nextCursor(
+/**
+ * The page out of a request for `limit + 1` items: the extra item only tells that another page
+ * exists, so the last page answers a null cursor even when it is full.
+ */
+export function pageOf<Item extends object, T>(
   list: string,
   owner: string,
-  lastKey: Record<string, unknown> | undefined,
+  items: Item[],
+  limit: number,
   sortKey: string,
-): string | null {
-  const id = lastKey?.[sortKey];
-  return typeof id === "string" ? encodeCursor(list, owner, { [sortKey]: id }) : null;
+  fromItem: (item: Item) => T,
+): Page<T> {
+  const page = items.slice(0, limit);
+  const last = (page.at(-1) as Record<string, unknown> | undefined)?.[sortKey];
+  return {
+    items: page.map(fromItem),
+    nextCursor:
+      items.length > limit && typeof last === "string"
+        ? encodeCursor(list, owner, { [sortKey]: last })
+        : null,
+  };
 }
 
 /**
  * One page of a user's partition (their songs or playlists), in sort-key order: one Query.
  * `name` is the list its cursors are bound to.
  */
-export async function userPartitionPage<Item, T>(
+export async function userPartitionPage<Item extends object, T>(
   list: { table: string; name: string; sortKey: string; fromItem: (item: Item) => T },
   userId: string,
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<T>> {
-  const { Items, LastEvaluatedKey } = await db.send(
+  const { Items } = await db.send(
     new QueryCommand({
       TableName: list.table,
       KeyConditionExpression: "user_id = :user",
       ExpressionAttributeValues: { ":user": userId },
-      Limit: limit,
+      Limit: limit + 1,
       ExclusiveStartKey: startKey(list.name, userId, cursor, list.sortKey, { user_id: userId }),
     }),
   );
-  return {
-    items: (Items ?? []).map((item) => list.fromItem(item as Item)),
-    nextCursor: nextCursor(list.name, userId, LastEvaluatedKey, list.sortKey),
-  };
+  return pageOf(list.name, userId, (Items ?? []) as Item[], limit, list.sortKey, list.fromItem);
 }

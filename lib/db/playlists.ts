@@ -1,70 +1,75 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
-import { ConflictError, NotFoundError } from "../http/errors.ts";
-import { db, existingItemOf, transact } from "./client.ts";
-import { isConditionFailure, transactionConditionFailures } from "./errors.ts";
+import { newId } from "../ids.ts";
+import { CONTENTION, retry } from "../retry.ts";
+import type { Playlist, PlaylistChanges, PlaylistInput } from "../schemas/index.ts";
+import { batchGet, db, type TransactItems, transact } from "./client.ts";
+import {
+  addPlaylistPlay,
+  COUNTERS_TABLE,
+  countPlay,
+  deletePlaylistCounter,
+  newPlaylistCounter,
+  playlistCounterKey,
+  releaseCounts,
+  takeQuota,
+} from "./counters.ts";
+import { isConditionFailure } from "./errors.ts";
 import { type Page, userPartitionPage } from "./pages.ts";
-import { addPlaysToTotal } from "./profiles.ts";
+import { refusalOf, type WriteRefusal } from "./refusals.ts";
 
 /**
- * The playlists table: partition `user_id`, sort `playlist_id`. Each playlist's `plays` and the
- * owner's `total_plays` on the profile move together, in one transaction.
+ * The playlists table: partition `user_id`, sort `playlist_id`. A playlist's plays live in its
+ * own small counter item (lib/db/counters.ts), created and deleted with it.
  */
 export const PLAYLISTS_TABLE = config().tables.playlists;
-
-export interface Playlist {
-  playlistId: string;
-  name: string;
-  songIds: string[];
-  plays: number;
-  featured: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export interface PlaylistItem {
   user_id?: string;
   playlist_id: string;
   name: string;
   song_ids: string[];
-  plays: number;
+  /** Featured playlists only: they are never played. */
+  plays?: number;
   created_at: string;
   updated_at: string;
 }
 
-export interface PlaylistInput {
-  name: string;
-  songIds: string[];
-}
-
-export interface PlaylistChanges {
-  name?: string | undefined;
-  songIds?: string[] | undefined;
-}
-
 const key = (userId: string, playlistId: string) => ({ user_id: userId, playlist_id: playlistId });
 
-export function playlistFromItem(item: PlaylistItem, featured: boolean): Playlist {
+export function playlistFromItem(item: PlaylistItem, plays: number, featured: boolean): Playlist {
   return {
     playlistId: item.playlist_id,
     name: item.name,
     songIds: item.song_ids ?? [],
-    plays: item.plays ?? 0,
+    plays,
     featured,
     createdAt: item.created_at,
     updatedAt: item.updated_at,
   };
 }
 
-export function newPlaylistItem(playlistId: string, input: PlaylistInput): PlaylistItem {
+/** A playlist about to be created: a fresh time-ordered id, no plays yet. */
+export function newPlaylist(input: PlaylistInput, featured: boolean): Playlist {
   const now = new Date().toISOString();
   return {
-    playlist_id: playlistId,
+    playlistId: newId(),
     name: input.name,
-    song_ids: input.songIds,
+    songIds: input.songIds ?? [],
     plays: 0,
-    created_at: now,
-    updated_at: now,
+    featured,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export function playlistItem(playlist: Playlist): PlaylistItem {
+  return {
+    playlist_id: playlist.playlistId,
+    name: playlist.name,
+    song_ids: playlist.songIds,
+    created_at: playlist.createdAt,
+    updated_at: playlist.updatedAt,
   };
 }
 
@@ -90,43 +95,38 @@ export function playlistUpdate(changes: PlaylistChanges) {
   };
 }
 
-/** Creates the playlist, or answers the stored one when its id exists (a retried Idempotency-Key). */
+/**
+ * Stores a new playlist and its play counter within the user's quota, in one transaction with
+ * `extra` items (an idempotency record): all or nothing. Answers why not, when refused.
+ */
 export async function putPlaylist(
   userId: string,
-  playlistId: string,
-  input: PlaylistInput,
-): Promise<{ playlist: Playlist; created: boolean }> {
-  const item = { ...newPlaylistItem(playlistId, input), user_id: userId };
-  try {
-    await db.send(
-      new PutCommand({
-        TableName: PLAYLISTS_TABLE,
-        Item: item,
-        ConditionExpression: "attribute_not_exists(playlist_id)",
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return { playlist: playlistFromItem(item, false), created: true };
-  } catch (error) {
-    const existing = existingItemOf<PlaylistItem>(error);
-    if (existing) return { playlist: playlistFromItem(existing, false), created: false };
-    throw error;
-  }
+  playlist: Playlist,
+  maxPlaylists: number,
+  extra: TransactItems = [],
+): Promise<WriteRefusal | undefined> {
+  const refusal = await transact([
+    { Put: { TableName: PLAYLISTS_TABLE, Item: { ...playlistItem(playlist), user_id: userId } } },
+    newPlaylistCounter(userId, playlist.playlistId),
+    takeQuota(userId, "playlists", maxPlaylists),
+    ...extra,
+  ]);
+  return refusalOf(refusal, [undefined, undefined, "quota", "duplicate_key"]);
 }
 
+/** The playlist with its plays: one BatchGetItem over the playlist and its counter. */
 export async function getPlaylist(
   userId: string,
   playlistId: string,
   consistent = false,
 ): Promise<Playlist | undefined> {
-  const { Item } = await db.send(
-    new GetCommand({
-      TableName: PLAYLISTS_TABLE,
-      Key: key(userId, playlistId),
-      ConsistentRead: consistent,
-    }),
-  );
-  return Item ? playlistFromItem(Item as PlaylistItem, false) : undefined;
+  const found = await batchGet({
+    [PLAYLISTS_TABLE]: { keys: [key(userId, playlistId)], consistent },
+    [COUNTERS_TABLE]: { keys: [playlistCounterKey(userId, playlistId)], consistent },
+  });
+  const item = found[PLAYLISTS_TABLE]?.[0] as PlaylistItem | undefined;
+  const counter = found[COUNTERS_TABLE]?.[0] as { plays?: number } | undefined;
+  return item ? playlistFromItem(item, counter?.plays ?? 0, false) : undefined;
 }
 
 /** Changes an existing playlist of `table` (users' or featured); undefined when there is none. */
@@ -134,8 +134,7 @@ export async function updateExisting(
   table: string,
   Key: Record<string, string>,
   changes: PlaylistChanges,
-  featured: boolean,
-): Promise<Playlist | undefined> {
+): Promise<PlaylistItem | undefined> {
   try {
     const { Attributes } = await db.send(
       new UpdateCommand({
@@ -146,106 +145,113 @@ export async function updateExisting(
         ReturnValues: "ALL_NEW",
       }),
     );
-    return playlistFromItem(Attributes as PlaylistItem, featured);
+    return Attributes as PlaylistItem;
   } catch (error) {
     if (isConditionFailure(error)) return undefined;
     throw error;
   }
 }
 
-export function updatePlaylist(
+/** Renames or refills a user's playlist: the update and the read of its plays run together. */
+export async function updatePlaylist(
   userId: string,
   playlistId: string,
   changes: PlaylistChanges,
 ): Promise<Playlist | undefined> {
-  return updateExisting(PLAYLISTS_TABLE, key(userId, playlistId), changes, false);
+  const [item, plays] = await Promise.all([
+    updateExisting(PLAYLISTS_TABLE, key(userId, playlistId), changes),
+    playsOf(userId, playlistId, false),
+  ]);
+  return item ? playlistFromItem(item, plays, false) : undefined;
 }
 
-export const NOT_FOUND = () => new NotFoundError("Playlist not found", "playlist_not_found");
+async function playsOf(userId: string, playlistId: string, consistent: boolean): Promise<number> {
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: COUNTERS_TABLE,
+      Key: playlistCounterKey(userId, playlistId),
+      ConsistentRead: consistent,
+    }),
+  );
+  return (Item?.plays as number | undefined) ?? 0;
+}
 
 /**
- * One play: the playlist's count and the owner's total rise together in one transaction, so a
- * crash or a concurrent request can never leave them apart. Then one consistent read answers
- * the playlist as it now is.
+ * One play, in one transaction of small items whatever the playlist's size: the playlist's
+ * counter, the user's total (refused within the cooldown) and `extra` items (an idempotency
+ * record). Answers the refusal, or undefined once counted.
  */
-export async function addPlay(userId: string, playlistId: string): Promise<Playlist> {
-  try {
-    await transact([
-      {
-        Update: {
-          TableName: PLAYLISTS_TABLE,
-          Key: key(userId, playlistId),
-          UpdateExpression: "ADD plays :one",
-          ConditionExpression: "attribute_exists(playlist_id)",
-          ExpressionAttributeValues: { ":one": 1 },
-        },
-      },
-      addPlaysToTotal(userId, 1),
-    ]);
-  } catch (error) {
-    if (transactionConditionFailures(error)?.[0]) throw NOT_FOUND();
-    throw error;
-  }
-  const playlist = await getPlaylist(userId, playlistId, true);
-  if (!playlist) throw NOT_FOUND();
-  return playlist;
+export async function addPlay(
+  userId: string,
+  playlistId: string,
+  cooldownSeconds: number,
+  extra: TransactItems = [],
+): Promise<{ refusal: WriteRefusal; lastPlayAt?: number } | undefined> {
+  const refusal = await transact([
+    addPlaylistPlay(userId, playlistId),
+    countPlay(userId, Date.now(), cooldownSeconds),
+    ...extra,
+  ]);
+  const reason = refusalOf(refusal, ["not_found", "too_soon", "duplicate_key"]);
+  if (!reason) return undefined;
+  const lastPlayAt = refusal?.items[1]?.last_play_at;
+  return { refusal: reason, ...(typeof lastPlayAt === "number" ? { lastPlayAt } : {}) };
 }
 
-const MAX_DELETE_ATTEMPTS = 10;
-
 /**
- * Deletes the playlist and lowers the owner's total by its plays, atomically: the delete is
- * conditional on the plays read just before, and retried if a play landed in between.
+ * Deletes the playlist with its counter and lowers the owner's total by its plays, atomically:
+ * the counter's delete is conditional on the plays read just before, and retried if a play
+ * landed in between. False when there is no such playlist.
  */
 export async function deletePlaylist(userId: string, playlistId: string): Promise<boolean> {
-  for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
-    const playlist = await getPlaylist(userId, playlistId, true);
-    if (!playlist) return false;
-    try {
-      if (playlist.plays === 0) {
-        await db.send(
-          new DeleteCommand({
-            TableName: PLAYLISTS_TABLE,
-            Key: key(userId, playlistId),
-            ConditionExpression:
-              "attribute_exists(playlist_id) AND (attribute_not_exists(plays) OR plays = :zero)",
-            ExpressionAttributeValues: { ":zero": 0 },
-          }),
-        );
-      } else {
-        await transact([
-          {
-            Delete: {
-              TableName: PLAYLISTS_TABLE,
-              Key: key(userId, playlistId),
-              ConditionExpression: "plays = :plays",
-              ExpressionAttributeValues: { ":plays": playlist.plays },
-            },
-          },
-          addPlaysToTotal(userId, -playlist.plays),
-        ]);
-      }
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error) && !transactionConditionFailures(error)?.[0]) throw error;
-    }
-  }
-  throw new ConflictError(
-    "The playlist is being played right now; retry the delete",
-    "write_conflict",
-  );
+  return retry(CONTENTION, async (_n, again) => {
+    const plays = await playsOf(userId, playlistId, true);
+    const refusal = await transact([
+      {
+        Delete: {
+          TableName: PLAYLISTS_TABLE,
+          Key: key(userId, playlistId),
+          ConditionExpression: "attribute_exists(playlist_id)",
+        },
+      },
+      deletePlaylistCounter(userId, playlistId, plays),
+      releaseCounts(userId, { playlists: 1, plays }),
+    ]);
+    if (!refusal) return true;
+    if (refusal.failed[0]) return false;
+    return again;
+  });
 }
 
-export function listPlaylists(
+/** A page of the user's playlists (one Query), with their plays (one BatchGetItem). */
+export async function listPlaylists(
   userId: string,
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<Playlist>> {
-  const playlists = {
-    table: PLAYLISTS_TABLE,
-    name: "playlists",
-    sortKey: "playlist_id",
-    fromItem: (item: PlaylistItem) => playlistFromItem(item, false),
+  const page = await userPartitionPage(
+    {
+      table: PLAYLISTS_TABLE,
+      name: "playlists",
+      sortKey: "playlist_id",
+      fromItem: (item: PlaylistItem) => item,
+    },
+    userId,
+    limit,
+    cursor,
+  );
+  const found = await batchGet({
+    [COUNTERS_TABLE]: {
+      keys: page.items.map((item) => playlistCounterKey(userId, item.playlist_id)),
+    },
+  });
+  const plays = new Map(
+    (found[COUNTERS_TABLE] ?? []).map((counter) => [counter.counter_id, counter.plays as number]),
+  );
+  return {
+    items: page.items.map((item) =>
+      playlistFromItem(item, plays.get(item.playlist_id) ?? 0, false),
+    ),
+    nextCursor: page.nextCursor,
   };
-  return userPartitionPage(playlists, userId, limit, cursor);
 }

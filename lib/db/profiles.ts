@@ -1,15 +1,16 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
-import type { Metadata } from "../domain/metadata.ts";
-import { ConflictError, PreconditionFailedError } from "../http/errors.ts";
-import { db } from "./client.ts";
+import { METADATA_CONTENTION, retry } from "../retry.ts";
+import type { Metadata } from "../schemas/index.ts";
+import { batchGet, db } from "./client.ts";
+import { COUNTERS_TABLE, type UserCounters, userCounterKey, userCountersOf } from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
+import { Refused } from "./refusals.ts";
 
 /**
- * The profiles table: one item per user, keyed by `user_id`, holding both metadata objects,
- * the favourite genre and the running total of the user's playlist plays.
- * `version` counts metadata writes; it is the ETag and the guard against lost updates.
+ * The profiles table: one item per user, keyed by `user_id`, holding both metadata objects and
+ * the favourite genre. `version` counts writes of anything a profile read shows: it is the ETag
+ * and the guard against lost updates. `deleting` is set while the account is being erased.
  */
 export const PROFILES_TABLE = config().tables.profiles;
 
@@ -18,11 +19,11 @@ export interface Profile {
   userMetadata: Metadata;
   appMetadata: Metadata;
   favGenre: string | null;
-  totalPlays: number;
-  /** 0 while no metadata was ever written. */
+  /** 0 while nothing was ever written. */
   version: number;
   createdAt: string | null;
   updatedAt: string | null;
+  deleting: boolean;
 }
 
 interface ProfileItem {
@@ -30,10 +31,10 @@ interface ProfileItem {
   user_metadata?: Metadata;
   app_metadata?: Metadata;
   fav_genre?: string;
-  total_plays?: number;
   version?: number;
   created_at?: string;
   updated_at?: string;
+  deleting?: boolean;
 }
 
 export const profileKey = (userId: string) => ({ user_id: userId });
@@ -44,13 +45,14 @@ function fromItem(item: ProfileItem): Profile {
     userMetadata: item.user_metadata ?? {},
     appMetadata: item.app_metadata ?? {},
     favGenre: item.fav_genre ?? null,
-    totalPlays: item.total_plays ?? 0,
     version: item.version ?? 0,
     createdAt: item.created_at ?? null,
     updatedAt: item.updated_at ?? null,
+    deleting: item.deleting === true,
   };
 }
 
+/** What a signed-in user with nothing stored has. */
 export function emptyProfile(userId: string): Profile {
   return fromItem({ user_id: userId });
 }
@@ -62,22 +64,69 @@ export async function getProfile(userId: string): Promise<Profile | undefined> {
   return Item ? fromItem(Item as ProfileItem) : undefined;
 }
 
+/** The profile and the user's counters in one consistent BatchGetItem. */
+export async function getProfileAndCounters(
+  userId: string,
+): Promise<{ profile: Profile | undefined; counters: UserCounters }> {
+  const found = await batchGet({
+    [PROFILES_TABLE]: { keys: [profileKey(userId)], consistent: true },
+    [COUNTERS_TABLE]: { keys: [userCounterKey(userId)], consistent: true },
+  });
+  const item = found[PROFILES_TABLE]?.[0] as ProfileItem | undefined;
+  return {
+    profile: item ? fromItem(item) : undefined,
+    counters: userCountersOf(found[COUNTERS_TABLE]?.[0]),
+  };
+}
+
+/**
+ * An If-Match as data: `*` (any profile a read shows) or the versions its ETags name. Strong
+ * comparison only: weak tags were refused when the header was read.
+ */
+export type IfVersion = "*" | readonly number[];
+
+export function versionMatches(precondition: IfVersion, version: number): boolean {
+  return precondition === "*" || precondition.includes(version);
+}
+
+/** The same test as a DynamoDB condition, for writes that must check it atomically. */
+export function versionCondition(precondition: IfVersion): {
+  expression: string | undefined;
+  values: Record<string, number>;
+} {
+  if (precondition === "*") return { expression: undefined, values: {} };
+  const values = Object.fromEntries(precondition.map((v, i) => [`:v${i}`, v]));
+  const tests = precondition.map((v, i) =>
+    v === 0 ? "attribute_not_exists(version)" : `version = :v${i}`,
+  );
+  return {
+    expression: `(${tests.join(" OR ")})`,
+    values: Object.fromEntries(Object.entries(values).filter(([, v]) => v !== 0)),
+  };
+}
+
 export interface MetadataPair {
   userMetadata: Metadata;
   appMetadata: Metadata;
 }
 
+const WRITABLE = "attribute_not_exists(deleting)";
+
 /** Writes both metadata objects only if no other write landed since `current` was read. */
-async function writeMetadata(current: Profile, next: MetadataPair): Promise<Profile> {
+async function writeMetadata(
+  current: Profile,
+  next: MetadataPair,
+  mustExist: boolean,
+): Promise<Profile> {
   const now = new Date().toISOString();
+  const unchanged = current.version === 0 ? "attribute_not_exists(version)" : "version = :expected";
   const { Attributes } = await db.send(
     new UpdateCommand({
       TableName: PROFILES_TABLE,
       Key: profileKey(current.userId),
       UpdateExpression:
         "SET user_metadata = :um, app_metadata = :am, version = :next, updated_at = :now, created_at = if_not_exists(created_at, :now)",
-      ConditionExpression:
-        current.version === 0 ? "attribute_not_exists(version)" : "version = :expected",
+      ConditionExpression: `${unchanged} AND ${WRITABLE}${mustExist ? " AND attribute_exists(user_id)" : ""}`,
       ExpressionAttributeValues: {
         ":um": next.userMetadata,
         ":am": next.appMetadata,
@@ -91,98 +140,93 @@ async function writeMetadata(current: Profile, next: MetadataPair): Promise<Prof
   return fromItem(Attributes as ProfileItem);
 }
 
-/**
- * Enough for dozens of writers on one profile at once (40 concurrent PATCHes take about 7
- * attempts on average locally), while the worst case, about 40 × 150 ms of backoff, stays
- * inside the function's 10 s timeout.
- */
-const MAX_ATTEMPTS = 40;
-
 export interface ModifyOptions {
   /** The client's If-Match: when the stored version fails it, 412 and nothing is written. */
-  precondition?: ((version: number) => boolean) | undefined;
+  precondition?: IfVersion | undefined;
+  /** Operators change only profiles that exist: otherwise Refused("not_found"), nothing made. */
+  mustExist?: boolean;
+  /** A profile read already (first attempt only). */
+  initial?: Profile | undefined;
 }
 
 /**
  * Read, compute, conditionally write; on a concurrent write, read again and recompute. Every
  * write is checked against what is stored, so limits hold and no concurrent change is lost.
  * `compute` returns undefined when nothing needs to change: then nothing is written.
+ * Refusals: "precondition" (If-Match), "not_found" (mustExist), "deleting".
  */
-export async function modifyMetadata(
+export function modifyMetadata(
   userId: string,
   compute: (current: Profile) => MetadataPair | undefined,
   options: ModifyOptions = {},
 ): Promise<{ profile: Profile; changed: boolean }> {
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const current = (await getProfile(userId)) ?? emptyProfile(userId);
-    if (options.precondition && !options.precondition(current.version)) {
-      throw new PreconditionFailedError();
+  return retry(METADATA_CONTENTION, async (attempt, again) => {
+    const stored =
+      attempt === 1 && "initial" in options ? options.initial : await getProfile(userId);
+    if (!stored && options.mustExist) throw new Refused("not_found");
+    const current = stored ?? emptyProfile(userId);
+    if (current.deleting) throw new Refused("deleting");
+    if (options.precondition && !versionMatches(options.precondition, current.version)) {
+      throw new Refused("precondition");
     }
     const next = compute(current);
     if (!next) return { profile: current, changed: false };
     try {
-      return { profile: await writeMetadata(current, next), changed: true };
+      return { profile: await writeMetadata(current, next, !!options.mustExist), changed: true };
     } catch (error) {
       // Another write landed: the next read decides (a precondition on the old version fails).
       if (!isConditionFailure(error)) throw error;
-      // Full jitter keeps colliding writers from retrying in lockstep.
-      await sleep(Math.random() * Math.min(150, 5 * 2 ** attempt));
+      return again;
     }
-  }
-  throw new ConflictError(
-    "The profile is being changed by many requests at once; retry",
-    "write_conflict",
-  );
+  });
 }
 
+/** Sets the favourite genre; a change the profile read shows, so the version moves too. */
 export async function setFavGenre(userId: string, genre: string): Promise<void> {
   const now = new Date().toISOString();
-  await db.send(
-    new UpdateCommand({
-      TableName: PROFILES_TABLE,
-      Key: profileKey(userId),
-      UpdateExpression:
-        "SET fav_genre = :genre, updated_at = :now, created_at = if_not_exists(created_at, :now)",
-      ExpressionAttributeValues: { ":genre": genre, ":now": now },
-    }),
-  );
+  try {
+    await db.send(
+      new UpdateCommand({
+        TableName: PROFILES_TABLE,
+        Key: profileKey(userId),
+        UpdateExpression:
+          "SET fav_genre = :genre, updated_at = :now, created_at = if_not_exists(created_at, :now), version = if_not_exists(version, :zero) + :one",
+        ConditionExpression: WRITABLE,
+        ExpressionAttributeValues: { ":genre": genre, ":now": now, ":zero": 0, ":one": 1 },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) throw new Refused("deleting");
+    throw error;
+  }
 }
 
-/** A transaction item that moves the user's play total by `delta` (creating the item if needed). */
-export function addPlaysToTotal(userId: string, delta: number) {
+/**
+ * Transaction item: marks the profile as being deleted, atomically checking the If-Match (and,
+ * for operators, that it exists). Its version is left as it is, so a retried DELETE with the
+ * same If-Match goes on.
+ */
+export function markProfileDeleting(
+  userId: string,
+  precondition: IfVersion | undefined,
+  mustExist: boolean,
+) {
+  const { expression, values } = versionCondition(precondition ?? "*");
+  const conditions = [mustExist ? "attribute_exists(user_id)" : undefined, expression].filter(
+    Boolean,
+  );
   return {
     Update: {
       TableName: PROFILES_TABLE,
       Key: profileKey(userId),
-      // A blind ADD: no read of the item, so concurrent plays of one user stay cheap.
-      UpdateExpression: "ADD total_plays :delta",
-      ExpressionAttributeValues: { ":delta": delta },
+      UpdateExpression: "SET deleting = :true",
+      ExpressionAttributeValues: { ":true": true, ...values },
+      ...(conditions.length ? { ConditionExpression: conditions.join(" AND ") } : {}),
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
     },
   };
 }
 
-/** Deletes the profile; with `expectedVersion`, only if it is still that version (else 412). */
-export async function deleteProfile(
-  userId: string,
-  expectedVersion?: number | undefined,
-): Promise<void> {
-  try {
-    await db.send(
-      new DeleteCommand({
-        TableName: PROFILES_TABLE,
-        Key: profileKey(userId),
-        ...(expectedVersion === undefined
-          ? {}
-          : expectedVersion === 0
-            ? { ConditionExpression: "attribute_not_exists(version)" }
-            : {
-                ConditionExpression: "version = :expected",
-                ExpressionAttributeValues: { ":expected": expectedVersion },
-              }),
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) throw new PreconditionFailedError();
-    throw error;
-  }
+export function deleteProfileItem(userId: string) {
+  return { Delete: { TableName: PROFILES_TABLE, Key: profileKey(userId) } };
 }

@@ -1,17 +1,13 @@
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
-import { db, deleteIfExists, existingItemOf } from "./client.ts";
+import type { Song } from "../schemas/index.ts";
+import { db, type TransactItems, transact } from "./client.ts";
+import { releaseCounts, takeQuota } from "./counters.ts";
 import { type Page, userPartitionPage } from "./pages.ts";
+import { refusalOf, type WriteRefusal } from "./refusals.ts";
 
 /** The songs table: partition `user_id`, sort `song_id` (a ULID, so lists run in creation order). */
 export const SONGS_TABLE = config().tables.songs;
-
-export interface Song {
-  songId: string;
-  songName: string;
-  genre: string;
-  createdAt: string;
-}
 
 interface SongItem {
   user_id: string;
@@ -33,36 +29,28 @@ function fromItem(item: SongItem): Song {
 }
 
 /**
- * Creates the song unless an item with its id exists; then answers the stored one (a retried
- * Idempotency-Key) in the same round trip, thanks to ReturnValuesOnConditionCheckFailure.
+ * Stores a new song within the user's quota, in one transaction with `extra` items (an
+ * idempotency record): all of them or nothing. Answers why not, when refused.
  */
 export async function putSong(
   userId: string,
-  songId: string,
-  input: { songName: string; genre: string },
-): Promise<{ song: Song; created: boolean }> {
+  song: Song,
+  maxSongs: number,
+  extra: TransactItems = [],
+): Promise<WriteRefusal | undefined> {
   const item: SongItem = {
     user_id: userId,
-    song_id: songId,
-    song_name: input.songName,
-    genre: input.genre,
-    created_at: new Date().toISOString(),
+    song_id: song.songId,
+    song_name: song.songName,
+    genre: song.genre,
+    created_at: song.createdAt,
   };
-  try {
-    await db.send(
-      new PutCommand({
-        TableName: SONGS_TABLE,
-        Item: item,
-        ConditionExpression: "attribute_not_exists(song_id)",
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return { song: fromItem(item), created: true };
-  } catch (error) {
-    const existing = existingItemOf<SongItem>(error);
-    if (existing) return { song: fromItem(existing), created: false };
-    throw error;
-  }
+  const refusal = await transact([
+    { Put: { TableName: SONGS_TABLE, Item: item } },
+    takeQuota(userId, "songs", maxSongs),
+    ...extra,
+  ]);
+  return refusalOf(refusal, [undefined, "quota", "duplicate_key"]);
 }
 
 export async function getSong(userId: string, songId: string): Promise<Song | undefined> {
@@ -72,9 +60,19 @@ export async function getSong(userId: string, songId: string): Promise<Song | un
   return Item ? fromItem(Item as SongItem) : undefined;
 }
 
-/** Deletes the caller's song; false when there was none (another user's id included). */
-export function deleteSong(userId: string, songId: string): Promise<boolean> {
-  return deleteIfExists(SONGS_TABLE, key(userId, songId));
+/** Deletes the caller's song and frees its quota; false when there was none. */
+export async function deleteSong(userId: string, songId: string): Promise<boolean> {
+  const refusal = await transact([
+    {
+      Delete: {
+        TableName: SONGS_TABLE,
+        Key: key(userId, songId),
+        ConditionExpression: "attribute_exists(song_id)",
+      },
+    },
+    releaseCounts(userId, { songs: 1 }),
+  ]);
+  return refusal === undefined;
 }
 
 export function listSongs(

@@ -1,8 +1,8 @@
 import type { Caller } from "../auth/verify.ts";
 import { ForbiddenError } from "../http/errors.ts";
 
-/** Operator scopes, as Auth0's Management API names them. */
-export const SCOPES = {
+/** Operator permissions, as Auth0's Management API names them. */
+export const PERMISSIONS = {
   readUsers: "read:users",
   updateUsers: "update:users",
   updateAppMetadata: "update:users_app_metadata",
@@ -10,17 +10,40 @@ export const SCOPES = {
   runPostLogin: "run:post_login",
 } as const;
 
+/** A person acting on their own data; a machine is never anyone's "self". */
 export function isSelf(caller: Caller, userId: string): boolean {
-  return caller.sub === userId;
+  return !caller.machine && caller.sub === userId;
 }
 
-/** A user reaches their own profile; anyone else's needs the operator scope. */
-export function requireSelfOrScope(caller: Caller, userId: string, scope: string): void {
-  if (!isSelf(caller, userId) && !caller.scopes.has(scope)) {
-    throw new ForbiddenError(`Only the user themself or a token with scope ${scope} may do this`);
+/** A user reaches their own profile; anyone else's needs the operator permission. */
+export function requireSelfOrPermission(caller: Caller, userId: string, permission: string): void {
+  if (!isSelf(caller, userId) && !caller.permissions.has(permission)) {
+    throw new ForbiddenError(
+      `Only the user themself or an operator with permission ${permission} may do this`,
+    );
   }
 }
 
-export function requireScope(caller: Caller, scope: string): void {
-  if (!caller.scopes.has(scope)) throw new ForbiddenError(`This needs a token with scope ${scope}`);
+export function requirePermission(caller: Caller, permission: string): void {
+  if (!caller.permissions.has(permission)) {
+    throw new ForbiddenError(`This needs an operator token with permission ${permission}`);
+  }
+}
+
+/** The hook is called by the Auth0 Action's M2M application only, never with a user's token. */
+export function requireMachinePermission(caller: Caller, permission: string): void {
+  if (!caller.machine) {
+    throw new ForbiddenError(`This needs a client-credentials token with ${permission}`);
+  }
+  requirePermission(caller, permission);
+}
+
+/** The user routes: songs, playlists and the like belong to people; a machine has none. */
+export function requirePerson(caller: Caller): void {
+  if (caller.machine) {
+    throw new ForbiddenError(
+      "This route serves a signed-in user; a client-credentials token has no user data",
+      "user_token_required",
+    );
+  }
 }

@@ -1,23 +1,26 @@
-import { deleteAllPlaylists, deleteAllSongs } from "../db/account.ts";
-import { deleteProfile, getProfile } from "../db/profiles.ts";
-import { PreconditionFailedError } from "../http/errors.ts";
-import type { VersionPrecondition } from "../http/etag.ts";
+import {
+  deleteAllPlaylists,
+  deleteAllSongs,
+  deleteProfileAndCounters,
+  markAccountDeleting,
+} from "../db/account.ts";
+import type { IfVersion } from "../db/profiles.ts";
+import type { WriteRefusal } from "../db/refusals.ts";
 
 /**
- * Erases a user: songs, playlists, then the profile. Idempotent: a repeat, or a retry after a
- * failure part way, finishes what is left. With If-Match, nothing is touched unless it holds.
+ * Erases a user: marks the account (If-Match checked atomically, before anything is removed),
+ * then songs, playlists, and last the profile with the counters. Idempotent: a repeat, or a
+ * retry after a failure part way, finishes what is left. Answers the refusal, if any.
  */
 export async function deleteAccount(
   userId: string,
-  precondition?: VersionPrecondition,
-): Promise<void> {
-  let expectedVersion: number | undefined;
-  if (precondition) {
-    const version = (await getProfile(userId))?.version ?? 0;
-    if (!precondition(version)) throw new PreconditionFailedError();
-    expectedVersion = version;
-  }
+  precondition: IfVersion | undefined,
+  mustExist: boolean,
+): Promise<WriteRefusal | undefined> {
+  const refusal = await markAccountDeleting(userId, precondition, mustExist);
+  if (refusal) return refusal;
   await deleteAllSongs(userId);
   await deleteAllPlaylists(userId);
-  await deleteProfile(userId, expectedVersion);
+  await deleteProfileAndCounters(userId);
+  return undefined;
 }

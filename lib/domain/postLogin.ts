@@ -1,31 +1,43 @@
-import { type MetadataPair, modifyMetadata, type Profile } from "../db/profiles.ts";
-import { checkMetadataSize, type Metadata } from "./metadata.ts";
+import {
+  getProfileAndCounters,
+  type MetadataPair,
+  modifyMetadata,
+  type Profile,
+} from "../db/profiles.ts";
+import { audit } from "../log.ts";
+import { MAX_METADATA_BYTES, type Metadata, metadataBytes } from "./metadata.ts";
 import { DEFAULT_DISPLAY_NAME } from "./profile.ts";
-import { PLAYLIST_EDITOR, rolesOf } from "./roles.ts";
+import { deniedRoles, PLAYLIST_EDITOR, rolesOf, storedRoles } from "./roles.ts";
 
 /**
- * The seed's login rules, fixed: a default display name that never overwrites a chosen one,
- * and the playlist_editor role granted or revoked from the stored play total while every
- * other role is kept. Pure: returns the metadata to store, or undefined when nothing changes.
+ * The seed's login rules, fixed: a default display name that never overwrites a chosen one, and
+ * the playlist_editor role granted or revoked from the stored play total while every other role
+ * is kept; a role in `denied_roles` is never granted and is removed. Pure: returns the metadata
+ * to store, or undefined when nothing changes. It never fails on what the user stored: the
+ * default name is skipped when it would not fit the user's metadata limit (GET /displayName
+ * answers it anyway), and role changes apply whatever the sizes.
  */
-export function loginChanges(profile: Profile, minPlays: number): MetadataPair | undefined {
+export function loginChanges(
+  profile: Profile,
+  totalPlays: number,
+  minPlays: number,
+): MetadataPair | undefined {
   let userMetadata = profile.userMetadata;
   let appMetadata = profile.appMetadata;
   if (typeof userMetadata.displayName !== "string") {
-    userMetadata = { ...userMetadata, displayName: DEFAULT_DISPLAY_NAME };
+    const named = { ...userMetadata, displayName: DEFAULT_DISPLAY_NAME };
+    if (metadataBytes(named) <= MAX_METADATA_BYTES) userMetadata = named;
   }
-  const roles = rolesOf(profile);
-  const isEditor = roles.includes(PLAYLIST_EDITOR);
-  const earned = profile.totalPlays >= minPlays;
-  if (earned && !isEditor) {
-    appMetadata = { ...appMetadata, roles: [...roles, PLAYLIST_EDITOR] };
-  } else if (!earned && isEditor) {
-    appMetadata = { ...appMetadata, roles: roles.filter((role) => role !== PLAYLIST_EDITOR) };
+  const stored = storedRoles(profile);
+  const denied = deniedRoles(profile);
+  const earned = totalPlays >= minPlays && !denied.has(PLAYLIST_EDITOR);
+  const roles = stored.filter((role) => !denied.has(role) && (role !== PLAYLIST_EDITOR || earned));
+  if (earned && !roles.includes(PLAYLIST_EDITOR)) roles.push(PLAYLIST_EDITOR);
+  if (roles.length !== stored.length || roles.some((role, i) => role !== stored[i])) {
+    appMetadata = { ...appMetadata, roles };
   }
   if (userMetadata === profile.userMetadata && appMetadata === profile.appMetadata)
     return undefined;
-  checkMetadataSize("user_metadata", userMetadata);
-  checkMetadataSize("app_metadata", appMetadata);
   return { userMetadata, appMetadata };
 }
 
@@ -43,12 +55,39 @@ export function loginResult(profile: Profile, claimsNamespace: string): PostLogi
   };
 }
 
-/** One read of the profile and at most one conditional write, only when something changed. */
+/**
+ * One consistent read of the profile and the play total, and at most one conditional write,
+ * only when something changed. Every role granted or removed is audited.
+ */
 export async function runPostLogin(
   userId: string,
   minPlays: number,
   claimsNamespace: string,
+  audited: { actor: string; correlationId: string },
 ): Promise<PostLoginResult> {
-  const { profile } = await modifyMetadata(userId, (current) => loginChanges(current, minPlays));
+  const { profile: initial, counters } = await getProfileAndCounters(userId);
+  let before: Profile | undefined;
+  const { profile, changed } = await modifyMetadata(
+    userId,
+    (current) => {
+      before = current;
+      return loginChanges(current, counters.totalPlays, minPlays);
+    },
+    { initial },
+  );
+  if (changed && before) {
+    const was = new Set(storedRoles(before));
+    const now = new Set(storedRoles(profile));
+    const granted = [...now].filter((role) => !was.has(role));
+    const removed = [...was].filter((role) => !now.has(role));
+    if (granted.length || removed.length) {
+      audit("roles changed by the post-login hook", {
+        ...audited,
+        target: userId,
+        granted: granted.join(" ") || undefined,
+        removed: removed.join(" ") || undefined,
+      });
+    }
+  }
   return loginResult(profile, claimsNamespace);
 }

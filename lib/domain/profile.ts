@@ -1,6 +1,5 @@
-import { type MetadataPair, modifyMetadata, type Profile } from "../db/profiles.ts";
+import { type IfVersion, type MetadataPair, modifyMetadata, type Profile } from "../db/profiles.ts";
 import { BadRequestError } from "../http/errors.ts";
-import type { VersionPrecondition } from "../http/etag.ts";
 import { DisplayName, parse } from "../schemas/index.ts";
 import {
   checkMetadataSize,
@@ -52,16 +51,30 @@ export function checkPatchNotEmpty(patch: MetadataPatch): void {
   }
 }
 
+/**
+ * Applies a PATCH. `mustExist` (operators): a user with nothing stored is refused, nothing is
+ * created. Answers the profile before and after, for the audit of app_metadata changes.
+ */
 export async function patchMetadata(
   userId: string,
   patch: MetadataPatch,
-  precondition?: VersionPrecondition,
-): Promise<Profile> {
-  const apply = (current: Profile) => applyMetadataPatch(current, patch);
-  return (await modifyMetadata(userId, apply, { precondition })).profile;
+  precondition?: IfVersion,
+  mustExist = false,
+): Promise<{ before: Profile | undefined; profile: Profile }> {
+  // Bad input is 400 before anything else, even for a user who does not exist.
+  if (patch.user_metadata !== undefined)
+    validateMetadataPatch("user_metadata", patch.user_metadata);
+  if (patch.app_metadata !== undefined) validateMetadataPatch("app_metadata", patch.app_metadata);
+  let before: Profile | undefined;
+  const apply = (current: Profile) => {
+    before = current;
+    return applyMetadataPatch(current, patch);
+  };
+  const { profile } = await modifyMetadata(userId, apply, { precondition, mustExist });
+  return { before, profile };
 }
 
 export async function setDisplayName(userId: string, displayName: string): Promise<string> {
-  const profile = await patchMetadata(userId, { user_metadata: { displayName } });
+  const { profile } = await patchMetadata(userId, { user_metadata: { displayName } });
   return displayNameOf(profile);
 }

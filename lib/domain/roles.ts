@@ -4,17 +4,31 @@ import { ForbiddenError } from "../http/errors.ts";
 
 export const PLAYLIST_EDITOR = "playlist_editor";
 
-/** The roles stored in app_metadata; anything malformed there counts as no role. */
-export function rolesOf(profile: Profile | undefined): string[] {
-  const roles = profile?.appMetadata.roles;
-  return Array.isArray(roles)
-    ? roles.filter((role): role is string => typeof role === "string")
+function strings(value: unknown): string[] {
+  return Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === "string")
     : [];
+}
+
+/** The roles stored in app_metadata; anything malformed there counts as no role. */
+export function storedRoles(profile: Profile | undefined): string[] {
+  return strings(profile?.appMetadata.roles);
+}
+
+/** Roles an operator has denied this user (`app_metadata.denied_roles`): never in effect. */
+export function deniedRoles(profile: Profile | undefined): ReadonlySet<string> {
+  return new Set(strings(profile?.appMetadata.denied_roles));
+}
+
+/** The roles in effect: stored, less denied. */
+export function rolesOf(profile: Profile | undefined): string[] {
+  const denied = deniedRoles(profile);
+  return storedRoles(profile).filter((role) => !denied.has(role));
 }
 
 /**
  * Editing featured playlists is decided from the roles stored now, not from the token's claim:
- * a role the post-login hook removed takes effect without waiting for the token to expire.
+ * a role the post-login hook removed, or an operator denied, takes effect at once.
  */
 export async function requirePlaylistEditor(caller: Caller): Promise<void> {
   if (!rolesOf(await getProfile(caller.sub)).includes(PLAYLIST_EDITOR)) {

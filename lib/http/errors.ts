@@ -1,6 +1,6 @@
 /**
- * Errors that carry their HTTP status. Anything thrown that is not an HttpError becomes a 500
- * whose body says nothing about the cause (see lib/http/middleware.ts).
+ * Errors that carry their HTTP status and errorCode. lib/http/middleware.ts maps the db layer's
+ * refusals and transient faults to these; anything else becomes a 500 that says nothing.
  */
 
 const REASONS: Record<number, string> = {
@@ -13,6 +13,8 @@ const REASONS: Record<number, string> = {
   412: "Precondition Failed",
   413: "Payload Too Large",
   415: "Unsupported Media Type",
+  422: "Unprocessable Entity",
+  429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
 };
@@ -99,6 +101,27 @@ export class ServiceUnavailableError extends HttpError {
   readonly statusCode = 503;
   constructor(retryAfterSeconds = 1) {
     super("The service is temporarily unavailable; retry shortly", "temporarily_unavailable");
+    this.headers["Retry-After"] = String(retryAfterSeconds);
+  }
+}
+
+export class UnprocessableError extends HttpError {
+  readonly statusCode = 422;
+}
+
+export class TooManyRequestsError extends HttpError {
+  readonly statusCode = 429;
+  constructor(message: string, errorCode: string, retryAfterSeconds: number) {
+    super(message, errorCode);
+    this.headers["Retry-After"] = String(retryAfterSeconds);
+  }
+}
+
+/** 409 with Retry-After: the same request will succeed once the other one is done. */
+export class RetryLaterConflictError extends HttpError {
+  readonly statusCode = 409;
+  constructor(message: string, errorCode: string, retryAfterSeconds: number) {
+    super(message, errorCode);
     this.headers["Retry-After"] = String(retryAfterSeconds);
   }
 }

@@ -1,3 +1,4 @@
+import type { IfVersion } from "../db/profiles.ts";
 import { BadRequestError } from "./errors.ts";
 import type { HttpEvent } from "./middleware.ts";
 
@@ -6,22 +7,24 @@ export function etagOf(version: number): string {
   return `"${version}"`;
 }
 
-/** Whether a stored version satisfies the request's If-Match. */
-export type VersionPrecondition = (version: number) => boolean;
+const STRONG_ETAG = /^\s*"(\d{1,15})"\s*$/;
+const WEAK_ETAG = /^\s*W\/"(\d{1,15})"\s*$/;
 
 /**
- * The request's `If-Match` as a test on the stored version, or undefined without the header.
- * `*` means "the profile exists"; otherwise one of the listed ETags must be current.
+ * The request's `If-Match` (RFC 9110 §13.1.1), or undefined without the header. `*` matches any
+ * profile a read shows. Otherwise a stored version matches only a strong ETag naming it: a weak
+ * tag (`W/"3"`) is well-formed but never matches.
  */
-export function ifMatch(event: HttpEvent): VersionPrecondition | undefined {
+export function ifMatch(event: HttpEvent): IfVersion | undefined {
   const header = event.headers?.["if-match"] ?? event.headers?.["If-Match"];
   if (header === undefined) return undefined;
-  if (header.trim() === "*") return (version) => version > 0;
-  const versions = header.split(",").map((tag) => {
-    const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(tag);
-    if (!match?.[1])
+  if (header.trim() === "*") return "*";
+  const versions: number[] = [];
+  for (const tag of header.split(",")) {
+    const strong = STRONG_ETAG.exec(tag);
+    if (strong?.[1]) versions.push(Number(strong[1]));
+    else if (!WEAK_ETAG.test(tag))
       throw new BadRequestError('If-Match must hold ETags such as "3"', "invalid_if_match");
-    return Number(match[1]);
-  });
-  return (version) => versions.includes(version);
+  }
+  return versions;
 }

@@ -1,11 +1,16 @@
 import type middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { bearerToken, type Caller, verifyAccessToken } from "../auth/verify.ts";
-import { isTransactionConflict } from "../db/errors.ts";
+import { isTransient } from "../db/errors.ts";
+import { Refused } from "../db/refusals.ts";
 import { hashSubject, log } from "../log.ts";
+import { RetriesExhausted } from "../retry.ts";
 import {
+  ConflictError,
   HttpError,
+  NotFoundError,
   PayloadTooLargeError,
+  PreconditionFailedError,
   reasonPhrase,
   ServiceUnavailableError,
 } from "./errors.ts";
@@ -52,22 +57,26 @@ export function jsonResponse(
   };
 }
 
-/** 201 with the item; a replayed Idempotency-Key says so, with the first item. */
-export function createdResponse(item: unknown, created: boolean): HttpResponse {
-  return jsonResponse(201, item, created ? {} : { "Idempotent-Replayed": "true" });
+/** The contract's error object (Auth0's shape); without an HttpError, the bare 500. */
+export function errorBody(error: HttpError | undefined) {
+  if (!error) {
+    return {
+      statusCode: 500,
+      error: reasonPhrase(500),
+      message: "Internal error; the request may be retried",
+      errorCode: "internal_error",
+    };
+  }
+  return {
+    statusCode: error.statusCode,
+    error: reasonPhrase(error.statusCode),
+    message: error.message,
+    errorCode: error.errorCode,
+  };
 }
 
 export function errorResponse(error: HttpError): HttpResponse {
-  return jsonResponse(
-    error.statusCode,
-    {
-      statusCode: error.statusCode,
-      error: reasonPhrase(error.statusCode),
-      message: error.message,
-      errorCode: error.errorCode,
-    },
-    error.headers,
-  );
+  return jsonResponse(error.statusCode, errorBody(error), error.headers);
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -78,38 +87,43 @@ function correlationIdOf(event: HttpEvent, awsRequestId: string | undefined): st
   return awsRequestId ?? event.requestContext?.requestId ?? "unknown";
 }
 
-/** Names the SDK gives to faults that are DynamoDB's or the network's, not the request's. */
-const UNAVAILABLE = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "InternalServerError",
-  "ServiceUnavailable",
-  "TimeoutError",
-  "RequestTimeout",
-  "TransactionInProgressException",
-]);
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN"]);
+/** What a refusal from the db layer means to a caller, when the route did not say otherwise. */
+function refusalError(error: Refused): HttpError {
+  switch (error.reason) {
+    case "deleting":
+      return new ConflictError(
+        "This account is being deleted; send the DELETE again to finish it",
+        "account_being_deleted",
+      );
+    case "precondition":
+      return new PreconditionFailedError();
+    case "not_found":
+      return new NotFoundError(error.detail ?? "The user does not exist", "inexistent_user");
+    case "quota":
+      return new ConflictError(
+        error.detail ?? "Quota reached: delete some items before adding more",
+        "quota_exceeded",
+      );
+    default:
+      return new ConflictError("The request conflicts with the stored data; retry", "conflict");
+  }
+}
 
 /** Every error becomes an HttpError; anything unexpected is a 500 that reveals nothing. */
 export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
-  if (error && typeof error === "object") {
-    const { name, code } = error as { name?: string; code?: string };
-    const transient = (name && UNAVAILABLE.has(name)) || (code && NETWORK_CODES.has(code));
-    if (transient || isTransactionConflict(error)) {
-      return new ServiceUnavailableError(1);
-    }
+  if (error instanceof Refused) return refusalError(error);
+  if (error instanceof RetriesExhausted) {
+    return new ConflictError(
+      "The data is being changed by many requests at once; retry",
+      "write_conflict",
+    );
   }
+  if (isTransient(error)) return new ServiceUnavailableError(1);
   return undefined;
 }
 
-const INTERNAL_ERROR = jsonResponse(500, {
-  statusCode: 500,
-  error: reasonPhrase(500),
-  message: "Internal error; the request may be retried",
-  errorCode: "internal_error",
-});
+const INTERNAL_ERROR = jsonResponse(500, errorBody(undefined));
 
 /** Outermost layer: correlation id, one log line per request, errors mapped in one place. */
 export function requestLifecycle(): middy.MiddlewareObj<

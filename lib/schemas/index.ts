@@ -65,6 +65,7 @@ export const ListQuery = z.object({
 
 /** A metadata object: any JSON object; its keys and size are checked by lib/domain/metadata.ts. */
 export const Metadata = z.record(z.string(), z.unknown());
+export type Metadata = z.output<typeof Metadata>;
 export const UserPatchBody = z.strictObject({
   user_metadata: z.optional(Metadata),
   app_metadata: z.optional(Metadata),
@@ -90,6 +91,7 @@ export const Song = z.object({
   genre: z.string(),
   createdAt: z.string(),
 });
+export type Song = z.output<typeof Song>;
 export const Playlist = z.object({
   playlistId: z.string(),
   name: z.string(),
@@ -99,6 +101,9 @@ export const Playlist = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+export type Playlist = z.output<typeof Playlist>;
+export type PlaylistInput = z.output<typeof PlaylistBody>;
+export type PlaylistChanges = z.output<typeof PlaylistPatchBody>;
 export const User = z.object({
   user_id: z.string(),
   user_metadata: Metadata,

@@ -74,13 +74,19 @@ export interface TokenOptions {
   audience: string | string[];
   sub: string;
   scope?: string;
+  /** Auth0 RBAC: the permissions assigned to the user ("Add Permissions in the Access Token"). */
+  permissions?: string[];
   claims?: Record<string, unknown>;
   expiresInSeconds?: number;
 }
 
 export async function signAccessToken(key: SigningKey, options: TokenOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...options.claims, ...(options.scope ? { scope: options.scope } : {}) })
+  return new SignJWT({
+    ...options.claims,
+    ...(options.scope ? { scope: options.scope } : {}),
+    ...(options.permissions ? { permissions: options.permissions } : {}),
+  })
     .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: key.kid })
     .setIssuer(options.issuer)
     .setAudience(options.audience)

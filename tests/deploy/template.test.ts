@@ -30,7 +30,9 @@ function resources(type: string): [string, Json][] {
 function packageEnv(values: Record<string, string>) {
   const env: Record<string, string | undefined> = { ...process.env, SLS_TELEMETRY_DISABLED: "1" };
   const unset = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "DYNAMODB_ENDPOINT"];
-  for (const name of [...unset, "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "CURSOR_SECRET"]) {
+  const tunables = ["PLAY_COOLDOWN_SECONDS", "MAX_SONGS_PER_USER", "MAX_PLAYLISTS_PER_USER"];
+  const auth = ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "CURSOR_SECRET"];
+  for (const name of [...unset, ...auth, ...tunables]) {
     delete env[name];
   }
   return { ...env, ...values };
@@ -86,6 +88,9 @@ describe("deploy parameters", () => {
         AUTH_ISSUER: SAMPLE.AUTH_ISSUER,
         AUTH_AUDIENCE: SAMPLE.AUTH_AUDIENCE,
         PLAYLIST_EDITOR_MIN_PLAYS: "100",
+        PLAY_COOLDOWN_SECONDS: "30",
+        MAX_SONGS_PER_USER: "10000",
+        MAX_PLAYLISTS_PER_USER: "1000",
         PROFILES_TABLE: "music-user-data-prod-profiles",
         DYNAMODB_ENDPOINT: "",
       });
@@ -126,29 +131,43 @@ describe("IAM: one role per function, least privilege", () => {
       ProfilesTable: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
       SongsTable: ["dynamodb:BatchWriteItem", "dynamodb:Query"],
       PlaylistsTable: ["dynamodb:DeleteItem", "dynamodb:Query"],
+      CountersTable: ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
     },
     songs: {
       SongsTable: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+      CountersTable: ["dynamodb:UpdateItem"],
+      IdempotencyTable: ["dynamodb:GetItem", "dynamodb:PutItem"],
     },
     playlists: {
       PlaylistsTable: [
+        "dynamodb:BatchGetItem",
         "dynamodb:DeleteItem",
-        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
       ],
-      ProfilesTable: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      CountersTable: [
+        "dynamodb:BatchGetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+      ],
+      ProfilesTable: ["dynamodb:GetItem"],
       FeaturedPlaylistsTable: [
         "dynamodb:DeleteItem",
         "dynamodb:PutItem",
         "dynamodb:Scan",
         "dynamodb:UpdateItem",
       ],
+      IdempotencyTable: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     },
-    getPlays: { ProfilesTable: ["dynamodb:GetItem"] },
+    getPlays: { CountersTable: ["dynamodb:GetItem"] },
     getFavGenre: { ProfilesTable: ["dynamodb:GetItem", "dynamodb:UpdateItem"] },
-    postLogin: { ProfilesTable: ["dynamodb:GetItem", "dynamodb:UpdateItem"] },
+    postLogin: {
+      ProfilesTable: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+      CountersTable: ["dynamodb:BatchGetItem"],
+    },
     openapi: {},
   };
 
@@ -194,30 +213,44 @@ describe("IAM: one role per function, least privilege", () => {
 });
 
 describe("tables", () => {
-  it("defines the four tables, named from service and stage", () => {
+  it("defines the six tables, named from service and stage", () => {
     const names = resources("AWS::DynamoDB::Table").map(([, t]) => t.Properties.TableName);
     expect(names.sort()).toEqual([
+      "music-user-data-prod-counters",
       "music-user-data-prod-featured-playlists",
+      "music-user-data-prod-idempotency",
       "music-user-data-prod-playlists",
       "music-user-data-prod-profiles",
       "music-user-data-prod-songs",
     ]);
   });
 
-  it.each(["ProfilesTable", "SongsTable", "PlaylistsTable", "FeaturedPlaylistsTable"])(
-    "%s: on-demand, point-in-time recovery, encrypted, protected and retained on prod",
-    (name) => {
-      const table = template.Resources[name];
-      expect(table.DeletionPolicy).toBe("Retain");
-      expect(table.UpdateReplacePolicy).toBe("Retain");
-      expect(table.Properties).toMatchObject({
-        BillingMode: "PAY_PER_REQUEST",
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        SSESpecification: { SSEEnabled: true },
-        DeletionProtectionEnabled: true,
-      });
-    },
-  );
+  it.each([
+    "ProfilesTable",
+    "SongsTable",
+    "PlaylistsTable",
+    "FeaturedPlaylistsTable",
+    "CountersTable",
+  ])("%s: on-demand, point-in-time recovery, encrypted, protected and retained on prod", (name) => {
+    const table = template.Resources[name];
+    expect(table.DeletionPolicy).toBe("Retain");
+    expect(table.UpdateReplacePolicy).toBe("Retain");
+    expect(table.Properties).toMatchObject({
+      BillingMode: "PAY_PER_REQUEST",
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it("keeps idempotency records 24 h with DynamoDB's TTL, and lets them go with the stack", () => {
+    const table = template.Resources.IdempotencyTable;
+    expect(table.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: "expires_at",
+      Enabled: true,
+    });
+    expect(table.DeletionPolicy ?? "Delete").toBe("Delete");
+  });
 });
 
 describe("HTTP API", () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningStack, startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
-import { audience, issuer, tokenFor, uniqueUser } from "../helpers/tokens.ts";
+import { audience, issuer, machineTokenFor, tokenFor, uniqueUser } from "../helpers/tokens.ts";
 
 /** Every function through `npm start` over HTTP, as the app and the Auth0 Action call them. */
 let stack: RunningStack;
@@ -129,7 +129,7 @@ describe("the post-login hook and the playlist_editor role", () => {
     const event = {
       user: { user_id: uniqueUser("google-oauth2"), email: "a@example.com", name: "A" },
     };
-    const hookToken = await tokenFor("m2m@clients", { scope: "run:post_login" });
+    const hookToken = await machineTokenFor("m2m", "run:post_login");
     const overHttp = await api("POST", "/hooks/post-login", { token: hookToken, body: event });
     expect(overHttp.status).toBe(200);
     const direct = await invokeDirect("music-user-data-dev-postLogin", event);
@@ -154,8 +154,8 @@ describe("the post-login hook and the playlist_editor role", () => {
   it("grants playlist_editor at 100 plays, keeps other roles on demotion, and revokes editing at once", async () => {
     const sub = uniqueUser("google-oauth2");
     const token = await tokenFor(sub);
-    const hookToken = await tokenFor("m2m@clients", { scope: "run:post_login" });
-    const operator = await tokenFor("ops@clients", { scope: "update:users_app_metadata" });
+    const hookToken = await machineTokenFor("m2m", "run:post_login");
+    const operator = await machineTokenFor("ops", "update:users_app_metadata");
     const login = () =>
       api("POST", "/hooks/post-login", { token: hookToken, body: { user: { user_id: sub } } });
 

@@ -1,12 +1,17 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { db } from "../../lib/db/client.ts";
+import { COUNTERS_TABLE, userCounterKey } from "../../lib/db/counters.ts";
 import { PROFILES_TABLE } from "../../lib/db/profiles.ts";
 
-/** Writes a stored profile directly, as an operator or an earlier hook run would have left it. */
+/**
+ * Writes a stored profile directly, as an operator or an earlier hook run would have left it.
+ * `total_plays` goes to the user's counter item, where plays are counted.
+ */
 export async function storeProfile(
   userId: string,
   fields: { user_metadata?: object; app_metadata?: object; total_plays?: number; version?: number },
 ): Promise<void> {
+  const { total_plays, ...profile } = fields;
   await db.send(
     new PutCommand({
       TableName: PROFILES_TABLE,
@@ -17,8 +22,16 @@ export async function storeProfile(
         version: 1,
         created_at: "2026-01-01T00:00:00.000Z",
         updated_at: "2026-01-01T00:00:00.000Z",
-        ...fields,
+        ...profile,
       },
     }),
   );
+  if (total_plays !== undefined) {
+    await db.send(
+      new PutCommand({
+        TableName: COUNTERS_TABLE,
+        Item: { ...userCounterKey(userId), total_plays },
+      }),
+    );
+  }
 }

@@ -44,6 +44,14 @@ export async function tokenFor(
   });
 }
 
+/** A client-credentials token of an M2M application, as Auth0 issues them. */
+export function machineTokenFor(clientId: string, scope: string): Promise<string> {
+  return tokenFor(`${clientId}@clients`, {
+    scope,
+    claims: { gty: "client-credentials", azp: clientId },
+  });
+}
+
 /** Every way a token must be refused, each paired with what it tries. */
 export async function attackTokens(sub: string): Promise<Record<string, string>> {
   const key = await testSigningKey();

@@ -111,7 +111,9 @@ describe("hostile input never causes a 5xx, and a refusal writes nothing", () =>
 
   it("PATCH /users/{userId}: stored metadata always satisfies Auth0's rules and the 32 kB limit", async () => {
     const sub = uniqueUser();
-    const token = await tokenFor(sub, { scope: "update:users update:users_app_metadata" });
+    const token = await tokenFor(sub, {
+      permissions: ["update:users", "update:users_app_metadata"],
+    });
     const patchBody = fc.oneof(
       fc.record({ user_metadata: nastyObject }, { requiredKeys: [] }),
       fc.record({ app_metadata: nastyObject }, { requiredKeys: [] }),

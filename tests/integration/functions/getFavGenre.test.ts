@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { handler } from "../../../functions/getFavGenre.ts";
+import { getUserCounters } from "../../../lib/db/counters.ts";
 import { getProfile } from "../../../lib/db/profiles.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
@@ -26,11 +27,15 @@ describe("favourite genre", () => {
     await storeProfile(sub, { user_metadata: { displayName: "Kept" }, total_plays: 7 });
     await put(await tokenFor(sub), { genre: "blues" });
     const profile = await getProfile(sub);
-    expect(profile).toMatchObject({
-      favGenre: "blues",
-      totalPlays: 7,
-      userMetadata: { displayName: "Kept" },
-    });
+    expect(profile).toMatchObject({ favGenre: "blues", userMetadata: { displayName: "Kept" } });
+    expect((await getUserCounters(sub)).totalPlays).toBe(7);
+  });
+
+  it("moves the profile's ETag: the change shows in GET /users/{id}", async () => {
+    const sub = uniqueUser();
+    await storeProfile(sub, { version: 4 });
+    await put(await tokenFor(sub), { genre: "funk" });
+    expect((await getProfile(sub))?.version).toBe(5);
   });
 
   it("is per user", async () => {

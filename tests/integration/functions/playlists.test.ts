@@ -192,28 +192,33 @@ describe("playlists", () => {
       expect(await totalPlays(token)).toBe(20);
     });
 
-    it("costs one transaction and one read; getPlays one read", async () => {
+    it("costs one transaction and one batch read; getPlays one read", async () => {
       const token = await user();
       const { playlistId } = await createPlaylist(token);
       expect(await dynamoCallsOf(() => play(token, playlistId))).toEqual([
         "TransactWriteItemsCommand",
-        "GetItemCommand",
+        "BatchGetItemCommand",
       ]);
       expect(await dynamoCallsOf(() => totalPlays(token))).toEqual(["GetItemCommand"]);
     });
   });
 
-  it("makes one DynamoDB round trip per read or write", async () => {
+  it("makes one DynamoDB round trip per read or write; a list and a rename two", async () => {
     const token = await user();
     const { playlistId } = await createPlaylist(token);
-    expect(await dynamoCallsOf(() => createPlaylist(token))).toEqual(["PutItemCommand"]);
+    // The playlist, its play counter and the quota in one transaction.
+    expect(await dynamoCallsOf(() => createPlaylist(token))).toEqual(["TransactWriteItemsCommand"]);
+    // The playlist and its counter in one batch.
     expect(await dynamoCallsOf(() => withId("playlists-get", token, playlistId))).toEqual([
-      "GetItemCommand",
+      "BatchGetItemCommand",
     ]);
+    // The update and the read of the counter run side by side.
     expect(
-      await dynamoCallsOf(() => withId("playlists-patch", token, playlistId, { name: "n" })),
-    ).toEqual(["UpdateItemCommand"]);
-    expect(await dynamoCallsOf(() => list(token))).toEqual(["QueryCommand"]);
+      (
+        await dynamoCallsOf(() => withId("playlists-patch", token, playlistId, { name: "n" }))
+      ).sort(),
+    ).toEqual(["GetItemCommand", "UpdateItemCommand"]);
+    expect(await dynamoCallsOf(() => list(token))).toEqual(["QueryCommand", "BatchGetItemCommand"]);
   });
 
   it("pages through 26 playlists; a cursor of the songs list is refused here", async () => {

@@ -4,7 +4,7 @@ import { getProfile } from "../../../lib/db/profiles.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke, lambdaContext, loadEvent } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
-import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
+import { machineTokenFor, tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
 const ROLES = "https://music.example.com/roles";
 
@@ -14,7 +14,8 @@ function auth0Event(name: string, userId = uniqueUser("google-oauth2")) {
   return { ...event, user: { ...event.user, user_id: userId } };
 }
 
-const direct = (event: unknown) => handler(event, lambdaContext());
+// biome-ignore lint/suspicious/noExplicitAny: the hook's answer or its error object, read by assertions.
+const direct = async (event: unknown): Promise<any> => handler(event, lambdaContext());
 
 describe("postLogin, invoked directly with Auth0's event", () => {
   it("creates the profile on first login with the default display name and no roles", async () => {
@@ -72,13 +73,14 @@ describe("postLogin, invoked directly with Auth0's event", () => {
       second = await direct(event);
     });
     expect(second).toEqual(first);
-    expect(calls).toEqual(["GetItemCommand"]);
+    // One consistent BatchGetItem: the profile and the user's play total.
+    expect(calls).toEqual(["BatchGetItemCommand"]);
     expect((await getProfile(event.user.user_id))?.version).toBe(versionAfterFirst);
   });
 
   it("makes one read and one conditional write when something changes", async () => {
     const calls = await dynamoCallsOf(() => direct(auth0Event("first-login")));
-    expect(calls).toEqual(["GetItemCommand", "UpdateItemCommand"]);
+    expect(calls).toEqual(["BatchGetItemCommand", "UpdateItemCommand"]);
   });
 
   it("cannot duplicate or lose a role under 10 concurrent logins", async () => {
@@ -102,9 +104,20 @@ describe("postLogin, invoked directly with Auth0's event", () => {
     ["an empty user_id", { user: { user_id: "" } }],
     ["a numeric user_id", { user: { user_id: 42 } }],
     ["not an object", "login"],
-  ])("fails clearly on a malformed event (%s), writing nothing", async (_case, event) => {
-    await expect(direct(event)).rejects.toThrow(/post-login event|user_id|user/);
-  });
+    ["a __proto__ key", JSON.parse('{"user": {"user_id": "auth0|p", "__proto__": {"x": 1}}}')],
+  ])(
+    "answers HTTP's 400 object for a malformed event (%s), never throwing",
+    async (_case, event) => {
+      const answer = await direct(event);
+      expect(answer).toEqual({
+        statusCode: 400,
+        error: "Bad Request",
+        message: expect.stringMatching(/post-login event|user_id|user|__proto__/),
+        errorCode: expect.any(String),
+      });
+      expect(await getProfile("auth0|p")).toBeUndefined();
+    },
+  );
 });
 
 describe("postLogin over HTTP", () => {
@@ -113,7 +126,7 @@ describe("postLogin over HTTP", () => {
 
   it("answers a caller with run:post_login", async () => {
     const event = auth0Event("first-login");
-    const token = await tokenFor("m2m-client@clients", { scope: "run:post_login" });
+    const token = await machineTokenFor("m2m-client", "run:post_login");
     const response = await post(token, event);
     expect(response.statusCode).toBe(200);
     expect(response.body).toEqual({
@@ -131,7 +144,7 @@ describe("postLogin over HTTP", () => {
   });
 
   it("answers a malformed event with 400", async () => {
-    const token = await tokenFor("m2m-client@clients", { scope: "run:post_login" });
+    const token = await machineTokenFor("m2m-client", "run:post_login");
     const response = await post(token, { user: {} });
     expect(response.statusCode).toBe(400);
     expect(response.body.message).toContain("user_id");

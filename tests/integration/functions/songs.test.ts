@@ -182,13 +182,14 @@ describe("songs", () => {
   it("makes one DynamoDB round trip per read or write", async () => {
     const token = await user();
     const { body: song } = await createSong(token);
-    expect(await dynamoCallsOf(() => createSong(token))).toEqual(["PutItemCommand"]);
+    // The song and the quota count in one transaction.
+    expect(await dynamoCallsOf(() => createSong(token))).toEqual(["TransactWriteItemsCommand"]);
     expect(await dynamoCallsOf(() => byId("songs-get", token, song.songId))).toEqual([
       "GetItemCommand",
     ]);
     expect(await dynamoCallsOf(() => list(token))).toEqual(["QueryCommand"]);
     expect(await dynamoCallsOf(() => byId("songs-delete", token, song.songId))).toEqual([
-      "DeleteItemCommand",
+      "TransactWriteItemsCommand",
     ]);
   });
 });

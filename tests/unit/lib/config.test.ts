@@ -9,6 +9,8 @@ const complete = {
   SONGS_TABLE: "s",
   PLAYLISTS_TABLE: "pl",
   FEATURED_TABLE: "f",
+  COUNTERS_TABLE: "c",
+  IDEMPOTENCY_TABLE: "i",
 };
 
 describe("readConfig", () => {
@@ -22,6 +24,9 @@ describe("readConfig", () => {
     const config = readConfig(complete);
     expect(config.claimsNamespace).toBe("https://music.example.com/");
     expect(config.playlistEditorMinPlays).toBe(100);
+    expect(config.playCooldownSeconds).toBe(30);
+    expect(config.maxSongsPerUser).toBe(10_000);
+    expect(config.maxPlaylistsPerUser).toBe(1_000);
     expect(config.dynamodbEndpoint).toBeUndefined();
     expect(config.dynamodbConnectTimeoutMs).toBe(500);
     expect(config.dynamodbRequestTimeoutMs).toBe(1_500);
@@ -38,6 +43,10 @@ describe("readConfig", () => {
     expect(() => readConfig({ ...complete, PLAYLIST_EDITOR_MIN_PLAYS: value })).toThrow(
       ConfigError,
     );
+  });
+  it("accepts PLAY_COOLDOWN_SECONDS=0 (no cooldown) and refuses a negative one", () => {
+    expect(readConfig({ ...complete, PLAY_COOLDOWN_SECONDS: "0" }).playCooldownSeconds).toBe(0);
+    expect(() => readConfig({ ...complete, PLAY_COOLDOWN_SECONDS: "-1" })).toThrow(ConfigError);
   });
   it("refuses an issuer that is not a URL", () => {
     expect(() => readConfig({ ...complete, AUTH_ISSUER: "tenant" })).toThrow(ConfigError);

@@ -1,0 +1,185 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { config } from "../config.ts";
+import { db } from "./client.ts";
+
+/**
+ * The counters table: small items of their own, so that counting costs the same whatever the
+ * size of a playlist or a profile (DynamoDB bills a write by the whole item's size).
+ * - `counter_id: "user"`: the user's songs and playlists (quotas), total plays, the time of the
+ *   last counted play (cooldown), and `deleting` while the account is being erased.
+ * - `counter_id: <playlistId>`: that playlist's plays; it exists exactly while the playlist does.
+ */
+export const COUNTERS_TABLE = config().tables.counters;
+
+const USER_COUNTER = "user";
+
+export const userCounterKey = (userId: string) => ({ user_id: userId, counter_id: USER_COUNTER });
+export const playlistCounterKey = (userId: string, playlistId: string) => ({
+  user_id: userId,
+  counter_id: playlistId,
+});
+
+export interface UserCounters {
+  songs: number;
+  playlists: number;
+  totalPlays: number;
+  /** Epoch milliseconds of the last counted play, 0 when none. */
+  lastPlayAt: number;
+  deleting: boolean;
+}
+
+interface UserCounterItem {
+  songs?: number;
+  playlists?: number;
+  total_plays?: number;
+  last_play_at?: number;
+  deleting?: boolean;
+}
+
+export function userCountersOf(item: UserCounterItem | undefined): UserCounters {
+  return {
+    songs: item?.songs ?? 0,
+    playlists: item?.playlists ?? 0,
+    totalPlays: item?.total_plays ?? 0,
+    lastPlayAt: item?.last_play_at ?? 0,
+    deleting: item?.deleting === true,
+  };
+}
+
+export async function getUserCounters(userId: string, consistent = false): Promise<UserCounters> {
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: COUNTERS_TABLE,
+      Key: userCounterKey(userId),
+      ConsistentRead: consistent,
+    }),
+  );
+  return userCountersOf(Item as UserCounterItem | undefined);
+}
+
+const NOT_DELETING = "attribute_not_exists(deleting)";
+
+export type Quota = "songs" | "playlists";
+
+/** Transaction item: one more song or playlist, refused at `max` or while the account goes. */
+export function takeQuota(userId: string, quota: Quota, max: number) {
+  return {
+    Update: {
+      TableName: COUNTERS_TABLE,
+      Key: userCounterKey(userId),
+      UpdateExpression: "ADD #quota :one",
+      ConditionExpression: `${NOT_DELETING} AND (attribute_not_exists(#quota) OR #quota < :max)`,
+      ExpressionAttributeNames: { "#quota": quota },
+      ExpressionAttributeValues: { ":one": 1, ":max": max },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    },
+  };
+}
+
+/** Transaction item: gives back quota and plays of removed items. */
+export function releaseCounts(
+  userId: string,
+  changes: { songs?: number; playlists?: number; plays?: number },
+) {
+  const adds: string[] = [];
+  const values: Record<string, number> = {};
+  if (changes.songs) {
+    adds.push("songs :songs");
+    values[":songs"] = -changes.songs;
+  }
+  if (changes.playlists) {
+    adds.push("playlists :playlists");
+    values[":playlists"] = -changes.playlists;
+  }
+  if (changes.plays) {
+    adds.push("total_plays :plays");
+    values[":plays"] = -changes.plays;
+  }
+  return {
+    Update: {
+      TableName: COUNTERS_TABLE,
+      Key: userCounterKey(userId),
+      UpdateExpression: `ADD ${adds.join(", ")}`,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+/**
+ * Transaction item: one counted play in the user's total, refused (condition) sooner than
+ * `cooldownSeconds` after the last counted one, or while the account is being deleted.
+ */
+export function countPlay(userId: string, now: number, cooldownSeconds: number) {
+  const cooldown = cooldownSeconds > 0;
+  return {
+    Update: {
+      TableName: COUNTERS_TABLE,
+      Key: userCounterKey(userId),
+      UpdateExpression: "ADD total_plays :one SET last_play_at = :now",
+      ConditionExpression: cooldown
+        ? `${NOT_DELETING} AND (attribute_not_exists(last_play_at) OR last_play_at <= :earliest)`
+        : NOT_DELETING,
+      ExpressionAttributeValues: {
+        ":one": 1,
+        ":now": now,
+        ...(cooldown ? { ":earliest": now - cooldownSeconds * 1000 } : {}),
+      },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    },
+  };
+}
+
+/** Transaction item: a new playlist's own play counter. */
+export function newPlaylistCounter(userId: string, playlistId: string) {
+  return {
+    Put: {
+      TableName: COUNTERS_TABLE,
+      Item: { ...playlistCounterKey(userId, playlistId), plays: 0 },
+    },
+  };
+}
+
+/** Transaction item: one more play of an existing playlist (its counter exists with it). */
+export function addPlaylistPlay(userId: string, playlistId: string) {
+  return {
+    Update: {
+      TableName: COUNTERS_TABLE,
+      Key: playlistCounterKey(userId, playlistId),
+      UpdateExpression: "ADD plays :one",
+      ConditionExpression: "attribute_exists(plays)",
+      ExpressionAttributeValues: { ":one": 1 },
+    },
+  };
+}
+
+/** Transaction item: removes a playlist's counter, only if it still holds `plays`. */
+export function deletePlaylistCounter(userId: string, playlistId: string, plays?: number) {
+  return {
+    Delete: {
+      TableName: COUNTERS_TABLE,
+      Key: playlistCounterKey(userId, playlistId),
+      ...(plays === undefined
+        ? {}
+        : {
+            ConditionExpression: "attribute_not_exists(plays) OR plays = :plays",
+            ExpressionAttributeValues: { ":plays": plays },
+          }),
+    },
+  };
+}
+
+/** Transaction item: marks the account as being deleted: creates and plays are refused. */
+export function markUserDeleting(userId: string) {
+  return {
+    Update: {
+      TableName: COUNTERS_TABLE,
+      Key: userCounterKey(userId),
+      UpdateExpression: "SET deleting = :true",
+      ExpressionAttributeValues: { ":true": true },
+    },
+  };
+}
+
+export function deleteUserCounters(userId: string) {
+  return { Delete: { TableName: COUNTERS_TABLE, Key: userCounterKey(userId) } };
+}
