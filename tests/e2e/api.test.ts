@@ -159,10 +159,13 @@ describe("the post-login hook and the playlist_editor role", () => {
     const login = () =>
       api("POST", "/hooks/post-login", { token: hookToken, body: { user: { user_id: sub } } });
 
-    await api("PATCH", `/users/${encodeURIComponent(sub)}`, {
+    // The first login creates the profile; then an operator gives a role.
+    expect((await login()).status).toBe(200);
+    const given = await api("PATCH", `/users/${encodeURIComponent(sub)}`, {
       token: operator,
       body: { app_metadata: { roles: ["beta_tester"] } },
     });
+    expect(given.status).toBe(200);
     const { body: playlist } = await api("POST", "/playlists", { token, body: { name: "Hits" } });
     for (let batch = 0; batch < 4; batch++) {
       await Promise.all(

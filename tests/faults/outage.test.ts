@@ -205,7 +205,9 @@ describe("DynamoDB faults", () => {
     }
     const path = { pathParameters: { userId: sub }, rawPath: `/users/${encodeURIComponent(sub)}` };
     const response = await whileFaulty(
-      () => proxy.failAfter(3), // songs query, playlists query, the first batch; then the crash
+      // The mark, the songs query, the playlists query, the first batch's plays and its
+      // transaction; then the crash.
+      () => proxy.failAfter(5),
       () => call("users", "users-delete", { token, ...path }),
     );
     expectUnavailable(response);
