@@ -107,6 +107,32 @@ describe("the post-login Action", () => {
     expect(second).toEqual([secrets.HOOK_URL]);
   });
 
+  it("keeps its cached M2M token when the hook answers 503, and drops it on 401", async () => {
+    let status = 503;
+    const hook = createServer((_request, response) => {
+      response.writeHead(status, { "content-type": "application/json" });
+      response.end(JSON.stringify({ statusCode: status, errorCode: "temporarily_unavailable" }));
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => hook.listen(port, "127.0.0.1", resolve));
+    try {
+      const cache = new Map();
+      const event = loginEvent(uniqueUser(), { HOOK_URL: `http://127.0.0.1:${port}/` });
+      const unavailable = await runPostLoginAction(event, cache);
+      expect(unavailable.accessTokenClaims).toEqual({});
+      expect(cache.size).toBe(1);
+      // The next login during the outage reuses it: no new token is fetched.
+      expect(await fetchesDuring(() => runPostLoginAction(event, cache))).toEqual([
+        `http://127.0.0.1:${port}/`,
+      ]);
+      status = 401;
+      await runPostLoginAction(event, cache);
+      expect(cache.size).toBe(0);
+    } finally {
+      hook.close();
+    }
+  });
+
   it("does not block the login when the hook is down", async () => {
     const closedPort = await freePort();
     const run = await runPostLoginAction(
