@@ -1,8 +1,12 @@
+import { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { handler as getPlaysHandler } from "../../../functions/getPlays.ts";
 import { handler } from "../../../functions/playlists.ts";
 import { handler as songsHandler } from "../../../functions/songs.ts";
+import { db } from "../../../lib/db/client.ts";
+import { IDEMPOTENCY_TABLE } from "../../../lib/db/idempotency.ts";
 import { getProfile } from "../../../lib/db/profiles.ts";
+import { keyedRequest, recordOf } from "../../../lib/http/idempotency.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
@@ -75,6 +79,42 @@ describe("playlists", () => {
 
   it("defaults songIds to an empty list", async () => {
     expect((await create(await user(), { name: "Empty" })).body.songIds).toEqual([]);
+  });
+
+  it("answers 409 idempotency_key_in_use while a keyed play runs, and finishes one abandoned", async () => {
+    const sub = uniqueUser();
+    const token = await tokenFor(sub);
+    const { playlistId } = await createPlaylist(token);
+    const event = httpEvent("playlists-play", {
+      token,
+      pathParameters: { playlistId },
+      rawPath: `/playlists/${playlistId}/plays`,
+      headers: { "idempotency-key": "busy-key" },
+    });
+    const caller = { sub, machine: false, permissions: new Set<string>() };
+    const keyed = keyedRequest({ event, caller, body: undefined, correlationId: "t" });
+    if (!keyed) throw new Error("the event carries a key");
+    // What a first request leaves while it runs: its record, counted, without a response yet.
+    await db.send(new TransactWriteCommand({ TransactItems: recordOf(keyed) }));
+    const busy = await invoke(handler, event);
+    expect(busy.statusCode).toBe(409);
+    expect(busy.body.errorCode).toBe("idempotency_key_in_use");
+    expect(busy.headers["retry-after"]).toBe("1");
+    expect(await totalPlays(token)).toBe(0);
+    // A first request that died before storing its response: the retry answers for it.
+    await db.send(
+      new UpdateCommand({
+        TableName: IDEMPOTENCY_TABLE,
+        Key: { record_id: keyed.recordId },
+        UpdateExpression: "SET started_at = :old",
+        ExpressionAttributeValues: { ":old": Date.now() - 60_000 },
+      }),
+    );
+    const recovered = await invoke(handler, event);
+    expect(recovered.statusCode).toBe(200);
+    expect(recovered.headers["idempotent-replayed"]).toBe("true");
+    expect(recovered.body.playlistId).toBe(playlistId);
+    expect(await totalPlays(token)).toBe(0);
   });
 
   it("answers a retried Idempotency-Key with the first playlist, creating one only", async () => {
