@@ -19,7 +19,9 @@ import { pathToFileURL } from "node:url";
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { build } from "esbuild";
 import { createLocalJWKSet, jwtVerify } from "jose";
+import { startDynamoProxy } from "../scripts/local/dynamo-proxy.ts";
 import { startDynamoDb } from "../scripts/local/dynamodb.ts";
+import { type EventChanges, httpEvent } from "../scripts/local/events.ts";
 import { createSigningKey, serveIssuer, signAccessToken } from "../scripts/local/issuer.ts";
 import { freePort } from "../scripts/local/ports.ts";
 import {
@@ -29,8 +31,6 @@ import {
   SERVERLESS_BIN,
 } from "../scripts/local/serverless-config.ts";
 import { ensureTables, localClient } from "../scripts/local/tables.ts";
-import { startDynamoProxy } from "../tests/helpers/dynamo-proxy.ts";
-import { type EventChanges, httpEvent } from "../tests/helpers/invoke.ts";
 import type { Work } from "./bare/replay.ts";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -111,6 +111,10 @@ const runtimeEnv: Record<string, string> = {
   AUTH_AUDIENCE: "https://api.music.example.com",
   CURSOR_SECRET: deployEnv.CURSOR_SECRET,
   LOG_LEVEL: "WARN",
+  // The warm loops play and create a thousand times: no cooldown, quotas out of the way.
+  PLAY_COOLDOWN_SECONDS: "0",
+  MAX_SONGS_PER_USER: "1000000",
+  MAX_PLAYLISTS_PER_USER: "1000000",
   AWS_REGION: "us-east-1",
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   ...tables,
@@ -156,7 +160,7 @@ const dynamo = await startDynamoDb({ port: dynamoPort });
 const admin = localClient(dynamo.endpoint);
 await ensureTables(admin, loadTableDefinitions("dev"), (d) => `bench-${d.logicalId}`);
 const doc = DynamoDBDocumentClient.from(admin);
-const proxy = await startDynamoProxy(dynamoPort);
+const proxy = await startDynamoProxy(dynamoPort, { measureCapacity: true });
 const { key, privateJwk: _ } = await createSigningKey();
 const issuer = `http://127.0.0.1:${issuerPort}/`;
 const issuerServer = await serveIssuer(issuerPort, { issuer, keys: [key.publicJwk] });
@@ -197,48 +201,39 @@ const hookToken = await signAccessToken(key, {
   audience,
   sub: "bench@clients",
   scope: "run:post_login",
+  claims: { gty: "client-credentials" },
 });
 const T = {
   profiles: tables.PROFILES_TABLE as string,
-  songs: tables.SONGS_TABLE as string,
+  counters: tables.COUNTERS_TABLE as string,
   playlists: tables.PLAYLISTS_TABLE as string,
   featured: tables.FEATURED_TABLE as string,
 };
-const songId = "01JD00000000000000000BENCH";
-const playlistId = "01JD00000000000000000BENCP";
 const now = new Date().toISOString();
-await doc.send(
-  new PutCommand({
-    TableName: T.profiles,
-    Item: {
-      user_id: sub,
-      user_metadata: { displayName: "Bench" },
-      app_metadata: {},
-      version: 1,
-      total_plays: 0,
-    },
-  }),
-);
-await doc.send(
-  new PutCommand({
-    TableName: T.songs,
-    Item: { user_id: sub, song_id: songId, song_name: "Bench", genre: "g", created_at: now },
-  }),
-);
-await doc.send(
-  new PutCommand({
-    TableName: T.playlists,
-    Item: {
-      user_id: sub,
-      playlist_id: playlistId,
-      name: "Bench",
-      song_ids: [],
-      plays: 0,
-      created_at: now,
-      updated_at: now,
-    },
-  }),
-);
+
+/** Fixtures are made through the functions themselves, so their items are what the code writes. */
+async function through(fn: string, fixture: string, changes: EventChanges) {
+  const response = (await (handlers[fn] as Handler)(httpEvent(fixture, changes), context)) as {
+    statusCode: number;
+    body: string;
+  };
+  if (response.statusCode >= 300) {
+    throw new Error(`fixture ${fixture} answered ${response.statusCode}: ${response.body}`);
+  }
+  return response.body ? JSON.parse(response.body) : undefined;
+}
+const noKey = { "idempotency-key": null };
+await through("displayName", "displayName-put", { token, body: { displayName: "Bench" } });
+const { songId } = await through("songs", "songs-create", {
+  token,
+  body: { songName: "Bench", genre: "g" },
+  headers: noKey,
+});
+const { playlistId } = await through("playlists", "playlists-create", {
+  token,
+  body: { name: "Bench" },
+  headers: noKey,
+});
 for (let i = 0; i < 20; i++) {
   await doc.send(
     new PutCommand({
@@ -255,250 +250,94 @@ for (let i = 0; i < 20; i++) {
   );
 }
 
-const profileKey = { user_id: sub };
-const playlistKey = { user_id: sub, playlist_id: playlistId };
-/** The functions' metadata write, unconditional so it can repeat: same expression, same payload. */
-const metadataWrite = (userMetadata: Record<string, unknown>) => ({
-  TableName: T.profiles,
-  Key: profileKey,
-  UpdateExpression:
-    "SET user_metadata = :um, app_metadata = :am, version = version + :one, updated_at = :now, created_at = if_not_exists(created_at, :now)",
-  ExpressionAttributeValues: {
-    ":um": userMetadata,
-    ":am": {},
-    ":one": 1,
-    ":now": new Date().toISOString(),
-  },
-  ReturnValues: "ALL_NEW",
-});
-
 interface Route {
   route: string;
   fn: string;
   fixture: string;
   changes: EventChanges;
-  bare: () => Work;
 }
+const userPath = `/users/${encodeURIComponent(sub)}`;
 const ROUTES: Route[] = [
-  {
-    route: "GET /displayName",
-    fn: "displayName",
-    fixture: "displayName-get",
-    changes: { token },
-    bare: () => [
-      { op: "Get", input: { TableName: T.profiles, Key: profileKey, ConsistentRead: true } },
-    ],
-  },
+  { route: "GET /displayName", fn: "displayName", fixture: "displayName-get", changes: { token } },
   {
     route: "PUT /displayName",
     fn: "displayName",
     fixture: "displayName-put",
     changes: { token, body: { displayName: "Bench" } },
-    bare: () => [
-      { op: "Get", input: { TableName: T.profiles, Key: profileKey, ConsistentRead: true } },
-      { op: "Update", input: metadataWrite({ displayName: "Bench", theme: "dark" }) },
-    ],
   },
-  {
-    route: "GET /genres/getFav",
-    fn: "getFavGenre",
-    fixture: "genres-getFav",
-    changes: { token },
-    bare: () => [
-      { op: "Get", input: { TableName: T.profiles, Key: profileKey, ConsistentRead: true } },
-    ],
-  },
+  { route: "GET /genres/getFav", fn: "getFavGenre", fixture: "genres-getFav", changes: { token } },
   {
     route: "PUT /genres/fav",
     fn: "getFavGenre",
     fixture: "genres-putFav",
     changes: { token, body: { genre: "jazz" } },
-    bare: () => [
-      {
-        op: "Update",
-        input: {
-          TableName: T.profiles,
-          Key: profileKey,
-          UpdateExpression: "SET fav_genre = :g",
-          ExpressionAttributeValues: { ":g": "jazz" },
-        },
-      },
-    ],
   },
   {
     route: "GET /songs",
     fn: "songs",
     fixture: "songs-list",
     changes: { token, query: { limit: "10" } },
-    bare: () => [
-      {
-        op: "Query",
-        input: {
-          TableName: T.songs,
-          KeyConditionExpression: "user_id = :u",
-          ExpressionAttributeValues: { ":u": sub },
-          Limit: 10,
-        },
-      },
-    ],
   },
   {
     route: "POST /songs",
     fn: "songs",
     fixture: "songs-create",
-    changes: {
-      token,
-      body: { songName: "Bench", genre: "g" },
-      headers: { "idempotency-key": null },
-    },
-    bare: () => [
-      {
-        op: "Put",
-        input: {
-          TableName: T.songs,
-          Item: {
-            user_id: sub,
-            song_id: `B${Math.random()}`,
-            song_name: "Bench",
-            genre: "g",
-            created_at: now,
-          },
-          ConditionExpression: "attribute_not_exists(song_id)",
-        },
-      },
-    ],
+    changes: { token, body: { songName: "Bench", genre: "g" }, headers: noKey },
   },
   {
     route: "GET /songs/{songId}",
     fn: "songs",
     fixture: "songs-get",
     changes: { token, pathParameters: { songId } },
-    bare: () => [
-      { op: "Get", input: { TableName: T.songs, Key: { user_id: sub, song_id: songId } } },
-    ],
   },
   {
     route: "GET /playlists",
     fn: "playlists",
     fixture: "playlists-list",
     changes: { token, query: { limit: "10" } },
-    bare: () => [
-      {
-        op: "Query",
-        input: {
-          TableName: T.playlists,
-          KeyConditionExpression: "user_id = :u",
-          ExpressionAttributeValues: { ":u": sub },
-          Limit: 10,
-        },
-      },
-    ],
   },
   {
     route: "GET /playlists/{playlistId}",
     fn: "playlists",
     fixture: "playlists-get",
     changes: { token, pathParameters: { playlistId } },
-    bare: () => [{ op: "Get", input: { TableName: T.playlists, Key: playlistKey } }],
   },
   {
     route: "PATCH /playlists/{playlistId}",
     fn: "playlists",
     fixture: "playlists-patch",
     changes: { token, pathParameters: { playlistId }, body: { name: "Bench" } },
-    bare: () => [
-      {
-        op: "Update",
-        input: {
-          TableName: T.playlists,
-          Key: playlistKey,
-          UpdateExpression: "SET #n = :n",
-          ExpressionAttributeNames: { "#n": "name" },
-          ExpressionAttributeValues: { ":n": "Bench" },
-          ReturnValues: "ALL_NEW",
-        },
-      },
-    ],
   },
   {
     route: "POST /playlists/{playlistId}/plays",
     fn: "playlists",
     fixture: "playlists-play",
-    changes: { token, pathParameters: { playlistId } },
-    bare: () => [
-      {
-        op: "TransactWrite",
-        input: {
-          TransactItems: [
-            {
-              Update: {
-                TableName: T.playlists,
-                Key: playlistKey,
-                UpdateExpression: "ADD plays :one",
-                ExpressionAttributeValues: { ":one": 1 },
-              },
-            },
-            {
-              Update: {
-                TableName: T.profiles,
-                Key: profileKey,
-                UpdateExpression: "ADD total_plays :one",
-                ExpressionAttributeValues: { ":one": 1 },
-              },
-            },
-          ],
-        },
-      },
-      { op: "Get", input: { TableName: T.playlists, Key: playlistKey, ConsistentRead: true } },
-    ],
+    changes: { token, pathParameters: { playlistId }, headers: noKey },
   },
   {
     route: "GET /playlists/featured",
     fn: "playlists",
     fixture: "featured-list",
     changes: { token, query: { limit: "10" } },
-    bare: () => [{ op: "Scan", input: { TableName: T.featured, Limit: 10 } }],
   },
-  {
-    route: "GET /playlists/getPlays",
-    fn: "getPlays",
-    fixture: "getPlays",
-    changes: { token },
-    bare: () => [
-      { op: "Get", input: { TableName: T.profiles, Key: profileKey, ConsistentRead: true } },
-    ],
-  },
+  { route: "GET /playlists/getPlays", fn: "getPlays", fixture: "getPlays", changes: { token } },
   {
     route: "GET /users/{userId}",
     fn: "users",
     fixture: "users-get",
-    changes: { token, rawPath: `/users/${encodeURIComponent(sub)}` },
-    bare: () => [
-      { op: "Get", input: { TableName: T.profiles, Key: profileKey, ConsistentRead: true } },
-    ],
+    changes: { token, rawPath: userPath },
   },
   {
     route: "PATCH /users/{userId}",
     fn: "users",
     fixture: "users-patch",
-    changes: {
-      token,
-      rawPath: `/users/${encodeURIComponent(sub)}`,
-      body: { user_metadata: { theme: "dark" } },
-    },
-    bare: () => [
-      { op: "Get", input: { TableName: T.profiles, Key: profileKey, ConsistentRead: true } },
-      { op: "Update", input: metadataWrite({ displayName: "Bench", theme: "dark" }) },
-    ],
+    changes: { token, rawPath: userPath, body: { user_metadata: { theme: "dark" } } },
   },
   {
     route: "POST /hooks/post-login",
     fn: "postLogin",
     fixture: "postLogin-http",
     changes: { token: hookToken, body: { user: { user_id: sub } } },
-    bare: () => [
-      { op: "Get", input: { TableName: T.profiles, Key: profileKey, ConsistentRead: true } },
-    ],
   },
 ];
 
@@ -522,15 +361,18 @@ for (const route of ROUTES) {
     if (response.statusCode >= 300)
       throw new Error(`${route.route} answered ${response.statusCode}: ${response.body}`);
   };
+  // One real invocation through the proxy: its round trips, capacity and exact requests.
+  proxy.reset();
+  await (counted[route.fn] as Handler)(event, context);
+  const roundTrips = proxy.operations();
+  const { read, write } = proxy.capacityUnits();
+  const recorded = proxy.requests();
   const bare = await bareFor(route.route);
-  const floor = () => bare({ ...bareEvent, work: route.bare() }, context);
+  const floor = () => bare({ ...bareEvent, work: recorded }, context);
   for (let i = 0; i < 100; i++) {
     await ours();
     await floor();
   }
-  proxy.reset();
-  await (counted[route.fn] as Handler)(event, context);
-  const roundTrips = proxy.operations();
   const oursMs: number[] = [];
   const bareMs: number[] = [];
   // Alternate which goes first, so neither always runs right after the other.
@@ -552,6 +394,100 @@ for (const route of ROUTES) {
     ratio: round(median(oursMs) / median(bareMs)),
     dynamoCalls: roundTrips.length,
     operations: roundTrips.join(" + "),
+    readCU: round(read, 1),
+    writeCU: round(write, 1),
+  });
+}
+
+// ---- 3b. Capacity units per request for the smallest and the largest allowed items.
+say("consumed capacity with the smallest and the largest allowed items");
+const largeSub = "google-oauth2|bench-large";
+const largeToken = await signAccessToken(key, { issuer, audience, sub: largeSub });
+const operatorToken = await signAccessToken(key, {
+  issuer,
+  audience,
+  sub: "auth0|bench-operator",
+  permissions: ["update:users_app_metadata"],
+});
+const largePath = `/users/${encodeURIComponent(largeSub)}`;
+// Just under the 32 kB limits of each metadata object, and a playlist of 500 ids of 64 chars.
+const filler = (bytes: number) => "x".repeat(bytes - '{"filler":""}'.length - 40);
+await through("users", "users-patch", {
+  token: largeToken,
+  rawPath: largePath,
+  body: { user_metadata: { filler: filler(32 * 1024), displayName: "Large" } },
+});
+await through("users", "users-patch", {
+  token: operatorToken,
+  rawPath: largePath,
+  body: { app_metadata: { filler: filler(32 * 1024) } },
+});
+const large = await through("playlists", "playlists-create", {
+  token: largeToken,
+  body: {
+    name: "L".repeat(100),
+    songIds: Array.from({ length: 500 }, (_, i) => `${i}`.padStart(64, "s")),
+  },
+  headers: noKey,
+});
+const sized = {
+  smallest: { token, playlistId, sub },
+  largest: { token: largeToken, playlistId: large.playlistId as string, sub: largeSub },
+};
+const capacityRoutes: [string, string, string, (s: typeof sized.smallest) => EventChanges][] = [
+  [
+    "POST /playlists/{playlistId}/plays",
+    "playlists",
+    "playlists-play",
+    (u) => ({
+      token: u.token,
+      pathParameters: { playlistId: u.playlistId },
+      headers: noKey,
+    }),
+  ],
+  [
+    "GET /playlists/{playlistId}",
+    "playlists",
+    "playlists-get",
+    (u) => ({
+      token: u.token,
+      pathParameters: { playlistId: u.playlistId },
+    }),
+  ],
+  ["GET /playlists/getPlays", "getPlays", "getPlays", (u) => ({ token: u.token })],
+  [
+    "PUT /genres/fav",
+    "getFavGenre",
+    "genres-putFav",
+    (u) => ({
+      token: u.token,
+      body: { genre: "jazz" },
+    }),
+  ],
+  [
+    "POST /hooks/post-login",
+    "postLogin",
+    "postLogin-http",
+    (u) => ({
+      token: hookToken,
+      body: { user: { user_id: u.sub } },
+    }),
+  ],
+];
+const capacity = [];
+for (const [route, fn, fixture, changes] of capacityRoutes) {
+  const units: Record<string, { read: number; write: number }> = {};
+  for (const [size, user] of Object.entries(sized)) {
+    proxy.reset();
+    await (counted[fn] as Handler)(httpEvent(fixture, changes(user)), context);
+    units[size] = proxy.capacityUnits();
+  }
+  capacity.push({
+    route,
+    smallestWriteCU: units.smallest?.write,
+    largestWriteCU: units.largest?.write,
+    smallestReadCU: units.smallest?.read,
+    largestReadCU: units.largest?.read,
   });
 }
 
@@ -577,8 +513,8 @@ async function userWithPlaylists(count: number): Promise<string> {
   }
   await doc.send(
     new PutCommand({
-      TableName: T.profiles,
-      Item: { user_id: owner, total_plays: count, version: 0 },
+      TableName: T.counters,
+      Item: { user_id: owner, counter_id: "user", total_plays: count, playlists: count },
     }),
   );
   return signAccessToken(key, { issuer, audience, sub: owner });
@@ -614,6 +550,7 @@ const goals = {
   coldImportRatioMax: Math.max(...cold.map((c) => c.importRatio)),
   bundleRatioMax: Math.max(...cold.map((c) => c.bundleRatio)),
   warmRatioMax: Math.max(...warm.map((w) => w.ratio)),
+  playWriteCapacityFlat: capacity[0]?.smallestWriteCU === capacity[0]?.largestWriteCU,
 };
 const results = {
   date: new Date().toISOString(),
@@ -626,6 +563,7 @@ const results = {
   bareMinimum: { bytes: bareBytes, importMs: round(bareImport) },
   cold,
   warm,
+  capacity,
   getPlaysMedianMsByPlaylists: getPlaysScaling,
   jwtVerificationsPerSecond: jwtPerSecond,
   goals,
@@ -639,6 +577,8 @@ console.log(
 console.table(cold);
 console.log("Warm: per route, in-process against DynamoDB Local (ms)");
 console.table(warm);
+console.log("Consumed capacity units per request, smallest vs largest allowed items");
+console.table(capacity);
 console.log(
   `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling["10000"]} ms with 10,000`,
 );
@@ -646,3 +586,6 @@ console.log(`JWT verifications per second (one core, RS256): ${jwtPerSecond}`);
 console.log(`cold import ratio max ${goals.coldImportRatioMax} (goal <= 1.15)`);
 console.log(`bundle ratio max ${goals.bundleRatioMax} (goal <= 1.30)`);
 console.log(`warm ratio max ${goals.warmRatioMax} (goal <= 1.10)`);
+console.log(
+  `a play writes ${capacity[0]?.smallestWriteCU} WCU with the smallest items and ${capacity[0]?.largestWriteCU} with the largest (${goals.playWriteCapacityFlat ? "flat" : "NOT flat"})`,
+);

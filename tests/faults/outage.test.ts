@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LambdaHandler } from "../../lib/http/handler.ts";
+import { startDynamoProxy } from "../../scripts/local/dynamo-proxy.ts";
 import { type LocalDynamoDb, startDynamoDb } from "../../scripts/local/dynamodb.ts";
 import { freePort } from "../../scripts/local/ports.ts";
 import { loadTableDefinitions } from "../../scripts/local/serverless-config.ts";
 import { ensureTables, localClient } from "../../scripts/local/tables.ts";
-import { startDynamoProxy } from "../helpers/dynamo-proxy.ts";
 import { type EventChanges, httpEvent, invoke } from "../helpers/invoke.ts";
 import { tokenFor, uniqueUser } from "../helpers/tokens.ts";
 

@@ -1,18 +1,56 @@
-import { createServer, request, type Server } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 
 export type ProxyMode = "pass" | "hang" | "throttle" | "reset";
+
+/** A DynamoDB request as a function sent it: the operation and its JSON input. */
+export interface RecordedRequest {
+  operation: string;
+  input: Record<string, unknown>;
+}
+
+const WRITES = new Set([
+  "PutItem",
+  "UpdateItem",
+  "DeleteItem",
+  "BatchWriteItem",
+  "TransactWriteItems",
+]);
+
+/** The write and read capacity DynamoDB reports for one request (ReturnConsumedCapacity). */
+function capacityOf(responseText: string): number {
+  try {
+    const { ConsumedCapacity } = JSON.parse(responseText) as {
+      ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[];
+    };
+    return [ConsumedCapacity ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * An HTTP proxy in front of DynamoDB Local that can hang, throttle or reset on demand, so tests
  * can put the functions through the faults of a real DynamoDB. Requests pass through untouched
  * in "pass" mode; an unreachable upstream resets the connection. It also records each request's
  * operation (X-Amz-Target): the round trips a bundled function really makes, whatever SDK copy
- * it carries (bench/run.ts).
+ * it carries (bench/run.ts). With `measureCapacity`, it asks DynamoDB for the capacity each
+ * request consumes (ReturnConsumedCapacity: TOTAL, added to the request) and records it.
  */
-export async function startDynamoProxy(upstreamPort: number) {
+export async function startDynamoProxy(
+  upstreamPort: number,
+  options: { measureCapacity?: boolean } = {},
+) {
   let mode: ProxyMode = "pass";
   let operations: string[] = [];
+  let capacity: { operation: string; units: number }[] = [];
+  let requests: RecordedRequest[] = [];
   /** Transactions still to cancel for a conflict, as DynamoDB does under contention. */
   let conflictsLeft = 0;
   /** Requests still to pass before the mode switches to "reset" (a crash part way). */
@@ -53,6 +91,10 @@ export async function startDynamoProxy(upstreamPort: number) {
       );
       return;
     }
+    if (options.measureCapacity) {
+      void measured(incoming, outgoing);
+      return;
+    }
     const upstream = request(
       {
         host: "127.0.0.1",
@@ -69,6 +111,39 @@ export async function startDynamoProxy(upstreamPort: number) {
     upstream.on("error", () => incoming.socket.destroy());
     incoming.pipe(upstream);
   });
+
+  /** One request with ReturnConsumedCapacity added, its reported capacity recorded. */
+  async function measured(incoming: IncomingMessage, outgoing: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    const input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+    const target = String(incoming.headers["x-amz-target"] ?? "?");
+    requests.push({ operation: target.slice(target.indexOf(".") + 1), input });
+    const body = Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: "TOTAL" }));
+    const upstream = request(
+      {
+        host: "127.0.0.1",
+        port: upstreamPort,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, "content-length": String(body.length) },
+      },
+      async (response) => {
+        const parts: Buffer[] = [];
+        for await (const part of response) parts.push(part as Buffer);
+        const text = Buffer.concat(parts);
+        capacity.push({
+          operation: requests.at(-1)?.operation ?? "?",
+          units: capacityOf(text.toString("utf8")),
+        });
+        const headers = { ...response.headers, "content-length": String(text.length) };
+        outgoing.writeHead(response.statusCode ?? 500, headers);
+        outgoing.end(text);
+      },
+    );
+    upstream.on("error", () => incoming.socket.destroy());
+    upstream.end(body);
+  }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -88,8 +163,20 @@ export async function startDynamoProxy(upstreamPort: number) {
     },
     /** The operations seen since the last reset, in order. */
     operations: () => [...operations],
+    /** Capacity units consumed since the last reset (measureCapacity only), reads and writes. */
+    capacityUnits() {
+      const sum = (write: boolean) =>
+        capacity
+          .filter((c) => WRITES.has(c.operation) === write)
+          .reduce((total, c) => total + c.units, 0);
+      return { read: sum(false), write: sum(true) };
+    },
+    /** The requests since the last reset, as sent (measureCapacity only): replayable. */
+    requests: () => [...requests],
     reset() {
       operations = [];
+      capacity = [];
+      requests = [];
     },
     async close() {
       server.closeAllConnections();
