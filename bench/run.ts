@@ -530,6 +530,62 @@ for (const count of [10, 10_000]) {
   getPlaysScaling[`${count}`] = round(median(times));
 }
 
+// ---- 4b. Deleting an account at both quotas: 10,000 songs and 1,000 playlists.
+say("deleting an account holding 10,000 songs and 1,000 playlists");
+async function accountAtQuota(): Promise<{ owner: string; ownerToken: string }> {
+  const owner = "auth0|bench-at-quota";
+  const put = async (table: string, items: Record<string, unknown>[]) => {
+    for (let i = 0; i < items.length; i += 25) {
+      const batch = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      await doc.send(new BatchWriteCommand({ RequestItems: { [table]: batch } }));
+    }
+  };
+  const id = (prefix: string, i: number) =>
+    `01JD${prefix}${String(i).padStart(22 - prefix.length, "0")}`;
+  await put(
+    tables.SONGS_TABLE as string,
+    Array.from({ length: 10_000 }, (_, i) => ({
+      user_id: owner,
+      song_id: id("S", i),
+      song_name: "s",
+      genre: "g",
+      created_at: now,
+    })),
+  );
+  await put(
+    T.playlists,
+    Array.from({ length: 1_000 }, (_, i) => ({
+      user_id: owner,
+      playlist_id: id("P", i),
+      name: "p",
+      song_ids: [],
+      created_at: now,
+      updated_at: now,
+    })),
+  );
+  await put(T.counters, [
+    ...Array.from({ length: 1_000 }, (_, i) => ({
+      user_id: owner,
+      counter_id: id("P", i),
+      plays: 1,
+    })),
+    { user_id: owner, counter_id: "user", songs: 10_000, playlists: 1_000, total_plays: 1_000 },
+  ]);
+  return { owner, ownerToken: await signAccessToken(key, { issuer, audience, sub: owner }) };
+}
+const atQuota = await accountAtQuota();
+const deletionStarted = performance.now();
+const deletion = (await (handlers.users as Handler)(
+  httpEvent("users-delete", {
+    token: atQuota.ownerToken,
+    rawPath: `/users/${encodeURIComponent(atQuota.owner)}`,
+  }),
+  context,
+)) as { statusCode: number };
+const accountDeletionMs = Math.round(performance.now() - deletionStarted);
+if (deletion.statusCode !== 204)
+  throw new Error(`account deletion answered ${deletion.statusCode}`);
+
 // ---- 5. JWT verifications per second on one core.
 const localKeys = createLocalJWKSet({ keys: [key.publicJwk] });
 let verified = 0;
@@ -564,6 +620,7 @@ const results = {
   cold,
   warm,
   capacity,
+  accountDeletionAtQuotaMs: accountDeletionMs,
   getPlaysMedianMsByPlaylists: getPlaysScaling,
   jwtVerificationsPerSecond: jwtPerSecond,
   goals,
@@ -581,6 +638,9 @@ console.log("Consumed capacity units per request, smallest vs largest allowed it
 console.table(capacity);
 console.log(
   `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling["10000"]} ms with 10,000`,
+);
+console.log(
+  `account deletion at quota (10,000 songs, 1,000 playlists): ${accountDeletionMs} ms (users timeout: 29 s)`,
 );
 console.log(`JWT verifications per second (one core, RS256): ${jwtPerSecond}`);
 console.log(`cold import ratio max ${goals.coldImportRatioMax} (goal <= 1.15)`);
