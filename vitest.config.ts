@@ -2,12 +2,30 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["tests/**/*.test.ts"],
-    globalSetup: ["tests/global-setup.ts"],
     pool: "forks",
     // Local runs may be on Node 20; the Lambda runtime is Node 22 (CI covers both).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     testTimeout: 30_000,
     hookTimeout: 180_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "suite",
+          include: ["tests/**/*.test.ts"],
+          exclude: ["tests/deploy/iam.test.ts"],
+          globalSetup: ["tests/global-setup.ts"],
+        },
+      },
+      {
+        // After every other test: it checks the IAM calls they recorded.
+        extends: true,
+        test: {
+          name: "iam",
+          include: ["tests/deploy/iam.test.ts"],
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

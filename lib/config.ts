@@ -30,6 +30,10 @@ export interface Config {
   dynamodbConnectTimeoutMs: number;
   dynamodbRequestTimeoutMs: number;
   region: string;
+  /** The deployed function's name, as Lambda (and serverless-offline) sets it. */
+  functionName: string | undefined;
+  /** Tests only: where to record the IAM calls each function makes (lib/db/call-log.ts). */
+  dynamodbCallLogDir: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -110,6 +114,8 @@ export function readConfig(env: Env): Config {
     dynamodbConnectTimeoutMs: milliseconds(env, "DYNAMODB_CONNECT_TIMEOUT_MS", 500),
     dynamodbRequestTimeoutMs: milliseconds(env, "DYNAMODB_REQUEST_TIMEOUT_MS", 1_500),
     region: optional(env, "AWS_REGION") ?? "us-east-1",
+    functionName: optional(env, "AWS_LAMBDA_FUNCTION_NAME"),
+    dynamodbCallLogDir: optional(env, "DYNAMODB_CALL_LOG_DIR"),
   };
 }
 

@@ -10,8 +10,12 @@ export interface RetryPolicy {
   capMs: number;
 }
 
-/** Transactions cancelled by a concurrent write, and conditional writes that lost a race. */
-export const CONTENTION: RetryPolicy = { attempts: 10, baseMs: 5, capMs: 100 };
+/**
+ * Transactions cancelled by a concurrent write (every create and play of one user updates the
+ * user's counter item), and conditional writes that lost a race. The worst case, about 2 s of
+ * backoff in all, stays well inside a 10 s timeout.
+ */
+export const CONTENTION: RetryPolicy = { attempts: 12, baseMs: 5, capMs: 250 };
 /**
  * Metadata writes: dozens of writers on one profile at once (40 concurrent PATCHes take about
  * 7 attempts each locally); the worst case, about 40 × 150 ms, stays inside a 10 s timeout.

@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import type { Server } from "node:http";
 import type { TestProject } from "vitest/node";
 import { type LocalDynamoDb, startDynamoDb } from "../scripts/local/dynamodb.ts";
@@ -5,6 +6,7 @@ import { createSigningKey, serveIssuer } from "../scripts/local/issuer.ts";
 import { freePort } from "../scripts/local/ports.ts";
 import { loadTableDefinitions } from "../scripts/local/serverless-config.ts";
 import { ensureTables, localClient } from "../scripts/local/tables.ts";
+import { CALL_LOG_DIR } from "./helpers/call-log.ts";
 
 /**
  * Once per test run: DynamoDB Local in memory on a free port with the tables of serverless.yml,
@@ -15,6 +17,9 @@ let jwksServer: Server | undefined;
 
 export default async function setup(_project: TestProject): Promise<() => Promise<void>> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  // Every function's DynamoDB calls, in process and under npm start, for tests/deploy/iam.test.ts.
+  rmSync(CALL_LOG_DIR, { recursive: true, force: true });
+  process.env.DYNAMODB_CALL_LOG_DIR = CALL_LOG_DIR;
   const definitions = loadTableDefinitions("dev");
   const [dynamoPort, issuerPort] = await Promise.all([freePort(), freePort()]);
   dynamo = await startDynamoDb({ port: dynamoPort });

@@ -11,6 +11,7 @@ import {
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
 import { CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
+import { currentFunction, recordIamCalls } from "./call-log.ts";
 import {
   isConditionFailure,
   isTransactionConflict,
@@ -40,6 +41,10 @@ export const dynamodb = new DynamoDBClient({
       }
     : {}),
 });
+
+if (cfg.dynamodbCallLogDir) {
+  recordIamCalls(dynamodb, cfg.dynamodbCallLogDir, () => currentFunction(cfg.functionName));
+}
 
 /**
  * Metadata is the user's JSON: its numbers are doubles, some beyond 2^53. They are written as

@@ -1,5 +1,8 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Context } from "aws-lambda";
+import { attributeCallsWith } from "../../lib/db/call-log.ts";
 import type { HttpEvent, HttpResponse } from "../../lib/http/middleware.ts";
+import { loadHttpRoutes } from "../../scripts/local/serverless-config.ts";
 
 export { type EventChanges, httpEvent, loadEvent } from "../../scripts/local/events.ts";
 
@@ -29,8 +32,29 @@ export interface Result {
 
 type Handler = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
 
+/**
+ * Which function an in-process invocation belongs to, so that the DynamoDB calls it makes are
+ * recorded against that function's IAM role (lib/db/call-log.ts, tests/deploy/iam.test.ts).
+ */
+const invoking = new AsyncLocalStorage<string>();
+attributeCallsWith(() => invoking.getStore());
+let functionOfRoute: Map<string, string> | undefined;
+
+export function asFunction<T>(name: string, work: () => Promise<T>): Promise<T> {
+  return invoking.run(name, work);
+}
+
+function functionOf(event: HttpEvent): string {
+  functionOfRoute ??= new Map(
+    Object.entries(loadHttpRoutes()).flatMap(([fn, routes]) => routes.map((r) => [r, fn])),
+  );
+  const fn = functionOfRoute.get(event.routeKey);
+  if (!fn) throw new Error(`no function serves ${event.routeKey} in serverless.yml`);
+  return fn;
+}
+
 export async function invoke(handler: Handler, event: HttpEvent): Promise<Result> {
-  const response = await handler(event, lambdaContext());
+  const response = await asFunction(functionOf(event), () => handler(event, lambdaContext()));
   const headers = Object.fromEntries(
     Object.entries(response.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
   );

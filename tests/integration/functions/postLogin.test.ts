@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { handler } from "../../../functions/postLogin.ts";
 import { getProfile } from "../../../lib/db/profiles.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
-import { httpEvent, invoke, lambdaContext, loadEvent } from "../../helpers/invoke.ts";
+import { asFunction, httpEvent, invoke, lambdaContext, loadEvent } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
 import { machineTokenFor, tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
@@ -15,7 +15,8 @@ function auth0Event(name: string, userId = uniqueUser("google-oauth2")) {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the hook's answer or its error object, read by assertions.
-const direct = async (event: unknown): Promise<any> => handler(event, lambdaContext());
+const direct = async (event: unknown): Promise<any> =>
+  asFunction("postLogin", () => handler(event, lambdaContext()));
 
 describe("postLogin, invoked directly with Auth0's event", () => {
   it("creates the profile on first login with the default display name and no roles", async () => {

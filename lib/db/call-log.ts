@@ -1,0 +1,93 @@
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+
+/**
+ * The IAM authorizations each DynamoDB request needs, as IAM evaluates them: one action per
+ * command on its table, and for batches and transactions one per table or per item
+ * (TransactWriteItems needs PutItem, UpdateItem, DeleteItem or ConditionCheckItem on each item's
+ * table; BatchGetItem and BatchWriteItem need themselves on each table).
+ */
+export interface IamCall {
+  action: string;
+  table: string;
+}
+
+type Input = Record<string, unknown> & { TableName?: string };
+
+const TRANSACT_WRITE_ACTIONS: Record<string, string> = {
+  Put: "dynamodb:PutItem",
+  Update: "dynamodb:UpdateItem",
+  Delete: "dynamodb:DeleteItem",
+  ConditionCheck: "dynamodb:ConditionCheckItem",
+};
+
+export function iamCallsOf(commandName: string, input: Input): IamCall[] {
+  const operation = commandName.replace(/Command$/, "");
+  if (operation === "TransactWriteItems") {
+    return ((input.TransactItems ?? []) as Record<string, Input>[]).flatMap((item) =>
+      Object.entries(item).map(([kind, part]) => ({
+        action: TRANSACT_WRITE_ACTIONS[kind] ?? `dynamodb:${kind}`,
+        table: String(part.TableName),
+      })),
+    );
+  }
+  if (operation === "TransactGetItems") {
+    return ((input.TransactItems ?? []) as { Get: Input }[]).map((item) => ({
+      action: "dynamodb:GetItem",
+      table: String(item.Get.TableName),
+    }));
+  }
+  if (operation === "BatchGetItem" || operation === "BatchWriteItem") {
+    return Object.keys((input.RequestItems ?? {}) as object).map((table) => ({
+      action: `dynamodb:${operation}`,
+      table,
+    }));
+  }
+  return [{ action: `dynamodb:${operation}`, table: String(input.TableName) }];
+}
+
+/**
+ * Test instrumentation, off unless DYNAMODB_CALL_LOG_DIR is set: appends each new (function,
+ * action, table) this process sends to a JSON-lines file in that directory, so that a test can
+ * prove every function's IAM role against what the code really sends (tests/deploy/iam.test.ts).
+ * `functionOf` names the function making the request (AWS_LAMBDA_FUNCTION_NAME, or what the
+ * test harness says for handlers invoked in-process); requests of no known function are skipped.
+ */
+export function recordIamCalls(
+  client: DynamoDBClient,
+  directory: string,
+  functionOf: () => string | undefined,
+): void {
+  mkdirSync(directory, { recursive: true });
+  const file = join(directory, `${process.pid}-${Math.random().toString(36).slice(2)}.jsonl`);
+  const seen = new Set<string>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const fn = functionOf();
+      if (fn) {
+        for (const call of iamCallsOf(context.commandName ?? "", args.input as Input)) {
+          const line = JSON.stringify({ function: fn, ...call });
+          if (!seen.has(line)) {
+            seen.add(line);
+            appendFileSync(file, `${line}\n`);
+          }
+        }
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "recordIamCalls" },
+  );
+}
+
+let harnessFunction: (() => string | undefined) | undefined;
+
+/** For a test harness running handlers in-process: who is calling, when no Lambda says so. */
+export function attributeCallsWith(resolve: () => string | undefined): void {
+  harnessFunction = resolve;
+}
+
+/** The short function name: `music-user-data-dev-songs` → `songs`. */
+export function currentFunction(lambdaName: string | undefined): string | undefined {
+  return lambdaName?.split("-").at(-1) ?? harnessFunction?.();
+}

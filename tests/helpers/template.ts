@@ -1,0 +1,72 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
+
+/**
+ * `serverless package --stage prod` with sample Auth0 values, offline and without AWS
+ * credentials, and the CloudFormation template it produces.
+ */
+export const run = promisify(execFile);
+export const SAMPLE = {
+  AUTH_ISSUER: "https://music-sample.us.auth0.com/",
+  AUTH_AUDIENCE: "https://api.music.example.com",
+  CURSOR_SECRET: "sample-cursor-secret-for-packaging-only-0123456789",
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, navigated by the assertions.
+export type Json = any;
+export interface Template {
+  Resources: Record<string, Json>;
+}
+
+/** The environment of a clean deploy shell: no AWS credentials, no local values, only `values`. */
+export function packageEnv(values: Record<string, string>) {
+  const env: Record<string, string | undefined> = { ...process.env, SLS_TELEMETRY_DISABLED: "1" };
+  const unset = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "DYNAMODB_ENDPOINT"];
+  const tunables = ["PLAY_COOLDOWN_SECONDS", "MAX_SONGS_PER_USER", "MAX_PLAYLISTS_PER_USER"];
+  const auth = ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "CURSOR_SECRET"];
+  for (const name of [...unset, ...auth, ...tunables, "DYNAMODB_CALL_LOG_DIR"]) delete env[name];
+  return { ...env, ...values };
+}
+
+/** Packages the prod stage into a fresh directory; answers the directory and the template. */
+export async function packageProd(): Promise<{ packageDir: string; template: Template }> {
+  const packageDir = mkdtempSync(join(tmpdir(), "music-package-"));
+  await run(
+    process.execPath,
+    [SERVERLESS_BIN, "package", "--stage", "prod", "--package", packageDir],
+    {
+      cwd: ROOT,
+      env: packageEnv(SAMPLE),
+    },
+  );
+  const template = JSON.parse(
+    readFileSync(join(packageDir, "cloudformation-template-update-stack.json"), "utf8"),
+  ) as Template;
+  return { packageDir, template };
+}
+
+export const logicalName = (fn: string) => fn.charAt(0).toUpperCase() + fn.slice(1);
+
+export function roleOf(template: Template, fn: string): string {
+  return template.Resources[`${logicalName(fn)}LambdaFunction`].Properties.Role["Fn::GetAtt"][0];
+}
+
+/** The DynamoDB actions a role allows, by table logical id: `{ SongsTable: [...] }`. */
+export function dynamoGrants(template: Template, role: string): Record<string, string[]> {
+  const grants: Record<string, string[]> = {};
+  for (const policy of template.Resources[role].Properties.Policies ?? []) {
+    for (const statement of policy.PolicyDocument.Statement) {
+      const actions: string[] = [statement.Action].flat();
+      if (!actions.some((a) => a.startsWith("dynamodb:"))) continue;
+      for (const resource of [statement.Resource].flat()) {
+        const table = resource?.["Fn::GetAtt"]?.[0] ?? JSON.stringify(resource);
+        grants[table] = [...(grants[table] ?? []), ...actions].sort();
+      }
+    }
+  }
+  return grants;
+}
