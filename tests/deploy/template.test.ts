@@ -67,6 +67,8 @@ describe("deploy parameters", () => {
         MAX_PLAYLISTS_PER_USER: "1000",
         PROFILES_TABLE: "music-user-data-prod-profiles",
         DYNAMODB_ENDPOINT: "",
+        // The test instrumentation stays off when deployed.
+        DYNAMODB_CALL_LOG_DIR: "",
       });
     }
   });
