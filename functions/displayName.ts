@@ -1,7 +1,7 @@
 import { getProfile } from "../lib/db/profiles.ts";
 import { DEFAULT_DISPLAY_NAME, displayNameOf, setDisplayName } from "../lib/domain/profile.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { jsonResponse } from "../lib/http/middleware.ts";
+import { jsonResponse } from "../lib/http/responses.ts";
 import { DisplayNameBody, parse } from "../lib/schemas/index.ts";
 
 export const handler = httpHandler({

@@ -1,6 +1,6 @@
 import { getProfile, setFavGenre } from "../lib/db/profiles.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { jsonResponse } from "../lib/http/middleware.ts";
+import { jsonResponse } from "../lib/http/responses.ts";
 import { GenreBody, parse } from "../lib/schemas/index.ts";
 
 export const handler = httpHandler({

@@ -1,6 +1,6 @@
 import { getUserCounters } from "../lib/db/counters.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { jsonResponse } from "../lib/http/middleware.ts";
+import { jsonResponse } from "../lib/http/responses.ts";
 
 export const handler = httpHandler({
   // The running total kept in the user's counter item: one read, whatever the playlists.

@@ -12,7 +12,7 @@ import {
 } from "../lib/db/playlists.ts";
 import { Refused } from "../lib/db/refusals.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
-import { NotFoundError, TooManyRequestsError } from "../lib/http/errors.ts";
+import { NotFoundError, TooManyRequestsError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import {
   completeResponse,
@@ -21,8 +21,9 @@ import {
   recordOf,
   replay,
 } from "../lib/http/idempotency.ts";
-import { type HttpRequest, jsonResponse } from "../lib/http/middleware.ts";
 import { itemId, listQuery } from "../lib/http/params.ts";
+import { jsonResponse } from "../lib/http/responses.ts";
+import type { HttpRequest } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
 import { PlaylistBody, PlaylistPatchBody, parse } from "../lib/schemas/index.ts";
 

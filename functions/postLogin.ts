@@ -2,15 +2,11 @@ import type { Context } from "aws-lambda";
 import { config } from "../lib/config.ts";
 import { PERMISSIONS, requireMachinePermission } from "../lib/domain/access.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
+import { toHttpError } from "../lib/http/error-mapping.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { parseJson } from "../lib/http/json.ts";
-import {
-  errorBody,
-  type HttpEvent,
-  type HttpResponse,
-  jsonResponse,
-  toHttpError,
-} from "../lib/http/middleware.ts";
+import { errorBody, jsonResponse } from "../lib/http/responses.ts";
+import type { HttpEvent, HttpResponse } from "../lib/http/types.ts";
 import { log } from "../lib/log.ts";
 import { PostLoginEvent, parse } from "../lib/schemas/index.ts";
 
@@ -76,3 +72,4 @@ export async function handler(
     });
   }
 }
+handler.routes = overHttp.routes;

@@ -1,10 +1,10 @@
 import { config } from "../lib/config.ts";
 import { deleteSong, getSong, listSongs, putSong } from "../lib/db/songs.ts";
-import { NotFoundError } from "../lib/http/errors.ts";
+import { NotFoundError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createOnce } from "../lib/http/idempotency.ts";
-import { jsonResponse } from "../lib/http/middleware.ts";
 import { itemId, listQuery } from "../lib/http/params.ts";
+import { jsonResponse } from "../lib/http/responses.ts";
 import { newId } from "../lib/ids.ts";
 import { parse, SongBody } from "../lib/schemas/index.ts";
 

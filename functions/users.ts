@@ -8,11 +8,12 @@ import {
 } from "../lib/domain/access.ts";
 import { deleteAccount } from "../lib/domain/account.ts";
 import { checkPatchNotEmpty, patchMetadata } from "../lib/domain/profile.ts";
-import { BadRequestError, NotFoundError } from "../lib/http/errors.ts";
+import { BadRequestError, NotFoundError } from "../lib/errors.ts";
 import { etagOf, ifMatch } from "../lib/http/etag.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { isWellFormed } from "../lib/http/json.ts";
-import { type HttpEvent, jsonResponse } from "../lib/http/middleware.ts";
+import { jsonResponse } from "../lib/http/responses.ts";
+import type { HttpEvent } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
 import { parse, UserPatchBody } from "../lib/schemas/index.ts";
 

@@ -7,7 +7,7 @@ import {
   jwtVerify,
 } from "jose";
 import { config } from "../config.ts";
-import { MissingTokenError, ServiceUnavailableError, UnauthorizedError } from "../http/errors.ts";
+import { MissingTokenError, ServiceUnavailableError, UnauthorizedError } from "../errors.ts";
 
 /**
  * Who is calling, from a verified access token. Nothing unverified ever reaches this type.

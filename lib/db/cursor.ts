@@ -1,12 +1,13 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { config } from "../config.ts";
-import { BadRequestError } from "../http/errors.ts";
+import { InvalidCursor } from "./errors.ts";
 
 const secret = config().cursorSecret;
 
 /**
  * Opaque pagination cursors: the last key of a page, signed with HMAC-SHA256 over the list it
- * belongs to and the caller, so a forged, altered or someone else's cursor is refused (400).
+ * belongs to and the caller, so a forged, altered or someone else's cursor is refused
+ * (InvalidCursor, which callers see as 400).
  */
 export type PageKey = Record<string, string>;
 
@@ -24,8 +25,6 @@ export function encodeCursor(
   return `${payload}.${sign(scope, owner, payload).toString("base64url")}`;
 }
 
-const INVALID = "cursor is invalid: pass the nextCursor of a previous page unchanged";
-
 export function decodeCursor(
   scope: string,
   owner: string,
@@ -34,16 +33,16 @@ export function decodeCursor(
   if (cursor === undefined) return undefined;
   const [payload, signature, extra] = cursor.split(".");
   if (!payload || !signature || extra !== undefined || cursor.length > 2048) {
-    throw new BadRequestError(INVALID, "invalid_cursor");
+    throw new InvalidCursor();
   }
   const expected = sign(scope, owner, payload);
   const given = Buffer.from(signature, "base64url");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new BadRequestError(INVALID, "invalid_cursor");
+    throw new InvalidCursor();
   }
   const key: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
   if (!key || typeof key !== "object" || Array.isArray(key)) {
-    throw new BadRequestError(INVALID, "invalid_cursor");
+    throw new InvalidCursor();
   }
   return key as PageKey;
 }

@@ -53,3 +53,11 @@ export function isTransient(error: unknown): boolean {
     isTransactionConflict(error)
   );
 }
+
+/** A pagination cursor this API did not issue to this caller for this list. */
+export class InvalidCursor extends Error {
+  constructor() {
+    super("cursor is invalid: pass the nextCursor of a previous page unchanged");
+    this.name = "InvalidCursor";
+  }
+}

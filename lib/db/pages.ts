@@ -1,8 +1,8 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { BadRequestError } from "../http/errors.ts";
 import { ULID_PATTERN } from "../ids.ts";
 import { db } from "./client.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { InvalidCursor } from "./errors.ts";
 
 /** A page of a list and the cursor of the next one (null on the last page). */
 export interface Page<T> {
@@ -25,10 +25,7 @@ export function startKey(
   if (!key) return undefined;
   const id = key[sortKey];
   if (typeof id !== "string" || !ULID_PATTERN.test(id)) {
-    throw new BadRequestError(
-      "cursor is invalid: pass the nextCursor of a previous page unchanged",
-      "invalid_cursor",
-    );
+    throw new InvalidCursor();
   }
   return { ...partition, [sortKey]: id };
 }

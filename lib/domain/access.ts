@@ -1,5 +1,5 @@
 import type { Caller } from "../auth/verify.ts";
-import { ForbiddenError } from "../http/errors.ts";
+import { ForbiddenError } from "../errors.ts";
 
 /** Operator permissions, as Auth0's Management API names them. */
 export const PERMISSIONS = {

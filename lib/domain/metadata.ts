@@ -1,4 +1,4 @@
-import { BadRequestError } from "../http/errors.ts";
+import { BadRequestError } from "../errors.ts";
 import { FORBIDDEN_KEYS } from "../http/json.ts";
 
 /** Auth0's metadata rules, as pure functions: https://auth0.com/docs/manage-users/user-accounts/metadata/metadata-fields-data */

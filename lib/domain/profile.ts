@@ -1,5 +1,5 @@
 import { type IfVersion, type MetadataPair, modifyMetadata, type Profile } from "../db/profiles.ts";
-import { BadRequestError } from "../http/errors.ts";
+import { BadRequestError } from "../errors.ts";
 import { DisplayName, parse } from "../schemas/index.ts";
 import {
   checkMetadataSize,

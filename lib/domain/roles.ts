@@ -1,6 +1,6 @@
 import type { Caller } from "../auth/verify.ts";
 import { getProfile, type Profile } from "../db/profiles.ts";
-import { ForbiddenError } from "../http/errors.ts";
+import { ForbiddenError } from "../errors.ts";
 
 export const PLAYLIST_EDITOR = "playlist_editor";
 

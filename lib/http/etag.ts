@@ -1,6 +1,6 @@
 import type { IfVersion } from "../db/profiles.ts";
-import { BadRequestError } from "./errors.ts";
-import type { HttpEvent } from "./middleware.ts";
+import { BadRequestError } from "../errors.ts";
+import type { HttpEvent } from "./types.ts";
 
 /** Strong ETags from a profile's write counter: `"3"`. */
 export function etagOf(version: number): string {

@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import type { TransactItems } from "../db/client.ts";
 import { completeRecord, getRecord, newRecord, type StoredResponse } from "../db/idempotency.ts";
 import { Refused, type WriteRefusal } from "../db/refusals.ts";
-import { BadRequestError, RetryLaterConflictError, UnprocessableError } from "./errors.ts";
-import { type HttpEvent, type HttpRequest, type HttpResponse, jsonResponse } from "./middleware.ts";
+import { BadRequestError, RetryLaterConflictError, UnprocessableError } from "../errors.ts";
+import { jsonResponse } from "./responses.ts";
+import type { HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
 
 /**
  * Idempotency-Key (Stripe's semantics): a key belongs to one caller, method and path. The first

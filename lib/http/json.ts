@@ -1,4 +1,4 @@
-import { BadRequestError } from "./errors.ts";
+import { BadRequestError } from "../errors.ts";
 
 /** Keys that could reach an object's prototype if a body were ever merged with a setter. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([

@@ -1,7 +1,7 @@
+import { NotFoundError } from "../errors.ts";
 import { ULID_PATTERN } from "../ids.ts";
 import { ListQuery, parse } from "../schemas/index.ts";
-import { NotFoundError } from "./errors.ts";
-import type { HttpEvent } from "./middleware.ts";
+import type { HttpEvent } from "./types.ts";
 
 export const DEFAULT_PAGE_SIZE = 50;
 

@@ -1,6 +1,6 @@
 import { en } from "zod/locales";
 import * as z from "zod/mini";
-import { BadRequestError } from "../http/errors.ts";
+import { BadRequestError } from "../errors.ts";
 
 /**
  * The contract's input limits, defined once. Requests are validated with these schemas and the

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HttpEvent } from "../../lib/http/middleware.ts";
+import type { HttpEvent } from "../../lib/http/types.ts";
 import { ROOT } from "./serverless-config.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Context } from "aws-lambda";
 import { attributeCallsWith } from "../../lib/db/call-log.ts";
-import type { HttpEvent, HttpResponse } from "../../lib/http/middleware.ts";
+import type { HttpEvent, HttpResponse } from "../../lib/http/types.ts";
 import { loadHttpRoutes } from "../../scripts/local/serverless-config.ts";
 
 export { type EventChanges, httpEvent, loadEvent } from "../../scripts/local/events.ts";

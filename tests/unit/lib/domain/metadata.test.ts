@@ -5,7 +5,7 @@ import {
   mergeMetadata,
   validateMetadataPatch,
 } from "../../../../lib/domain/metadata.ts";
-import { BadRequestError } from "../../../../lib/http/errors.ts";
+import { BadRequestError } from "../../../../lib/errors.ts";
 
 function refusal(fn: () => void): BadRequestError {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BadRequestError } from "../../../../lib/http/errors.ts";
+import { BadRequestError } from "../../../../lib/errors.ts";
 import { parseJson } from "../../../../lib/http/json.ts";
 
 describe("parseJson", () => {

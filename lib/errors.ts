@@ -1,6 +1,7 @@
 /**
- * Errors that carry their HTTP status and errorCode. lib/http/middleware.ts maps the db layer's
- * refusals and transient faults to these; anything else becomes a 500 that says nothing.
+ * The errors a caller sees: each carries its HTTP status and errorCode (the contract's shape,
+ * Auth0's). lib/http/error-mapping.ts maps the db layer's refusals and transient faults to
+ * these; anything else becomes a 500 that says nothing.
  */
 
 const REASONS: Record<number, string> = {

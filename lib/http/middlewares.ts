@@ -1,0 +1,90 @@
+import { bearerToken, verifyAccessToken } from "../auth/verify.ts";
+import { PayloadTooLargeError } from "../errors.ts";
+import { hashSubject, log } from "../log.ts";
+import { toHttpError } from "./error-mapping.ts";
+import { parseJson } from "./json.ts";
+import { errorResponse } from "./responses.ts";
+import type { HttpEvent, HttpMiddleware, HttpResponse, MiddyRequest } from "./types.ts";
+import { stateOf } from "./types.ts";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+function correlationIdOf(event: HttpEvent, awsRequestId: string | undefined): string {
+  const fromClient = event.headers?.["x-correlation-id"];
+  if (fromClient && CORRELATION_ID.test(fromClient)) return fromClient;
+  return awsRequestId ?? event.requestContext?.requestId ?? "unknown";
+}
+
+/** Outermost layer: correlation id, one log line per request, errors mapped in one place. */
+export function requestLifecycle(): HttpMiddleware {
+  const finish = (request: MiddyRequest, response: HttpResponse): void => {
+    const state = stateOf(request.context);
+    request.response = {
+      ...response,
+      headers: { ...response.headers, "X-Correlation-Id": state.correlationId },
+    };
+    if (!log.enabled("INFO")) return;
+    log.info("request", {
+      route: request.event.routeKey,
+      status: response.statusCode,
+      latencyMs: Math.round(performance.now() - state.startedAt),
+      correlationId: state.correlationId,
+      caller: state.caller ? hashSubject(state.caller.sub) : undefined,
+    });
+  };
+  return {
+    before: (request) => {
+      request.context.state = {
+        startedAt: performance.now(),
+        correlationId: correlationIdOf(request.event, request.context.awsRequestId),
+      };
+    },
+    after: (request) => {
+      if (request.response) finish(request, request.response);
+    },
+    onError: (request) => {
+      const mapped = toHttpError(request.error);
+      if (!mapped) {
+        const error = request.error;
+        // Name and message only: a stack or a DynamoDB item must never reach a log or a client.
+        log.error("unhandled error", {
+          errorName: error?.name,
+          errorMessage: error?.message?.slice(0, 300),
+          correlationId: request.context.state?.correlationId,
+        });
+      }
+      finish(request, errorResponse(mapped));
+    },
+  };
+}
+
+/** Verifies the bearer token's signature and claims with jose, whatever sits in front of us. */
+export function authenticate(): HttpMiddleware {
+  return {
+    before: async (request) => {
+      const headers = request.event.headers ?? {};
+      const token = bearerToken(headers.authorization ?? headers.Authorization);
+      stateOf(request.context).caller = await verifyAccessToken(token);
+    },
+  };
+}
+
+/**
+ * Size limit and prototype-safe JSON parsing, before any handler runs. The body is read as JSON
+ * whatever its Content-Type says: clients (and curl's default) are not always precise.
+ */
+export function jsonBody(): HttpMiddleware {
+  return {
+    before: (request) => {
+      const { body, isBase64Encoded } = request.event;
+      if (body === undefined || body === null || body === "") return;
+      const text = isBase64Encoded ? Buffer.from(body, "base64").toString("utf8") : body;
+      if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
+        throw new PayloadTooLargeError(MAX_BODY_BYTES);
+      }
+      stateOf(request.context).body = parseJson(text);
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type middy from "@middy/core";
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from "aws-lambda";
+import type { Caller } from "../auth/verify.ts";
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResponse = APIGatewayProxyStructuredResultV2;
+
+/** What a route handler receives: the raw event, the verified caller and the parsed body. */
+export interface HttpRequest {
+  event: HttpEvent;
+  caller: Caller;
+  body: unknown;
+  correlationId: string;
+}
+
+/** What the middlewares learn about a request, for the next ones and the route. */
+export interface RequestState {
+  startedAt: number;
+  correlationId: string;
+  caller?: Caller;
+  body?: unknown;
+}
+
+/** Lambda's context, carrying the request's state once the lifecycle middleware has set it. */
+export type HttpContext = Context & { state?: RequestState };
+
+/** The one middleware type of the HTTP stack. */
+export type HttpMiddleware = middy.MiddlewareObj<HttpEvent, HttpResponse, Error, HttpContext>;
+export type MiddyRequest = middy.Request<HttpEvent, HttpResponse, Error, HttpContext>;
+
+/** The request's state; the lifecycle middleware, outermost, always sets it first. */
+export function stateOf(context: HttpContext): RequestState {
+  if (!context.state) throw new Error("the request lifecycle middleware did not run");
+  return context.state;
+}

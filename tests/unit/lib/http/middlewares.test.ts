@@ -1,0 +1,91 @@
+import middy from "@middy/core";
+import { describe, expect, it } from "vitest";
+import { ServiceUnavailableError } from "../../../../lib/errors.ts";
+import { jsonBody, MAX_BODY_BYTES, requestLifecycle } from "../../../../lib/http/middlewares.ts";
+import { jsonResponse } from "../../../../lib/http/responses.ts";
+import type { HttpContext, HttpEvent, HttpResponse } from "../../../../lib/http/types.ts";
+import { stateOf } from "../../../../lib/http/types.ts";
+import { httpEvent, lambdaContext } from "../../../helpers/invoke.ts";
+
+/** Each middleware around a trivial handler, as middy tests its own. */
+function stack(work: (event: HttpEvent, context: HttpContext) => Promise<HttpResponse>) {
+  return middy<HttpEvent, HttpResponse, Error, HttpContext>()
+    .use(requestLifecycle())
+    .use(jsonBody())
+    .handler(work);
+}
+const echoBody = stack(async (_event, context) => jsonResponse(200, stateOf(context).body ?? null));
+const call = async (
+  handler: ReturnType<typeof stack>,
+  changes: Parameters<typeof httpEvent>[1] = {},
+) => {
+  const response = await handler(httpEvent("songs-create", changes), lambdaContext());
+  return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
+};
+
+describe("jsonBody", () => {
+  it("hands the parsed body to the handler", async () => {
+    expect((await call(echoBody, { body: { a: [1, "x"] } })).json).toEqual({ a: [1, "x"] });
+  });
+  it("decodes a base64 body as API Gateway sends binary-safe ones", async () => {
+    const event = httpEvent("songs-create", {});
+    const response = await echoBody(
+      { ...event, body: Buffer.from('{"b":2}').toString("base64"), isBase64Encoded: true },
+      lambdaContext(),
+    );
+    expect(JSON.parse(response.body as string)).toEqual({ b: 2 });
+  });
+  it("answers 413 over 64 kB, before the handler runs", async () => {
+    const response = await call(echoBody, { rawBody: `"${"x".repeat(MAX_BODY_BYTES)}"` });
+    expect(response.statusCode).toBe(413);
+    expect(response.json.errorCode).toBe("payload_too_large");
+  });
+  it.each([
+    ["malformed JSON", "{", "invalid_json"],
+    ["a __proto__ key", '{"__proto__": {"admin": true}}', "invalid_key"],
+    ["a lone surrogate", '{"name": "\\ud800"}', "invalid_unicode"],
+  ])("answers 400 for %s", async (_case, rawBody, errorCode) => {
+    const response = await call(echoBody, { rawBody });
+    expect(response.statusCode).toBe(400);
+    expect(response.json).toMatchObject({ statusCode: 400, errorCode });
+  });
+});
+
+describe("requestLifecycle", () => {
+  it("answers a 500 that reveals nothing for an unexpected error", async () => {
+    const failing = stack(async () => {
+      throw new Error("secret internals at /var/task/index.js:1");
+    });
+    const response = await call(failing);
+    expect(response.statusCode).toBe(500);
+    expect(response.json).toEqual({
+      statusCode: 500,
+      error: "Internal Server Error",
+      message: "Internal error; the request may be retried",
+      errorCode: "internal_error",
+    });
+    expect(response.body).not.toContain("secret");
+  });
+  it("answers 503 with Retry-After for DynamoDB's transient faults", async () => {
+    const throttled = stack(async () => {
+      throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+    });
+    const response = await call(throttled);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.["Retry-After"]).toBe("1");
+  });
+  it("keeps an HttpError's status and headers", async () => {
+    const unavailable = stack(async () => {
+      throw new ServiceUnavailableError(7);
+    });
+    const response = await call(unavailable);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.["Retry-After"]).toBe("7");
+  });
+  it("echoes a well-formed X-Correlation-Id and ignores a malformed one", async () => {
+    const given = await call(echoBody, { headers: { "x-correlation-id": "abc-123" } });
+    expect(given.headers?.["X-Correlation-Id"]).toBe("abc-123");
+    const junk = await call(echoBody, { headers: { "x-correlation-id": "a b\nc" } });
+    expect(junk.headers?.["X-Correlation-Id"]).not.toContain(" ");
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { bearerToken } from "../../../../lib/auth/verify.ts";
+import { BadRequestError, NotFoundError, UnauthorizedError } from "../../../../lib/errors.ts";
+import { ifMatch } from "../../../../lib/http/etag.ts";
+import { idempotencyKey } from "../../../../lib/http/idempotency.ts";
+import { itemId, listQuery } from "../../../../lib/http/params.ts";
+import { httpEvent } from "../../../helpers/invoke.ts";
+
+const withHeaders = (headers: Record<string, string>) => httpEvent("users-patch", { headers });
+
+describe("ifMatch", () => {
+  it("is undefined without the header", () => {
+    expect(ifMatch(withHeaders({ "if-match": null as unknown as string }))).toBeUndefined();
+  });
+  it("reads strong ETags and *", () => {
+    expect(ifMatch(withHeaders({ "if-match": '"3", "5"' }))).toEqual([3, 5]);
+    expect(ifMatch(withHeaders({ "if-match": "*" }))).toBe("*");
+  });
+  it("never matches a weak tag (strong comparison)", () => {
+    expect(ifMatch(withHeaders({ "if-match": 'W/"3"' }))).toEqual([]);
+  });
+  it("answers 400 for a malformed header", () => {
+    expect(() => ifMatch(withHeaders({ "if-match": "3" }))).toThrow(BadRequestError);
+  });
+});
+
+describe("path ids, list queries and keys", () => {
+  it("answers 404 for an id this API could not have issued", () => {
+    const event = httpEvent("songs-get", { pathParameters: { songId: "not-a-ulid" } });
+    expect(() => itemId(event, "songId", "Song")).toThrow(NotFoundError);
+    const good = httpEvent("songs-get", {
+      pathParameters: { songId: "01JD0000000000000000000SNG" },
+    });
+    expect(itemId(good, "songId", "Song")).toBe("01JD0000000000000000000SNG");
+  });
+  it("defaults the page size to 50 and refuses 0 and 101", () => {
+    expect(listQuery(httpEvent("songs-list", { query: {} })).limit).toBe(50);
+    expect(listQuery(httpEvent("songs-list", { query: { limit: "100" } })).limit).toBe(100);
+    for (const limit of ["0", "101", "ten", "-1"]) {
+      expect(() => listQuery(httpEvent("songs-list", { query: { limit } }))).toThrow(
+        BadRequestError,
+      );
+    }
+  });
+  it("takes 1 to 255 visible ASCII characters as an Idempotency-Key", () => {
+    const keyed = (key: string) =>
+      httpEvent("songs-create", { headers: { "idempotency-key": key } });
+    expect(idempotencyKey(keyed("a-1_B"))).toBe("a-1_B");
+    for (const bad of ["has space", "x".repeat(256), "é"]) {
+      expect(() => idempotencyKey(keyed(bad))).toThrow(BadRequestError);
+    }
+  });
+});
+
+describe("bearerToken", () => {
+  it("answers 401 missing_token with a bare challenge when there is no header", () => {
+    try {
+      bearerToken(undefined);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as UnauthorizedError).errorCode).toBe("missing_token");
+      expect((error as UnauthorizedError).headers["WWW-Authenticate"]).toBe(
+        'Bearer realm="music-api"',
+      );
+    }
+  });
+  it("answers 401 invalid_token for anything but Bearer <JWT>", () => {
+    for (const header of ["Basic abc", "Bearer", "Bearer not-a-jwt"]) {
+      expect(() => bearerToken(header)).toThrow(UnauthorizedError);
+    }
+    expect(bearerToken("Bearer a.b.c")).toBe("a.b.c");
+  });
+});
