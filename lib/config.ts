@@ -36,6 +36,17 @@ export interface Config {
   dynamodbCallLogDir: string | undefined;
 }
 
+/** The contract's defaults, in one place: deployments and `npm start` leave these unset. */
+export const DEFAULTS = {
+  claimsNamespace: "https://music.example.com/",
+  playlistEditorMinPlays: 100,
+  playCooldownSeconds: 30,
+  maxSongsPerUser: 10_000,
+  maxPlaylistsPerUser: 1_000,
+  logLevel: "INFO",
+  serviceName: "music-user-data",
+} as const;
+
 export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
@@ -96,11 +107,16 @@ export function readConfig(env: Env): Config {
     authIssuer,
     authAudience: required(env, "AUTH_AUDIENCE"),
     jwksUri,
-    claimsNamespace: optional(env, "CLAIMS_NAMESPACE") ?? "https://music.example.com/",
-    playlistEditorMinPlays: count(env, "PLAYLIST_EDITOR_MIN_PLAYS", 100, 1),
-    playCooldownSeconds: count(env, "PLAY_COOLDOWN_SECONDS", 30, 0),
-    maxSongsPerUser: count(env, "MAX_SONGS_PER_USER", 10_000, 1),
-    maxPlaylistsPerUser: count(env, "MAX_PLAYLISTS_PER_USER", 1_000, 1),
+    claimsNamespace: optional(env, "CLAIMS_NAMESPACE") ?? DEFAULTS.claimsNamespace,
+    playlistEditorMinPlays: count(
+      env,
+      "PLAYLIST_EDITOR_MIN_PLAYS",
+      DEFAULTS.playlistEditorMinPlays,
+      1,
+    ),
+    playCooldownSeconds: count(env, "PLAY_COOLDOWN_SECONDS", DEFAULTS.playCooldownSeconds, 0),
+    maxSongsPerUser: count(env, "MAX_SONGS_PER_USER", DEFAULTS.maxSongsPerUser, 1),
+    maxPlaylistsPerUser: count(env, "MAX_PLAYLISTS_PER_USER", DEFAULTS.maxPlaylistsPerUser, 1),
     cursorSecret,
     tables: {
       profiles: required(env, "PROFILES_TABLE"),
@@ -118,6 +134,22 @@ export function readConfig(env: Env): Config {
     dynamodbCallLogDir: optional(env, "DYNAMODB_CALL_LOG_DIR"),
   };
 }
+
+export interface LogSettings {
+  level: string;
+  service: string;
+}
+
+/** What the logger needs; never fails, so a log line can always be written. */
+export function readLogSettings(env: Env): LogSettings {
+  return {
+    level: (optional(env, "LOG_LEVEL") ?? DEFAULTS.logLevel).toUpperCase(),
+    service: optional(env, "SERVICE_NAME") ?? DEFAULTS.serviceName,
+  };
+}
+
+/** The logger's settings, read at cold start. */
+export const logSettings: LogSettings = readLogSettings(process.env);
 
 let loaded: Config | undefined;
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { logSettings } from "./config.ts";
 
 /**
  * One JSON object per line, the shape CloudWatch Logs Insights and Powertools use. Callers pass
@@ -7,8 +8,8 @@ import { createHash } from "node:crypto";
 type Level = "DEBUG" | "INFO" | "WARN" | "ERROR";
 const ORDER: Record<Level, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 
-const threshold = ORDER[(process.env.LOG_LEVEL?.toUpperCase() as Level) ?? "INFO"] ?? ORDER.INFO;
-const service = process.env.SERVICE_NAME ?? "music-user-data";
+const threshold = ORDER[logSettings.level as Level] ?? ORDER.INFO;
+const { service } = logSettings;
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 

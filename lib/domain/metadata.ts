@@ -3,7 +3,9 @@ import { FORBIDDEN_KEYS } from "../http/json.ts";
 
 /** Auth0's metadata rules, as pure functions: https://auth0.com/docs/manage-users/user-accounts/metadata/metadata-fields-data */
 
-export type Metadata = Record<string, unknown>;
+export type { Metadata } from "../schemas/index.ts";
+
+import type { Metadata } from "../schemas/index.ts";
 export type MetadataKind = "user_metadata" | "app_metadata";
 
 export const MAX_METADATA_BYTES = 32 * 1024;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { DEFAULTS } from "../../lib/config.ts";
 import { localIssuerUrl } from "./issuer.ts";
 import { ROOT } from "./serverless-config.ts";
 
@@ -29,7 +30,7 @@ export function localSettings() {
     externalIssuer,
     authIssuer: externalIssuer ?? localIssuerUrl(issuerPort),
     authAudience: process.env.AUTH_AUDIENCE || "https://api.music.local",
-    claimsNamespace: process.env.CLAIMS_NAMESPACE || "https://music.example.com/",
+    claimsNamespace: process.env.CLAIMS_NAMESPACE || DEFAULTS.claimsNamespace,
   };
 }
 

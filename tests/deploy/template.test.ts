@@ -61,10 +61,11 @@ describe("deploy parameters", () => {
       expect(env).toMatchObject({
         AUTH_ISSUER: SAMPLE.AUTH_ISSUER,
         AUTH_AUDIENCE: SAMPLE.AUTH_AUDIENCE,
-        PLAYLIST_EDITOR_MIN_PLAYS: "100",
-        PLAY_COOLDOWN_SECONDS: "30",
-        MAX_SONGS_PER_USER: "10000",
-        MAX_PLAYLISTS_PER_USER: "1000",
+        // Empty: the functions apply the contract's defaults (DEFAULTS in lib/config.ts).
+        PLAYLIST_EDITOR_MIN_PLAYS: "",
+        PLAY_COOLDOWN_SECONDS: "",
+        MAX_SONGS_PER_USER: "",
+        MAX_PLAYLISTS_PER_USER: "",
         PROFILES_TABLE: "music-user-data-prod-profiles",
         DYNAMODB_ENDPOINT: "",
         // The test instrumentation stays off when deployed.

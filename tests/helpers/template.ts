@@ -26,7 +26,14 @@ export interface Template {
 export function packageEnv(values: Record<string, string>) {
   const env: Record<string, string | undefined> = { ...process.env, SLS_TELEMETRY_DISABLED: "1" };
   const unset = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "DYNAMODB_ENDPOINT"];
-  const tunables = ["PLAY_COOLDOWN_SECONDS", "MAX_SONGS_PER_USER", "MAX_PLAYLISTS_PER_USER"];
+  const tunables = [
+    "PLAY_COOLDOWN_SECONDS",
+    "MAX_SONGS_PER_USER",
+    "MAX_PLAYLISTS_PER_USER",
+    "PLAYLIST_EDITOR_MIN_PLAYS",
+    "CLAIMS_NAMESPACE",
+    "LOG_LEVEL",
+  ];
   const auth = ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "CURSOR_SECRET"];
   for (const name of [...unset, ...auth, ...tunables, "DYNAMODB_CALL_LOG_DIR"]) delete env[name];
   return { ...env, ...values };
