@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadTableDefinitions } from "../../scripts/local/serverless-config.ts";
 import { CALL_LOG_DIR } from "../helpers/call-log.ts";
-import { dynamoGrants, packageProd, roleOf, type Template } from "../helpers/template.ts";
+import {
+  dynamoGrants,
+  FUNCTIONS,
+  packageProd,
+  roleOf,
+  type Template,
+} from "../helpers/template.ts";
 
 /**
  * IAM proven by the calls. While the other suites run (this one runs after them: vitest.config.ts),
@@ -14,16 +20,6 @@ import { dynamoGrants, packageProd, roleOf, type Template } from "../helpers/tem
  */
 let template: Template;
 let recorded: Set<string>;
-const FUNCTIONS = [
-  "displayName",
-  "users",
-  "songs",
-  "playlists",
-  "getPlays",
-  "getFavGenre",
-  "postLogin",
-  "openapi",
-];
 
 /** Table names as tests and npm start create them, to the logical ids of serverless.yml. */
 function tableIds(): Map<string, string> {

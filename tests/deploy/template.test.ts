@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
 import {
+  FUNCTIONS,
   type Json,
   logicalName,
   packageEnv,
@@ -27,17 +28,6 @@ function resources(type: string): [string, Json][] {
 beforeAll(async () => {
   ({ packageDir, template } = await packageProd());
 }, 180_000);
-
-const FUNCTIONS = [
-  "displayName",
-  "users",
-  "songs",
-  "playlists",
-  "getPlays",
-  "getFavGenre",
-  "postLogin",
-  "openapi",
-];
 
 describe("deploy parameters", () => {
   it("refuses to package a stage without the Auth0 values, saying what to set", async () => {

@@ -3,7 +3,11 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
+import {
+  loadServerlessConfig,
+  ROOT,
+  SERVERLESS_BIN,
+} from "../../scripts/local/serverless-config.ts";
 
 /**
  * `serverless package --stage prod` with sample Auth0 values, offline and without AWS
@@ -55,6 +59,9 @@ export async function packageProd(): Promise<{ packageDir: string; template: Tem
   ) as Template;
   return { packageDir, template };
 }
+
+/** The functions serverless.yml deploys. */
+export const FUNCTIONS = Object.keys(loadServerlessConfig("dev").functions);
 
 export const logicalName = (fn: string) => fn.charAt(0).toUpperCase() + fn.slice(1);
 
