@@ -1,6 +1,8 @@
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { handler } from "../../../functions/postLogin.ts";
-import { getProfile } from "../../../lib/db/profiles.ts";
+import { db, dynamodb } from "../../../lib/db/client.ts";
+import { getProfile, PROFILES_TABLE } from "../../../lib/db/profiles.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { asFunction, httpEvent, invoke, lambdaContext, loadEvent } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
@@ -98,6 +100,51 @@ describe("postLogin, invoked directly with Auth0's event", () => {
       "beta_tester",
       "playlist_editor",
     ]);
+  });
+
+  it("reads again and keeps the other write when one lands between its read and its write", async () => {
+    const event = auth0Event("editor");
+    const userId = event.user.user_id;
+    await storeProfile(userId, { app_metadata: { roles: ["beta_tester"] }, total_plays: 120 });
+    // Right after the hook's first read, an operator's write lands (a new plan, a new version).
+    let raced = false;
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (!raced && context.commandName === "BatchGetItemCommand") {
+          raced = true;
+          await db.send(
+            new UpdateCommand({
+              TableName: PROFILES_TABLE,
+              Key: { user_id: userId },
+              UpdateExpression: "SET app_metadata.#plan = :plan, version = version + :one",
+              ExpressionAttributeNames: { "#plan": "plan" },
+              ExpressionAttributeValues: { ":plan": "premium", ":one": 1 },
+            }),
+          );
+        }
+        return result;
+      },
+      { step: "initialize", name: "raceAfterRead" },
+    );
+    try {
+      const calls = await dynamoCallsOf(() => direct(event));
+      // The operator's write, then the hook's conditional write fails; it reads the profile
+      // again, recomputes and writes.
+      expect(calls).toEqual([
+        "BatchGetItemCommand",
+        "UpdateItemCommand",
+        "UpdateItemCommand",
+        "GetItemCommand",
+        "UpdateItemCommand",
+      ]);
+    } finally {
+      dynamodb.middlewareStack.remove("raceAfterRead");
+    }
+    expect((await getProfile(userId))?.appMetadata).toEqual({
+      roles: ["beta_tester", "playlist_editor"],
+      plan: "premium",
+    });
   });
 
   it.each([
