@@ -1,0 +1,98 @@
+import { type EventChanges, httpEvent } from "../scripts/local/events.ts";
+import type { Handler } from "./common.ts";
+import { type BenchStack, context, noKey } from "./stack.ts";
+
+/**
+ * Capacity units per request for the smallest and the largest allowed items: a profile with
+ * 2 × 32 kB of metadata, a playlist of 500 ids of 64 characters. A play's write must not grow.
+ */
+export async function measureCapacity(stack: BenchStack) {
+  const largeSub = "google-oauth2|bench-large";
+  const largeToken = await stack.tokenFor(largeSub);
+  const operatorToken = await stack.tokenFor("auth0|bench-operator", {
+    permissions: ["update:users_app_metadata"],
+  });
+  const largePath = `/users/${encodeURIComponent(largeSub)}`;
+  // Just under the 32 kB limits of each metadata object, and a playlist of 500 ids of 64 chars.
+  const filler = (bytes: number) => "x".repeat(bytes - '{"filler":""}'.length - 40);
+  await stack.through("users", "users-patch", {
+    token: largeToken,
+    rawPath: largePath,
+    body: { user_metadata: { filler: filler(32 * 1024), displayName: "Large" } },
+  });
+  await stack.through("users", "users-patch", {
+    token: operatorToken,
+    rawPath: largePath,
+    body: { app_metadata: { filler: filler(32 * 1024) } },
+  });
+  const large = await stack.through("playlists", "playlists-create", {
+    token: largeToken,
+    body: {
+      name: "L".repeat(100),
+      songIds: Array.from({ length: 500 }, (_, i) => `${i}`.padStart(64, "s")),
+    },
+    headers: noKey,
+  });
+  const { token, hookToken, playlistId, sub } = stack.user;
+  const sized = {
+    smallest: { token, playlistId, sub },
+    largest: { token: largeToken, playlistId: large.playlistId as string, sub: largeSub },
+  };
+  const capacityRoutes: [string, string, string, (s: typeof sized.smallest) => EventChanges][] = [
+    [
+      "POST /playlists/{playlistId}/plays",
+      "playlists",
+      "playlists-play",
+      (u) => ({
+        token: u.token,
+        pathParameters: { playlistId: u.playlistId },
+        headers: noKey,
+      }),
+    ],
+    [
+      "GET /playlists/{playlistId}",
+      "playlists",
+      "playlists-get",
+      (u) => ({
+        token: u.token,
+        pathParameters: { playlistId: u.playlistId },
+      }),
+    ],
+    ["GET /playlists/getPlays", "getPlays", "getPlays", (u) => ({ token: u.token })],
+    [
+      "PUT /genres/fav",
+      "getFavGenre",
+      "genres-putFav",
+      (u) => ({
+        token: u.token,
+        body: { genre: "jazz" },
+      }),
+    ],
+    [
+      "POST /hooks/post-login",
+      "postLogin",
+      "postLogin-http",
+      (u) => ({
+        token: hookToken,
+        body: { user: { user_id: u.sub } },
+      }),
+    ],
+  ];
+  const capacity = [];
+  for (const [route, fn, fixture, changes] of capacityRoutes) {
+    const units: Record<string, { read: number; write: number }> = {};
+    for (const [size, user] of Object.entries(sized)) {
+      stack.proxy.reset();
+      await (stack.counted[fn] as Handler)(httpEvent(fixture, changes(user)), context);
+      units[size] = stack.proxy.capacityUnits();
+    }
+    capacity.push({
+      route,
+      smallestWriteCU: units.smallest?.write,
+      largestWriteCU: units.largest?.write,
+      smallestReadCU: units.smallest?.read,
+      largestReadCU: units.largest?.read,
+    });
+  }
+  return capacity;
+}

@@ -1,0 +1,173 @@
+import { type EventChanges, httpEvent } from "../scripts/local/events.ts";
+import type { Work } from "./bare/replay.ts";
+import { type Handler, median, p99, progress, round, timeOnce } from "./common.ts";
+import { type BenchStack, context, freshInstance, noKey } from "./stack.ts";
+
+/**
+ * Warm latency per route, in this process against DynamoDB Local, each route beside a bare
+ * replayer that verifies the same token and sends exactly the DynamoDB requests the route sent
+ * (recorded by the proxy from one real invocation). Also each route's round trips and the
+ * read and write capacity it consumed.
+ */
+interface Route {
+  route: string;
+  fn: string;
+  fixture: string;
+  changes: EventChanges;
+}
+
+export function warmRoutes(stack: BenchStack): Route[] {
+  const { token, hookToken, songId, playlistId, sub } = stack.user;
+  const userPath = `/users/${encodeURIComponent(sub)}`;
+  return [
+    {
+      route: "GET /displayName",
+      fn: "displayName",
+      fixture: "displayName-get",
+      changes: { token },
+    },
+    {
+      route: "PUT /displayName",
+      fn: "displayName",
+      fixture: "displayName-put",
+      changes: { token, body: { displayName: "Bench" } },
+    },
+    {
+      route: "GET /genres/getFav",
+      fn: "getFavGenre",
+      fixture: "genres-getFav",
+      changes: { token },
+    },
+    {
+      route: "PUT /genres/fav",
+      fn: "getFavGenre",
+      fixture: "genres-putFav",
+      changes: { token, body: { genre: "jazz" } },
+    },
+    {
+      route: "GET /songs",
+      fn: "songs",
+      fixture: "songs-list",
+      changes: { token, query: { limit: "10" } },
+    },
+    {
+      route: "POST /songs",
+      fn: "songs",
+      fixture: "songs-create",
+      changes: { token, body: { songName: "Bench", genre: "g" }, headers: noKey },
+    },
+    {
+      route: "GET /songs/{songId}",
+      fn: "songs",
+      fixture: "songs-get",
+      changes: { token, pathParameters: { songId } },
+    },
+    {
+      route: "GET /playlists",
+      fn: "playlists",
+      fixture: "playlists-list",
+      changes: { token, query: { limit: "10" } },
+    },
+    {
+      route: "GET /playlists/{playlistId}",
+      fn: "playlists",
+      fixture: "playlists-get",
+      changes: { token, pathParameters: { playlistId } },
+    },
+    {
+      route: "PATCH /playlists/{playlistId}",
+      fn: "playlists",
+      fixture: "playlists-patch",
+      changes: { token, pathParameters: { playlistId }, body: { name: "Bench" } },
+    },
+    {
+      route: "POST /playlists/{playlistId}/plays",
+      fn: "playlists",
+      fixture: "playlists-play",
+      changes: { token, pathParameters: { playlistId }, headers: noKey },
+    },
+    {
+      route: "GET /playlists/featured",
+      fn: "playlists",
+      fixture: "featured-list",
+      changes: { token, query: { limit: "10" } },
+    },
+    { route: "GET /playlists/getPlays", fn: "getPlays", fixture: "getPlays", changes: { token } },
+    {
+      route: "GET /users/{userId}",
+      fn: "users",
+      fixture: "users-get",
+      changes: { token, rawPath: userPath },
+    },
+    {
+      route: "PATCH /users/{userId}",
+      fn: "users",
+      fixture: "users-patch",
+      changes: { token, rawPath: userPath, body: { user_metadata: { theme: "dark" } } },
+    },
+    {
+      route: "POST /hooks/post-login",
+      fn: "postLogin",
+      fixture: "postLogin-http",
+      changes: { token: hookToken, body: { user: { user_id: sub } } },
+    },
+  ];
+}
+
+export async function measureWarm(stack: BenchStack, bareReplay: string, runs: number) {
+  const routes = warmRoutes(stack);
+  const counter = progress("warm routes", routes.length);
+  const warm = [];
+  for (const route of routes) {
+    const handler = stack.handlers[route.fn] as Handler;
+    const event = httpEvent(route.fixture, route.changes);
+    const ours = async () => {
+      const response = (await handler(event, context)) as { statusCode: number; body: string };
+      if (response.statusCode >= 300)
+        throw new Error(`${route.route} answered ${response.statusCode}: ${response.body}`);
+    };
+    // A real invocation through the proxy: its round trips, capacity and exact requests. The
+    // second one, in the steady state the timed loop measures (a first login grants a role,
+    // later ones only read).
+    await (stack.counted[route.fn] as Handler)(event, context);
+    stack.proxy.reset();
+    await (stack.counted[route.fn] as Handler)(event, context);
+    const roundTrips = stack.proxy.operations();
+    const { read, write } = stack.proxy.capacityUnits();
+    const work: Work = stack.proxy.requests();
+    // A bare instance per route, like each function's own: the JIT warms both by the same calls.
+    const bare = await freshInstance(bareReplay, route.route);
+    const bareEvent = { headers: { authorization: `Bearer ${route.changes.token}` }, work };
+    const floor = () => bare(bareEvent, context);
+    for (let i = 0; i < 100; i++) {
+      await ours();
+      await floor();
+    }
+    const oursMs: number[] = [];
+    const bareMs: number[] = [];
+    // Alternate which goes first, so neither always runs right after the other.
+    for (let i = 0; i < runs; i++) {
+      if (i % 2 === 0) {
+        oursMs.push(await timeOnce(ours));
+        bareMs.push(await timeOnce(floor));
+      } else {
+        bareMs.push(await timeOnce(floor));
+        oursMs.push(await timeOnce(ours));
+      }
+    }
+    warm.push({
+      route: route.route,
+      medianMs: round(median(oursMs)),
+      p99Ms: round(p99(oursMs)),
+      bareMedianMs: round(median(bareMs)),
+      bareP99Ms: round(p99(bareMs)),
+      ratio: round(median(oursMs) / median(bareMs)),
+      dynamoCalls: roundTrips.length,
+      operations: roundTrips.join(" + "),
+      readCU: round(read, 1),
+      writeCU: round(write, 1),
+    });
+    counter.step(route.route);
+  }
+  return warm;
+}
