@@ -1,6 +1,7 @@
 import { type EventChanges, httpEvent } from "../scripts/local/events.ts";
 import type { Work } from "./bare/replay.ts";
 import { type Handler, median, p99, progress, round, timeOnce } from "./common.ts";
+import { plainRequests } from "./plain-values.ts";
 import { type BenchStack, context, freshInstance, noKey } from "./stack.ts";
 
 /**
@@ -134,7 +135,7 @@ export async function measureWarm(stack: BenchStack, bareReplay: string, runs: n
     await (stack.counted[route.fn] as Handler)(event, context);
     const roundTrips = stack.proxy.operations();
     const { read, write } = stack.proxy.capacityUnits();
-    const work: Work = stack.proxy.requests();
+    const work: Work = plainRequests(stack.proxy.requests());
     // A bare instance per route, like each function's own: the JIT warms both by the same calls.
     const bare = await freshInstance(bareReplay, route.route);
     const bareEvent = { headers: { authorization: `Bearer ${route.changes.token}` }, work };

@@ -142,13 +142,22 @@ async function audit(baseUrl: string, users: UserState[]) {
   return { problems, checkedWrites };
 }
 
-const stack = await startStack({ AUTH_ISSUER: "", AUTH_AUDIENCE: "", LOG_LEVEL: "WARN" });
+const say = (message: string) => console.error(`[load] ${message}`);
+say("starting a fresh npm start stack");
+// Plays are 30% of the mix: without the cooldown, so that they are counted, not refused (429).
+const stack = await startStack({
+  AUTH_ISSUER: "",
+  AUTH_AUDIENCE: "",
+  LOG_LEVEL: "WARN",
+  PLAY_COOLDOWN_SECONDS: "0",
+});
 const issuer = `http://127.0.0.1:${stack.issuerPort}/`;
 process.on("SIGINT", () => {
   void stack.stop().then(() => process.exit(130));
 });
 try {
   const key = await loadOrCreateSigningKey(stack.dataDir);
+  say(`creating ${Math.ceil(connections / 2)} users with 3 playlists each`);
   // Two connections per user, so concurrent PATCHes of one profile are part of the mix.
   const users: UserState[] = [];
   for (let i = 0; i < Math.ceil(connections / 2); i++) {
@@ -183,11 +192,21 @@ try {
   );
   const started = Date.now();
   const until = started + durationMs;
+  // A progress line every 5 s: elapsed time, requests so far, rate, server errors.
+  const ticker = setInterval(() => {
+    const seconds = (Date.now() - started) / 1000;
+    const errors = [...statuses].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0);
+    say(
+      `${Math.round(seconds)}/${durationMs / 1000} s: ${requests} requests, ${Math.round(requests / seconds)} req/s, ${errors} 5xx`,
+    );
+  }, 5_000);
   await Promise.all(
     Array.from({ length: connections }, (_, i) =>
       worker(stack.baseUrl, users[i % users.length] as UserState, i, until),
     ),
   );
+  clearInterval(ticker);
+  say("auditing every acknowledged write");
   const elapsed = (Date.now() - started) / 1000;
   const sorted = [...latencies].sort((a, b) => a - b);
   const fiveXx = [...statuses]

@@ -315,6 +315,37 @@ describe("featured playlists", () => {
     return { sub, token: await tokenFor(sub) };
   }
 
+  it("creates a featured playlist once per Idempotency-Key, replaying the first response", async () => {
+    const { token } = await editor();
+    const name = `Once ${crypto.randomUUID()}`;
+    const keyed = (body: unknown) =>
+      invoke(
+        handler,
+        httpEvent("featured-create", { token, body, headers: { "idempotency-key": name } }),
+      );
+    const first = await keyed({ name });
+    expect(first.statusCode).toBe(201);
+    const again = await keyed({ name });
+    expect(again.statusCode).toBe(201);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.body).toEqual(first.body);
+    expect((await keyed({ name: `${name} other` })).statusCode).toBe(422);
+    const names: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await invoke(
+        handler,
+        httpEvent("featured-list", {
+          token,
+          query: { limit: "100", ...(cursor ? { cursor } : {}) },
+        }),
+      );
+      names.push(...page.body.playlists.map((p: { name: string }) => p.name));
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(names.filter((n) => n.startsWith(name))).toEqual([name]);
+  });
+
   it("lets an editor create, rename and delete; every user reads them", async () => {
     const { token } = await editor();
     const created = await featured("featured-create", token, { body: { name: "Editors' picks" } });
