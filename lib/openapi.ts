@@ -27,6 +27,10 @@ interface Operation {
   idempotent?: boolean;
   public?: boolean;
   ifMatch?: boolean;
+  /** What a 409 means on this operation, when it can answer one. */
+  conflict?: string;
+  /** Plays: 429 play_too_soon within the cooldown. */
+  cooldown?: boolean;
 }
 
 const DisplayName = z.object({ displayName: z.string() });
@@ -67,6 +71,7 @@ export const OPERATIONS: Record<string, Operation> = {
     summary: "Add a song",
     body: SongBody,
     idempotent: true,
+    conflict: "quota_exceeded (MAX_SONGS_PER_USER reached) or account_being_deleted",
     ok: { status: 201, schema: Song },
   },
   "GET /songs/{songId}": {
@@ -83,6 +88,7 @@ export const OPERATIONS: Record<string, Operation> = {
     summary: "Create a playlist",
     body: PlaylistBody,
     idempotent: true,
+    conflict: "quota_exceeded (MAX_PLAYLISTS_PER_USER reached) or account_being_deleted",
     ok: { status: 201, schema: Playlist },
   },
   "GET /playlists/{playlistId}": {
@@ -99,7 +105,11 @@ export const OPERATIONS: Record<string, Operation> = {
     ok: { status: 204 },
   },
   "POST /playlists/{playlistId}/plays": {
-    summary: "Count one play",
+    summary: "Count one play (at most one per PLAY_COOLDOWN_SECONDS per user)",
+    idempotent: true,
+    cooldown: true,
+    conflict:
+      "idempotency_key_in_use (the first request with this key is still running; Retry-After) or account_being_deleted",
     ok: { status: 200, schema: Playlist },
   },
   "GET /playlists/featured": {
@@ -110,6 +120,7 @@ export const OPERATIONS: Record<string, Operation> = {
   "POST /playlists/featured": {
     summary: "Create a featured playlist (playlist_editor role)",
     body: PlaylistBody,
+    idempotent: true,
     ok: { status: 201, schema: Playlist },
   },
   "PATCH /playlists/featured/{playlistId}": {
@@ -133,15 +144,16 @@ export const OPERATIONS: Record<string, Operation> = {
     summary: "Merge metadata with Auth0's semantics",
     body: UserPatchBody,
     ifMatch: true,
+    conflict: "account_being_deleted, or write_conflict under extreme contention (retry)",
     ok: { status: 200, schema: User },
   },
   "DELETE /users/{userId}": {
-    summary: "Erase the profile, songs and playlists",
+    summary: "Erase the profile, songs and playlists (a retry finishes an interrupted one)",
     ifMatch: true,
     ok: { status: 204 },
   },
   "POST /hooks/post-login": {
-    summary: "Run the login rules (scope run:post_login)",
+    summary: "Run the login rules (client-credentials token with run:post_login)",
     body: PostLoginEvent,
     ok: { status: 200, schema: PostLoginResult },
   },
@@ -207,6 +219,16 @@ function operation(routeKey: string, op: Operation) {
     responses: {
       [op.ok.status]: {
         description: "Success",
+        ...(op.idempotent
+          ? {
+              headers: {
+                "Idempotent-Replayed": {
+                  description: "true when this is the stored first response to this key",
+                  schema: { type: "string", enum: ["true"] },
+                },
+              },
+            }
+          : {}),
         ...(op.ok.schema
           ? { content: { "application/json": { schema: jsonSchema(op.ok.schema, "output") } } }
           : {}),
@@ -227,6 +249,24 @@ function operation(routeKey: string, op: Operation) {
         ? { 404: errorResponse("Not found; another user's song or playlist is not found either") }
         : {}),
       ...(op.ifMatch ? { 412: errorResponse("If-Match no longer matches; nothing changed") } : {}),
+      ...(op.conflict ? { 409: errorResponse(op.conflict) } : {}),
+      ...(op.idempotent
+        ? {
+            422: errorResponse(
+              "idempotency_key_reused: this key came with another body; nothing written",
+            ),
+          }
+        : {}),
+      ...(op.cooldown
+        ? {
+            429: {
+              ...errorResponse("play_too_soon: within the cooldown; nothing counted"),
+              headers: {
+                "Retry-After": { description: "seconds to wait", schema: { type: "integer" } },
+              },
+            },
+          }
+        : {}),
       503: errorResponse("Temporarily unavailable; retry after Retry-After seconds"),
     },
   };
