@@ -317,11 +317,12 @@ describe("featured playlists", () => {
 
   it("creates a featured playlist once per Idempotency-Key, replaying the first response", async () => {
     const { token } = await editor();
-    const name = `Once ${crypto.randomUUID()}`;
+    const key = crypto.randomUUID();
+    const name = `Once ${key}`;
     const keyed = (body: unknown) =>
       invoke(
         handler,
-        httpEvent("featured-create", { token, body, headers: { "idempotency-key": name } }),
+        httpEvent("featured-create", { token, body, headers: { "idempotency-key": key } }),
       );
     const first = await keyed({ name });
     expect(first.statusCode).toBe(201);
