@@ -1,7 +1,7 @@
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { requirePerson } from "../domain/access.ts";
-import { NotFoundError } from "../errors.ts";
+import { NotFoundError, ServiceUnavailableError } from "../errors.ts";
 import { authenticate, jsonBody, requestLifecycle } from "./middlewares.ts";
 import type { HttpContext, HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
 import { stateOf } from "./types.ts";
@@ -24,6 +24,18 @@ export interface HandlerOptions {
   machines?: boolean;
 }
 
+/**
+ * A function about to run out of time answers 503 with Retry-After through the error mapping,
+ * half a second before Lambda would stop it: never Lambda's or serverless-offline's bare error,
+ * never a 200 carrying an error message.
+ */
+const TIMEOUT = {
+  timeoutEarlyInMillis: 500,
+  timeoutEarlyResponse: (): HttpResponse => {
+    throw new ServiceUnavailableError(1);
+  },
+};
+
 function withRoutes(
   handler: (event: HttpEvent, context: Context) => Promise<HttpResponse>,
   routes: string[],
@@ -45,7 +57,7 @@ export function httpHandler(routes: Routes, options: HandlerOptions = {}): Lambd
     if (!options.machines) requirePerson(caller);
     return route({ event, caller, body, correlationId });
   };
-  const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>()
+  const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>(TIMEOUT)
     .use(requestLifecycle())
     .use(authenticate())
     .use(jsonBody())
@@ -53,13 +65,27 @@ export function httpHandler(routes: Routes, options: HandlerOptions = {}): Lambd
   return withRoutes(stack, Object.keys(routes));
 }
 
-/** The same stack without authentication, for the few documents anyone may read. */
+/**
+ * The same stack without authentication, for what anyone may reach: the API's description,
+ * and `$default` (a route nothing else serves), answered 404 in the error shape.
+ */
 export function publicHttpHandler(
-  routeKey: string,
-  route: (event: HttpEvent) => Promise<HttpResponse>,
+  routes: Record<string, (event: HttpEvent) => Promise<HttpResponse>>,
 ): LambdaHandler {
-  const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>()
+  const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>(TIMEOUT)
     .use(requestLifecycle())
-    .handler((event: HttpEvent) => route(event));
-  return withRoutes(stack, [routeKey]);
+    .handler((event: HttpEvent) => {
+      const route = Object.hasOwn(routes, event.routeKey) ? routes[event.routeKey] : undefined;
+      if (!route) throw new NotFoundError("No such route", "no_route");
+      return route(event);
+    });
+  return withRoutes(stack, Object.keys(routes));
+}
+
+/** The route key API Gateway gives a request no other route matches. */
+export const DEFAULT_ROUTE = "$default";
+
+/** An unmatched route: 404 in the API's error shape. */
+export async function noSuchRoute(): Promise<HttpResponse> {
+  throw new NotFoundError("No such route: see GET /openapi.json", "no_route");
 }

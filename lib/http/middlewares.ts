@@ -78,9 +78,19 @@ export function authenticate(): HttpMiddleware {
 export function jsonBody(): HttpMiddleware {
   return {
     before: (request) => {
-      const { body, isBase64Encoded } = request.event;
+      const { body, isBase64Encoded } = request.event as {
+        body?: unknown;
+        isBase64Encoded?: boolean;
+      };
       if (body === undefined || body === null || body === "") return;
-      const text = isBase64Encoded ? Buffer.from(body, "base64").toString("utf8") : body;
+      // API Gateway always sends text; an emulator may hand over what it parsed (a body of `0`
+      // as a number): it is read as the same text.
+      const text =
+        typeof body !== "string"
+          ? JSON.stringify(body)
+          : isBase64Encoded
+            ? Buffer.from(body, "base64").toString("utf8")
+            : body;
       if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
         throw new PayloadTooLargeError(MAX_BODY_BYTES);
       }

@@ -10,6 +10,8 @@ const USER_ID = "google-oauth2|xxxyyy123";
 
 interface HttpSample {
   routeKey: string;
+  /** The request's method when the route key does not say it ($default). */
+  method?: string;
   path: string;
   pathParameters?: Record<string, string>;
   query?: Record<string, string>;
@@ -21,7 +23,7 @@ interface HttpSample {
 
 /** An HTTP API request as API Gateway hands it to the function. */
 function httpEvent(name: string, sample: HttpSample) {
-  const method = sample.routeKey.split(" ")[0] as string;
+  const method = sample.method ?? (sample.routeKey.split(" ")[0] as string);
   const rawQueryString = new URLSearchParams(sample.query ?? {}).toString();
   return {
     version: "2.0",
@@ -179,6 +181,7 @@ const HTTP: Record<string, HttpSample> = {
   "genres-putFav": { routeKey: "PUT /genres/fav", path: "/genres/fav", body: { genre: "jazz" } },
   getPlays: { routeKey: "GET /playlists/getPlays", path: "/playlists/getPlays" },
   openapi: { routeKey: "GET /openapi.json", path: "/openapi.json", anonymous: true },
+  "unknown-route": { routeKey: "$default", method: "GET", path: "/no/such/route", anonymous: true },
   "playlists-create": {
     routeKey: "POST /playlists",
     path: "/playlists",

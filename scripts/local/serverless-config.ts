@@ -28,7 +28,7 @@ export interface PrintedConfig {
   provider: { environment: Record<string, string> };
   functions: Record<
     string,
-    { handler: string; events?: { httpApi?: { method: string; path: string } }[] }
+    { handler: string; events?: { httpApi?: { method: string; path: string } | "*" }[] }
   >;
   resources: {
     Resources: Record<string, { Type: string; Properties: TableDefinition["properties"] }>;
@@ -91,9 +91,12 @@ export function loadHttpRoutes(stage = "dev"): Record<string, string[]> {
   return Object.fromEntries(
     Object.entries(functions).map(([name, fn]) => [
       name,
-      (fn.events ?? []).flatMap((event) =>
-        event.httpApi ? [`${event.httpApi.method.toUpperCase()} ${event.httpApi.path}`] : [],
-      ),
+      (fn.events ?? []).flatMap((event) => {
+        if (!event.httpApi) return [];
+        // `httpApi: "*"` is API Gateway's $default route: what no other route matches.
+        if (event.httpApi === "*") return ["$default"];
+        return [`${event.httpApi.method.toUpperCase()} ${event.httpApi.path}`];
+      }),
     ]),
   );
 }

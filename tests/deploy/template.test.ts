@@ -160,11 +160,11 @@ describe("HTTP API", () => {
     });
   });
 
-  it("puts the authorizer on every route but GET /openapi.json", () => {
+  it("puts the authorizer on every route but GET /openapi.json and $default (a 404)", () => {
     const routes = resources("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
-    expect(routes).toHaveLength(24);
+    expect(routes).toHaveLength(25);
     for (const route of routes) {
-      if (route.RouteKey === "GET /openapi.json")
+      if (route.RouteKey === "GET /openapi.json" || route.RouteKey === "$default")
         expect(route.AuthorizationType ?? "NONE").toBe("NONE");
       else expect(route.AuthorizationType, route.RouteKey).toBe("JWT");
     }

@@ -114,6 +114,28 @@ describe("the API over HTTP", () => {
     expect((await api("DELETE", path, { token })).status).toBe(204);
   });
 
+  it("answers an unknown route 404 in the API's error shape, as deployed", async () => {
+    const response = await api("GET", "/no/such/route");
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({
+      statusCode: 404,
+      error: "Not Found",
+      message: expect.any(String),
+      errorCode: "no_route",
+    });
+  });
+
+  it("answers a body of 0 like any other wrong body: 400, never 500", async () => {
+    const token = await tokenFor(uniqueUser());
+    const response = await api("PUT", "/displayName", {
+      token,
+      rawBody: "0",
+      headers: { "content-type": "application/json" },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.statusCode).toBe(400);
+  });
+
   it("answers a body over 64 kB with 413", async () => {
     const sub = uniqueUser();
     const response = await api("PATCH", `/users/${encodeURIComponent(sub)}`, {

@@ -25,8 +25,10 @@ describe("every route, declared once and found everywhere", () => {
   });
 
   it("documents exactly the declared routes in the OpenAPI document", async () => {
-    const all = (await Promise.all(functions.map(declared))).flat().sort();
-    expect(Object.keys(OPERATIONS).sort()).toEqual(all);
+    const all = (await Promise.all(functions.map(declared))).flat();
+    // $default is what no route matches: nothing to document but the 404 every route has.
+    const documentable = all.filter((route) => route !== "$default").sort();
+    expect(Object.keys(OPERATIONS).sort()).toEqual(documentable);
   });
 
   it("has a sample event in events/ for every declared route", async () => {

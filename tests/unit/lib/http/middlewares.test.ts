@@ -1,6 +1,7 @@
 import middy from "@middy/core";
 import { describe, expect, it } from "vitest";
 import { ServiceUnavailableError } from "../../../../lib/errors.ts";
+import { noSuchRoute, publicHttpHandler } from "../../../../lib/http/handler.ts";
 import { jsonBody, MAX_BODY_BYTES, requestLifecycle } from "../../../../lib/http/middlewares.ts";
 import { jsonResponse } from "../../../../lib/http/responses.ts";
 import type { HttpContext, HttpEvent, HttpResponse } from "../../../../lib/http/types.ts";
@@ -48,6 +49,40 @@ describe("jsonBody", () => {
     const response = await call(echoBody, { rawBody });
     expect(response.statusCode).toBe(400);
     expect(response.json).toMatchObject({ statusCode: 400, errorCode });
+  });
+});
+
+describe("the handler stack", () => {
+  it("answers 503 with Retry-After before the function runs out of time, never a 200", async () => {
+    const hanging = publicHttpHandler({
+      "GET /openapi.json": () => new Promise<HttpResponse>(() => undefined),
+    });
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 700 };
+    const started = performance.now();
+    const response = await hanging(httpEvent("openapi"), context);
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body as string)).toMatchObject({
+      statusCode: 503,
+      errorCode: "temporarily_unavailable",
+    });
+    expect(response.headers?.["Retry-After"]).toBe("1");
+    // It answers about 500 ms before the end, not when Lambda would stop it.
+    expect(performance.now() - started).toBeLessThan(650);
+  });
+
+  it("answers a route nothing serves ($default) 404 in the error shape", async () => {
+    const response = await publicHttpHandler({ $default: noSuchRoute })(
+      httpEvent("unknown-route"),
+      lambdaContext(),
+    );
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body as string)).toMatchObject({ errorCode: "no_route" });
+  });
+
+  it("reads a body an emulator handed over already parsed as the same text", async () => {
+    const event = { ...httpEvent("songs-create"), body: 0 as unknown as string };
+    const response = await echoBody(event, lambdaContext());
+    expect(JSON.parse(response.body as string)).toBe(0);
   });
 });
 
