@@ -4,9 +4,9 @@
  * under serverless-offline. Ctrl-C or SIGTERM stops every child.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
 import { loadOrCreateLocalClient, loadOrCreateSigningKey, serveIssuer } from "./local/issuer.ts";
 import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-config.ts";
@@ -17,6 +17,9 @@ import { ensureTables, localClient } from "./local/tables.ts";
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const settings = localSettings();
+// This stack's own build folder: a `serverless package` elsewhere in the checkout, which empties
+// .esbuild, cannot remove what this stack's workers load.
+const buildDir = join(ROOT, ".esbuild-offline", String(process.pid));
 let dynamo: LocalDynamoDb | undefined;
 let issuerServer: Server | undefined;
 let offline: ChildProcess | undefined;
@@ -39,6 +42,7 @@ async function stopAll(code: number): Promise<never> {
     }
     issuerServer?.close();
     await dynamo?.stop();
+    rmSync(buildDir, { recursive: true, force: true });
   }
   process.exit(code);
 }
@@ -106,6 +110,7 @@ async function main(): Promise<void> {
         CLAIMS_NAMESPACE: settings.claimsNamespace,
         CURSOR_SECRET: process.env.CURSOR_SECRET || localSecret(settings.dataDir, "cursor"),
         DYNAMODB_ENDPOINT: dynamo.endpoint,
+        ESBUILD_WORK_FOLDER: relative(ROOT, buildDir),
       },
     },
   );
