@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { join, relative } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
 import { loadOrCreateLocalClient, loadOrCreateSigningKey, serveIssuer } from "./local/issuer.ts";
 import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-config.ts";
@@ -32,6 +33,10 @@ function say(message: string): void {
 async function stopAll(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
+    const offlineExited =
+      offline && offline.exitCode === null
+        ? new Promise((resolve) => offline?.once("exit", resolve))
+        : Promise.resolve();
     if (offline?.pid && offline.exitCode === null) {
       // The offline server runs in its own process group: signal the whole group.
       try {
@@ -42,6 +47,8 @@ async function stopAll(code: number): Promise<never> {
     }
     issuerServer?.close();
     await dynamo?.stop();
+    // Its build goes once nothing can write to it any more.
+    await Promise.race([offlineExited, sleep(10_000)]);
     rmSync(buildDir, { recursive: true, force: true });
   }
   process.exit(code);
