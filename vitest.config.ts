@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     pool: "forks",
-    // Local runs may be on Node 20; the Lambda runtime is Node 22 (CI covers both).
+    // Local runs may be on Node 20; the Lambda runtime is Node 24 (CI covers both).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     testTimeout: 30_000,
     hookTimeout: 180_000,

@@ -11,10 +11,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
 import { loadOrCreateLocalClient, loadOrCreateSigningKey, serveIssuer } from "./local/issuer.ts";
 import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-config.ts";
-import { localSecret, localSettings } from "./local/settings.ts";
+import { localSecret, localSettings, recordRunningStack } from "./local/settings.ts";
 import { ensureTables, localClient } from "./local/tables.ts";
 
-// Node 20 is supported locally; the SDK's notice about it is noise here (Lambda runs Node 22).
+// Node 20 is supported locally; the SDK's notice about it is noise here (Lambda runs Node 24).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const settings = localSettings();
@@ -25,6 +25,7 @@ let dynamo: LocalDynamoDb | undefined;
 let issuerServer: Server | undefined;
 let offline: ChildProcess | undefined;
 let stopping = false;
+let forgetStack: () => void = () => undefined;
 
 function say(message: string): void {
   console.log(`[start] ${message}`);
@@ -50,9 +51,17 @@ async function stopAll(code: number): Promise<never> {
     // Its build goes once nothing can write to it any more.
     await Promise.race([offlineExited, sleep(10_000)]);
     rmSync(buildDir, { recursive: true, force: true });
+    forgetStack();
   }
   process.exit(code);
 }
+
+// npm does not pass a SIGTERM on to its script: when the process that started this one goes
+// away (npm stopped), stop too, children included, instead of living on with their ports.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void stopAll(0);
+}, 500).unref();
 
 process.on("SIGINT", () => void stopAll(0));
 process.on("SIGTERM", () => void stopAll(0));
@@ -121,6 +130,7 @@ async function main(): Promise<void> {
       },
     },
   );
+  forgetStack = recordRunningStack(settings);
   offline.once("exit", (code) => {
     if (!stopping) {
       say(`serverless-offline exited (${code}); stopping`);

@@ -1,12 +1,60 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULTS } from "../../lib/config.ts";
 import { localIssuerUrl } from "./issuer.ts";
 import { ROOT } from "./serverless-config.ts";
 
+/**
+ * What `npm start` ran with, written where `npm run token` and `npm run login` look for it, so
+ * they find the running stack (ports, data directory, issuer) without any variable exported.
+ * LOCAL_STACK_FILE moves it; `off` (the test and load stacks) writes none.
+ */
+export const STACK_VARIABLES = [
+  "PORT",
+  "LAMBDA_PORT",
+  "DYNAMODB_PORT",
+  "ISSUER_PORT",
+  "DATA_DIR",
+  "AUTH_ISSUER",
+  "AUTH_AUDIENCE",
+  "CLAIMS_NAMESPACE",
+] as const;
+
+export function stackFile(): string | undefined {
+  const setting = process.env.LOCAL_STACK_FILE;
+  if (setting === "off") return undefined;
+  return setting ? resolve(ROOT, setting) : join(ROOT, ".local-stack.json");
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The variables of the running `npm start`, when no stack variable is set here. */
+function runningStackEnv(): Record<string, string> {
+  const file = stackFile();
+  if (!file || STACK_VARIABLES.some((name) => process.env[name])) return {};
+  try {
+    const recorded = JSON.parse(readFileSync(file, "utf8")) as {
+      pid: number;
+      env: Record<string, string>;
+    };
+    return alive(recorded.pid) ? recorded.env : {};
+  } catch {
+    return {};
+  }
+}
+
+let env: Record<string, string | undefined> = process.env;
+
 function port(name: string, fallback: number): number {
-  const text = process.env[name];
+  const text = env[name];
   if (text === undefined || text === "") return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
@@ -17,9 +65,10 @@ function port(name: string, fallback: number): number {
 
 /** The local stack's settings: the contract's variables with their local defaults. */
 export function localSettings() {
-  const dataDir = resolve(ROOT, process.env.DATA_DIR || ".data");
+  env = { ...runningStackEnv(), ...process.env };
+  const dataDir = resolve(ROOT, env.DATA_DIR || ".data");
   const issuerPort = port("ISSUER_PORT", 3003);
-  const externalIssuer = process.env.AUTH_ISSUER || undefined;
+  const externalIssuer = env.AUTH_ISSUER || undefined;
   return {
     port: port("PORT", 3000),
     lambdaPort: port("LAMBDA_PORT", 3002),
@@ -29,8 +78,33 @@ export function localSettings() {
     /** Set when AUTH_ISSUER names a real issuer: then no local issuer runs. */
     externalIssuer,
     authIssuer: externalIssuer ?? localIssuerUrl(issuerPort),
-    authAudience: process.env.AUTH_AUDIENCE || "https://api.music.local",
-    claimsNamespace: process.env.CLAIMS_NAMESPACE || DEFAULTS.claimsNamespace,
+    authAudience: env.AUTH_AUDIENCE || "https://api.music.local",
+    claimsNamespace: env.CLAIMS_NAMESPACE || DEFAULTS.claimsNamespace,
+  };
+}
+
+/** Records the running stack's variables for token and login; answers how to forget them. */
+export function recordRunningStack(settings: ReturnType<typeof localSettings>): () => void {
+  const file = stackFile();
+  if (!file) return () => undefined;
+  const recorded = {
+    PORT: String(settings.port),
+    LAMBDA_PORT: String(settings.lambdaPort),
+    DYNAMODB_PORT: String(settings.dynamodbPort),
+    ISSUER_PORT: String(settings.issuerPort),
+    DATA_DIR: settings.dataDir,
+    ...(settings.externalIssuer ? { AUTH_ISSUER: settings.externalIssuer } : {}),
+    AUTH_AUDIENCE: settings.authAudience,
+    CLAIMS_NAMESPACE: settings.claimsNamespace,
+  };
+  writeFileSync(file, JSON.stringify({ pid: process.pid, env: recorded }, null, 2));
+  return () => {
+    try {
+      const current = JSON.parse(readFileSync(file, "utf8")) as { pid: number };
+      if (current.pid === process.pid) rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
   };
 }
 

@@ -21,6 +21,8 @@ export interface RunningStack {
   dynamodbPort: number;
   lambdaUrl: string;
   dataDir: string;
+  /** The `npm start` process itself (npm's pid). */
+  pid: number;
   /** Output so far, to explain a failure. */
   output(): string;
   stop(): Promise<void>;
@@ -50,6 +52,8 @@ export async function startStack(
     DATA_DIR: dir,
     // The stack under test gets its own DynamoDB; never the integration tests' one.
     DYNAMODB_ENDPOINT: "",
+    // A developer's own `npm start` keeps its record: test stacks write none (unless asked).
+    LOCAL_STACK_FILE: "off",
     ...env,
   };
   const child: ChildProcess = spawn("npm", ["start", "--silent"], {
@@ -83,6 +87,7 @@ export async function startStack(
     dynamodbPort,
     lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
     dataDir: dir,
+    pid: child.pid as number,
     output: () => output,
     async stop() {
       if (child.exitCode !== null && !groupAlive(child.pid as number)) return;

@@ -67,10 +67,10 @@ describe("deploy parameters", () => {
 
 describe("functions", () => {
   it.each(FUNCTIONS)(
-    "%s: nodejs22.x on arm64, bounded memory and timeout, source maps not loaded",
+    "%s: nodejs24.x on arm64, bounded memory and timeout, source maps not loaded",
     (fn) => {
       const { Properties } = template.Resources[`${logicalName(fn)}LambdaFunction`];
-      expect(Properties.Runtime).toBe("nodejs22.x");
+      expect(Properties.Runtime).toBe("nodejs24.x");
       expect(Properties.Architectures).toEqual(["arm64"]);
       expect(Properties.MemorySize).toBe(512);
       expect(Properties.Timeout).toBeLessThanOrEqual(29);

@@ -1,8 +1,12 @@
 import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/local/serverless-config.ts";
+import { STACK_VARIABLES } from "../../scripts/local/settings.ts";
 import { startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
 
@@ -70,4 +74,66 @@ describe("npm start with the local issuer", () => {
     }
     expect(await portAnswers(stack.dynamodbPort)).toBe(false);
   });
+});
+
+describe("npm run token and npm run login next to a running npm start", () => {
+  it("find it (ports, data directory, issuer) with no variable exported", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "music-stack-file-")), "stack.json");
+    const stack = await startStack({
+      AUTH_ISSUER: "",
+      AUTH_AUDIENCE: "",
+      AUTH_JWKS_URI: "",
+      LOCAL_STACK_FILE: record,
+    });
+    // A developer's shell: none of the stack's variables, only where its record is.
+    const shell: Record<string, string | undefined> = { ...process.env, LOCAL_STACK_FILE: record };
+    for (const name of STACK_VARIABLES) delete shell[name];
+    try {
+      const token = (
+        await run("npm", ["run", "-s", "token", "--", "google-oauth2|shell"], {
+          cwd: ROOT,
+          env: shell,
+        })
+      ).stdout.trim();
+      expect((await call(stack.baseUrl, "GET", "/displayName", { token })).status).toBe(200);
+      const login = (
+        await run("npm", ["run", "-s", "login", "--", "google-oauth2|shell", "-v"], {
+          cwd: ROOT,
+          env: shell,
+        })
+      ).stderr;
+      // The claims came from the stack's hook: the Action reached it on the recorded port.
+      expect(login).toContain("https://music.example.com/roles");
+    } finally {
+      await stack.stop();
+    }
+    // Stopped, the stack takes its record away.
+    expect(existsSync(record)).toBe(false);
+  }, 180_000);
+});
+
+describe("stopping npm start", () => {
+  it("stops every child when only the npm process gets SIGTERM", async () => {
+    const stack = await startStack({ AUTH_ISSUER: "", AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" });
+    const ports = [
+      Number(new URL(stack.baseUrl).port),
+      stack.dynamodbPort,
+      Number(stack.issuerPort),
+    ];
+    try {
+      expect(await portAnswers(ports[0] as number)).toBe(true);
+      // What a process manager does: SIGTERM to the process it started, not to its group.
+      process.kill(stack.pid, "SIGTERM");
+      const deadline = Date.now() + 20_000;
+      let open = ports;
+      while (open.length > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const answers = await Promise.all(open.map(portAnswers));
+        open = open.filter((_, i) => answers[i]);
+      }
+      expect(open).toEqual([]);
+    } finally {
+      await stack.stop();
+    }
+  }, 120_000);
 });
