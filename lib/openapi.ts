@@ -20,7 +20,10 @@ import {
 type Schema = z.ZodMiniType;
 
 interface Operation {
+  id: string;
+  tag: "profile" | "songs" | "playlists" | "featured" | "users" | "hooks" | "meta";
   summary: string;
+  description: string;
   body?: Schema;
   ok: { status: number; schema?: Schema };
   list?: boolean;
@@ -45,29 +48,51 @@ const PostLoginResult = z.object({
 
 export const OPERATIONS: Record<string, Operation> = {
   "GET /displayName": {
+    id: "getDisplayName",
+    tag: "profile",
+    description: 'The caller\'s display name; "user" when they never chose one.',
     summary: 'The caller\'s display name ("user" when never set)',
     ok: { status: 200, schema: DisplayName },
   },
   "PUT /displayName": {
+    id: "setDisplayName",
+    tag: "profile",
+    description:
+      "Sets user_metadata.displayName: 1 to 64 characters after trimming, no control characters.",
     summary: "Set the caller's display name",
     body: DisplayNameBody,
     ok: { status: 200, schema: DisplayName },
   },
   "GET /genres/getFav": {
+    id: "getFavouriteGenre",
+    tag: "profile",
+    description: "The caller's favourite genre, null when unset.",
     summary: "The caller's favourite genre",
     ok: { status: 200, schema: FavGenre },
   },
   "PUT /genres/fav": {
+    id: "setFavouriteGenre",
+    tag: "profile",
+    description:
+      "Sets the caller's favourite genre (1 to 64 characters). Moves the profile's ETag.",
     summary: "Set the caller's favourite genre",
     body: GenreBody,
     ok: { status: 200, schema: FavGenre },
   },
   "GET /songs": {
+    id: "listSongs",
+    tag: "songs",
+    description:
+      "The caller's songs in creation order, a page at a time; the last page has nextCursor null.",
     summary: "The caller's songs, a page at a time",
     list: true,
     ok: { status: 200, schema: pageOf("songs", Song) },
   },
   "POST /songs": {
+    id: "createSong",
+    tag: "songs",
+    description:
+      "Adds a song, within MAX_SONGS_PER_USER. With an Idempotency-Key, a retry answers the first response.",
     summary: "Add a song",
     body: SongBody,
     idempotent: true,
@@ -75,16 +100,32 @@ export const OPERATIONS: Record<string, Operation> = {
     ok: { status: 201, schema: Song },
   },
   "GET /songs/{songId}": {
+    id: "getSong",
+    tag: "songs",
+    description: "One of the caller's songs; another user's is not found.",
     summary: "One of the caller's songs",
     ok: { status: 200, schema: Song },
   },
-  "DELETE /songs/{songId}": { summary: "Delete one of the caller's songs", ok: { status: 204 } },
+  "DELETE /songs/{songId}": {
+    id: "deleteSong",
+    tag: "songs",
+    description: "Deletes one of the caller's songs and frees its place in the quota.",
+    summary: "Delete one of the caller's songs",
+    ok: { status: 204 },
+  },
   "GET /playlists": {
+    id: "listPlaylists",
+    tag: "playlists",
+    description: "The caller's playlists with their plays, in creation order, a page at a time.",
     summary: "The caller's playlists",
     list: true,
     ok: { status: 200, schema: pageOf("playlists", Playlist) },
   },
   "POST /playlists": {
+    id: "createPlaylist",
+    tag: "playlists",
+    description:
+      "Creates a playlist, within MAX_PLAYLISTS_PER_USER. With an Idempotency-Key, a retry answers the first response.",
     summary: "Create a playlist",
     body: PlaylistBody,
     idempotent: true,
@@ -92,19 +133,32 @@ export const OPERATIONS: Record<string, Operation> = {
     ok: { status: 201, schema: Playlist },
   },
   "GET /playlists/{playlistId}": {
+    id: "getPlaylist",
+    tag: "playlists",
+    description: "One of the caller's playlists with its plays.",
     summary: "One of the caller's playlists",
     ok: { status: 200, schema: Playlist },
   },
   "PATCH /playlists/{playlistId}": {
+    id: "updatePlaylist",
+    tag: "playlists",
+    description: "Renames a playlist or replaces its songs; send name, songIds or both.",
     summary: "Rename a playlist or change its songs",
     body: PlaylistPatchBody,
     ok: { status: 200, schema: Playlist },
   },
   "DELETE /playlists/{playlistId}": {
+    id: "deletePlaylist",
+    tag: "playlists",
+    description: "Deletes a playlist; the caller's play total drops by its plays.",
     summary: "Delete a playlist (the play total drops by its plays)",
     ok: { status: 204 },
   },
   "POST /playlists/{playlistId}/plays": {
+    id: "playPlaylist",
+    tag: "playlists",
+    description:
+      "Counts one play: at most one per PLAY_COOLDOWN_SECONDS per user, once per Idempotency-Key.",
     summary: "Count one play (at most one per PLAY_COOLDOWN_SECONDS per user)",
     idempotent: true,
     cooldown: true,
@@ -113,34 +167,58 @@ export const OPERATIONS: Record<string, Operation> = {
     ok: { status: 200, schema: Playlist },
   },
   "GET /playlists/featured": {
+    id: "listFeaturedPlaylists",
+    tag: "featured",
+    description: "The featured playlists, for every signed-in user.",
     summary: "Featured playlists, for every signed-in user",
     list: true,
     ok: { status: 200, schema: pageOf("playlists", Playlist) },
   },
   "POST /playlists/featured": {
+    id: "createFeaturedPlaylist",
+    tag: "featured",
+    description:
+      "Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles).",
     summary: "Create a featured playlist (playlist_editor role)",
     body: PlaylistBody,
     idempotent: true,
     ok: { status: 201, schema: Playlist },
   },
   "PATCH /playlists/featured/{playlistId}": {
+    id: "updateFeaturedPlaylist",
+    tag: "featured",
+    description: "Changes a featured playlist: playlist_editor role only.",
     summary: "Change a featured playlist (playlist_editor role)",
     body: PlaylistPatchBody,
     ok: { status: 200, schema: Playlist },
   },
   "DELETE /playlists/featured/{playlistId}": {
+    id: "deleteFeaturedPlaylist",
+    tag: "featured",
+    description: "Deletes a featured playlist: playlist_editor role only.",
     summary: "Delete a featured playlist (playlist_editor role)",
     ok: { status: 204 },
   },
   "GET /playlists/getPlays": {
+    id: "getTotalPlays",
+    tag: "playlists",
+    description: "Total plays of the caller's playlists.",
     summary: "Total plays of the caller's playlists",
     ok: { status: 200, schema: z.object({ plays: z.int() }) },
   },
   "GET /users/{userId}": {
+    id: "getUser",
+    tag: "users",
+    description:
+      "A profile: one's own (always, empty when nothing is stored), or any with read:users (404 when nothing is stored). Answers a strong ETag.",
     summary: "A profile (own, or any with read:users)",
     ok: { status: 200, schema: User },
   },
   "PATCH /users/{userId}": {
+    id: "updateUser",
+    tag: "users",
+    description:
+      "Merges user_metadata (own, or update:users) and app_metadata (update:users_app_metadata) with Auth0's semantics; If-Match makes it conditional.",
     summary: "Merge metadata with Auth0's semantics",
     body: UserPatchBody,
     ifMatch: true,
@@ -148,16 +226,31 @@ export const OPERATIONS: Record<string, Operation> = {
     ok: { status: 200, schema: User },
   },
   "DELETE /users/{userId}": {
+    id: "deleteUser",
+    tag: "users",
+    description:
+      "Erases the profile, songs and playlists (own, or delete:users); If-Match is checked before anything is removed.",
     summary: "Erase the profile, songs and playlists (a retry finishes an interrupted one)",
     ifMatch: true,
     ok: { status: 204 },
   },
   "POST /hooks/post-login": {
+    id: "runPostLogin",
+    tag: "hooks",
+    description:
+      "Runs the login rules for the Auth0 Action: default display name, the playlist_editor role from plays, the roles claim. Client-credentials tokens with run:post_login only.",
     summary: "Run the login rules (client-credentials token with run:post_login)",
     body: PostLoginEvent,
     ok: { status: 200, schema: PostLoginResult },
   },
-  "GET /openapi.json": { summary: "This document", public: true, ok: { status: 200 } },
+  "GET /openapi.json": {
+    id: "getOpenApiDocument",
+    tag: "meta",
+    description: "This document. No token needed.",
+    summary: "This document",
+    public: true,
+    ok: { status: 200, schema: z.looseObject({ openapi: z.string() }) },
+  },
 };
 
 function jsonSchema(schema: Schema, io: "input" | "output"): Record<string, unknown> {
@@ -168,10 +261,39 @@ function jsonSchema(schema: Schema, io: "input" | "output"): Record<string, unkn
   return rest;
 }
 
-const errorResponse = (description: string) => ({
+const HEADERS = {
+  "X-Correlation-Id": {
+    description: "The request's correlation id (the client's X-Correlation-Id, or one made here)",
+    schema: { type: "string" },
+  },
+  "Retry-After": { description: "Seconds to wait before retrying", schema: { type: "integer" } },
+  "WWW-Authenticate": {
+    description: "The Bearer challenge (RFC 6750), with the error when a token was sent",
+    schema: { type: "string" },
+  },
+  ETag: { description: 'The profile\'s strong ETag, e.g. "3"', schema: { type: "string" } },
+  "Idempotent-Replayed": {
+    description: "true when this is the stored first response to this Idempotency-Key",
+    schema: { type: "string", enum: ["true"] },
+  },
+} as const;
+type HeaderName = keyof typeof HEADERS;
+const headers = (...names: HeaderName[]) =>
+  Object.fromEntries(["X-Correlation-Id" as const, ...names].map((n) => [n, HEADERS[n]]));
+
+const errorResponse = (description: string, ...extra: HeaderName[]) => ({
   description,
+  headers: headers(...extra),
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
 });
+
+/** The JSON Schema of a request body, with what zod's refinements cannot say written in. */
+function requestSchema(body: Schema): Record<string, unknown> {
+  const schema = jsonSchema(body, "input");
+  // PATCH bodies of playlists must change something: name, songIds or both.
+  if (body === PlaylistPatchBody) return { ...schema, minProperties: 1 };
+  return schema;
+}
 
 function operation(routeKey: string, op: Operation) {
   const [, path = ""] = routeKey.split(" ");
@@ -179,20 +301,25 @@ function operation(routeKey: string, op: Operation) {
     name,
     in: "path",
     required: true,
-    schema: { type: "string" },
+    description:
+      name === "userId"
+        ? "An Auth0 user id such as google-oauth2|123, URL-encoded (google-oauth2%7C123)"
+        : "An id this API issued (a ULID)",
+    schema: { type: "string", minLength: 1 },
   }));
   if (op.list) {
     parameters.push(
       {
         name: "limit",
         in: "query",
+        description: "Items per page",
         schema: { type: "integer", minimum: 1, maximum: 100, default: 50 },
       },
       {
         name: "cursor",
         in: "query",
-        description: "nextCursor of the previous page",
-        schema: { type: "string" },
+        description: "The nextCursor of the previous page, unchanged",
+        schema: { type: "string", maxLength: 2048 },
       },
     );
   }
@@ -200,56 +327,82 @@ function operation(routeKey: string, op: Operation) {
     parameters.push({
       name: "Idempotency-Key",
       in: "header",
-      schema: { type: "string", minLength: 1, maxLength: 255 },
+      description: "Makes a retry safe: the same key and body answer the first response again",
+      schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,255}$" },
     });
   }
-  if (op.ifMatch) parameters.push({ name: "If-Match", in: "header", schema: { type: "string" } });
+  if (op.ifMatch) {
+    parameters.push({
+      name: "If-Match",
+      in: "header",
+      description: 'Strong ETags such as "3", or *; a weak W/ tag never matches',
+      schema: { type: "string" },
+    });
+  }
+  const badInput = [
+    op.body ? "the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...)" : "",
+    op.list ? "limit out of 1..100, or a cursor this API did not issue (invalid_cursor)" : "",
+    path.includes("{userId}") ? "a malformed user id (invalid_user_id)" : "",
+    op.ifMatch ? "a malformed If-Match (invalid_if_match)" : "",
+    op.idempotent ? "a malformed Idempotency-Key (invalid_idempotency_key)" : "",
+  ].filter(Boolean);
   return {
+    operationId: op.id,
+    tags: [op.tag],
     summary: op.summary,
+    description: op.description,
     ...(op.public ? { security: [] } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(op.body
       ? {
           requestBody: {
             required: true,
-            content: { "application/json": { schema: jsonSchema(op.body, "input") } },
+            content: { "application/json": { schema: requestSchema(op.body) } },
           },
         }
       : {}),
     responses: {
       [op.ok.status]: {
         description: "Success",
-        ...(op.idempotent
-          ? {
-              headers: {
-                "Idempotent-Replayed": {
-                  description: "true when this is the stored first response to this key",
-                  schema: { type: "string", enum: ["true"] },
-                },
-              },
-            }
-          : {}),
+        headers: headers(
+          ...(op.idempotent ? (["Idempotent-Replayed"] as const) : []),
+          ...(op.ifMatch && op.ok.status === 200 ? (["ETag"] as const) : []),
+          ...(routeKey === "GET /users/{userId}" ? (["ETag"] as const) : []),
+        ),
         ...(op.ok.schema
           ? { content: { "application/json": { schema: jsonSchema(op.ok.schema, "output") } } }
           : {}),
       },
-      ...(op.body
-        ? {
-            400: errorResponse("Invalid input; nothing was written"),
-            413: errorResponse("Body over 64 kB"),
-          }
+      ...(badInput.length
+        ? { 400: errorResponse(`Bad input, nothing written: ${badInput.join("; ")}`) }
         : {}),
       ...(op.public
         ? {}
         : {
-            401: errorResponse("Missing or invalid access token"),
-            403: errorResponse("Not allowed"),
+            401: errorResponse(
+              "Missing or invalid access token (missing_token, invalid_token)",
+              "WWW-Authenticate",
+            ),
+            403: errorResponse(
+              "Not allowed (insufficient_scope, missing_role, user_token_required)",
+            ),
           }),
-      ...(path.includes("{")
-        ? { 404: errorResponse("Not found; another user's song or playlist is not found either") }
+      ...(path.includes("{") || op.public
+        ? {
+            404: errorResponse(
+              op.public
+                ? "A route nothing serves (no_route)"
+                : "Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either",
+            ),
+          }
         : {}),
-      ...(op.ifMatch ? { 412: errorResponse("If-Match no longer matches; nothing changed") } : {}),
-      ...(op.conflict ? { 409: errorResponse(op.conflict) } : {}),
+      ...(op.conflict ? { 409: errorResponse(op.conflict, "Retry-After") } : {}),
+      ...(op.ifMatch
+        ? {
+            412: errorResponse("If-Match no longer matches (precondition_failed); nothing changed"),
+          }
+        : {}),
+      ...(op.body ? { 413: errorResponse("Body over 64 kB (payload_too_large)") } : {}),
       ...(op.idempotent
         ? {
             422: errorResponse(
@@ -259,15 +412,16 @@ function operation(routeKey: string, op: Operation) {
         : {}),
       ...(op.cooldown
         ? {
-            429: {
-              ...errorResponse("play_too_soon: within the cooldown; nothing counted"),
-              headers: {
-                "Retry-After": { description: "seconds to wait", schema: { type: "integer" } },
-              },
-            },
+            429: errorResponse(
+              "play_too_soon: within the cooldown; nothing counted",
+              "Retry-After",
+            ),
           }
         : {}),
-      503: errorResponse("Temporarily unavailable; retry after Retry-After seconds"),
+      503: errorResponse(
+        "Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After",
+        "Retry-After",
+      ),
     },
   };
 }
@@ -284,8 +438,31 @@ export function openApiDocument(serverUrl?: string) {
       title: "Music user-data API",
       version: "1.0.0",
       description: "User data of the music app: Auth0-style metadata, songs, playlists, plays.",
+      license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
+      contact: { name: "The music user-data API team" },
     },
-    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    servers: serverUrl
+      ? [{ url: serverUrl }]
+      : [
+          { url: "http://127.0.0.1:3000", description: "npm start" },
+          {
+            url: "https://{apiId}.execute-api.{region}.amazonaws.com",
+            description: "Deployed (serverless deploy prints the address)",
+            variables: {
+              apiId: { default: "a1b2c3d4e5", description: "The HTTP API's id" },
+              region: { default: "us-east-1", description: "The AWS region" },
+            },
+          },
+        ],
+    tags: [
+      { name: "profile", description: "The caller's display name and favourite genre" },
+      { name: "songs", description: "The caller's songs" },
+      { name: "playlists", description: "The caller's playlists and plays" },
+      { name: "featured", description: "Featured playlists: read by all, edited by editors" },
+      { name: "users", description: "Profiles with Auth0's metadata semantics" },
+      { name: "hooks", description: "The post-login hook the Auth0 Action calls" },
+      { name: "meta", description: "This document" },
+    ],
     security: [{ bearerAuth: [] }],
     components: {
       securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },

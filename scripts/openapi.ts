@@ -1,0 +1,38 @@
+/**
+ * `npm run openapi`: writes the OpenAPI document (built from the validating schemas by
+ * lib/openapi.ts) to docs/openapi.json, then lints it with Redocly (recommended rules,
+ * .redocly.yaml) and Spectral (spectral:oas, .spectral.yaml). `--check` fails when the file on
+ * disk differs from the code's document instead of writing it.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import { openApiDocument } from "../lib/openapi.ts";
+import { ROOT } from "./local/serverless-config.ts";
+
+const file = join(ROOT, "docs", "openapi.json");
+const document = openApiDocument();
+const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
+if (process.argv.includes("--check")) {
+  const onDisk = JSON.parse(readFileSync(file, "utf8"));
+  if (!isDeepStrictEqual(onDisk, JSON.parse(JSON.stringify(document)))) {
+    console.error("docs/openapi.json differs from the code's document: run npm run openapi");
+    process.exit(1);
+  }
+} else {
+  writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
+  execFileSync(bin("biome"), ["format", "--write", file], { stdio: "ignore" });
+}
+process.env.REDOCLY_TELEMETRY = "off";
+process.env.REDOCLY_SUPPRESS_UPDATE_NOTICE = "true";
+execFileSync(bin("redocly"), ["lint", file, "--config", join(ROOT, ".redocly.yaml")], {
+  stdio: "inherit",
+});
+execFileSync(
+  bin("spectral"),
+  ["lint", file, "--ruleset", join(ROOT, ".spectral.yaml"), "--fail-severity", "warn"],
+  {
+    stdio: "inherit",
+  },
+);
