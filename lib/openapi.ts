@@ -36,11 +36,11 @@ interface Operation {
   cooldown?: boolean;
 }
 
-const DisplayName = z.object({ displayName: z.string() });
-const FavGenre = z.object({ favGenre: z.nullable(z.string()) });
+const DisplayName = z.strictObject({ displayName: z.string() });
+const FavGenre = z.strictObject({ favGenre: z.nullable(z.string()) });
 const pageOf = (key: string, item: Schema) =>
-  z.object({ [key]: z.array(item), nextCursor: z.nullable(z.string()) });
-const PostLoginResult = z.object({
+  z.strictObject({ [key]: z.array(item), nextCursor: z.nullable(z.string()) });
+const PostLoginResult = z.strictObject({
   user_metadata: z.record(z.string(), z.unknown()),
   app_metadata: z.record(z.string(), z.unknown()),
   claims: z.record(z.string(), z.unknown()),
@@ -204,7 +204,7 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "playlists",
     description: "Total plays of the caller's playlists.",
     summary: "Total plays of the caller's playlists",
-    ok: { status: 200, schema: z.object({ plays: z.int() }) },
+    ok: { status: 200, schema: z.strictObject({ plays: z.int() }) },
   },
   "GET /users/{userId}": {
     id: "getUser",
@@ -278,12 +278,21 @@ const HEADERS = {
   },
 } as const;
 type HeaderName = keyof typeof HEADERS;
-const headers = (...names: HeaderName[]) =>
-  Object.fromEntries(["X-Correlation-Id" as const, ...names].map((n) => [n, HEADERS[n]]));
+/** Response headers: X-Correlation-Id always; `required` ones always there, `optional` may be. */
+const headers = (required: HeaderName[] = [], optional: HeaderName[] = []) => ({
+  ...Object.fromEntries(
+    ["X-Correlation-Id" as const, ...required].map((n) => [n, { ...HEADERS[n], required: true }]),
+  ),
+  ...Object.fromEntries(optional.map((n) => [n, HEADERS[n]])),
+});
 
-const errorResponse = (description: string, ...extra: HeaderName[]) => ({
+const errorResponse = (
+  description: string,
+  required: HeaderName[] = [],
+  optional: HeaderName[] = [],
+) => ({
   description,
-  headers: headers(...extra),
+  headers: headers(required, optional),
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
 });
 
@@ -365,9 +374,8 @@ function operation(routeKey: string, op: Operation) {
       [op.ok.status]: {
         description: "Success",
         headers: headers(
-          ...(op.idempotent ? (["Idempotent-Replayed"] as const) : []),
-          ...(op.ifMatch && op.ok.status === 200 ? (["ETag"] as const) : []),
-          ...(routeKey === "GET /users/{userId}" ? (["ETag"] as const) : []),
+          path.includes("{userId}") && op.ok.status === 200 ? ["ETag"] : [],
+          op.idempotent ? ["Idempotent-Replayed"] : [],
         ),
         ...(op.ok.schema
           ? { content: { "application/json": { schema: jsonSchema(op.ok.schema, "output") } } }
@@ -379,10 +387,9 @@ function operation(routeKey: string, op: Operation) {
       ...(op.public
         ? {}
         : {
-            401: errorResponse(
-              "Missing or invalid access token (missing_token, invalid_token)",
+            401: errorResponse("Missing or invalid access token (missing_token, invalid_token)", [
               "WWW-Authenticate",
-            ),
+            ]),
             403: errorResponse(
               "Not allowed (insufficient_scope, missing_role, user_token_required)",
             ),
@@ -396,7 +403,7 @@ function operation(routeKey: string, op: Operation) {
             ),
           }
         : {}),
-      ...(op.conflict ? { 409: errorResponse(op.conflict, "Retry-After") } : {}),
+      ...(op.conflict ? { 409: errorResponse(op.conflict, [], ["Retry-After"]) } : {}),
       ...(op.ifMatch
         ? {
             412: errorResponse("If-Match no longer matches (precondition_failed); nothing changed"),
@@ -412,15 +419,14 @@ function operation(routeKey: string, op: Operation) {
         : {}),
       ...(op.cooldown
         ? {
-            429: errorResponse(
-              "play_too_soon: within the cooldown; nothing counted",
+            429: errorResponse("play_too_soon: within the cooldown; nothing counted", [
               "Retry-After",
-            ),
+            ]),
           }
         : {}),
       503: errorResponse(
         "Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After",
-        "Retry-After",
+        ["Retry-After"],
       ),
     },
   };

@@ -31,9 +31,17 @@ function say(message: string): void {
   console.log(`[start] ${message}`);
 }
 
-async function stopAll(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+let stopped: Promise<never> | undefined;
+
+/** Stops every child, then exits; a second call (another signal) waits for the first. */
+function stopAll(code: number): Promise<never> {
+  stopped ??= stopChildren().then(() => process.exit(code));
+  return stopped;
+}
+
+async function stopChildren(): Promise<void> {
+  stopping = true;
+  {
     const offlineExited =
       offline && offline.exitCode === null
         ? new Promise((resolve) => offline?.once("exit", resolve))
@@ -53,7 +61,6 @@ async function stopAll(code: number): Promise<never> {
     rmSync(buildDir, { recursive: true, force: true });
     forgetStack();
   }
-  process.exit(code);
 }
 
 // npm does not pass a SIGTERM on to its script: when the process that started this one goes

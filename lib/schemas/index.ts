@@ -85,14 +85,14 @@ export const PostLoginEvent = z.looseObject({
 });
 
 // Responses, for the OpenAPI document.
-export const Song = z.object({
+export const Song = z.strictObject({
   songId: z.string(),
   songName: z.string(),
   genre: z.string(),
   createdAt: z.string(),
 });
 export type Song = z.output<typeof Song>;
-export const Playlist = z.object({
+export const Playlist = z.strictObject({
   playlistId: z.string(),
   name: z.string(),
   songIds: z.array(z.string()),
@@ -104,14 +104,14 @@ export const Playlist = z.object({
 export type Playlist = z.output<typeof Playlist>;
 export type PlaylistInput = z.output<typeof PlaylistBody>;
 export type PlaylistChanges = z.output<typeof PlaylistPatchBody>;
-export const User = z.object({
+export const User = z.strictObject({
   user_id: z.string(),
   user_metadata: Metadata,
   app_metadata: Metadata,
   created_at: z.nullable(z.string()),
   updated_at: z.nullable(z.string()),
 });
-export const ErrorBody = z.object({
+export const ErrorBody = z.strictObject({
   statusCode: z.int(),
   error: z.string(),
   message: z.string(),

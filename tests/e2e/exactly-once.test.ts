@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningStack, startStack } from "../../scripts/local/stack.ts";
+import { checkAgainstContract } from "../helpers/contract.ts";
 import { call } from "../helpers/http.ts";
 import { audience, issuer, machineTokenFor, tokenFor, uniqueUser } from "../helpers/tokens.ts";
 
@@ -37,7 +38,9 @@ async function raw(method: string, path: string, token: string, body: unknown, k
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, headers: response.headers, text: await response.text() };
+  const text = await response.text();
+  checkAgainstContract(method, response.url, response.status, response.headers, text);
+  return { status: response.status, headers: response.headers, text };
 }
 
 async function songCount(token: string): Promise<number> {

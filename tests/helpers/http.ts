@@ -1,3 +1,5 @@
+import { checkAgainstContract } from "./contract.ts";
+
 export interface HttpResult {
   status: number;
   headers: Headers;
@@ -30,6 +32,7 @@ export async function call(
     ...(body === undefined ? {} : { body }),
   });
   const text = await response.text();
+  checkAgainstContract(method, `${baseUrl}${path}`, response.status, response.headers, text);
   return {
     status: response.status,
     headers: response.headers,
