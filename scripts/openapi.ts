@@ -24,6 +24,17 @@ if (process.argv.includes("--check")) {
   writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
   execFileSync(bin("biome"), ["format", "--write", file], { stdio: "ignore" });
 }
+// The typed client's types, generated from the same document (openapi-typescript).
+const types = join(ROOT, "client", "api.d.ts");
+const generated = execFileSync(bin("openapi-typescript"), [file], { encoding: "utf8" });
+if (process.argv.includes("--check")) {
+  if (readFileSync(types, "utf8") !== generated) {
+    console.error("client/api.d.ts differs from the document: run npm run openapi");
+    process.exit(1);
+  }
+} else {
+  writeFileSync(types, generated);
+}
 process.env.REDOCLY_TELEMETRY = "off";
 process.env.REDOCLY_SUPPRESS_UPDATE_NOTICE = "true";
 execFileSync(bin("redocly"), ["lint", file, "--config", join(ROOT, ".redocly.yaml")], {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { musicApi } from "../../client/index.ts";
 import { type RunningStack, startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
 import { audience, issuer, machineTokenFor, tokenFor, uniqueUser } from "../helpers/tokens.ts";
@@ -39,6 +40,34 @@ describe("the API over HTTP", () => {
     expect(response.status).toBe(200);
     expect(response.body.openapi).toBe("3.1.0");
     expect(Object.keys(response.body.paths)).toContain("/users/{userId}");
+  });
+
+  it("serves an app's flow through the typed client generated from the document", async () => {
+    const sub = uniqueUser("google-oauth2");
+    const app = musicApi(stack.baseUrl, await tokenFor(sub));
+    const named = await app.PUT("/displayName", { body: { displayName: "J-vald3z" } });
+    expect(named.data).toEqual({ displayName: "J-vald3z" });
+    const song = await app.POST("/songs", {
+      body: { songName: "Number One Hit", genre: "pop" },
+      params: { header: { "Idempotency-Key": "typed-1" } },
+    });
+    expect(song.response.status).toBe(201);
+    const playlist = await app.POST("/playlists", {
+      body: { name: "Road trip", songIds: [song.data?.songId ?? ""] },
+    });
+    const playlistId = playlist.data?.playlistId ?? "";
+    const played = await app.POST("/playlists/{playlistId}/plays", {
+      params: { path: { playlistId } },
+    });
+    expect(played.data?.plays).toBe(1);
+    expect((await app.GET("/playlists/getPlays")).data).toEqual({ plays: 1 });
+    const profile = await app.GET("/users/{userId}", { params: { path: { userId: sub } } });
+    expect(profile.data?.user_metadata).toEqual({ displayName: "J-vald3z" });
+    expect(profile.response.headers.get("etag")).toMatch(/^"\d+"$/);
+    const missing = await app.GET("/songs/{songId}", {
+      params: { path: { songId: "01JD0000000000000000000XXX" } },
+    });
+    expect(missing.error).toMatchObject({ statusCode: 404, errorCode: "song_not_found" });
   });
 
   it("stores songs per user and hides them from others", async () => {

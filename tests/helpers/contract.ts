@@ -29,6 +29,27 @@ function operationOf(method: string, path: string): Json | undefined {
   return found ? document.paths[found.template]?.[method.toLowerCase()] : undefined;
 }
 
+/** The documented path template a concrete path matches, with its path parameters. */
+export function routeOf(
+  method: string,
+  path: string,
+): { template: string; params: Record<string, string> } | undefined {
+  const found = templates.find(({ pattern }) => pattern.test(path));
+  if (!found || !document.paths[found.template]?.[method.toLowerCase()]) return undefined;
+  const names = [...found.template.matchAll(/\{(\w+)\}/g)].map(([, name]) => name as string);
+  const values = path.split("/");
+  const params: Record<string, string> = {};
+  try {
+    found.template.split("/").forEach((segment, i) => {
+      const name = /^\{(\w+)\}$/.exec(segment)?.[1];
+      if (name && names.includes(name)) params[name] = decodeURIComponent(values[i] ?? "");
+    });
+  } catch {
+    return undefined; // malformed percent-encoding: no client would send it
+  }
+  return { template: found.template, params };
+}
+
 const validators = new Map<object, ReturnType<typeof ajv.compile>>();
 function validatorOf(schema: Json) {
   let validate = validators.get(schema);
