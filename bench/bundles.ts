@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { build } from "esbuild";
 import { loadServerlessConfig, ROOT, SERVERLESS_BIN } from "../scripts/local/serverless-config.ts";
 
@@ -30,6 +30,9 @@ export async function buildBundles(work: string): Promise<Bundles> {
         CURSOR_SECRET: cursorSecret,
         DYNAMODB_ENDPOINT: "",
         DYNAMODB_CALL_LOG_DIR: "",
+        // A build folder of its own, under the work directory: nothing else in the checkout
+        // is touched by the bench's packaging.
+        ESBUILD_WORK_FOLDER: relative(ROOT, join(work, "esbuild")),
         SLS_TELEMETRY_DISABLED: "1",
       },
       stdio: "ignore",

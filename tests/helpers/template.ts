@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -46,14 +46,17 @@ export function packageEnv(values: Record<string, string>) {
 /** Packages the prod stage into a fresh directory; answers the directory and the template. */
 export async function packageProd(): Promise<{ packageDir: string; template: Template }> {
   const packageDir = mkdtempSync(join(tmpdir(), "music-package-"));
-  await run(
-    process.execPath,
-    [SERVERLESS_BIN, "package", "--stage", "prod", "--package", packageDir],
-    {
-      cwd: ROOT,
-      env: packageEnv(SAMPLE),
-    },
-  );
+  // A build folder of its own: test files package in parallel, and must not empty each other's.
+  const workFolder = `.esbuild-offline/package-${process.pid}-${Date.now()}`;
+  try {
+    await run(
+      process.execPath,
+      [SERVERLESS_BIN, "package", "--stage", "prod", "--package", packageDir],
+      { cwd: ROOT, env: { ...packageEnv(SAMPLE), ESBUILD_WORK_FOLDER: workFolder } },
+    );
+  } finally {
+    rmSync(join(ROOT, workFolder), { recursive: true, force: true });
+  }
   const template = JSON.parse(
     readFileSync(join(packageDir, "cloudformation-template-update-stack.json"), "utf8"),
   ) as Template;
