@@ -193,6 +193,18 @@ describe("the post-login hook and the playlist_editor role", () => {
     });
   });
 
+  it("answers a malformed event the same error object by direct invocation as over HTTP", async () => {
+    const hookToken = await machineTokenFor("m2m", "run:post_login");
+    for (const event of [{}, JSON.parse('{"user": {"user_id": "auth0|x", "__proto__": {}}}')]) {
+      const overHttp = await api("POST", "/hooks/post-login", { token: hookToken, body: event });
+      expect(overHttp.status).toBe(400);
+      const direct = await invokeDirect("music-user-data-dev-postLogin", event);
+      // The invocation succeeds; its answer is the 400 object, not an unhandled exception.
+      expect(direct.status).toBe(200);
+      expect(direct.body).toEqual(overHttp.body);
+    }
+  });
+
   it("refuses the hook over HTTP without run:post_login", async () => {
     const sub = uniqueUser();
     const response = await api("POST", "/hooks/post-login", {
