@@ -25,6 +25,7 @@ import { itemId, listQuery } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import type { HttpRequest } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
+import { metric } from "../lib/metrics.ts";
 import { PlaylistBody, PlaylistPatchBody, parse } from "../lib/schemas/index.ts";
 
 const { maxPlaylistsPerUser, playCooldownSeconds } = config();
@@ -104,8 +105,12 @@ export const handler = httpHandler({
       return replay(keyed, () => playedResponse(userId, playlistId));
     }
     if (refused?.refusal === "not_found") throw notFound();
-    if (refused?.refusal === "too_soon") return tooSoon(userId, refused.lastPlayAt);
+    if (refused?.refusal === "too_soon") {
+      metric("PlaysRefused");
+      return tooSoon(userId, refused.lastPlayAt);
+    }
     if (refused) throw new Refused(refused.refusal);
+    metric("PlaysCounted");
     const response = await playedResponse(userId, playlistId);
     if (keyed) await completeResponse(keyed, response);
     return response;

@@ -8,6 +8,7 @@ import {
 } from "jose";
 import { config } from "../config.ts";
 import { MissingTokenError, ServiceUnavailableError, UnauthorizedError } from "../errors.ts";
+import { metric } from "../metrics.ts";
 
 /**
  * Who is calling, from a verified access token. Nothing unverified ever reaches this type.
@@ -133,6 +134,7 @@ export function callerOf(payload: JWTPayload & { sub: string }): Caller {
 function toAuthError(error: unknown): Error {
   // The issuer's key set could not be fetched: our side is degraded, the token may be fine.
   if (error instanceof KeySetUnavailable) {
+    metric("Unavailable", 1, "jwks");
     return new ServiceUnavailableError(
       Math.max(1, Math.ceil((unavailableUntil - Date.now()) / 1000)),
     );

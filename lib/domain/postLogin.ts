@@ -5,6 +5,7 @@ import {
   type Profile,
 } from "../db/profiles.ts";
 import { audit } from "../log.ts";
+import { metric } from "../metrics.ts";
 import { MAX_METADATA_BYTES, type Metadata, metadataBytes } from "./metadata.ts";
 import { DEFAULT_DISPLAY_NAME } from "./profile.ts";
 import { deniedRoles, PLAYLIST_EDITOR, rolesOf, storedRoles } from "./roles.ts";
@@ -65,6 +66,7 @@ export async function runPostLogin(
   claimsNamespace: string,
   audited: { actor: string; correlationId: string },
 ): Promise<PostLoginResult> {
+  metric("Logins");
   const { profile: initial, counters } = await getProfileAndCounters(userId);
   let before: Profile | undefined;
   const { profile, changed } = await modifyMetadata(
@@ -80,6 +82,8 @@ export async function runPostLogin(
     const now = new Set(storedRoles(profile));
     const granted = [...now].filter((role) => !was.has(role));
     const removed = [...was].filter((role) => !now.has(role));
+    if (granted.length) metric("RolesGranted", granted.length);
+    if (removed.length) metric("RolesRemoved", removed.length);
     if (granted.length || removed.length) {
       audit("roles changed by the post-login hook", {
         ...audited,

@@ -8,6 +8,7 @@ import {
   PreconditionFailedError,
   ServiceUnavailableError,
 } from "../errors.ts";
+import { metric } from "../metrics.ts";
 import { RetriesExhausted } from "../retry.ts";
 
 /** What a refusal from the db layer means to a caller, when the route did not say otherwise. */
@@ -43,6 +44,9 @@ export function toHttpError(error: unknown): HttpError | undefined {
       "write_conflict",
     );
   }
-  if (isTransient(error)) return new ServiceUnavailableError(1);
+  if (isTransient(error)) {
+    metric("Unavailable", 1, "dynamodb");
+    return new ServiceUnavailableError(1);
+  }
   return undefined;
 }

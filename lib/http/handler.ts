@@ -2,6 +2,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { requirePerson } from "../domain/access.ts";
 import { NotFoundError, ServiceUnavailableError } from "../errors.ts";
+import { metric } from "../metrics.ts";
 import { authenticate, jsonBody, requestLifecycle } from "./middlewares.ts";
 import type { HttpContext, HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
 import { stateOf } from "./types.ts";
@@ -32,6 +33,7 @@ export interface HandlerOptions {
 const TIMEOUT = {
   timeoutEarlyInMillis: 500,
   timeoutEarlyResponse: (): HttpResponse => {
+    metric("Unavailable", 1, "timeout");
     throw new ServiceUnavailableError(1);
   },
 };

@@ -3,6 +3,7 @@ import type { TransactItems } from "../db/client.ts";
 import { completeRecord, getRecord, newRecord, type StoredResponse } from "../db/idempotency.ts";
 import { Refused, type WriteRefusal } from "../db/refusals.ts";
 import { BadRequestError, RetryLaterConflictError, UnprocessableError } from "../errors.ts";
+import { metric } from "../metrics.ts";
 import { jsonResponse } from "./responses.ts";
 import type { HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
 
@@ -82,7 +83,10 @@ export async function replay(
       "idempotency_key_reused",
     );
   }
-  if (record?.response) return replayed(record.response);
+  if (record?.response) {
+    metric("IdempotentReplays");
+    return replayed(record.response);
+  }
   if (record && recover && Date.now() - record.startedAt > ABANDONED_AFTER_MS) {
     await completeRecord(keyed.recordId, stored(await recover()));
     return replay(keyed);
@@ -108,5 +112,6 @@ export async function createOnce(
   const refusal = await write(recordOf(keyed, response));
   if (!refusal) return response;
   if (refusal === "duplicate_key" && keyed) return replay(keyed);
+  if (refusal === "quota") metric("QuotaRefusals");
   throw new Refused(refusal, refusal === "quota" ? quotaMessage : undefined);
 }

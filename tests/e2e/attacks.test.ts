@@ -251,6 +251,31 @@ describe("the playlist_editor role cannot be farmed, frozen or kept against an o
   });
 });
 
+describe("metrics", () => {
+  it("writes CloudWatch EMF lines for a login, a counted play and a refused play", async () => {
+    const sub = uniqueUser();
+    const token = await tokenFor(sub);
+    const { body: playlist } = await api("POST", "/playlists", { token, body: { name: "M" } });
+    const path = `/playlists/${playlist.playlistId}/plays`;
+    expect((await api("POST", path, { token })).status).toBe(200);
+    expect((await api("POST", path, { token })).status).toBe(429);
+    expect((await login(sub)).status).toBe(200);
+    const metrics = stack
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line.slice(line.indexOf("{"))));
+    for (const name of ["PlaysCounted", "PlaysRefused", "Logins", "RolesGranted"]) {
+      const found = metrics.find((m) => m[name] === 1);
+      expect(found, name).toBeDefined();
+      expect(found._aws.CloudWatchMetrics[0]).toMatchObject({
+        Namespace: "MusicUserData",
+        Metrics: [{ Name: name, Unit: "Count" }],
+      });
+    }
+  });
+});
+
 describe("tokens and strings", () => {
   const signed = async (iat: number, exp: number) => {
     const key = await testSigningKey();
