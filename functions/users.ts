@@ -96,7 +96,7 @@ export const handler = httpHandler(
       const userId = userIdOf(event);
       requireSelfOrPermission(caller, userId, PERMISSIONS.deleteUsers);
       const refusal = await deleteAccount(userId, ifMatch(event), !isSelf(caller, userId));
-      if (refusal === "not_found") throw new NotFoundError(UNKNOWN_USER, "inexistent_user");
+      // A user with nothing stored (operators) is the mapper's 404 inexistent_user, as for PATCH.
       if (refusal) throw new Refused(refusal);
       audit("account deleted", { actor: caller.sub, target: userId, correlationId });
       return jsonResponse(204);

@@ -93,8 +93,10 @@ export class PayloadTooLargeError extends HttpError {
 
 export class ConflictError extends HttpError {
   readonly statusCode = 409;
-  constructor(message: string, errorCode = "conflict") {
+  /** With `retryAfterSeconds`: the same request will succeed once the other one is done. */
+  constructor(message: string, errorCode = "conflict", retryAfterSeconds?: number) {
     super(message, errorCode);
+    if (retryAfterSeconds !== undefined) this.headers["Retry-After"] = String(retryAfterSeconds);
   }
 }
 
@@ -112,15 +114,6 @@ export class UnprocessableError extends HttpError {
 
 export class TooManyRequestsError extends HttpError {
   readonly statusCode = 429;
-  constructor(message: string, errorCode: string, retryAfterSeconds: number) {
-    super(message, errorCode);
-    this.headers["Retry-After"] = String(retryAfterSeconds);
-  }
-}
-
-/** 409 with Retry-After: the same request will succeed once the other one is done. */
-export class RetryLaterConflictError extends HttpError {
-  readonly statusCode = 409;
   constructor(message: string, errorCode: string, retryAfterSeconds: number) {
     super(message, errorCode);
     this.headers["Retry-After"] = String(retryAfterSeconds);

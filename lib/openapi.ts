@@ -3,6 +3,7 @@ import {
   DisplayNameBody,
   ErrorBody,
   GenreBody,
+  IDEMPOTENCY_KEY,
   Playlist,
   PlaylistBody,
   PlaylistPatchBody,
@@ -337,7 +338,7 @@ function operation(routeKey: string, op: Operation) {
       name: "Idempotency-Key",
       in: "header",
       description: "Makes a retry safe: the same key and body answer the first response again",
-      schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,255}$" },
+      schema: { type: "string", pattern: IDEMPOTENCY_KEY.source },
     });
   }
   if (op.ifMatch) {

@@ -41,26 +41,24 @@ function stopAll(code: number): Promise<never> {
 
 async function stopChildren(): Promise<void> {
   stopping = true;
-  {
-    const offlineExited =
-      offline && offline.exitCode === null
-        ? new Promise((resolve) => offline?.once("exit", resolve))
-        : Promise.resolve();
-    if (offline?.pid && offline.exitCode === null) {
-      // The offline server runs in its own process group: signal the whole group.
-      try {
-        process.kill(-offline.pid, "SIGTERM");
-      } catch {
-        offline.kill("SIGTERM");
-      }
+  const offlineExited =
+    offline && offline.exitCode === null
+      ? new Promise((resolve) => offline?.once("exit", resolve))
+      : Promise.resolve();
+  if (offline?.pid && offline.exitCode === null) {
+    // The offline server runs in its own process group: signal the whole group.
+    try {
+      process.kill(-offline.pid, "SIGTERM");
+    } catch {
+      offline.kill("SIGTERM");
     }
-    issuerServer?.close();
-    await dynamo?.stop();
-    // Its build goes once nothing can write to it any more.
-    await Promise.race([offlineExited, sleep(10_000)]);
-    rmSync(buildDir, { recursive: true, force: true });
-    forgetStack();
   }
+  issuerServer?.close();
+  await dynamo?.stop();
+  // Its build goes once nothing can write to it any more.
+  await Promise.race([offlineExited, sleep(10_000)]);
+  rmSync(buildDir, { recursive: true, force: true });
+  forgetStack();
 }
 
 // npm does not pass a SIGTERM on to its script: when the process that started this one goes

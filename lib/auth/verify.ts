@@ -8,6 +8,7 @@ import {
 } from "jose";
 import { config } from "../config.ts";
 import { MissingTokenError, ServiceUnavailableError, UnauthorizedError } from "../errors.ts";
+import { isWellFormed } from "../http/json.ts";
 import { metric } from "../metrics.ts";
 
 /**
@@ -41,7 +42,6 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 /** Auth0 issues access tokens for at most 30 days; a longer lifetime was not minted by it. */
 const MAX_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600;
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i;
-const LONE_SURROGATE = /\p{Cs}/u;
 
 export function bearerToken(authorization: string | undefined): string {
   if (!authorization) throw new MissingTokenError();
@@ -101,7 +101,7 @@ export async function verifyAccessToken(token: string): Promise<Caller> {
     throw new UnauthorizedError("Token subject (sub) is missing or invalid");
   }
   // Two distinct subs must never share a partition: lone surrogates would be replaced.
-  if (LONE_SURROGATE.test(sub)) {
+  if (!isWellFormed(sub)) {
     throw new UnauthorizedError("Token subject (sub) is not well-formed Unicode");
   }
   return callerOf({ ...payload, sub });

@@ -1,13 +1,12 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { batchDelete, batchGet, db, transact } from "./client.ts";
+import { batchDelete, db, transact } from "./client.ts";
 import {
-  COUNTERS_TABLE,
+  deletePlaylistCounter,
   deleteUserCounters,
   markUserDeleting,
-  playlistCounterKey,
   releaseCounts,
 } from "./counters.ts";
-import { PLAYLISTS_TABLE } from "./playlists.ts";
+import { PLAYLISTS_TABLE, playsOfMany } from "./playlists.ts";
 import { deleteProfileItem, getProfile, type IfVersion, markProfileDeleting } from "./profiles.ts";
 import type { WriteRefusal } from "./refusals.ts";
 import { SONGS_TABLE } from "./songs.ts";
@@ -84,12 +83,12 @@ export async function deleteAllPlaylists(userId: string): Promise<number> {
       const ids = items
         .slice(i, i + PLAYLISTS_PER_TRANSACTION)
         .map((item) => item.playlist_id as string);
-      const counters = await batchCounters(userId, ids);
+      const counters = await playsOfMany(userId, ids, true);
       const plays = ids.reduce((sum, id) => sum + (counters.get(id) ?? 0), 0);
       await transact([
         ...ids.flatMap((id) => [
           { Delete: { TableName: PLAYLISTS_TABLE, Key: { user_id: userId, playlist_id: id } } },
-          { Delete: { TableName: COUNTERS_TABLE, Key: playlistCounterKey(userId, id) } },
+          deletePlaylistCounter(userId, id),
         ]),
         releaseCounts(userId, { playlists: ids.length, plays }),
       ]);
@@ -97,15 +96,6 @@ export async function deleteAllPlaylists(userId: string): Promise<number> {
     }
   }
   return deleted;
-}
-
-async function batchCounters(userId: string, ids: string[]): Promise<Map<string, number>> {
-  const found = await batchGet({
-    [COUNTERS_TABLE]: { keys: ids.map((id) => playlistCounterKey(userId, id)), consistent: true },
-  });
-  return new Map(
-    (found[COUNTERS_TABLE] ?? []).map((c) => [c.counter_id as string, (c.plays as number) ?? 0]),
-  );
 }
 
 /** The last step: the profile and the counters go together. */

@@ -12,11 +12,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
 import { CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
 import { currentFunction, recordIamCalls } from "./call-log.ts";
-import {
-  isConditionFailure,
-  isTransactionConflict,
-  transactionConditionFailures,
-} from "./errors.ts";
+import { cancellationReasons, isConditionFailure, isTransactionConflict } from "./errors.ts";
 
 const cfg = config();
 
@@ -117,11 +113,9 @@ export async function transact(TransactItems: TransactItems): Promise<Refusal | 
           lastConflict = error;
           return again;
         }
-        const failed = transactionConditionFailures(error);
-        if (!failed?.some(Boolean)) throw error;
-        const reasons =
-          (error as { CancellationReasons?: { Item?: Record<string, AttributeValue> }[] })
-            .CancellationReasons ?? [];
+        const reasons = cancellationReasons(error);
+        const failed = reasons?.map((reason) => reason.Code === "ConditionalCheckFailed");
+        if (!reasons || !failed?.some(Boolean)) throw error;
         return {
           failed,
           items: reasons.map((reason) => (reason.Item ? unmarshallItem(reason.Item) : undefined)),

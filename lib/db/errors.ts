@@ -1,3 +1,5 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+
 /**
  * What DynamoDB's errors mean, in the db layer's own terms. Functions decide what a caller sees;
  * these only say whether a fault is transient (DynamoDB or the network, worth a 503) or a lost
@@ -8,19 +10,16 @@ export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
 
-interface CancellationReason {
+export interface CancellationReason {
   Code?: string;
-  Item?: Record<string, unknown>;
+  /** The stored item, raw, when the write asked for it (ReturnValuesOnConditionCheckFailure). */
+  Item?: Record<string, AttributeValue>;
 }
 
-function cancellationReasons(error: unknown): CancellationReason[] | undefined {
+/** Per item of a cancelled transaction, why DynamoDB cancelled it; undefined for other errors. */
+export function cancellationReasons(error: unknown): CancellationReason[] | undefined {
   if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
   return (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
-}
-
-/** Per item of a cancelled transaction: whether its condition failed (not a conflict). */
-export function transactionConditionFailures(error: unknown): boolean[] | undefined {
-  return cancellationReasons(error)?.map((reason) => reason.Code === "ConditionalCheckFailed");
 }
 
 /** A transaction DynamoDB cancelled because another write to one of its items was in flight. */

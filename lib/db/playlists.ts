@@ -176,6 +176,23 @@ async function playsOf(userId: string, playlistId: string, consistent: boolean):
   return (Item?.plays as number | undefined) ?? 0;
 }
 
+/** The plays of up to 100 playlists of a user, by playlist id: one BatchGetItem. */
+export async function playsOfMany(
+  userId: string,
+  playlistIds: string[],
+  consistent: boolean,
+): Promise<Map<string, number>> {
+  const found = await batchGet({
+    [COUNTERS_TABLE]: {
+      keys: playlistIds.map((id) => playlistCounterKey(userId, id)),
+      consistent,
+    },
+  });
+  return new Map(
+    (found[COUNTERS_TABLE] ?? []).map((c) => [c.counter_id as string, (c.plays as number) ?? 0]),
+  );
+}
+
 /**
  * One play, in one transaction of small items whatever the playlist's size: the playlist's
  * counter, the user's total (refused within the cooldown) and `extra` items (an idempotency
@@ -240,13 +257,10 @@ export async function listPlaylists(
     limit,
     cursor,
   );
-  const found = await batchGet({
-    [COUNTERS_TABLE]: {
-      keys: page.items.map((item) => playlistCounterKey(userId, item.playlist_id)),
-    },
-  });
-  const plays = new Map(
-    (found[COUNTERS_TABLE] ?? []).map((counter) => [counter.counter_id, counter.plays as number]),
+  const plays = await playsOfMany(
+    userId,
+    page.items.map((item) => item.playlist_id),
+    false,
   );
   return {
     items: page.items.map((item) =>

@@ -22,14 +22,14 @@ export interface MetadataPatch {
 }
 
 /**
- * Validates a PATCH against Auth0's rules and returns both metadata objects as they will be
- * stored. `displayName` goes through the same validation as PUT /displayName.
+ * Both metadata objects as they will be stored: a PATCH whose field names patchMetadata has
+ * checked, merged into what is stored, within the size limits. `displayName` goes through the
+ * same validation as PUT /displayName.
  */
-export function applyMetadataPatch(current: Profile, patch: MetadataPatch): MetadataPair {
+function applyMetadataPatch(current: Profile, patch: MetadataPatch): MetadataPair {
   let userMetadata = current.userMetadata;
   let appMetadata = current.appMetadata;
   if (patch.user_metadata !== undefined) {
-    validateMetadataPatch("user_metadata", patch.user_metadata);
     const changes = { ...patch.user_metadata };
     if (changes.displayName !== undefined && changes.displayName !== null) {
       changes.displayName = parse(DisplayName, changes.displayName, "displayName");
@@ -38,7 +38,6 @@ export function applyMetadataPatch(current: Profile, patch: MetadataPatch): Meta
     checkMetadataSize("user_metadata", userMetadata);
   }
   if (patch.app_metadata !== undefined) {
-    validateMetadataPatch("app_metadata", patch.app_metadata);
     appMetadata = mergeMetadata(appMetadata, patch.app_metadata);
     checkMetadataSize("app_metadata", appMetadata);
   }
@@ -61,7 +60,8 @@ export async function patchMetadata(
   precondition?: IfVersion,
   mustExist = false,
 ): Promise<{ before: Profile | undefined; profile: Profile }> {
-  // Bad input is 400 before anything else, even for a user who does not exist.
+  // Bad input is 400 before anything else, even for a user who does not exist; checked once,
+  // not on every attempt of the write.
   if (patch.user_metadata !== undefined)
     validateMetadataPatch("user_metadata", patch.user_metadata);
   if (patch.app_metadata !== undefined) validateMetadataPatch("app_metadata", patch.app_metadata);

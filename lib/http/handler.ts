@@ -38,6 +38,13 @@ const TIMEOUT = {
   },
 };
 
+/** The handler of a route key; own properties only: a routeKey such as "constructor" is none. */
+function routeOf<T>(routes: Record<string, T>, routeKey: string): T {
+  const route = Object.hasOwn(routes, routeKey) ? routes[routeKey] : undefined;
+  if (!route) throw new NotFoundError("No such route", "no_route");
+  return route;
+}
+
 function withRoutes(
   handler: (event: HttpEvent, context: Context) => Promise<HttpResponse>,
   routes: string[],
@@ -51,9 +58,7 @@ function withRoutes(
  */
 export function httpHandler(routes: Routes, options: HandlerOptions = {}): LambdaHandler {
   const dispatch = async (event: HttpEvent, context: HttpContext): Promise<HttpResponse> => {
-    // Own properties only: a routeKey such as "constructor" is no route.
-    const route = Object.hasOwn(routes, event.routeKey) ? routes[event.routeKey] : undefined;
-    if (!route) throw new NotFoundError("No such route", "no_route");
+    const route = routeOf(routes, event.routeKey);
     const { caller, body, correlationId } = stateOf(context);
     if (!caller) throw new Error("the authenticate middleware did not run");
     if (!options.machines) requirePerson(caller);
@@ -77,8 +82,7 @@ export function publicHttpHandler(
   const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>(TIMEOUT)
     .use(requestLifecycle())
     .handler((event: HttpEvent) => {
-      const route = Object.hasOwn(routes, event.routeKey) ? routes[event.routeKey] : undefined;
-      if (!route) throw new NotFoundError("No such route", "no_route");
+      const route = routeOf(routes, event.routeKey);
       return route(event);
     });
   return withRoutes(stack, Object.keys(routes));

@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import type { TransactItems } from "../db/client.ts";
 import { completeRecord, getRecord, newRecord, type StoredResponse } from "../db/idempotency.ts";
 import { Refused, type WriteRefusal } from "../db/refusals.ts";
-import { BadRequestError, RetryLaterConflictError, UnprocessableError } from "../errors.ts";
+import { BadRequestError, ConflictError, UnprocessableError } from "../errors.ts";
 import { metric } from "../metrics.ts";
+import { IDEMPOTENCY_KEY } from "../schemas/index.ts";
 import { jsonResponse } from "./responses.ts";
 import type { HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
 
@@ -13,7 +14,6 @@ import type { HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
  * again answers that response, byte for byte, with `Idempotent-Replayed: true`; another body is
  * 422; a first request still running is 409 with Retry-After.
  */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The optional Idempotency-Key header: 1 to 255 visible ASCII characters. */
 export function idempotencyKey(event: HttpEvent): string | undefined {
@@ -88,10 +88,10 @@ export async function replay(
     return replayed(record.response);
   }
   if (record && recover && Date.now() - record.startedAt > ABANDONED_AFTER_MS) {
-    await completeRecord(keyed.recordId, stored(await recover()));
+    await completeResponse(keyed, await recover());
     return replay(keyed);
   }
-  throw new RetryLaterConflictError(
+  throw new ConflictError(
     "A request with this Idempotency-Key is still running; retry shortly",
     "idempotency_key_in_use",
     1,

@@ -12,6 +12,9 @@ z.config(en());
 
 const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
 
+/** An Idempotency-Key: 1 to 255 visible ASCII characters (checked here, documented as is). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
 function text(field: string, max: number) {
   return z
     .string(`${field} must be a string`)

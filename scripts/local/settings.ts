@@ -51,9 +51,9 @@ function runningStackEnv(): Record<string, string> {
   }
 }
 
-let env: Record<string, string | undefined> = process.env;
+type Env = Record<string, string | undefined>;
 
-function port(name: string, fallback: number): number {
+function port(env: Env, name: string, fallback: number): number {
   const text = env[name];
   if (text === undefined || text === "") return fallback;
   const value = Number(text);
@@ -65,14 +65,14 @@ function port(name: string, fallback: number): number {
 
 /** The local stack's settings: the contract's variables with their local defaults. */
 export function localSettings() {
-  env = { ...runningStackEnv(), ...process.env };
+  const env: Env = { ...runningStackEnv(), ...process.env };
   const dataDir = resolve(ROOT, env.DATA_DIR || ".data");
-  const issuerPort = port("ISSUER_PORT", 3003);
+  const issuerPort = port(env, "ISSUER_PORT", 3003);
   const externalIssuer = env.AUTH_ISSUER || undefined;
   return {
-    port: port("PORT", 3000),
-    lambdaPort: port("LAMBDA_PORT", 3002),
-    dynamodbPort: port("DYNAMODB_PORT", 8000),
+    port: port(env, "PORT", 3000),
+    lambdaPort: port(env, "LAMBDA_PORT", 3002),
+    dynamodbPort: port(env, "DYNAMODB_PORT", 8000),
     issuerPort,
     dataDir,
     /** Set when AUTH_ISSUER names a real issuer: then no local issuer runs. */

@@ -24,8 +24,10 @@ const templates = Object.keys(document.paths)
   }))
   .sort((a, b) => a.params - b.params);
 
+const templateOf = (path: string) => templates.find(({ pattern }) => pattern.test(path));
+
 function operationOf(method: string, path: string): Json | undefined {
-  const found = templates.find(({ pattern }) => pattern.test(path));
+  const found = templateOf(path);
   return found ? document.paths[found.template]?.[method.toLowerCase()] : undefined;
 }
 
@@ -34,7 +36,7 @@ export function routeOf(
   method: string,
   path: string,
 ): { template: string; params: Record<string, string> } | undefined {
-  const found = templates.find(({ pattern }) => pattern.test(path));
+  const found = templateOf(path);
   if (!found || !document.paths[found.template]?.[method.toLowerCase()]) return undefined;
   const names = [...found.template.matchAll(/\{(\w+)\}/g)].map(([, name]) => name as string);
   const values = path.split("/");
