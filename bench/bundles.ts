@@ -27,7 +27,7 @@ export async function buildBundles(work: string): Promise<Bundles> {
         ...process.env,
         AUTH_ISSUER: "https://bench.example.com/",
         AUTH_AUDIENCE: "https://api.music.example.com",
-        CURSOR_SECRET: cursorSecret,
+        CURSOR_SECRET: "",
         DYNAMODB_ENDPOINT: "",
         DYNAMODB_CALL_LOG_DIR: "",
         // A build folder of its own, under the work directory: nothing else in the checkout
@@ -44,7 +44,7 @@ export async function buildBundles(work: string): Promise<Bundles> {
     const dir = join(work, "functions", name);
     mkdirSync(dir, { recursive: true });
     execFileSync("unzip", ["-q", "-o", join(packageDir, zip), "-d", dir]);
-    functions[name] = join(dir, "functions", `${name}.cjs`);
+    functions[name] = join(dir, "functions", `${name}.mjs`);
   }
   const settings = (
     loadServerlessConfig("dev") as unknown as { custom: { esbuild: Record<string, unknown> } }
@@ -53,24 +53,27 @@ export async function buildBundles(work: string): Promise<Bundles> {
     minify: boolean;
     target: string;
     platform: "node";
-    format: "cjs";
+    format: "esm";
+    splitting: boolean;
     mainFields: string[];
   };
   const buildBare = async (entry: string): Promise<string> => {
-    const outfile = join(work, "bare", `${entry}.cjs`);
-    const { bundle, minify, target, platform, format, mainFields } = settings;
+    const outdir = join(work, "bare", entry);
+    const { bundle, minify, target, platform, format, splitting, mainFields } = settings;
     await build({
       entryPoints: [join(ROOT, "bench", "bare", `${entry}.ts`)],
-      outfile,
+      outdir,
+      outExtension: { ".js": ".mjs" },
       bundle,
       minify,
       target,
       platform,
       format,
+      splitting,
       mainFields,
       logLevel: "silent",
     });
-    return outfile;
+    return join(outdir, `${entry}.mjs`);
   };
   return {
     functions,

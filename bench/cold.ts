@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Bundles } from "./bundles.ts";
 import { median, progress, round } from "./common.ts";
@@ -15,6 +16,24 @@ function importOnce(file: string, env: Record<string, string>): number {
   return Number(result.stdout);
 }
 
+/**
+ * The bytes a cold start loads: the entry file and the chunks it imports statically, however
+ * deep (esbuild's splitting). Chunks imported dynamically (import()) load only when used.
+ */
+export function loadedBytes(entry: string): number {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const head = readFileSync(file, "utf8");
+    for (const [, chunk] of head.matchAll(/(?:from|import)\s*"(\.\/[^"]+\.mjs)"/g)) {
+      visit(join(dirname(file), chunk as string));
+    }
+  };
+  visit(entry);
+  return [...seen].reduce((sum, file) => sum + statSync(file).size, 0);
+}
+
 /** Bundle size and median import time of each function beside the bare minimum. */
 export function measureCold(bundles: Bundles, env: Record<string, string>, runs: number) {
   // Rounds interleave every bundle, so drift of the machine touches all of them alike.
@@ -27,10 +46,10 @@ export function measureCold(bundles: Bundles, env: Record<string, string>, runs:
     for (const [file, list] of times) list.push(importOnce(file, env));
     counter.step();
   }
-  const bareBytes = statSync(bundles.bareMinimum).size;
+  const bareBytes = loadedBytes(bundles.bareMinimum);
   const bareImport = median(times.get(bundles.bareMinimum) ?? []);
   const cold = Object.entries(bundles.functions).map(([name, file]) => {
-    const bytes = statSync(file).size;
+    const bytes = loadedBytes(file);
     const ms = median(times.get(file) ?? []);
     return {
       function: name,

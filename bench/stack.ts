@@ -48,11 +48,11 @@ export function runtimeEnv(cursorSecret: string): Record<string, string> {
 }
 
 /**
- * A fresh module instance of a bundle, configured by the environment of the moment. CommonJS
- * modules are cached by file name, so each instance is loaded from its own copy.
+ * A fresh module instance of a bundle, configured by the environment of the moment. Modules are
+ * cached by URL, so each instance is loaded from its own copy.
  */
 export async function freshInstance(file: string, instance: string): Promise<Handler> {
-  const copy = file.replace(/\.cjs$/, `.${instance.replace(/\W/g, "_")}.cjs`);
+  const copy = file.replace(/\.mjs$/, `.${instance.replace(/\W/g, "_")}.mjs`);
   copyFileSync(file, copy);
   return (await import(pathToFileURL(copy).href)).handler as Handler;
 }
@@ -137,6 +137,7 @@ export async function startBenchStack(bundles: Bundles) {
   return {
     doc,
     proxy,
+    dynamoEndpoint: dynamo.endpoint,
     key,
     issuer,
     audience,

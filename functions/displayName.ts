@@ -1,8 +1,14 @@
-import { getProfile } from "../lib/db/profiles.ts";
+import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
+import { getProfile, PROFILES_TABLE, profileKey } from "../lib/db/profiles.ts";
 import { DEFAULT_DISPLAY_NAME, displayNameOf, setDisplayName } from "../lib/domain/profile.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { DisplayNameBody, parse } from "../lib/schemas/index.ts";
+import { warmContainer } from "../lib/warm-up.ts";
+
+await warmContainer((signal) =>
+  openConnection(PROFILES_TABLE, profileKey(WARM_UP_SUBJECT), signal),
+);
 
 export const handler = httpHandler({
   "GET /displayName": async ({ caller }) => {

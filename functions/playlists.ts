@@ -1,5 +1,6 @@
 import { config } from "../lib/config.ts";
-import { getUserCounters } from "../lib/db/counters.ts";
+import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
+import { COUNTERS_TABLE, getUserCounters, userCounterKey } from "../lib/db/counters.ts";
 import { deleteFeatured, listFeatured, putFeatured, updateFeatured } from "../lib/db/featured.ts";
 import {
   addPlay,
@@ -27,6 +28,7 @@ import type { HttpRequest } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { PlaylistBody, PlaylistPatchBody, parse } from "../lib/schemas/index.ts";
+import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxPlaylistsPerUser, playCooldownSeconds } = config();
 const notFound = () => new NotFoundError("Playlist not found", "playlist_not_found");
@@ -58,6 +60,10 @@ async function tooSoon(userId: string, lastPlayAt: number | undefined): Promise<
     seconds,
   );
 }
+
+await warmContainer((signal) =>
+  openConnection(COUNTERS_TABLE, userCounterKey(WARM_UP_SUBJECT), signal),
+);
 
 export const handler = httpHandler({
   "GET /playlists": async ({ event, caller }) => {

@@ -1,5 +1,7 @@
 import type { Context } from "aws-lambda";
 import { config } from "../lib/config.ts";
+import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
+import { PROFILES_TABLE, profileKey } from "../lib/db/profiles.ts";
 import { PERMISSIONS, requireMachinePermission } from "../lib/domain/access.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
 import { toHttpError } from "../lib/http/error-mapping.ts";
@@ -8,7 +10,9 @@ import { parseJson } from "../lib/http/json.ts";
 import { errorBody, jsonResponse } from "../lib/http/responses.ts";
 import type { HttpEvent, HttpResponse } from "../lib/http/types.ts";
 import { log } from "../lib/log.ts";
+import { metric } from "../lib/metrics.ts";
 import { PostLoginEvent, parse } from "../lib/schemas/index.ts";
+import { warmContainer } from "../lib/warm-up.ts";
 
 const { playlistEditorMinPlays, claimsNamespace } = config();
 
@@ -36,6 +40,10 @@ function isHttpEvent(event: unknown): event is HttpEvent {
   );
 }
 
+await warmContainer((signal) =>
+  openConnection(PROFILES_TABLE, profileKey(WARM_UP_SUBJECT), signal),
+);
+
 /**
  * Reachable two ways: through the HTTP API (a client-credentials token with run:post_login), or
  * invoked directly with Auth0's post-login event, where IAM decides who may invoke. Same event,
@@ -48,7 +56,11 @@ export async function handler(
   event: unknown,
   context: Context,
 ): Promise<HttpResponse | PostLoginResult | object> {
-  if (isHttpEvent(event)) return overHttp(event, context);
+  if (isHttpEvent(event)) {
+    const response = await overHttp(event, context);
+    if ((response.statusCode ?? 200) >= 500) metric("HookFailures");
+    return response;
+  }
   const started = performance.now();
   const correlationId = context?.awsRequestId ?? "direct";
   let status = 200;
@@ -64,6 +76,8 @@ export async function handler(
     status = answer.statusCode;
     return answer;
   } finally {
+    // The Action lets a login through without roles when the hook fails: an alarm watches this.
+    if (status >= 500) metric("HookFailures");
     log.info("invocation", {
       route: "postLogin (direct)",
       status,

@@ -1,5 +1,6 @@
 import { config } from "../lib/config.ts";
-import { deleteSong, getSong, listSongs, putSong } from "../lib/db/songs.ts";
+import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
+import { deleteSong, getSong, listSongs, putSong, SONGS_TABLE, songKey } from "../lib/db/songs.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createOnce } from "../lib/http/idempotency.ts";
@@ -7,9 +8,14 @@ import { itemId, listQuery } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { newId } from "../lib/ids.ts";
 import { parse, SongBody } from "../lib/schemas/index.ts";
+import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxSongsPerUser } = config();
 const notFound = () => new NotFoundError("Song not found", "song_not_found");
+
+await warmContainer((signal) =>
+  openConnection(SONGS_TABLE, songKey(WARM_UP_SUBJECT, WARM_UP_SUBJECT), signal),
+);
 
 export const handler = httpHandler({
   "GET /songs": async ({ event, caller }) => {

@@ -1,4 +1,11 @@
-import { emptyProfile, getProfile, type Profile } from "../lib/db/profiles.ts";
+import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
+import {
+  emptyProfile,
+  getProfile,
+  PROFILES_TABLE,
+  type Profile,
+  profileKey,
+} from "../lib/db/profiles.ts";
 import { Refused } from "../lib/db/refusals.ts";
 import {
   isSelf,
@@ -16,6 +23,7 @@ import { jsonResponse } from "../lib/http/responses.ts";
 import type { HttpEvent } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
 import { parse, UserPatchBody } from "../lib/schemas/index.ts";
+import { warmContainer } from "../lib/warm-up.ts";
 
 /** `{userId}` as sent (`google-oauth2%7C123`), decoded exactly once from the raw path. */
 function userIdOf(event: HttpEvent): string {
@@ -50,6 +58,10 @@ function changedKeys(before: Record<string, unknown>, after: Record<string, unkn
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
 }
+
+await warmContainer((signal) =>
+  openConnection(PROFILES_TABLE, profileKey(WARM_UP_SUBJECT), signal),
+);
 
 export const handler = httpHandler(
   {

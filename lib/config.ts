@@ -22,7 +22,13 @@ export interface Config {
   playCooldownSeconds: number;
   maxSongsPerUser: number;
   maxPlaylistsPerUser: number;
-  cursorSecret: string;
+  /**
+   * Where the cursor signing secret comes from: deployed, the name of an SSM SecureString read
+   * once per container when a cursor is first needed (lib/cursor-secret.ts); locally, the value.
+   */
+  cursorSecret: { parameter: string } | { value: string };
+  /** Fetch the key set and open the DynamoDB connection during init (lib/warm-up.ts). */
+  warmUpOnInit: boolean;
   tables: TableNames;
   /** Set only locally (DynamoDB Local); in AWS the SDK finds the regional endpoint. */
   dynamodbEndpoint: string | undefined;
@@ -90,6 +96,35 @@ function count(env: Env, name: string, fallback: number, min: number): number {
   return value;
 }
 
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const text = optional(env, name);
+  if (text === undefined) return fallback;
+  if (text !== "true" && text !== "false") {
+    throw new ConfigError(`${name} must be true or false, got "${text}"`);
+  }
+  return text === "true";
+}
+
+function cursorSecretSource(env: Env): Config["cursorSecret"] {
+  const value = optional(env, "CURSOR_SECRET");
+  if (value !== undefined) {
+    if (value.length < 32) throw new ConfigError("CURSOR_SECRET must be at least 32 characters");
+    return { value };
+  }
+  const parameter = optional(env, "CURSOR_SECRET_PARAMETER");
+  if (parameter === undefined) {
+    throw new ConfigError(
+      "Environment variable CURSOR_SECRET_PARAMETER (an SSM SecureString's name) is required, or CURSOR_SECRET for local runs",
+    );
+  }
+  if (!parameter.startsWith("/")) {
+    throw new ConfigError(
+      `CURSOR_SECRET_PARAMETER must be a parameter name starting with /, got "${parameter}"`,
+    );
+  }
+  return { parameter };
+}
+
 export function readConfig(env: Env): Config {
   const authIssuer = required(env, "AUTH_ISSUER");
   url("AUTH_ISSUER", authIssuer);
@@ -98,10 +133,6 @@ export function readConfig(env: Env): Config {
     optional(env, "AUTH_JWKS_URI") ??
       `${authIssuer}${authIssuer.endsWith("/") ? "" : "/"}.well-known/jwks.json`,
   );
-  const cursorSecret = required(env, "CURSOR_SECRET");
-  if (cursorSecret.length < 32) {
-    throw new ConfigError("CURSOR_SECRET must be at least 32 characters");
-  }
   return {
     // Kept exactly as given: `iss` is compared byte for byte, trailing slash included.
     authIssuer,
@@ -117,7 +148,8 @@ export function readConfig(env: Env): Config {
     playCooldownSeconds: count(env, "PLAY_COOLDOWN_SECONDS", DEFAULTS.playCooldownSeconds, 0),
     maxSongsPerUser: count(env, "MAX_SONGS_PER_USER", DEFAULTS.maxSongsPerUser, 1),
     maxPlaylistsPerUser: count(env, "MAX_PLAYLISTS_PER_USER", DEFAULTS.maxPlaylistsPerUser, 1),
-    cursorSecret,
+    cursorSecret: cursorSecretSource(env),
+    warmUpOnInit: flag(env, "INIT_WARM_UP", true),
     tables: {
       profiles: required(env, "PROFILES_TABLE"),
       songs: required(env, "SONGS_TABLE"),

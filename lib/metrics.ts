@@ -16,7 +16,8 @@ export type MetricName =
   | "PlaysRefused"
   | "IdempotentReplays"
   | "QuotaRefusals"
-  | "Unavailable";
+  | "Unavailable"
+  | "HookFailures";
 
 export function metric(name: MetricName, value = 1, cause?: string): void {
   const dimensions = cause ? ["service", "cause"] : ["service"];

@@ -1,15 +1,9 @@
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  errors,
-  type JWSHeaderParameters,
-  type JWTPayload,
-  jwtVerify,
-} from "jose";
+import { errors, type JWTPayload, jwtVerify } from "jose";
 import { config } from "../config.ts";
 import { MissingTokenError, ServiceUnavailableError, UnauthorizedError } from "../errors.ts";
 import { isWellFormed } from "../http/json.ts";
 import { metric } from "../metrics.ts";
+import { IssuerKeys, KeySetUnavailable } from "./keys.ts";
 
 /**
  * Who is calling, from a verified access token. Nothing unverified ever reaches this type.
@@ -26,17 +20,11 @@ export interface Caller {
 
 const cfg = config();
 
-// Module scope: the key set is fetched once per container and refreshed only for an unknown `kid`
-// (at most every 30 s), so a forged `kid` cannot make us hammer the issuer.
-const keySet = createRemoteJWKSet(new URL(cfg.jwksUri), {
-  timeoutDuration: 3_000,
-  cooldownDuration: 30_000,
-  cacheMaxAge: 600_000,
-});
+// Module scope: fetched once per container (lib/auth/keys.ts says when it refetches).
+const issuerKeys = new IssuerKeys(cfg.jwksUri);
 
-/** After a failed fetch of the key set, requests wait this long before another fetch. */
-const FAILED_FETCH_COOLDOWN_MS = 10_000;
-let unavailableUntil = 0;
+/** Starts fetching the key set now (a container's init), so the first request need not wait. */
+export const prefetchKeys = (): Promise<void> => issuerKeys.refresh();
 
 const CLOCK_TOLERANCE_SECONDS = 30;
 /** Auth0 issues access tokens for at most 30 days; a longer lifetime was not minted by it. */
@@ -52,40 +40,10 @@ export function bearerToken(authorization: string | undefined): string {
   return match[1];
 }
 
-class KeySetUnavailable extends Error {}
-
-/**
- * A fetch failure (5xx, refused, timeout, junk) is the issuer's trouble, not the token's. It
- * answers 503 and starts a cooldown: meanwhile requests verify with the last keys fetched, if
- * any, or answer 503 without another fetch.
- */
-async function signingKey(header: JWSHeaderParameters, token: { payload: unknown }) {
-  const stale = keySet.jwks();
-  if (Date.now() < unavailableUntil) {
-    if (stale) return createLocalJWKSet(stale)(header, token as never);
-    throw new KeySetUnavailable();
-  }
-  try {
-    return await keySet(header, token as never);
-  } catch (error) {
-    // Subclasses of JOSEError name something wrong with the token (no matching key and so on);
-    // a plain JOSEError, a timeout or a network error comes from fetching the key set.
-    const tokenFault =
-      error instanceof errors.JOSEError &&
-      !(error instanceof errors.JWKSTimeout) &&
-      !(error instanceof errors.JWKSInvalid) &&
-      error.constructor !== errors.JOSEError;
-    if (tokenFault) throw error;
-    unavailableUntil = Date.now() + FAILED_FETCH_COOLDOWN_MS;
-    if (stale) return createLocalJWKSet(stale)(header, token as never);
-    throw new KeySetUnavailable();
-  }
-}
-
 export async function verifyAccessToken(token: string): Promise<Caller> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, signingKey, {
+    ({ payload } = await jwtVerify(token, issuerKeys.lookup, {
       algorithms: ["RS256"],
       issuer: cfg.authIssuer,
       audience: cfg.authAudience,
@@ -135,9 +93,7 @@ function toAuthError(error: unknown): Error {
   // The issuer's key set could not be fetched: our side is degraded, the token may be fine.
   if (error instanceof KeySetUnavailable) {
     metric("Unavailable", 1, "jwks");
-    return new ServiceUnavailableError(
-      Math.max(1, Math.ceil((unavailableUntil - Date.now()) / 1000)),
-    );
+    return new ServiceUnavailableError(issuerKeys.retryAfterSeconds());
   }
   if (error instanceof errors.JWTExpired) return new UnauthorizedError("Token has expired");
   if (error instanceof errors.JWTClaimValidationFailed) {

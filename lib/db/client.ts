@@ -5,6 +5,7 @@ import {
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -175,4 +176,19 @@ export async function batchDelete(table: string, keys: Key[]): Promise<void> {
     requests = (UnprocessedItems?.[table] ?? []) as typeof requests;
     return requests.length > 0 ? again : undefined;
   });
+}
+
+/** Whose key the warm-up read asks for: no Auth0 user id looks like it. */
+export const WARM_UP_SUBJECT = "#warm-up";
+
+/**
+ * One eventually consistent read of a key nobody has (0.5 RCU): it resolves credentials and the
+ * endpoint and opens the TLS connection during a container's init, not in its first request.
+ */
+export async function openConnection(
+  TableName: string,
+  Key: Record<string, string>,
+  signal: AbortSignal,
+): Promise<void> {
+  await db.send(new GetCommand({ TableName, Key }), { abortSignal: signal });
 }

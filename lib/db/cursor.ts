@@ -1,8 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { config } from "../config.ts";
+import { cursorSecret } from "../cursor-secret.ts";
 import { InvalidCursor } from "./errors.ts";
-
-const secret = config().cursorSecret;
 
 /**
  * Opaque pagination cursors: the last key of a page, signed with HMAC-SHA256 over the list it
@@ -11,31 +9,33 @@ const secret = config().cursorSecret;
  */
 export type PageKey = Record<string, string>;
 
-function sign(scope: string, owner: string, payload: string): Buffer {
-  return createHmac("sha256", secret).update(`${scope}\n${owner}\n${payload}`).digest();
+async function sign(scope: string, owner: string, payload: string): Promise<Buffer> {
+  return createHmac("sha256", await cursorSecret())
+    .update(`${scope}\n${owner}\n${payload}`)
+    .digest();
 }
 
-export function encodeCursor(
+export async function encodeCursor(
   scope: string,
   owner: string,
   key: PageKey | undefined,
-): string | null {
+): Promise<string | null> {
   if (!key) return null;
   const payload = Buffer.from(JSON.stringify(key)).toString("base64url");
-  return `${payload}.${sign(scope, owner, payload).toString("base64url")}`;
+  return `${payload}.${(await sign(scope, owner, payload)).toString("base64url")}`;
 }
 
-export function decodeCursor(
+export async function decodeCursor(
   scope: string,
   owner: string,
   cursor: string | undefined,
-): PageKey | undefined {
+): Promise<PageKey | undefined> {
   if (cursor === undefined) return undefined;
   const [payload, signature, extra] = cursor.split(".");
   if (!payload || !signature || extra !== undefined || cursor.length > 2048) {
     throw new InvalidCursor();
   }
-  const expected = sign(scope, owner, payload);
+  const expected = await sign(scope, owner, payload);
   const given = Buffer.from(signature, "base64url");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new InvalidCursor();

@@ -59,7 +59,7 @@ export async function listFeatured(
     new ScanCommand({
       TableName: FEATURED_TABLE,
       Limit: limit + 1,
-      ExclusiveStartKey: startKey(LIST, caller, cursor, "playlist_id"),
+      ExclusiveStartKey: await startKey(LIST, caller, cursor, "playlist_id"),
     }),
   );
   return pageOf(LIST, caller, (Items ?? []) as PlaylistItem[], limit, "playlist_id", fromItem);

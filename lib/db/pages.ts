@@ -14,14 +14,14 @@ export interface Page<T> {
  * Turns a signed cursor back into DynamoDB's ExclusiveStartKey for one caller's list. Only the
  * sort key travels in the cursor; the partition key always comes from the verified caller.
  */
-export function startKey(
+export async function startKey(
   list: string,
   owner: string,
   cursor: string | undefined,
   sortKey: string,
   partition?: Record<string, string>,
-): Record<string, string> | undefined {
-  const key = decodeCursor(list, owner, cursor);
+): Promise<Record<string, string> | undefined> {
+  const key = await decodeCursor(list, owner, cursor);
   if (!key) return undefined;
   const id = key[sortKey];
   if (typeof id !== "string" || !ULID_PATTERN.test(id)) {
@@ -34,21 +34,21 @@ export function startKey(
  * The page out of a request for `limit + 1` items: the extra item only tells that another page
  * exists, so the last page answers a null cursor even when it is full.
  */
-export function pageOf<Item extends object, T>(
+export async function pageOf<Item extends object, T>(
   list: string,
   owner: string,
   items: Item[],
   limit: number,
   sortKey: string,
   fromItem: (item: Item) => T,
-): Page<T> {
+): Promise<Page<T>> {
   const page = items.slice(0, limit);
   const last = (page.at(-1) as Record<string, unknown> | undefined)?.[sortKey];
   return {
     items: page.map(fromItem),
     nextCursor:
       items.length > limit && typeof last === "string"
-        ? encodeCursor(list, owner, { [sortKey]: last })
+        ? await encodeCursor(list, owner, { [sortKey]: last })
         : null,
   };
 }
@@ -69,7 +69,9 @@ export async function userPartitionPage<Item extends object, T>(
       KeyConditionExpression: "user_id = :user",
       ExpressionAttributeValues: { ":user": userId },
       Limit: limit + 1,
-      ExclusiveStartKey: startKey(list.name, userId, cursor, list.sortKey, { user_id: userId }),
+      ExclusiveStartKey: await startKey(list.name, userId, cursor, list.sortKey, {
+        user_id: userId,
+      }),
     }),
   );
   return pageOf(list.name, userId, (Items ?? []) as Item[], limit, list.sortKey, list.fromItem);

@@ -17,7 +17,7 @@ interface SongItem {
   created_at: string;
 }
 
-const key = (userId: string, songId: string) => ({ user_id: userId, song_id: songId });
+export const songKey = (userId: string, songId: string) => ({ user_id: userId, song_id: songId });
 
 function fromItem(item: SongItem): Song {
   return {
@@ -55,7 +55,7 @@ export async function putSong(
 
 export async function getSong(userId: string, songId: string): Promise<Song | undefined> {
   const { Item } = await db.send(
-    new GetCommand({ TableName: SONGS_TABLE, Key: key(userId, songId) }),
+    new GetCommand({ TableName: SONGS_TABLE, Key: songKey(userId, songId) }),
   );
   return Item ? fromItem(Item as SongItem) : undefined;
 }
@@ -66,7 +66,7 @@ export async function deleteSong(userId: string, songId: string): Promise<boolea
     {
       Delete: {
         TableName: SONGS_TABLE,
-        Key: key(userId, songId),
+        Key: songKey(userId, songId),
         ConditionExpression: "attribute_exists(song_id)",
       },
     },

@@ -2,8 +2,8 @@
 
 /**
  * Stops `serverless package` and `serverless deploy` early, with a message that says what to
- * set, when a stage lacks the values only its owner can know: the Auth0 issuer and audience and
- * the cursor signing secret. `npm start` (serverless-offline) never packages, so it is not held.
+ * set, when a stage lacks the values only its owner can know (the Auth0 issuer and audience), or
+ * carries a secret in plain text (CURSOR_SECRET: deployed, it is read from SSM). `npm start` (serverless-offline) never packages, so it is not held.
  */
 class CheckDeployParams {
   constructor(serverless) {
@@ -31,9 +31,14 @@ class CheckDeployParams {
         `AUTH_AUDIENCE must be the Auth0 API identifier (e.g. https://api.music.example.com); got "${env.AUTH_AUDIENCE ?? ""}"`,
       );
     }
-    if ((env.CURSOR_SECRET ?? "").length < 32) {
+    if (env.CURSOR_SECRET) {
       problems.push(
-        "CURSOR_SECRET must be a random secret of at least 32 characters (e.g. openssl rand -base64 48)",
+        "CURSOR_SECRET is for local runs only: a deployed stage reads the secret from the SSM SecureString named by CURSOR_SECRET_PARAMETER, so that it is in neither the template nor the environment; unset it",
+      );
+    }
+    if (!/^\/[A-Za-z0-9_.\-/]+$/.test(env.CURSOR_SECRET_PARAMETER ?? "")) {
+      problems.push(
+        `CURSOR_SECRET_PARAMETER must be an SSM parameter name starting with / (default /SERVICE/STAGE/cursor-secret); got "${env.CURSOR_SECRET_PARAMETER ?? ""}"`,
       );
     }
     if (env.DYNAMODB_ENDPOINT)

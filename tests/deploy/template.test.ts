@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
@@ -41,7 +42,18 @@ describe("deploy parameters", () => {
     expect(failure).toContain('Stage "staging" cannot be packaged or deployed yet');
     expect(failure).toContain("AUTH_ISSUER");
     expect(failure).toContain("AUTH_AUDIENCE");
-    expect(failure).toContain("CURSOR_SECRET");
+  }, 120_000);
+
+  it("refuses to package a cursor secret in plain text, pointing to SSM", async () => {
+    // The dev stage is the one that reads CURSOR_SECRET (for npm start); prod ignores it.
+    const failure = await run(process.execPath, [SERVERLESS_BIN, "package", "--stage", "dev"], {
+      cwd: ROOT,
+      env: packageEnv({ ...SAMPLE, CURSOR_SECRET: "a-secret-that-would-end-up-in-the-template" }),
+    }).then(
+      () => undefined,
+      (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+    );
+    expect(failure).toContain("CURSOR_SECRET is for local runs only");
   }, 120_000);
 
   it("passes the stage's values to every function", () => {
@@ -86,7 +98,7 @@ describe("functions", () => {
 
   it("ships bundles without source maps", async () => {
     const { stdout } = await run("unzip", ["-l", join(packageDir, "songs.zip")]);
-    expect(stdout).toContain("functions/songs.cjs");
+    expect(stdout).toContain("functions/songs.mjs");
     expect(stdout).not.toContain(".map");
   });
 });
@@ -170,13 +182,182 @@ describe("HTTP API", () => {
     }
   });
 
-  it("throttles the stage and enables no CORS", () => {
+  it("throttles the stage, with per-route metrics, and enables no CORS", () => {
     const [stage] = resources("AWS::ApiGatewayV2::Stage").map(([, r]) => r);
     expect(stage.Properties.DefaultRouteSettings).toEqual({
       ThrottlingRateLimit: 1000,
       ThrottlingBurstLimit: 2000,
+      DetailedMetricsEnabled: true,
     });
     const [api] = resources("AWS::ApiGatewayV2::Api").map(([, r]) => r);
     expect(api.Properties.CorsConfiguration).toBeUndefined();
+  });
+});
+
+describe("operations (README: Operations)", () => {
+  const stage = () => template.Resources.HttpApiStage;
+  const alarms = () =>
+    resources("AWS::CloudWatch::Alarm").map(([id, r]) => ({ id, ...r.Properties }));
+  const routeId = (key: string) =>
+    resources("AWS::ApiGatewayV2::Route").find(([, r]) => r.Properties.RouteKey === key)?.[0];
+
+  it("gives the routes abusers hammer a budget of their own, below the stage's", () => {
+    const settings = stage().Properties.RouteSettings;
+    const abused = [
+      "POST /playlists/{playlistId}/plays",
+      "POST /playlists/featured",
+      "PATCH /playlists/featured/{playlistId}",
+      "DELETE /playlists/featured/{playlistId}",
+      "GET /openapi.json",
+      "$default",
+    ];
+    expect(Object.keys(settings).sort()).toEqual([...abused].sort());
+    for (const key of abused) {
+      expect(settings[key].ThrottlingRateLimit).toBeLessThan(1000);
+      expect(settings[key].ThrottlingBurstLimit).toBeLessThan(2000);
+      // The stage waits for the route: a setting for an unknown route fails the deployment.
+      expect(stage().DependsOn).toContain(routeId(key));
+    }
+    // Logins are not throttled on their own: they keep the stage-wide budget.
+    expect(settings["POST /hooks/post-login"]).toBeUndefined();
+  });
+
+  it("reserves concurrency for the post-login hook only", () => {
+    expect(template.Resources.PostLoginLambdaFunction.Properties.ReservedConcurrentExecutions).toBe(
+      25,
+    );
+    for (const fn of FUNCTIONS.filter((f) => f !== "postLogin")) {
+      expect(
+        template.Resources[`${logicalName(fn)}LambdaFunction`].Properties
+          .ReservedConcurrentExecutions,
+      ).toBeUndefined();
+    }
+  });
+
+  it("writes JSON access logs without the Authorization header, kept 90 days", () => {
+    const { AccessLogSettings } = stage().Properties;
+    expect(AccessLogSettings.DestinationArn).toEqual({ "Fn::GetAtt": ["HttpApiLogGroup", "Arn"] });
+    const fields = JSON.parse(AccessLogSettings.Format);
+    expect(fields).toMatchObject({
+      requestId: "$context.requestId",
+      routeKey: "$context.routeKey",
+      status: "$context.status",
+      latencyMs: "$context.responseLatency",
+      integrationError: "$context.integrationErrorMessage",
+    });
+    expect(AccessLogSettings.Format.toLowerCase()).not.toContain("authorization");
+    expect(AccessLogSettings.Format).not.toContain("claims");
+    expect(template.Resources.HttpApiLogGroup.Properties.RetentionInDays).toBe(90);
+  });
+
+  it("sends every alarm to one SNS topic", () => {
+    expect(template.Resources.AlarmTopic.Type).toBe("AWS::SNS::Topic");
+    // No e-mail set for this package: the topic has no subscription to confirm.
+    expect(resources("AWS::SNS::Subscription")).toEqual([]);
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions, alarm.id).toEqual([{ Ref: "AlarmTopic" }]);
+      expect(alarm.AlarmDescription, alarm.id).toContain("Runbook");
+    }
+  });
+
+  it("alarms on the API's 5xx rate and on each route's p99 latency", () => {
+    const rate = alarms().find((a) => a.id === "ApiServerErrorRateAlarm");
+    expect(rate?.Metrics.map((m: Json) => m.MetricStat?.Metric.MetricName ?? m.Expression)).toEqual(
+      ["5xx", "Count", "IF(requests >= 50, 100 * errors / requests, 0)"],
+    );
+    const routes = resources("AWS::ApiGatewayV2::Route")
+      .map(([, r]) => r.Properties.RouteKey)
+      .filter((key) => key !== "$default");
+    const latency = alarms().filter((a) => a.MetricName === "Latency");
+    expect(latency.map((a) => a.Dimensions.at(-1).Value).sort()).toEqual(routes.sort());
+    for (const alarm of latency) expect(alarm.ExtendedStatistic).toBe("p99");
+  });
+
+  it("alarms on errors and throttles of every function and of every table", () => {
+    for (const fn of FUNCTIONS) {
+      const ref = { Ref: `${logicalName(fn)}LambdaFunction` };
+      for (const metric of ["Errors", "Throttles"]) {
+        expect(
+          alarms().some((a) => a.MetricName === metric && a.Dimensions[0].Value.Ref === ref.Ref),
+          `${fn} ${metric}`,
+        ).toBe(true);
+      }
+    }
+    for (const [table] of resources("AWS::DynamoDB::Table")) {
+      const watched = alarms()
+        .filter((a) =>
+          a.Metrics?.some((m: Json) => m.MetricStat?.Metric.Dimensions[0].Value.Ref === table),
+        )
+        .flatMap((a) => a.Metrics.map((m: Json) => m.MetricStat?.Metric.MetricName))
+        .filter(Boolean);
+      expect(new Set(watched), table).toEqual(
+        new Set(["ReadThrottleEvents", "WriteThrottleEvents", "SystemErrors"]),
+      );
+    }
+  });
+
+  it("alarms when the post-login hook fails and when refused plays spike", () => {
+    const hook = alarms().find((a) => a.id === "HookFailuresAlarm");
+    expect(hook).toMatchObject({ Namespace: "MusicUserData", MetricName: "HookFailures" });
+    const farming = alarms().find((a) => a.id === "PlaysRefusedSpikeAlarm");
+    expect(
+      farming?.Metrics.map((m: Json) => m.MetricStat?.Metric.MetricName).filter(Boolean),
+    ).toEqual(["PlaysRefused", "PlaysCounted"]);
+  });
+
+  it("has a dashboard of the business metrics beside requests, errors and latency per route", () => {
+    const body = template.Resources.OperationsDashboard.Properties.DashboardBody["Fn::Sub"][0];
+    const titles = JSON.parse(body).widgets.map((w: Json) => w.properties.title);
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        "Business (EMF)",
+        "503s by cause (EMF)",
+        "Requests per route",
+        "5xx per route",
+        "p99 latency per route",
+        "Function errors and throttles",
+        "DynamoDB throttled requests",
+      ]),
+    );
+    for (const name of [
+      "Logins",
+      "RolesGranted",
+      "PlaysCounted",
+      "PlaysRefused",
+      "QuotaRefusals",
+    ]) {
+      expect(body).toContain(`"${name}"`);
+    }
+  });
+
+  it("keeps no secret in the template or any function's environment", async () => {
+    const text = JSON.stringify(template);
+    for (const fn of FUNCTIONS) {
+      const env =
+        template.Resources[`${logicalName(fn)}LambdaFunction`].Properties.Environment.Variables;
+      expect(env.CURSOR_SECRET, fn).toBe("");
+      expect(env.CURSOR_SECRET_PARAMETER, fn).toBe("/music-user-data/prod/cursor-secret");
+    }
+    const state = readFileSync(join(packageDir, "serverless-state.json"), "utf8");
+    // A value, not a variable reference such as the dev stage's `${env:CURSOR_SECRET, ''}`.
+    for (const secretish of [/secret"\s*:\s*"(?!\$\{)[^"]{8,}/i, /BEGIN (RSA )?PRIVATE KEY/]) {
+      expect(text).not.toMatch(secretish);
+      expect(state).not.toMatch(secretish);
+    }
+    // Only the functions that sign cursors may read the parameter, and only that one.
+    const readers = FUNCTIONS.filter((fn) =>
+      JSON.stringify(template.Resources[roleOf(template, fn)]).includes("ssm:GetParameter"),
+    );
+    expect(readers.sort()).toEqual(["playlists", "songs"]);
+    expect(text).toContain(
+      "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/music-user-data/prod/cursor-secret",
+    );
+  });
+
+  it("leaves X-Ray off unless the stage asks for it", () => {
+    for (const fn of FUNCTIONS) {
+      const { TracingConfig } = template.Resources[`${logicalName(fn)}LambdaFunction`].Properties;
+      expect(TracingConfig?.Mode ?? "PassThrough").toBe("PassThrough");
+    }
   });
 });

@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../../scripts/local/serverless-config.ts";
-import { STACK_VARIABLES } from "../../scripts/local/settings.ts";
+import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
+import { localSecret, STACK_VARIABLES } from "../../scripts/local/settings.ts";
 import { startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
 
@@ -109,6 +109,46 @@ describe("npm run token and npm run login next to a running npm start", () => {
     }
     // Stopped, the stack takes its record away.
     expect(existsSync(record)).toBe(false);
+  }, 180_000);
+});
+
+describe("serverless invoke local next to a running npm start", () => {
+  it("runs the ESM bundle of a function with an event from events/, as the README shows", async () => {
+    const stack = await startStack({ AUTH_ISSUER: "", AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" });
+    // A build folder of its own, so that nothing else building in this checkout is disturbed.
+    const workFolder = `.esbuild-offline/invoke-${process.pid}`;
+    try {
+      const { stdout } = await run(
+        process.execPath,
+        [
+          SERVERLESS_BIN,
+          "invoke",
+          "local",
+          "-f",
+          "postLogin",
+          "-p",
+          "events/postLogin-editor.json",
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            AUTH_ISSUER: `http://127.0.0.1:${stack.issuerPort}/`,
+            CURSOR_SECRET: localSecret(stack.dataDir, "cursor"),
+            DYNAMODB_ENDPOINT: `http://127.0.0.1:${stack.dynamodbPort}`,
+            ESBUILD_WORK_FOLDER: workFolder,
+            SLS_TELEMETRY_DISABLED: "1",
+          },
+        },
+      );
+      const answer = JSON.parse(stdout.slice(stdout.indexOf("{\n")));
+      // The hook ran against the stack's DynamoDB: the first login of this user got the default.
+      expect(answer.user_metadata).toEqual({ displayName: "user" });
+      expect(answer.claims["https://music.example.com/roles"]).toEqual([]);
+    } finally {
+      rmSync(join(ROOT, workFolder), { recursive: true, force: true });
+      await stack.stop();
+    }
   }, 180_000);
 });
 

@@ -17,7 +17,6 @@ export const run = promisify(execFile);
 export const SAMPLE = {
   AUTH_ISSUER: "https://music-sample.us.auth0.com/",
   AUTH_AUDIENCE: "https://api.music.example.com",
-  CURSOR_SECRET: "sample-cursor-secret-for-packaging-only-0123456789",
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, navigated by the assertions.
@@ -38,7 +37,15 @@ export function packageEnv(values: Record<string, string>) {
     "CLAIMS_NAMESPACE",
     "LOG_LEVEL",
   ];
-  const auth = ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "CURSOR_SECRET"];
+  const auth = [
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_JWKS_URI",
+    "CURSOR_SECRET",
+    "CURSOR_SECRET_PARAMETER",
+    "ALARM_EMAIL",
+    "INIT_WARM_UP",
+  ];
   for (const name of [...unset, ...auth, ...tunables, "DYNAMODB_CALL_LOG_DIR"]) delete env[name];
   return { ...env, ...values };
 }

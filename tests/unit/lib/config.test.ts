@@ -31,7 +31,7 @@ describe("readConfig", () => {
     expect(config.dynamodbConnectTimeoutMs).toBe(500);
     expect(config.dynamodbRequestTimeoutMs).toBe(1_500);
   });
-  it.each(["AUTH_ISSUER", "AUTH_AUDIENCE", "CURSOR_SECRET", "PROFILES_TABLE"])(
+  it.each(["AUTH_ISSUER", "AUTH_AUDIENCE", "PROFILES_TABLE"])(
     "fails fast naming a missing %s",
     (name) => {
       expect(() => readConfig({ ...complete, [name]: "" })).toThrow(
@@ -39,6 +39,24 @@ describe("readConfig", () => {
       );
     },
   );
+  it("reads the cursor secret from SSM when deployed, from CURSOR_SECRET locally, never neither", () => {
+    const { CURSOR_SECRET: _, ...deployed } = complete;
+    expect(
+      readConfig({ ...deployed, CURSOR_SECRET_PARAMETER: "/music/prod/cursor-secret" })
+        .cursorSecret,
+    ).toEqual({ parameter: "/music/prod/cursor-secret" });
+    expect(readConfig(complete).cursorSecret).toEqual({ value: complete.CURSOR_SECRET });
+    expect(() => readConfig(deployed)).toThrow("CURSOR_SECRET_PARAMETER");
+    expect(() => readConfig({ ...deployed, CURSOR_SECRET_PARAMETER: "cursor-secret" })).toThrow(
+      "starting with /",
+    );
+    expect(() => readConfig({ ...complete, CURSOR_SECRET: "short" })).toThrow("32 characters");
+  });
+  it("warms the container up on init unless INIT_WARM_UP is false", () => {
+    expect(readConfig(complete).warmUpOnInit).toBe(true);
+    expect(readConfig({ ...complete, INIT_WARM_UP: "false" }).warmUpOnInit).toBe(false);
+    expect(() => readConfig({ ...complete, INIT_WARM_UP: "no" })).toThrow(ConfigError);
+  });
   it.each(["0", "-5", "ten", "1.5"])("refuses PLAYLIST_EDITOR_MIN_PLAYS=%s", (value) => {
     expect(() => readConfig({ ...complete, PLAYLIST_EDITOR_MIN_PLAYS: value })).toThrow(
       ConfigError,

@@ -1,0 +1,25 @@
+import { prefetchKeys } from "./auth/verify.ts";
+import { config } from "./config.ts";
+
+/**
+ * How long a container's init may wait for the warm-up. An issuer or DynamoDB outage cannot
+ * stall init beyond it: the first request then finishes what is left (a key set fetch still
+ * under way is shared, not repeated).
+ */
+const WARM_UP_BUDGET_MS = 1_000;
+
+/**
+ * Top-level await in each function module: fetches the issuer's key set and opens the DynamoDB
+ * connection while Lambda initialises the container, both at once, so that the first request
+ * finds them ready. Failures are left to the first request, which reports them as usual.
+ * INIT_WARM_UP=false turns it off (the import then does no I/O at all).
+ */
+export async function warmContainer(
+  openConnection: (signal: AbortSignal) => Promise<unknown>,
+): Promise<void> {
+  if (!config().warmUpOnInit) return;
+  const signal = AbortSignal.timeout(WARM_UP_BUDGET_MS);
+  const work = Promise.allSettled([prefetchKeys(), openConnection(signal)]);
+  const budget = new Promise((resolve) => setTimeout(resolve, WARM_UP_BUDGET_MS).unref());
+  await Promise.race([work, budget]);
+}
