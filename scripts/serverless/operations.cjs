@@ -12,7 +12,8 @@
  *   failing; plays refused by the cooldown rising sharply;
  * - a dashboard: business metrics (EMF, lib/metrics.ts) beside requests, errors and latency;
  * - per-route throttles and detailed metrics on the HTTP API stage;
- * - reserved concurrency for the post-login hook.
+ * - reserved concurrency for the post-login hook;
+ * - with X-Ray on, the right to send traces for every function's role.
  */
 const METRICS_NAMESPACE = "MusicUserData";
 // The operations a table's system errors are counted under (CloudWatch has no total).
@@ -94,6 +95,18 @@ class Operations {
     const reserved = String(settings.postLoginReservedConcurrency ?? "");
     if (reserved !== "") {
       resources.PostLoginLambdaFunction.Properties.ReservedConcurrentExecutions = Number(reserved);
+    }
+
+    // ---- X-Ray (provider.tracing): the per-function roles lack what Lambda needs to send
+    // traces; AWS's managed policy for it, rather than a wildcard statement of our own.
+    for (const fn of functions) {
+      const { Properties } = resources[fn.id];
+      if (Properties.TracingConfig?.Mode !== "Active") continue;
+      const role = resources[Properties.Role["Fn::GetAtt"][0]].Properties;
+      role.ManagedPolicyArns = [
+        ...(role.ManagedPolicyArns ?? []),
+        { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess" },
+      ];
     }
 
     // ---- Alarm topic.

@@ -354,10 +354,18 @@ describe("operations (README: Operations)", () => {
     );
   });
 
-  it("leaves X-Ray off unless the stage asks for it", () => {
+  it("leaves X-Ray off unless the stage asks for it, and then lets every function send traces", async () => {
     for (const fn of FUNCTIONS) {
       const { TracingConfig } = template.Resources[`${logicalName(fn)}LambdaFunction`].Properties;
       expect(TracingConfig?.Mode ?? "PassThrough").toBe("PassThrough");
     }
-  });
+    const traced = (await packageProd({ tracing: "true" })).template;
+    for (const fn of FUNCTIONS) {
+      const { Properties } = traced.Resources[`${logicalName(fn)}LambdaFunction`];
+      expect(Properties.TracingConfig).toEqual({ Mode: "Active" });
+      expect(traced.Resources[roleOf(traced, fn)].Properties.ManagedPolicyArns).toEqual([
+        { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess" },
+      ]);
+    }
+  }, 120_000);
 });

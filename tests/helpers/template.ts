@@ -50,15 +50,28 @@ export function packageEnv(values: Record<string, string>) {
   return { ...env, ...values };
 }
 
-/** Packages the prod stage into a fresh directory; answers the directory and the template. */
-export async function packageProd(): Promise<{ packageDir: string; template: Template }> {
+/**
+ * Packages the prod stage into a fresh directory; answers the directory and the template.
+ * `params` overrides stage parameters as `serverless package --param` does.
+ */
+export async function packageProd(
+  params: Record<string, string> = {},
+): Promise<{ packageDir: string; template: Template }> {
   const packageDir = mkdtempSync(join(tmpdir(), "music-package-"));
   // A build folder of its own: test files package in parallel, and must not empty each other's.
   const workFolder = `.esbuild-offline/package-${process.pid}-${Date.now()}`;
   try {
     await run(
       process.execPath,
-      [SERVERLESS_BIN, "package", "--stage", "prod", "--package", packageDir],
+      [
+        SERVERLESS_BIN,
+        "package",
+        "--stage",
+        "prod",
+        "--package",
+        packageDir,
+        ...Object.entries(params).map(([name, value]) => `--param=${name}=${value}`),
+      ],
       { cwd: ROOT, env: { ...packageEnv(SAMPLE), ESBUILD_WORK_FOLDER: workFolder } },
     );
   } finally {
