@@ -31,6 +31,8 @@ export function requestLifecycle(): HttpMiddleware {
       status: response.statusCode,
       latencyMs: Math.round(performance.now() - state.startedAt),
       correlationId: state.correlationId,
+      // API Gateway's id for the request: joins this line to the stage's access log line.
+      requestId: request.event.requestContext?.requestId,
       caller: state.caller ? hashSubject(state.caller.sub) : undefined,
     });
   };
