@@ -1,19 +1,24 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import type { Bundles } from "./bundles.ts";
 import { median, progress, round } from "./common.ts";
 
-/** One import of a bundle in a fresh Node process: what a cold start pays before the handler. */
-function importOnce(file: string, env: Record<string, string>): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t))`;
-  const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+const run = promisify(execFile);
+
+/**
+ * One import of a bundle in a fresh Node process: what a cold start pays before the handler
+ * (with the init warm-up on, its network time too). Asynchronous, so that servers of this
+ * process (the bench's issuer) keep answering.
+ */
+async function importOnce(file: string, env: Record<string, string>): Promise<number> {
+  const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));process.exit(0)`;
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
     env: { PATH: process.env.PATH, ...env },
-    encoding: "utf8",
   });
-  if (result.status !== 0) throw new Error(`importing ${file} failed: ${result.stderr}`);
-  return Number(result.stdout);
+  return Number(stdout);
 }
 
 /**
@@ -35,15 +40,20 @@ export function loadedBytes(entry: string): number {
 }
 
 /** Bundle size and median import time of each function beside the bare minimum. */
-export function measureCold(bundles: Bundles, env: Record<string, string>, runs: number) {
+export async function measureCold(
+  bundles: Bundles,
+  env: Record<string, string>,
+  runs: number,
+  label = "cold import rounds",
+) {
   // Rounds interleave every bundle, so drift of the machine touches all of them alike.
   const times = new Map<string, number[]>([
     [bundles.bareMinimum, []],
     ...Object.values(bundles.functions).map((f) => [f, []] as [string, number[]]),
   ]);
-  const counter = progress("cold import rounds", runs);
+  const counter = progress(label, runs);
   for (let i = 0; i < runs; i++) {
-    for (const [file, list] of times) list.push(importOnce(file, env));
+    for (const [file, list] of times) list.push(await importOnce(file, env));
     counter.step();
   }
   const bareBytes = loadedBytes(bundles.bareMinimum);

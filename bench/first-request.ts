@@ -29,7 +29,7 @@ async function firstRequestOnce(
     "  const t = performance.now();",
     "  if (r.statusCode >= 300) { console.error(r.statusCode, r.body); process.exit(1); }",
     // The functions write EMF metric lines to stdout: the time goes on a line of its own.
-    "  process.stdout.write(`\\nFIRST_REQUEST_MS=${t}\\n`); process.exit(0);",
+    '  process.stdout.write("\\nFIRST_REQUEST_MS=" + t + "\\n"); process.exit(0);',
     "});",
   ].join("\n");
   const { stdout } = await run(process.execPath, ["-e", script], {

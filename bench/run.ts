@@ -28,13 +28,30 @@ say("1/8 packaging the functions (serverless package) and the bare minimum");
 const bundles = await buildBundles(work);
 say(`2/8 cold imports (${IMPORT_RUNS} fresh processes each, interleaved with the bare minimum)`);
 // The code alone: the init warm-up (network) is what the first-request figures measure.
-const { bareBytes, bareImport, cold } = measureCold(
+const codeOnly = await measureCold(
   bundles,
   { ...runtimeEnv(bundles.cursorSecret), INIT_WARM_UP: "false" },
   IMPORT_RUNS,
 );
 say("3/8 starting DynamoDB Local and a token issuer");
 const stack = await startBenchStack(bundles);
+// The default configuration: the import waits for the warm-up (key set, one GetItem).
+const withWarmUp = await measureCold(
+  bundles,
+  {
+    ...runtimeEnv(bundles.cursorSecret),
+    AUTH_ISSUER: stack.issuer,
+    DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
+  },
+  IMPORT_RUNS,
+  "cold import rounds with the warm-up",
+);
+const { bareBytes, bareImport } = codeOnly;
+const cold = codeOnly.cold.map((c, i) => ({
+  ...c,
+  importWithWarmUpMs: withWarmUp.cold[i]?.importMs,
+  importWithWarmUpRatio: withWarmUp.cold[i]?.importRatio,
+}));
 say(
   `4/8 first request of a cold process per route (${IMPORT_RUNS} rounds, with and without warm-up)`,
 );
@@ -58,6 +75,7 @@ await stack.close();
 // ---- Report.
 const goals = {
   coldImportRatioMax: Math.max(...cold.map((c) => c.importRatio)),
+  coldImportWithWarmUpRatioMax: Math.max(...cold.map((c) => c.importWithWarmUpRatio ?? 0)),
   firstRequestRatioMax: Math.max(...firstRequest.map((f) => f.ratio)),
   bundleRatioMax: Math.max(...cold.map((c) => c.bundleRatio)),
   warmRatioMax: Math.max(...warm.map((w) => w.ratio)),
@@ -101,6 +119,9 @@ console.log(
 );
 console.log(`JWT verifications per second (one core, RS256): ${jwtPerSecond}`);
 console.log(`cold import ratio max ${goals.coldImportRatioMax} (goal <= 1.00)`);
+console.log(
+  `cold import with the init warm-up ratio max ${goals.coldImportWithWarmUpRatioMax} (its network time; what a user waits for is the first request)`,
+);
 console.log(`first request ratio max ${goals.firstRequestRatioMax} (goal <= 1.05)`);
 console.log(`bundle ratio max ${goals.bundleRatioMax} (goal <= 1.30)`);
 console.log(`warm ratio max ${goals.warmRatioMax} (goal <= 1.10)`);

@@ -105,6 +105,7 @@ class Operations {
       const role = resources[Properties.Role["Fn::GetAtt"][0]].Properties;
       role.ManagedPolicyArns = [
         ...(role.ManagedPolicyArns ?? []),
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
         { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess" },
       ];
     }
@@ -136,35 +137,54 @@ class Operations {
         },
       };
     };
-    const metric = (id, namespace, name, dimensions, stat = "Sum") => ({
+    const metric = (id, namespace, name, dimensions) => ({
       Id: id,
       ReturnData: false,
       MetricStat: {
         Metric: { Namespace: namespace, MetricName: name, Dimensions: dimensions },
         Period: FIVE_MINUTES,
-        Stat: stat,
+        Stat: "Sum",
       },
     });
+    // A count over 5 minutes at or above a threshold.
+    const countAlarm = (id, name, description, [namespace, metricName, dimensions], threshold) =>
+      alarm(id, {
+        AlarmName: name,
+        AlarmDescription: `${description} (README: Runbook).`,
+        Namespace: namespace,
+        MetricName: metricName,
+        Dimensions: dimensions,
+        Statistic: "Sum",
+        Period: FIVE_MINUTES,
+        EvaluationPeriods: 1,
+        Threshold: threshold,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      });
+    // An expression over several 5-minute sums against a threshold.
+    const mathAlarm = (id, name, description, [comparison, threshold], metrics, expression) =>
+      alarm(id, {
+        AlarmName: name,
+        AlarmDescription: `${description} (README: Runbook).`,
+        ComparisonOperator: comparison,
+        Threshold: threshold,
+        EvaluationPeriods: 1,
+        Metrics: [...metrics, { Id: "result", Expression: expression, ReturnData: true }],
+      });
     const a = settings.alarms ?? {};
+    const shortName = (name) => name.replace(`${prefix}-`, "");
 
     // API: the share of requests answered 5xx, once there is traffic enough to mean something.
-    alarm("ApiServerErrorRateAlarm", {
-      AlarmName: "api-5xx-rate",
-      AlarmDescription: `More than ${a.apiServerErrorPercent}% of API requests answered 5xx over 5 minutes (README: Runbook).`,
-      ComparisonOperator: "GreaterThanThreshold",
-      Threshold: Number(a.apiServerErrorPercent),
-      EvaluationPeriods: 1,
-      Metrics: [
+    mathAlarm(
+      "ApiServerErrorRateAlarm",
+      "api-5xx-rate",
+      `More than ${a.apiServerErrorPercent}% of API requests answered 5xx over 5 minutes`,
+      ["GreaterThanThreshold", Number(a.apiServerErrorPercent)],
+      [
         metric("errors", "AWS/ApiGateway", "5xx", apiDimensions),
         metric("requests", "AWS/ApiGateway", "Count", apiDimensions),
-        {
-          Id: "rate",
-          Label: "5xx %",
-          Expression: `IF(requests >= ${Number(a.apiMinRequests)}, 100 * errors / requests, 0)`,
-          ReturnData: true,
-        },
       ],
-    });
+      `IF(requests >= ${Number(a.apiMinRequests)}, 100 * errors / requests, 0)`,
+    );
 
     // p99 latency per route (API Gateway publishes per-route metrics only when detailed).
     if (detailed) {
@@ -191,101 +211,71 @@ class Operations {
     // a throttle is a request Lambda refused.
     for (const fn of functions) {
       const dimensions = [{ Name: "FunctionName", Value: { Ref: fn.id } }];
-      alarm(`${fn.id}ErrorsAlarm`, {
-        AlarmName: `errors-${fn.name.replace(`${prefix}-`, "")}`,
-        AlarmDescription: `${fn.name}: ${a.functionErrors} or more crashes or timeouts in 5 minutes (README: Runbook).`,
-        Namespace: "AWS/Lambda",
-        MetricName: "Errors",
-        Dimensions: dimensions,
-        Statistic: "Sum",
-        Period: FIVE_MINUTES,
-        EvaluationPeriods: 1,
-        Threshold: Number(a.functionErrors),
-        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-      });
-      alarm(`${fn.id}ThrottlesAlarm`, {
-        AlarmName: `throttles-${fn.name.replace(`${prefix}-`, "")}`,
-        AlarmDescription: `${fn.name}: Lambda refused invocations (concurrency exhausted) (README: Runbook).`,
-        Namespace: "AWS/Lambda",
-        MetricName: "Throttles",
-        Dimensions: dimensions,
-        Statistic: "Sum",
-        Period: FIVE_MINUTES,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-      });
+      countAlarm(
+        `${fn.id}ErrorsAlarm`,
+        `errors-${shortName(fn.name)}`,
+        `${fn.name}: ${a.functionErrors} or more crashes or timeouts in 5 minutes`,
+        ["AWS/Lambda", "Errors", dimensions],
+        Number(a.functionErrors),
+      );
+      countAlarm(
+        `${fn.id}ThrottlesAlarm`,
+        `throttles-${shortName(fn.name)}`,
+        `${fn.name}: Lambda refused invocations (concurrency exhausted)`,
+        ["AWS/Lambda", "Throttles", dimensions],
+        1,
+      );
     }
 
     // Tables: throttled requests (reads and writes) and DynamoDB's own errors.
     for (const table of tables) {
       const dimensions = [{ Name: "TableName", Value: { Ref: table.id } }];
-      alarm(`${table.id}ThrottlesAlarm`, {
-        AlarmName: `ddb-throttles-${table.name.replace(`${prefix}-`, "")}`,
-        AlarmDescription: `${table.name}: requests throttled by DynamoDB in 5 minutes (README: Runbook).`,
-        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-        Threshold: Number(a.tableThrottles),
-        EvaluationPeriods: 1,
-        Metrics: [
+      mathAlarm(
+        `${table.id}ThrottlesAlarm`,
+        `ddb-throttles-${shortName(table.name)}`,
+        `${table.name}: requests throttled by DynamoDB in 5 minutes`,
+        ["GreaterThanOrEqualToThreshold", Number(a.tableThrottles)],
+        [
           metric("reads", "AWS/DynamoDB", "ReadThrottleEvents", dimensions),
           metric("writes", "AWS/DynamoDB", "WriteThrottleEvents", dimensions),
-          { Id: "throttled", Expression: "reads + writes", Label: "throttled", ReturnData: true },
         ],
-      });
-      alarm(`${table.id}SystemErrorsAlarm`, {
-        AlarmName: `ddb-system-errors-${table.name.replace(`${prefix}-`, "")}`,
-        AlarmDescription: `${table.name}: DynamoDB answered 500s in 5 minutes (README: Runbook).`,
-        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-        Threshold: Number(a.tableSystemErrors),
-        EvaluationPeriods: 1,
-        Metrics: [
-          ...TABLE_OPERATIONS.map((operation, i) =>
-            metric(`op${i}`, "AWS/DynamoDB", "SystemErrors", [
-              ...dimensions,
-              { Name: "Operation", Value: operation },
-            ]),
-          ),
-          {
-            Id: "errors",
-            Expression: TABLE_OPERATIONS.map((_, i) => `op${i}`).join(" + "),
-            Label: "system errors",
-            ReturnData: true,
-          },
-        ],
-      });
+        "reads + writes",
+      );
+      mathAlarm(
+        `${table.id}SystemErrorsAlarm`,
+        `ddb-system-errors-${shortName(table.name)}`,
+        `${table.name}: DynamoDB answered 500s in 5 minutes`,
+        ["GreaterThanOrEqualToThreshold", Number(a.tableSystemErrors)],
+        TABLE_OPERATIONS.map((operation, i) =>
+          metric(`op${i}`, "AWS/DynamoDB", "SystemErrors", [
+            ...dimensions,
+            { Name: "Operation", Value: operation },
+          ]),
+        ),
+        TABLE_OPERATIONS.map((_, i) => `op${i}`).join(" + "),
+      );
     }
 
     // Business alarms, from the functions' EMF lines.
     const serviceDimension = [{ Name: "service", Value: service.service }];
-    alarm("HookFailuresAlarm", {
-      AlarmName: "post-login-hook-failing",
-      AlarmDescription: `The post-login hook answered 5xx ${a.hookFailures} or more times in 5 minutes: logins go on without roles (README: Runbook).`,
-      Namespace: METRICS_NAMESPACE,
-      MetricName: "HookFailures",
-      Dimensions: serviceDimension,
-      Statistic: "Sum",
-      Period: FIVE_MINUTES,
-      EvaluationPeriods: 1,
-      Threshold: Number(a.hookFailures),
-      ComparisonOperator: "GreaterThanOrEqualToThreshold",
-    });
-    alarm("PlaysRefusedSpikeAlarm", {
-      AlarmName: "plays-refused-spike",
-      AlarmDescription: `Over ${a.playsRefusedMin} plays refused by the cooldown in 5 minutes and more than ${a.playsRefusedPercent}% of all plays: someone is farming plays (README: Runbook).`,
-      ComparisonOperator: "GreaterThanThreshold",
-      Threshold: Number(a.playsRefusedPercent),
-      EvaluationPeriods: 1,
-      Metrics: [
+    countAlarm(
+      "HookFailuresAlarm",
+      "post-login-hook-failing",
+      `The post-login hook answered 5xx ${a.hookFailures} or more times in 5 minutes: logins go on without roles`,
+      [METRICS_NAMESPACE, "HookFailures", serviceDimension],
+      Number(a.hookFailures),
+    );
+    mathAlarm(
+      "PlaysRefusedSpikeAlarm",
+      "plays-refused-spike",
+      `Over ${a.playsRefusedMin} plays refused by the cooldown in 5 minutes and more than ${a.playsRefusedPercent}% of all plays: someone is farming plays`,
+      ["GreaterThanThreshold", Number(a.playsRefusedPercent)],
+      [
         metric("refused", METRICS_NAMESPACE, "PlaysRefused", serviceDimension),
         metric("counted", METRICS_NAMESPACE, "PlaysCounted", serviceDimension),
-        {
-          Id: "share",
-          Label: "refused %",
-          Expression: `IF(refused > ${Number(a.playsRefusedMin)}, 100 * refused / (refused + counted), 0)`,
-          ReturnData: true,
-        },
       ],
-    });
+      `IF(refused > ${Number(a.playsRefusedMin)}, 100 * refused / (refused + counted), 0)`,
+    );
 
     // ---- Dashboard.
     resources.OperationsDashboard = {
@@ -307,6 +297,7 @@ class Operations {
 
 /** The dashboard's widgets; `${ApiId}` and `${AWS::Region}` are filled in by CloudFormation. */
 function dashboardBody({ service, functions, tables, routes, detailed }) {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
   const region = "${AWS::Region}";
   const widget = (title, metrics, extra = {}) => ({
     type: "metric",
@@ -332,6 +323,7 @@ function dashboardBody({ service, functions, tables, routes, detailed }) {
     "QuotaRefusals",
     "HookFailures",
   ].map((name) => [METRICS_NAMESPACE, name, "service", service]);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
   const api = ["ApiId", "${ApiId}", "Stage", "$default"];
   const widgets = [
     widget("Business (EMF)", business),
@@ -357,49 +349,35 @@ function dashboardBody({ service, functions, tables, routes, detailed }) {
       { stat: "p99" },
     ),
   ];
+  // One line per function, table or route, for each metric named.
+  const each = (items, namespace, dimension, names) =>
+    items.flatMap((item) => names.map((name) => [namespace, name, dimension, item.name]));
   if (detailed) {
     const perRoute = routes.filter((r) => r.key !== "$default");
+    const byRoute = (name) => perRoute.map((r) => ["AWS/ApiGateway", name, ...api, "Route", r.key]);
     widgets.push(
-      widget(
-        "Requests per route",
-        perRoute.map((r) => ["AWS/ApiGateway", "Count", ...api, "Route", r.key]),
-      ),
-      widget(
-        "5xx per route",
-        perRoute.map((r) => ["AWS/ApiGateway", "5xx", ...api, "Route", r.key]),
-      ),
-      widget(
-        "p99 latency per route",
-        perRoute.map((r) => ["AWS/ApiGateway", "Latency", ...api, "Route", r.key]),
-        { stat: "p99" },
-      ),
+      widget("Requests per route", byRoute("Count")),
+      widget("5xx per route", byRoute("5xx")),
+      widget("p99 latency per route", byRoute("Latency"), { stat: "p99" }),
     );
   }
   widgets.push(
     widget(
       "Function errors and throttles",
-      functions.flatMap((f) => [
-        ["AWS/Lambda", "Errors", "FunctionName", f.name],
-        ["AWS/Lambda", "Throttles", "FunctionName", f.name],
-      ]),
+      each(functions, "AWS/Lambda", "FunctionName", ["Errors", "Throttles"]),
     ),
-    widget(
-      "Function duration p99",
-      functions.map((f) => ["AWS/Lambda", "Duration", "FunctionName", f.name]),
-      { stat: "p99" },
-    ),
+    widget("Function duration p99", each(functions, "AWS/Lambda", "FunctionName", ["Duration"]), {
+      stat: "p99",
+    }),
     widget(
       "DynamoDB throttled requests",
-      tables.flatMap((t) => [
-        ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", t.name],
-        ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", t.name],
-      ]),
+      each(tables, "AWS/DynamoDB", "TableName", ["ReadThrottleEvents", "WriteThrottleEvents"]),
     ),
     widget(
       "DynamoDB consumed capacity",
-      tables.flatMap((t) => [
-        ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", t.name],
-        ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", t.name],
+      each(tables, "AWS/DynamoDB", "TableName", [
+        "ConsumedReadCapacityUnits",
+        "ConsumedWriteCapacityUnits",
       ]),
     ),
   );

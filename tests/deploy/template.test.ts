@@ -350,6 +350,7 @@ describe("operations (README: Operations)", () => {
     );
     expect(readers.sort()).toEqual(["playlists", "songs"]);
     expect(text).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
       "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/music-user-data/prod/cursor-secret",
     );
   });
@@ -364,6 +365,7 @@ describe("operations (README: Operations)", () => {
       const { Properties } = traced.Resources[`${logicalName(fn)}LambdaFunction`];
       expect(Properties.TracingConfig).toEqual({ Mode: "Active" });
       expect(traced.Resources[roleOf(traced, fn)].Properties.ManagedPolicyArns).toEqual([
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
         { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess" },
       ]);
     }
