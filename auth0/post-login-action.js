@@ -3,8 +3,9 @@
  *
  * Calls this API's post-login hook (POST /hooks/post-login) with a machine-to-machine token,
  * then copies the claims it answers (the user's roles, under CLAIMS_NAMESPACE) into the access
- * and ID tokens. The hook keeps the profile in DynamoDB as the source of truth: default display
- * name, the playlist_editor role earned from plays.
+ * and ID tokens, and mirrors the stored roles into the Auth0 user's app_metadata.roles so that
+ * Auth0's dashboard shows what the API grants. The hook keeps the profile in DynamoDB as the
+ * source of truth: default display name, the playlist_editor role earned from plays.
  *
  * Secrets (Actions > this Action > Secrets):
  *   HOOK_URL       https://<api-id>.execute-api.<region>.amazonaws.com/hooks/post-login
@@ -53,6 +54,11 @@ async function hookToken(event, api) {
   return body.access_token;
 }
 
+/** The same roles, in any order. */
+function sameRoles(a, b) {
+  return a.length === b.length && [...a].sort().join("\n") === [...b].sort().join("\n");
+}
+
 exports.onExecutePostLogin = async (event, api) => {
   const user = { user_id: event.user.user_id, email: event.user.email, name: event.user.name };
   try {
@@ -70,6 +76,12 @@ exports.onExecutePostLogin = async (event, api) => {
     for (const [name, value] of Object.entries(body.claims)) {
       api.accessToken.setCustomClaim(name, value);
       api.idToken.setCustomClaim(name, value);
+    }
+    // A mirror, written only when it changes (each write is a user update in Auth0).
+    const stored = Array.isArray(body.app_metadata?.roles) ? body.app_metadata.roles : [];
+    const mirrored = event.user.app_metadata?.roles;
+    if (!sameRoles(stored, Array.isArray(mirrored) ? mirrored : [])) {
+      api.user.setAppMetadata("roles", stored);
     }
   } catch (error) {
     // Never the token or the user's data in the log: the error's kind is enough.

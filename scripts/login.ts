@@ -2,7 +2,8 @@
  * `npm run login -- <user_id> [--email ...] [--name ...]`: what an Auth0 login does, locally.
  * Runs the real Action (auth0/post-login-action.js) against the running `npm start`: it gets an
  * M2M token from the local issuer, calls the post-login hook, and sets the claims; then this
- * prints an access token from the local issuer carrying those claims.
+ * prints an access token from the local issuer carrying those claims. The roles the Action
+ * mirrors into app_metadata are kept under DATA_DIR, as Auth0 keeps them on the user.
  */
 import { parseArgs } from "node:util";
 import { runPostLoginAction } from "./local/auth0-runtime.ts";
@@ -10,6 +11,7 @@ import {
   loadOrCreateLocalClient,
   loadOrCreateSigningKey,
   signAccessToken,
+  userAppMetadata,
 } from "./local/issuer.ts";
 import { localSettings } from "./local/settings.ts";
 
@@ -36,11 +38,13 @@ if (settings.externalIssuer) {
   process.exit(2);
 }
 const client = loadOrCreateLocalClient(settings.dataDir);
+const appMetadata = userAppMetadata(settings.dataDir);
 const run = await runPostLoginAction({
   user: {
     user_id: userId,
     ...(values.email ? { email: values.email } : {}),
     ...(values.name ? { name: values.name } : {}),
+    app_metadata: appMetadata.get(userId),
   },
   secrets: {
     HOOK_URL: `http://127.0.0.1:${settings.port}/hooks/post-login`,
@@ -50,7 +54,11 @@ const run = await runPostLoginAction({
     AUDIENCE: settings.authAudience,
   },
 });
-if (values.verbose) console.error(JSON.stringify({ claims: run.accessTokenClaims }, null, 2));
+appMetadata.merge(userId, run.appMetadata);
+if (values.verbose) {
+  const mirror = appMetadata.get(userId);
+  console.error(JSON.stringify({ claims: run.accessTokenClaims, app_metadata: mirror }, null, 2));
+}
 const key = await loadOrCreateSigningKey(settings.dataDir);
 console.log(
   await signAccessToken(key, {

@@ -10,11 +10,18 @@ import { ROOT } from "./serverless-config.ts";
 export interface ActionRun {
   accessTokenClaims: Record<string, unknown>;
   idTokenClaims: Record<string, unknown>;
+  /** What the Action set with api.user.setAppMetadata: Auth0 merges it into the user's. */
+  appMetadata: Record<string, unknown>;
   cache: Map<string, { value: string; expires_at?: number }>;
 }
 
 export interface PostLoginEvent {
-  user: { user_id: string; email?: string; name?: string };
+  user: {
+    user_id: string;
+    email?: string;
+    name?: string;
+    app_metadata?: Record<string, unknown>;
+  };
   secrets: Record<string, string>;
 }
 
@@ -28,8 +35,13 @@ export async function runPostLoginAction(
   event: PostLoginEvent,
   cache: ActionRun["cache"] = new Map(),
 ): Promise<ActionRun> {
-  const run: ActionRun = { accessTokenClaims: {}, idTokenClaims: {}, cache };
+  const run: ActionRun = { accessTokenClaims: {}, idTokenClaims: {}, appMetadata: {}, cache };
   const api = {
+    user: {
+      setAppMetadata: (name: string, value: unknown) => {
+        run.appMetadata[name] = value;
+      },
+    },
     accessToken: {
       setCustomClaim: (name: string, value: unknown) => {
         run.accessTokenClaims[name] = value;

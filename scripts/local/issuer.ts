@@ -121,6 +121,32 @@ export function loadOrCreateLocalClient(dataDir: string): LocalClient {
   }
 }
 
+/**
+ * The local tenant's users' app_metadata, as Auth0 keeps it: what the post-login Action mirrors
+ * there with api.user.setAppMetadata (the roles), kept under `dataDir/issuer`.
+ */
+export function userAppMetadata(dataDir: string) {
+  const file = join(dataDir, "issuer", "app-metadata.json");
+  const read = (): Record<string, Record<string, unknown>> => {
+    try {
+      return JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      return {};
+    }
+  };
+  return {
+    get: (userId: string): Record<string, unknown> => read()[userId] ?? {},
+    /** Auth0 merges what an Action sets into the user's app_metadata, key by key. */
+    merge(userId: string, changes: Record<string, unknown>): void {
+      if (Object.keys(changes).length === 0) return;
+      const all = read();
+      all[userId] = { ...all[userId], ...changes };
+      mkdirSync(join(dataDir, "issuer"), { recursive: true, mode: 0o700 });
+      writeFileSync(file, JSON.stringify(all), { mode: 0o600 });
+    },
+  };
+}
+
 export interface IssuerOptions {
   issuer: string;
   keys: JWK[];

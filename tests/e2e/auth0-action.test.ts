@@ -79,6 +79,8 @@ describe("the post-login Action", () => {
     const run = await runPostLoginAction(loginEvent(uniqueUser("google-oauth2")));
     expect(run.accessTokenClaims).toEqual({ [ROLES]: [] });
     expect(run.idTokenClaims).toEqual({ [ROLES]: [] });
+    // Nothing to mirror: no write to the Auth0 user.
+    expect(run.appMetadata).toEqual({});
   });
 
   it("gives an editor's tokens playlist_editor after 100 plays", async () => {
@@ -97,6 +99,23 @@ describe("the post-login Action", () => {
     }
     const run = await runPostLoginAction(loginEvent(sub));
     expect(run.accessTokenClaims).toEqual({ [ROLES]: ["playlist_editor"] });
+    // Auth0's copy of the roles follows the API's.
+    expect(run.appMetadata).toEqual({ roles: ["playlist_editor"] });
+    const again = await runPostLoginAction({
+      ...loginEvent(sub),
+      user: { ...loginEvent(sub).user, app_metadata: { roles: ["playlist_editor"] } },
+    });
+    expect(again.appMetadata).toEqual({});
+  });
+
+  it("mirrors a role the API no longer grants out of Auth0's app_metadata", async () => {
+    const event = loginEvent(uniqueUser());
+    const run = await runPostLoginAction({
+      ...event,
+      user: { ...event.user, app_metadata: { plan: "free", roles: ["playlist_editor"] } },
+    });
+    expect(run.accessTokenClaims).toEqual({ [ROLES]: [] });
+    expect(run.appMetadata).toEqual({ roles: [] });
   });
 
   it("fetches the M2M token once and reuses it from api.cache", async () => {
