@@ -27,7 +27,7 @@ export interface Config {
    * once per container when a cursor is first needed (lib/cursor-secret.ts); locally, the value.
    */
   cursorSecret: { parameter: string } | { value: string };
-  /** Fetch the key set and open the DynamoDB connection during init (lib/warm-up.ts). */
+  /** Fetch the key set and open the DynamoDB connection during init (lib/warm-up.ts); off by default. */
   warmUpOnInit: boolean;
   tables: TableNames;
   /** Set only locally (DynamoDB Local); in AWS the SDK finds the regional endpoint. */
@@ -149,7 +149,7 @@ export function readConfig(env: Env): Config {
     maxSongsPerUser: count(env, "MAX_SONGS_PER_USER", DEFAULTS.maxSongsPerUser, 1),
     maxPlaylistsPerUser: count(env, "MAX_PLAYLISTS_PER_USER", DEFAULTS.maxPlaylistsPerUser, 1),
     cursorSecret: cursorSecretSource(env),
-    warmUpOnInit: flag(env, "INIT_WARM_UP", true),
+    warmUpOnInit: flag(env, "INIT_WARM_UP", false),
     tables: {
       profiles: required(env, "PROFILES_TABLE"),
       songs: required(env, "SONGS_TABLE"),

@@ -12,7 +12,8 @@ const WARM_UP_BUDGET_MS = 1_000;
  * Top-level await in each function module: fetches the issuer's key set and opens the DynamoDB
  * connection while Lambda initialises the container, both at once, so that the first request
  * finds them ready. Failures are left to the first request, which reports them as usual.
- * INIT_WARM_UP=false turns it off (the import then does no I/O at all).
+ * Off unless INIT_WARM_UP=true: measured by `npm run bench`, it costs more than it saves where
+ * the issuer and DynamoDB are near (README: Performance says when to turn it on).
  */
 export async function warmContainer(
   openConnection: (signal: AbortSignal) => Promise<unknown>,

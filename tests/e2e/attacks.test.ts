@@ -45,6 +45,8 @@ beforeAll(async () => {
     AUTH_JWKS_URI: `http://127.0.0.1:${jwksPort}/jwks.json`,
     PLAYLIST_EDITOR_MIN_PLAYS: "1",
     PLAY_COOLDOWN_SECONDS: "30",
+    // The init warm-up on: the key set is first fetched while a function initialises.
+    INIT_WARM_UP: "true",
   });
 });
 afterAll(async () => {

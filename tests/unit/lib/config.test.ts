@@ -52,9 +52,9 @@ describe("readConfig", () => {
     );
     expect(() => readConfig({ ...complete, CURSOR_SECRET: "short" })).toThrow("32 characters");
   });
-  it("warms the container up on init unless INIT_WARM_UP is false", () => {
-    expect(readConfig(complete).warmUpOnInit).toBe(true);
-    expect(readConfig({ ...complete, INIT_WARM_UP: "false" }).warmUpOnInit).toBe(false);
+  it("warms the container up on init only when INIT_WARM_UP is true", () => {
+    expect(readConfig(complete).warmUpOnInit).toBe(false);
+    expect(readConfig({ ...complete, INIT_WARM_UP: "true" }).warmUpOnInit).toBe(true);
     expect(() => readConfig({ ...complete, INIT_WARM_UP: "no" })).toThrow(ConfigError);
   });
   it.each(["0", "-5", "ten", "1.5"])("refuses PLAYLIST_EDITOR_MIN_PLAYS=%s", (value) => {
