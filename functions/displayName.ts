@@ -1,4 +1,3 @@
-import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
 import { getProfile, PROFILES_TABLE, profileKey } from "../lib/db/profiles.ts";
 import { DEFAULT_DISPLAY_NAME, displayNameOf, setDisplayName } from "../lib/domain/profile.ts";
 import { httpHandler } from "../lib/http/handler.ts";
@@ -6,9 +5,7 @@ import { jsonResponse } from "../lib/http/responses.ts";
 import { DisplayNameBody, parse } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
-await warmContainer((signal) =>
-  openConnection(PROFILES_TABLE, profileKey(WARM_UP_SUBJECT), signal),
-);
+await warmContainer(PROFILES_TABLE, profileKey);
 
 export const handler = httpHandler({
   "GET /displayName": async ({ caller }) => {

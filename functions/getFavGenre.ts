@@ -1,13 +1,10 @@
-import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
 import { getProfile, PROFILES_TABLE, profileKey, setFavGenre } from "../lib/db/profiles.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { GenreBody, parse } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
-await warmContainer((signal) =>
-  openConnection(PROFILES_TABLE, profileKey(WARM_UP_SUBJECT), signal),
-);
+await warmContainer(PROFILES_TABLE, profileKey);
 
 export const handler = httpHandler({
   "GET /genres/getFav": async ({ caller }) => {

@@ -1,5 +1,4 @@
 import { config } from "../lib/config.ts";
-import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
 import { COUNTERS_TABLE, getUserCounters, userCounterKey } from "../lib/db/counters.ts";
 import { deleteFeatured, listFeatured, putFeatured, updateFeatured } from "../lib/db/featured.ts";
 import {
@@ -61,9 +60,7 @@ async function tooSoon(userId: string, lastPlayAt: number | undefined): Promise<
   );
 }
 
-await warmContainer((signal) =>
-  openConnection(COUNTERS_TABLE, userCounterKey(WARM_UP_SUBJECT), signal),
-);
+await warmContainer(COUNTERS_TABLE, userCounterKey);
 
 export const handler = httpHandler({
   "GET /playlists": async ({ event, caller }) => {

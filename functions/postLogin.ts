@@ -1,6 +1,5 @@
 import type { Context } from "aws-lambda";
 import { config } from "../lib/config.ts";
-import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
 import { PROFILES_TABLE, profileKey } from "../lib/db/profiles.ts";
 import { PERMISSIONS, requireMachinePermission } from "../lib/domain/access.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
@@ -40,9 +39,7 @@ function isHttpEvent(event: unknown): event is HttpEvent {
   );
 }
 
-await warmContainer((signal) =>
-  openConnection(PROFILES_TABLE, profileKey(WARM_UP_SUBJECT), signal),
-);
+await warmContainer(PROFILES_TABLE, profileKey);
 
 /**
  * Reachable two ways: through the HTTP API (a client-credentials token with run:post_login), or

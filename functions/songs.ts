@@ -1,5 +1,4 @@
 import { config } from "../lib/config.ts";
-import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
 import { deleteSong, getSong, listSongs, putSong, SONGS_TABLE, songKey } from "../lib/db/songs.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
@@ -13,9 +12,7 @@ import { warmContainer } from "../lib/warm-up.ts";
 const { maxSongsPerUser } = config();
 const notFound = () => new NotFoundError("Song not found", "song_not_found");
 
-await warmContainer((signal) =>
-  openConnection(SONGS_TABLE, songKey(WARM_UP_SUBJECT, WARM_UP_SUBJECT), signal),
-);
+await warmContainer(SONGS_TABLE, (subject) => songKey(subject, subject));
 
 export const handler = httpHandler({
   "GET /songs": async ({ event, caller }) => {

@@ -1,4 +1,3 @@
-import { openConnection, WARM_UP_SUBJECT } from "../lib/db/client.ts";
 import {
   emptyProfile,
   getProfile,
@@ -59,9 +58,7 @@ function changedKeys(before: Record<string, unknown>, after: Record<string, unkn
   return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
 }
 
-await warmContainer((signal) =>
-  openConnection(PROFILES_TABLE, profileKey(WARM_UP_SUBJECT), signal),
-);
+await warmContainer(PROFILES_TABLE, profileKey);
 
 export const handler = httpHandler(
   {

@@ -19,7 +19,7 @@ const CACHE_MAX_AGE_MS = 600_000;
 /** An unknown `kid` refetches at most this often, so a forged `kid` cannot hammer the issuer. */
 const UNKNOWN_KID_COOLDOWN_MS = 30_000;
 /** After a failed fetch, requests wait this long before another fetch. */
-export const FAILED_FETCH_COOLDOWN_MS = 10_000;
+const FAILED_FETCH_COOLDOWN_MS = 10_000;
 
 function fetchKeySet(uri: string): Promise<JSONWebKeySet> {
   const get = uri.startsWith("https:") ? httpsGet : httpGet;

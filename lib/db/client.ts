@@ -178,9 +178,6 @@ export async function batchDelete(table: string, keys: Key[]): Promise<void> {
   });
 }
 
-/** Whose key the warm-up read asks for: no Auth0 user id looks like it. */
-export const WARM_UP_SUBJECT = "#warm-up";
-
 /**
  * One eventually consistent read of a key nobody has (0.5 RCU): it resolves credentials and the
  * endpoint and opens the TLS connection during a container's init, not in its first request.
