@@ -1,24 +1,16 @@
-import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import type { Bundles } from "./bundles.ts";
-import { median, progress, round } from "./common.ts";
-
-const run = promisify(execFile);
+import { median, progress, round, runNode } from "./common.ts";
 
 /**
  * One import of a bundle in a fresh Node process: what a cold start pays before the handler
- * (with the init warm-up on, its network time too). Asynchronous, so that servers of this
- * process (the bench's issuer) keep answering.
+ * (with the init warm-up on, its network time too).
  */
 async function importOnce(file: string, env: Record<string, string>): Promise<number> {
   const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));process.exit(0)`;
-  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
-    env: { PATH: process.env.PATH, ...env },
-  });
-  return Number(stdout);
+  return Number(await runNode(["--input-type=module", "-e", script], env));
 }
 
 /**

@@ -1,4 +1,17 @@
-/** What every measurement of `npm run bench` shares: statistics, timing, progress. */
+/** What every measurement of `npm run bench` shares: statistics, timing, progress, children. */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/**
+ * A fresh Node process with only PATH and `env`, answering its stdout. Asynchronous, so that
+ * servers of this process (the bench's issuer) keep answering it.
+ */
+export async function runNode(args: string[], env: Record<string, string>): Promise<string> {
+  const { stdout } = await run(process.execPath, args, { env: { PATH: process.env.PATH, ...env } });
+  return stdout;
+}
 
 export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 

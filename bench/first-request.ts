@@ -1,15 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import { httpEvent } from "../scripts/local/events.ts";
-import { median, progress, round } from "./common.ts";
+import { median, progress, round, runNode } from "./common.ts";
 import type { BenchStack } from "./stack.ts";
 import { warmRoutes } from "./warm.ts";
-
-const run = promisify(execFile);
 
 /**
  * What a user waits for on a cold container: from the start of a fresh Node process to the first
@@ -32,9 +28,7 @@ async function firstRequestOnce(
     '  process.stdout.write("\\nFIRST_REQUEST_MS=" + t + "\\n"); process.exit(0);',
     "});",
   ].join("\n");
-  const { stdout } = await run(process.execPath, ["-e", script], {
-    env: { PATH: process.env.PATH, ...env },
-  });
+  const stdout = await runNode(["-e", script], env);
   const match = /FIRST_REQUEST_MS=([\d.]+)/.exec(stdout);
   if (!match) throw new Error(`no timing from ${file}: ${stdout}`);
   return Number(match[1]);
