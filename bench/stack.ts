@@ -4,12 +4,8 @@ import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { startDynamoProxy } from "../scripts/local/dynamo-proxy.ts";
 import { startDynamoDb } from "../scripts/local/dynamodb.ts";
 import { type EventChanges, httpEvent } from "../scripts/local/events.ts";
-import {
-  createSigningKey,
-  serveIssuer,
-  signAccessToken,
-  type TokenOptions,
-} from "../scripts/local/issuer.ts";
+import { createSigningKey, signAccessToken, type TokenOptions } from "../scripts/local/issuer.ts";
+import { serveIssuer } from "../scripts/local/oidc-issuer.ts";
 import { freePort } from "../scripts/local/ports.ts";
 import { loadTableDefinitions } from "../scripts/local/serverless-config.ts";
 import { ensureTables, localClient } from "../scripts/local/tables.ts";
@@ -69,8 +65,8 @@ export async function startBenchStack(bundles: Bundles) {
   const proxy = await startDynamoProxy(dynamoPort, { measureCapacity: true });
   const { key } = await createSigningKey();
   const issuer = `http://127.0.0.1:${issuerPort}/`;
-  const issuerServer = await serveIssuer(issuerPort, { issuer, keys: [key.publicJwk] });
   const audience = "https://api.music.example.com";
+  const issuerServer = await serveIssuer(issuerPort, { issuer, key, audience });
   const tokenFor = (sub: string, options: Partial<TokenOptions> = {}) =>
     signAccessToken(key, { issuer, audience, sub, expiresInSeconds: 7200, ...options });
 

@@ -6,13 +6,8 @@
  * mirrors into app_metadata are kept under DATA_DIR, as Auth0 keeps them on the user.
  */
 import { parseArgs } from "node:util";
-import { runPostLoginAction } from "./local/auth0-runtime.ts";
-import {
-  loadOrCreateLocalClient,
-  loadOrCreateSigningKey,
-  signAccessToken,
-  userAppMetadata,
-} from "./local/issuer.ts";
+import { runLocalLogin } from "./local/auth0-runtime.ts";
+import { loadOrCreateSigningKey, signAccessToken, userAppMetadata } from "./local/issuer.ts";
 import { localSettings } from "./local/settings.ts";
 
 const { positionals, values } = parseArgs({
@@ -37,26 +32,13 @@ if (settings.externalIssuer) {
   );
   process.exit(2);
 }
-const client = loadOrCreateLocalClient(settings.dataDir);
-const appMetadata = userAppMetadata(settings.dataDir);
-const run = await runPostLoginAction({
-  user: {
-    user_id: userId,
-    ...(values.email ? { email: values.email } : {}),
-    ...(values.name ? { name: values.name } : {}),
-    app_metadata: appMetadata.get(userId),
-  },
-  secrets: {
-    HOOK_URL: `http://127.0.0.1:${settings.port}/hooks/post-login`,
-    TOKEN_URL: `${settings.authIssuer}oauth/token`,
-    CLIENT_ID: client.clientId,
-    CLIENT_SECRET: client.clientSecret,
-    AUDIENCE: settings.authAudience,
-  },
+const run = await runLocalLogin(settings, {
+  user_id: userId,
+  ...(values.email ? { email: values.email } : {}),
+  ...(values.name ? { name: values.name } : {}),
 });
-appMetadata.merge(userId, run.appMetadata);
 if (values.verbose) {
-  const mirror = appMetadata.get(userId);
+  const mirror = userAppMetadata(settings.dataDir).get(userId);
   console.error(JSON.stringify({ claims: run.accessTokenClaims, app_metadata: mirror }, null, 2));
 }
 const key = await loadOrCreateSigningKey(settings.dataDir);

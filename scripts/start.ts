@@ -1,18 +1,21 @@
 /**
  * `npm start`: the whole API on this machine. DynamoDB Local (data under DATA_DIR), the tables
- * from serverless.yml, a local token issuer (unless AUTH_ISSUER names one) and the functions
- * under serverless-offline. Ctrl-C or SIGTERM stops every child.
+ * from serverless.yml, a local Auth0 tenant (unless AUTH_ISSUER names one), the functions under
+ * serverless-offline and the sample web app. Ctrl-C or SIGTERM stops every child.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type ActionRun, runLocalLogin } from "./local/auth0-runtime.ts";
 import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
-import { loadOrCreateLocalClient, loadOrCreateSigningKey, serveIssuer } from "./local/issuer.ts";
+import { loadOrCreateLocalClient, loadOrCreateSigningKey } from "./local/issuer.ts";
+import { serveIssuer } from "./local/oidc-issuer.ts";
 import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-config.ts";
 import { localSecret, localSettings, recordRunningStack } from "./local/settings.ts";
 import { ensureTables, localClient } from "./local/tables.ts";
+import { appOrigins, buildApp, serveApp } from "./local/web-app.ts";
 
 // Node 20 is supported locally; the SDK's notice about it is noise here (Lambda runs Node 24).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -23,6 +26,7 @@ const settings = localSettings();
 const buildDir = join(ROOT, ".esbuild-offline", String(process.pid));
 let dynamo: LocalDynamoDb | undefined;
 let issuerServer: Server | undefined;
+let appServer: Server | undefined;
 let offline: ChildProcess | undefined;
 let stopping = false;
 let forgetStack: () => void = () => undefined;
@@ -54,6 +58,7 @@ async function stopChildren(): Promise<void> {
     }
   }
   issuerServer?.close();
+  appServer?.close();
   await dynamo?.stop();
   // Its build goes once nothing can write to it any more.
   await Promise.race([offlineExited, sleep(10_000)]);
@@ -71,6 +76,31 @@ setInterval(() => {
 process.on("SIGINT", () => void stopAll(0));
 process.on("SIGTERM", () => void stopAll(0));
 
+/** The client id of the sample app at the local tenant. */
+const LOCAL_APP_CLIENT_ID = "local-music-app";
+const origins = appOrigins(settings.appPort);
+
+/** The sample web app, against the local tenant, or the one AUTH_ISSUER names (APP_CLIENT_ID). */
+async function startApp(): Promise<void> {
+  const clientId = settings.externalIssuer ? process.env.APP_CLIENT_ID : LOCAL_APP_CLIENT_ID;
+  if (!clientId) {
+    say("sample app not served: set APP_CLIENT_ID to your Auth0 SPA application's client id");
+    return;
+  }
+  appServer = await serveApp(
+    settings.appPort,
+    {
+      domain: settings.authIssuer.replace(/\/$/, ""),
+      clientId,
+      audience: settings.authAudience,
+      apiUrl: `http://127.0.0.1:${settings.port}`,
+      claimsNamespace: settings.claimsNamespace,
+    },
+    await buildApp(),
+  );
+  say(`sample app on ${origins[0]}/`);
+}
+
 async function main(): Promise<void> {
   const definitions = loadTableDefinitions("dev");
 
@@ -86,18 +116,21 @@ async function main(): Promise<void> {
   if (settings.externalIssuer) {
     say(`trusting tokens from ${settings.externalIssuer}`);
   } else {
-    const key = await loadOrCreateSigningKey(settings.dataDir);
+    // Auth0's api.cache: the Action's M2M token is kept across logins.
+    const actionCache: ActionRun["cache"] = new Map();
     issuerServer = await serveIssuer(settings.issuerPort, {
       issuer: settings.authIssuer,
-      keys: [key.publicJwk],
-      tokens: {
-        key,
-        audience: settings.authAudience,
-        clients: [loadOrCreateLocalClient(settings.dataDir)],
+      key: await loadOrCreateSigningKey(settings.dataDir),
+      audience: settings.authAudience,
+      clients: [loadOrCreateLocalClient(settings.dataDir)],
+      login: {
+        app: { clientId: LOCAL_APP_CLIENT_ID, origins },
+        customClaims: [`${settings.claimsNamespace}roles`],
+        postLogin: (user) => runLocalLogin(settings, user, actionCache),
       },
     });
     say(
-      `local token issuer ${settings.authIssuer} (npm run token -- <user_id>, npm run login -- <user_id>)`,
+      `local Auth0 tenant ${settings.authIssuer} (npm run token -- <user_id>, npm run login -- <user_id>)`,
     );
   }
 
@@ -131,11 +164,14 @@ async function main(): Promise<void> {
         CLAIMS_NAMESPACE: settings.claimsNamespace,
         CURSOR_SECRET: process.env.CURSOR_SECRET || localSecret(settings.dataDir, "cursor"),
         DYNAMODB_ENDPOINT: dynamo.endpoint,
+        // Browsers may call the API from the sample app's origins (set it to change that).
+        CORS_ALLOWED_ORIGINS: process.env.CORS_ALLOWED_ORIGINS ?? origins.join(","),
         ESBUILD_WORK_FOLDER: relative(ROOT, buildDir),
       },
     },
   );
   forgetStack = recordRunningStack(settings);
+  await startApp();
   offline.once("exit", (code) => {
     if (!stopping) {
       say(`serverless-offline exited (${code}); stopping`);

@@ -2,7 +2,8 @@ import { rmSync } from "node:fs";
 import type { Server } from "node:http";
 import type { TestProject } from "vitest/node";
 import { type LocalDynamoDb, startDynamoDb } from "../scripts/local/dynamodb.ts";
-import { createSigningKey, serveIssuer } from "../scripts/local/issuer.ts";
+import { createSigningKey } from "../scripts/local/issuer.ts";
+import { serveIssuer } from "../scripts/local/oidc-issuer.ts";
 import { freePort } from "../scripts/local/ports.ts";
 import { loadTableDefinitions } from "../scripts/local/serverless-config.ts";
 import { ensureTables, localClient } from "../scripts/local/tables.ts";
@@ -36,11 +37,12 @@ export default async function setup(_project: TestProject): Promise<() => Promis
 
   const { key, privateJwk } = await createSigningKey();
   const issuer = `http://127.0.0.1:${issuerPort}/`;
-  jwksServer = await serveIssuer(issuerPort, { issuer, keys: [key.publicJwk] });
+  const audience = "https://api.music.test";
+  jwksServer = await serveIssuer(issuerPort, { issuer, key, audience });
 
   Object.assign(process.env, {
     AUTH_ISSUER: issuer,
-    AUTH_AUDIENCE: "https://api.music.test",
+    AUTH_AUDIENCE: audience,
     CLAIMS_NAMESPACE: "https://music.example.com/",
     PLAYLIST_EDITOR_MIN_PLAYS: "100",
     // Tests play in bursts; the cooldown has its own end-to-end tests with the default.

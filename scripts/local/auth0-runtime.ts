@@ -1,6 +1,8 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { loadOrCreateLocalClient, userAppMetadata } from "./issuer.ts";
 import { ROOT } from "./serverless-config.ts";
+import type { localSettings } from "./settings.ts";
 
 /**
  * What Auth0 hands a post-login Action, reduced to the parts our Action uses: the event, and an
@@ -70,5 +72,41 @@ export async function runPostLoginAction(
     },
   };
   await loadAction().onExecutePostLogin(event, api);
+  return run;
+}
+
+/** The user a login is for, as the local tenant knows them. */
+export interface LocalUser {
+  user_id: string;
+  email?: string;
+  name?: string;
+}
+
+/**
+ * A login on the local tenant, as Auth0 runs one: the Action with the secrets it is configured
+ * with (the running stack's hook, the local M2M client) and the user's app_metadata; what it
+ * sets with api.user.setAppMetadata is merged into the user's, as Auth0 does.
+ */
+export async function runLocalLogin(
+  settings: ReturnType<typeof localSettings>,
+  user: LocalUser,
+  cache?: ActionRun["cache"],
+): Promise<ActionRun> {
+  const client = loadOrCreateLocalClient(settings.dataDir);
+  const appMetadata = userAppMetadata(settings.dataDir);
+  const run = await runPostLoginAction(
+    {
+      user: { ...user, app_metadata: appMetadata.get(user.user_id) },
+      secrets: {
+        HOOK_URL: `http://127.0.0.1:${settings.port}/hooks/post-login`,
+        TOKEN_URL: `${settings.authIssuer}oauth/token`,
+        CLIENT_ID: client.clientId,
+        CLIENT_SECRET: client.clientSecret,
+        AUDIENCE: settings.authAudience,
+      },
+    },
+    cache,
+  );
+  appMetadata.merge(user.user_id, run.appMetadata);
   return run;
 }

@@ -1,6 +1,5 @@
-import { randomBytes, randomUUID, timingSafeEqual, type webcrypto } from "node:crypto";
+import { randomBytes, randomUUID, type webcrypto } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import {
   calculateJwkThumbprint,
@@ -12,9 +11,10 @@ import {
 } from "jose";
 
 /**
- * A local stand-in for an Auth0 tenant's token endpoint: one RS256 key, generated once and kept
- * under DATA_DIR, whose public half is served as a JWKS on loopback. Tokens it signs are
- * verified by the functions exactly as Auth0's are.
+ * What the local Auth0 tenant keeps (scripts/local/oidc-issuer.ts serves it): one RS256 key,
+ * generated once and kept under DATA_DIR, the M2M client of the post-login Action, the app's
+ * registration and the users' app_metadata. Tokens signed with the key (`npm run token`, tests)
+ * are verified by the functions exactly as Auth0's are.
  */
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -23,6 +23,8 @@ export interface SigningKey {
   privateKey: CryptoKey;
   publicKey: CryptoKey;
   publicJwk: JWK;
+  /** The whole key as a JWK, for the issuer's key store. */
+  privateJwk: JWK;
 }
 
 export async function createSigningKey(): Promise<{ key: SigningKey; privateJwk: JWK }> {
@@ -34,7 +36,13 @@ export async function createSigningKey(): Promise<{ key: SigningKey; privateJwk:
   const kid = await calculateJwkThumbprint(publicJwk);
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "RS256" };
   return {
-    key: { kid, privateKey, publicKey, publicJwk: { ...publicJwk, kid, alg: "RS256", use: "sig" } },
+    key: {
+      kid,
+      privateKey,
+      publicKey,
+      publicJwk: { ...publicJwk, kid, alg: "RS256", use: "sig" },
+      privateJwk: { ...privateJwk, use: "sig" },
+    },
     privateJwk,
   };
 }
@@ -47,6 +55,7 @@ export async function importSigningKey(privateJwk: JWK): Promise<SigningKey> {
     privateKey: (await importJWK(privateJwk, "RS256")) as CryptoKey,
     publicKey: (await importJWK(publicPart, "RS256")) as CryptoKey,
     publicJwk: { ...publicPart, kid, alg: "RS256", use: "sig" },
+    privateJwk: { ...privateJwk, kid, alg: "RS256", use: "sig" },
   };
 }
 
@@ -145,105 +154,4 @@ export function userAppMetadata(dataDir: string) {
       writeFileSync(file, JSON.stringify(all), { mode: 0o600 });
     },
   };
-}
-
-export interface IssuerOptions {
-  issuer: string;
-  keys: JWK[];
-  /** When set, `POST /oauth/token` issues client-credentials tokens, as Auth0's endpoint does. */
-  tokens?: { key: SigningKey; audience: string; clients: LocalClient[] };
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-async function readForm(request: IncomingMessage): Promise<Record<string, string>> {
-  let text = "";
-  for await (const chunk of request) {
-    text += chunk;
-    if (text.length > 10_000) throw new Error("body too large");
-  }
-  if ((request.headers["content-type"] ?? "").includes("json"))
-    return JSON.parse(text) as Record<string, string>;
-  return Object.fromEntries(new URLSearchParams(text));
-}
-
-async function clientCredentials(
-  request: IncomingMessage,
-  tokens: NonNullable<IssuerOptions["tokens"]>,
-  issuer: string,
-) {
-  const form = await readForm(request);
-  if (form.grant_type !== "client_credentials")
-    return { status: 400, body: { error: "unsupported_grant_type" } };
-  const client = tokens.clients.find((c) => c.clientId === form.client_id);
-  if (!client || !sameSecret(client.clientSecret, form.client_secret ?? "")) {
-    return { status: 401, body: { error: "access_denied", error_description: "Unauthorized" } };
-  }
-  if (form.audience !== tokens.audience) {
-    return {
-      status: 403,
-      body: { error: "access_denied", error_description: "Service not enabled within domain" },
-    };
-  }
-  const expiresIn = 86_400;
-  const accessToken = await signAccessToken(tokens.key, {
-    issuer,
-    audience: tokens.audience,
-    sub: `${client.clientId}@clients`,
-    scope: client.scope,
-    claims: { azp: client.clientId, gty: "client-credentials" },
-    expiresInSeconds: expiresIn,
-  });
-  return {
-    status: 200,
-    body: {
-      access_token: accessToken,
-      token_type: "Bearer",
-      expires_in: expiresIn,
-      scope: client.scope,
-    },
-  };
-}
-
-/**
- * Serves `/.well-known/jwks.json`, the OIDC discovery document and, optionally, Auth0's
- * client-credentials token endpoint, on 127.0.0.1.
- */
-export function serveIssuer(port: number, options: IssuerOptions): Promise<Server> {
-  const { issuer, keys, tokens } = options;
-  const documents: Record<string, string> = {
-    "/.well-known/jwks.json": JSON.stringify({ keys }),
-    "/.well-known/openid-configuration": JSON.stringify({
-      issuer,
-      jwks_uri: `${issuer}.well-known/jwks.json`,
-      ...(tokens ? { token_endpoint: `${issuer}oauth/token` } : {}),
-      id_token_signing_alg_values_supported: ["RS256"],
-    }),
-  };
-  const server = createServer((request, response) => {
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, {
-        "content-type": "application/json",
-        "cache-control": "no-store",
-      });
-      response.end(typeof body === "string" ? body : JSON.stringify(body));
-    };
-    if (request.method === "POST" && request.url === "/oauth/token" && tokens) {
-      clientCredentials(request, tokens, issuer).then(
-        ({ status, body }) => reply(status, body),
-        () => reply(400, { error: "invalid_request" }),
-      );
-      return;
-    }
-    const document = request.method === "GET" ? documents[request.url ?? ""] : undefined;
-    reply(document ? 200 : 404, document ?? { error: "not_found" });
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
 }

@@ -15,6 +15,7 @@ export const STACK_VARIABLES = [
   "LAMBDA_PORT",
   "DYNAMODB_PORT",
   "ISSUER_PORT",
+  "APP_PORT",
   "DATA_DIR",
   "AUTH_ISSUER",
   "AUTH_AUDIENCE",
@@ -74,6 +75,7 @@ export function localSettings() {
     lambdaPort: port(env, "LAMBDA_PORT", 3002),
     dynamodbPort: port(env, "DYNAMODB_PORT", 8000),
     issuerPort,
+    appPort: port(env, "APP_PORT", 3004),
     dataDir,
     /** Set when AUTH_ISSUER names a real issuer: then no local issuer runs. */
     externalIssuer,
@@ -92,6 +94,7 @@ export function recordRunningStack(settings: ReturnType<typeof localSettings>): 
     LAMBDA_PORT: String(settings.lambdaPort),
     DYNAMODB_PORT: String(settings.dynamodbPort),
     ISSUER_PORT: String(settings.issuerPort),
+    APP_PORT: String(settings.appPort),
     DATA_DIR: settings.dataDir,
     ...(settings.externalIssuer ? { AUTH_ISSUER: settings.externalIssuer } : {}),
     AUTH_AUDIENCE: settings.authAudience,

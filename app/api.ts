@@ -1,0 +1,53 @@
+import type { Auth0Client } from "@auth0/auth0-spa-js";
+import { type MusicApi, musicApi, type operations } from "../client/index.ts";
+
+type Json<Op extends keyof operations, Status extends number> = operations[Op] extends {
+  responses: Record<Status, { content: { "application/json": infer Body } }>;
+}
+  ? Body
+  : never;
+
+export type Song = Json<"getSong", 200>;
+export type Playlist = Json<"getPlaylist", 200>;
+
+/** What the API answered instead of a success, in words a person can act on. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly errorCode?: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+interface Answer<T> {
+  data?: T;
+  error?: { message?: string; errorCode?: string } | unknown;
+  response: Response;
+}
+
+/** The body of a success, or an ApiError with the message the API sent (its error shape). */
+export function ok<T>({ data, error, response }: Answer<T>): T {
+  if (response.ok) return data as T;
+  const body = (error ?? {}) as { message?: unknown; errorCode?: unknown };
+  const retryAfter = Number(response.headers.get("retry-after"));
+  throw new ApiError(
+    typeof body.message === "string" ? body.message : `The API answered ${response.status}.`,
+    response.status,
+    typeof body.errorCode === "string" ? body.errorCode : undefined,
+    Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+  );
+}
+
+/**
+ * The typed client of client/index.ts with a fresh access token per call: auth0-spa-js answers
+ * from its cache and renews the token (silently, through the issuer) when it is about to expire.
+ */
+export function apiFor(auth0: Auth0Client, apiUrl: string) {
+  return async (): Promise<MusicApi> => musicApi(apiUrl, await auth0.getTokenSilently());
+}
+
+/** A key per user action, so that a retried create or play is not done twice. */
+export const idempotencyKey = () => ({ "Idempotency-Key": crypto.randomUUID() });

@@ -1,0 +1,426 @@
+import type { ComponentChildren } from "preact";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import type { MusicApi } from "../client/index.ts";
+import { ApiError, idempotencyKey, ok, type Playlist, type Song } from "./api.ts";
+import type { Session } from "./main.tsx";
+
+const EDITOR_ROLE = "playlist_editor";
+
+/** Runs an API call; a failure becomes the message shown, a 429 "Try again in N s". */
+function useAction(session: Session) {
+  const [message, setMessage] = useState<string>();
+  const run = useCallback(
+    async (work: (api: MusicApi) => Promise<unknown>): Promise<boolean> => {
+      setMessage(undefined);
+      try {
+        await work(await session.api());
+        return true;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 429 && error.retryAfterSeconds)
+          setMessage(`Try again in ${error.retryAfterSeconds} s.`);
+        else setMessage(error instanceof Error ? error.message : String(error));
+        return false;
+      }
+    },
+    [session],
+  );
+  return { message, run };
+}
+
+function Alert({ message }: { message?: string }) {
+  return message ? (
+    <p class="error" role="alert">
+      {message}
+    </p>
+  ) : null;
+}
+
+function Card({ title, children }: { title: string; children: ComponentChildren }) {
+  return (
+    <section class="card" aria-label={title}>
+      <h2>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+export function Home({ session }: { session: Session }) {
+  const [home, setHome] = useState<{
+    displayName: string;
+    favGenre: string | null;
+    plays: number;
+  }>();
+  const { message, run } = useAction(session);
+  useEffect(() => {
+    void run(async (api) => {
+      const [name, genre, plays] = await Promise.all([
+        api.GET("/displayName").then(ok),
+        api.GET("/genres/getFav").then(ok),
+        api.GET("/playlists/getPlays").then(ok),
+      ]);
+      setHome({ displayName: name.displayName, favGenre: genre.favGenre, plays: plays.plays });
+    });
+  }, [run]);
+  const editor = session.roles.includes(EDITOR_ROLE);
+  return (
+    <>
+      <Alert message={message} />
+      {home && (
+        <div class="hero">
+          <h1>Welcome, {home.displayName}</h1>
+          {editor && (
+            <span class="badge" title="You may edit featured playlists">
+              EDITOR
+            </span>
+          )}
+          <p>
+            Favourite genre: <strong>{home.favGenre ?? "not chosen yet"}</strong>
+          </p>
+          <p>
+            Total plays: <strong data-testid="total-plays">{home.plays}</strong>
+          </p>
+        </div>
+      )}
+    </>
+  );
+}
+
+export function Settings({ session }: { session: Session }) {
+  const [displayName, setDisplayName] = useState("");
+  const [genre, setGenre] = useState("");
+  const [saved, setSaved] = useState<string>();
+  const { message, run } = useAction(session);
+  useEffect(() => {
+    void run(async (api) => {
+      const [name, fav] = await Promise.all([
+        api.GET("/displayName").then(ok),
+        api.GET("/genres/getFav").then(ok),
+      ]);
+      setDisplayName(name.displayName);
+      setGenre(fav.favGenre ?? "");
+    });
+  }, [run]);
+  const save = (what: string, work: (api: MusicApi) => Promise<unknown>) => async (e: Event) => {
+    e.preventDefault();
+    setSaved(undefined);
+    if (await run(work)) setSaved(`${what} saved.`);
+  };
+  return (
+    <>
+      <Alert message={message} />
+      {saved && <p class="saved">{saved}</p>}
+      <Card title="Display name">
+        <form
+          onSubmit={save("Display name", async (api) => {
+            const body = ok(await api.PUT("/displayName", { body: { displayName } }));
+            setDisplayName(body.displayName);
+          })}
+        >
+          <label for="displayName">Shown when you log in and to other users</label>
+          <input
+            id="displayName"
+            value={displayName}
+            onInput={(e) => setDisplayName(e.currentTarget.value)}
+          />
+          <button type="submit">Save name</button>
+        </form>
+      </Card>
+      <Card title="Favourite genre">
+        <form
+          onSubmit={save("Favourite genre", async (api) => {
+            ok(await api.PUT("/genres/fav", { body: { genre } }));
+          })}
+        >
+          <label for="genre">Genre</label>
+          <input id="genre" value={genre} onInput={(e) => setGenre(e.currentTarget.value)} />
+          <button type="submit">Save genre</button>
+        </form>
+      </Card>
+    </>
+  );
+}
+
+export function Library({ session }: { session: Session }) {
+  const [songs, setSongs] = useState<Song[]>([]);
+  const [playlists, setPlaylists] = useState<Playlist[]>([]);
+  const [plays, setPlays] = useState<number>();
+  const [songName, setSongName] = useState("");
+  const [songGenre, setSongGenre] = useState("");
+  const [playlistName, setPlaylistName] = useState("");
+  const [chosen, setChosen] = useState<string[]>([]);
+  const { message, run } = useAction(session);
+  const load = useCallback(
+    () =>
+      run(async (api) => {
+        const [songPage, playlistPage, total] = await Promise.all([
+          api.GET("/songs", { params: { query: { limit: 100 } } }).then(ok),
+          api.GET("/playlists", { params: { query: { limit: 100 } } }).then(ok),
+          api.GET("/playlists/getPlays").then(ok),
+        ]);
+        setSongs(songPage.songs);
+        setPlaylists(playlistPage.playlists);
+        setPlays(total.plays);
+      }),
+    [run],
+  );
+  useEffect(() => void load(), [load]);
+  const change = (work: (api: MusicApi) => Promise<unknown>) => async () => {
+    if (await run(work)) await load();
+  };
+  const play = (playlist: Playlist) =>
+    run(async (api) => {
+      const played = ok(
+        await api.POST("/playlists/{playlistId}/plays", {
+          params: { path: { playlistId: playlist.playlistId }, header: idempotencyKey() },
+        }),
+      );
+      setPlaylists((all) => all.map((p) => (p.playlistId === played.playlistId ? played : p)));
+      setPlays((total) => (total ?? 0) + 1);
+    });
+  return (
+    <>
+      <Alert message={message} />
+      <p>
+        Total plays: <strong data-testid="total-plays">{plays ?? "…"}</strong>
+      </p>
+      <Card title="Songs">
+        <ul class="items">
+          {songs.map((song) => (
+            <li key={song.songId}>
+              <span>
+                {song.songName} <small>{song.genre}</small>
+              </span>
+              <button
+                type="button"
+                class="link"
+                aria-label={`Delete song ${song.songName}`}
+                onClick={change(async (api) =>
+                  ok(
+                    await api.DELETE("/songs/{songId}", {
+                      params: { path: { songId: song.songId } },
+                    }),
+                  ),
+                )}
+              >
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void change(async (api) => {
+              ok(
+                await api.POST("/songs", {
+                  body: { songName, genre: songGenre },
+                  params: { header: idempotencyKey() },
+                }),
+              );
+              setSongName("");
+            })();
+          }}
+        >
+          <label for="songName">Song</label>
+          <input
+            id="songName"
+            value={songName}
+            onInput={(e) => setSongName(e.currentTarget.value)}
+          />
+          <label for="songGenre">Genre</label>
+          <input
+            id="songGenre"
+            value={songGenre}
+            onInput={(e) => setSongGenre(e.currentTarget.value)}
+          />
+          <button type="submit">Add song</button>
+        </form>
+      </Card>
+      <Card title="Playlists">
+        <ul class="items">
+          {playlists.map((playlist) => (
+            <li key={playlist.playlistId}>
+              <span>
+                {playlist.name}{" "}
+                <small>
+                  {playlist.songIds.length} songs, {playlist.plays} plays
+                </small>
+              </span>
+              <span>
+                <button
+                  type="button"
+                  aria-label={`Play ${playlist.name}`}
+                  onClick={() => play(playlist)}
+                >
+                  Play
+                </button>
+                <button
+                  type="button"
+                  class="link"
+                  aria-label={`Delete playlist ${playlist.name}`}
+                  onClick={change(async (api) =>
+                    ok(
+                      await api.DELETE("/playlists/{playlistId}", {
+                        params: { path: { playlistId: playlist.playlistId } },
+                      }),
+                    ),
+                  )}
+                >
+                  Delete
+                </button>
+              </span>
+            </li>
+          ))}
+        </ul>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void change(async (api) => {
+              ok(
+                await api.POST("/playlists", {
+                  body: { name: playlistName, songIds: chosen },
+                  params: { header: idempotencyKey() },
+                }),
+              );
+              setPlaylistName("");
+              setChosen([]);
+            })();
+          }}
+        >
+          <label for="playlistName">New playlist</label>
+          <input
+            id="playlistName"
+            value={playlistName}
+            onInput={(e) => setPlaylistName(e.currentTarget.value)}
+          />
+          {songs.length > 0 && (
+            <fieldset>
+              <legend>Songs in it</legend>
+              {songs.map((song) => (
+                <label class="check" key={song.songId}>
+                  <input
+                    type="checkbox"
+                    checked={chosen.includes(song.songId)}
+                    onChange={(e) =>
+                      setChosen((ids) =>
+                        e.currentTarget.checked
+                          ? [...ids, song.songId]
+                          : ids.filter((id) => id !== song.songId),
+                      )
+                    }
+                  />
+                  {song.songName}
+                </label>
+              ))}
+            </fieldset>
+          )}
+          <button type="submit">Create playlist</button>
+        </form>
+      </Card>
+    </>
+  );
+}
+
+export function Featured({ session }: { session: Session }) {
+  const [playlists, setPlaylists] = useState<Playlist[]>([]);
+  const [names, setNames] = useState<Record<string, string>>({});
+  const [newName, setNewName] = useState("");
+  const { message, run } = useAction(session);
+  const editor = session.roles.includes(EDITOR_ROLE);
+  const load = useCallback(
+    () =>
+      run(async (api) => {
+        const page = ok(
+          await api.GET("/playlists/featured", { params: { query: { limit: 100 } } }),
+        );
+        setPlaylists(page.playlists);
+        setNames(Object.fromEntries(page.playlists.map((p) => [p.playlistId, p.name])));
+      }),
+    [run],
+  );
+  useEffect(() => void load(), [load]);
+  const change = (work: (api: MusicApi) => Promise<unknown>) => async () => {
+    if (await run(work)) await load();
+  };
+  return (
+    <>
+      <Alert message={message} />
+      {!editor && <p class="muted">Editors choose these; play enough and you may become one.</p>}
+      <ul class="items">
+        {playlists.map((playlist) => (
+          <li key={playlist.playlistId}>
+            {editor ? (
+              <form
+                class="inline"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  void change(async (api) =>
+                    ok(
+                      await api.PATCH("/playlists/featured/{playlistId}", {
+                        params: { path: { playlistId: playlist.playlistId } },
+                        body: { name: names[playlist.playlistId] ?? playlist.name },
+                      }),
+                    ),
+                  )();
+                }}
+              >
+                <input
+                  aria-label={`Name of ${playlist.name}`}
+                  value={names[playlist.playlistId] ?? playlist.name}
+                  onInput={(e) => {
+                    const value = e.currentTarget.value;
+                    setNames((all) => ({ ...all, [playlist.playlistId]: value }));
+                  }}
+                />
+                <button type="submit">Rename</button>
+                <button
+                  type="button"
+                  class="link"
+                  aria-label={`Delete featured ${playlist.name}`}
+                  onClick={change(async (api) =>
+                    ok(
+                      await api.DELETE("/playlists/featured/{playlistId}", {
+                        params: { path: { playlistId: playlist.playlistId } },
+                      }),
+                    ),
+                  )}
+                >
+                  Delete
+                </button>
+              </form>
+            ) : (
+              <span class="featured-name">{playlist.name}</span>
+            )}
+          </li>
+        ))}
+      </ul>
+      {playlists.length === 0 && <p class="muted">No featured playlists yet.</p>}
+      {editor && (
+        <Card title="New featured playlist">
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              void change(async (api) => {
+                ok(
+                  await api.POST("/playlists/featured", {
+                    body: { name: newName, songIds: [] },
+                    params: { header: idempotencyKey() },
+                  }),
+                );
+                setNewName("");
+              })();
+            }}
+          >
+            <label for="featuredName">Name</label>
+            <input
+              id="featuredName"
+              value={newName}
+              onInput={(e) => setNewName(e.currentTarget.value)}
+            />
+            <button type="submit">Create featured playlist</button>
+          </form>
+        </Card>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,368 @@
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, Server } from "node:http";
+import { stringify } from "node:querystring";
+import Provider, {
+  type ClientMetadata,
+  type Configuration,
+  errors,
+  type KoaContextWithOIDC,
+} from "oidc-provider";
+import type { LocalClient, SigningKey } from "./issuer.ts";
+
+/**
+ * The local Auth0 tenant: oidc-provider (a certified OpenID provider) configured to look like
+ * Auth0 to its clients, so that Auth0's own SDKs, the post-login Action and the API work with it
+ * unchanged:
+ * - Auth0's paths: /authorize, /oauth/token, /.well-known/jwks.json, /v2/logout (with
+ *   `returnTo`), /userinfo;
+ * - Auth0's `audience` parameter (oidc-provider speaks RFC 8707 `resource`), JSON bodies at the
+ *   token endpoint, and a client-credentials request without `scope` getting the client's grant;
+ * - access tokens shaped as Auth0's: RS256 JWTs (`typ: JWT`) with `azp`, user tokens with
+ *   `permissions` (RBAC on, none assigned: operators use `npm run token`), client-credentials
+ *   tokens with `gty: "client-credentials"` and `sub: <client_id>@clients`;
+ * - a login page where a person types who they are, after which the post-login Action runs and
+ *   its claims go into the ID and access tokens; no consent screen (a first-party app).
+ */
+
+/** The single-page app of this repository, registered as Auth0 registers an SPA. */
+export interface LocalApp {
+  clientId: string;
+  /** Where the app runs: its callback and logout URLs ("Allowed Callback/Logout URLs") and the
+   * origins allowed to call /oauth/token ("Allowed Web Origins"). */
+  origins: string[];
+}
+
+/** Who typed themselves in at the login page. */
+export interface LoginUser {
+  user_id: string;
+  name?: string;
+  email?: string;
+}
+
+/** What the post-login Action set on this login. */
+export interface LoginClaims {
+  accessTokenClaims: Record<string, unknown>;
+  idTokenClaims: Record<string, unknown>;
+}
+
+export interface IssuerOptions {
+  issuer: string;
+  key: SigningKey;
+  /** The API's identifier (Auth0's "audience"); the only resource server of this tenant. */
+  audience: string;
+  /** Machine-to-machine applications, each allowed its `scope` on the API. */
+  clients?: LocalClient[];
+  /** When set, the app may log users in; each login runs `postLogin` (the Action). */
+  login?: {
+    app: LocalApp;
+    /** Namespaced claims the Action may set; listed so that ID tokens carry them. */
+    customClaims: string[];
+    postLogin(user: LoginUser): Promise<LoginClaims>;
+  };
+}
+
+/** Permissions an operator may be given on the API (the contract's operator rights). */
+export const API_PERMISSIONS = [
+  "read:users",
+  "update:users",
+  "update:users_app_metadata",
+  "delete:users",
+  "run:post_login",
+];
+
+const LOGIN_PATH = "/login/";
+const FORM_LIMIT = 10_000;
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  let text = "";
+  for await (const chunk of request) {
+    text += chunk;
+    if (text.length > FORM_LIMIT) throw new errors.InvalidRequest("request body too large");
+  }
+  return text;
+}
+
+function parseBody(text: string, json: boolean): Record<string, string> {
+  if (!json) return Object.fromEntries(new URLSearchParams(text));
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+      return parsed as Record<string, string>;
+  } catch {
+    // answered below
+  }
+  throw new errors.InvalidRequest("the request body must be a JSON object");
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:22rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}
+h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem;font-weight:600}
+input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #999;border-radius:6px}
+button{margin-top:1.2rem;width:100%;padding:.7rem;font-size:1rem;border:0;border-radius:6px;background:#3b3bb3;color:#fff}
+p{color:#555}.error{color:#a40000}</style></head><body>${body}</body></html>`;
+}
+
+function loginPage(uid: string, clientName: string, error?: string): string {
+  return page(
+    "Log in",
+    `<h1>Log in to ${escapeHtml(clientName)}</h1>
+<p>Local tenant: type who you are. A real Auth0 tenant asks for a password or a social login here.</p>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ""}
+<form method="post" action="${LOGIN_PATH}${escapeHtml(uid)}" autocomplete="off">
+<label for="user_id">User id</label>
+<input id="user_id" name="user_id" required maxlength="200" placeholder="auth0|alice">
+<label for="name">Name (optional)</label><input id="name" name="name" maxlength="200">
+<label for="email">Email (optional)</label><input id="email" name="email" type="email" maxlength="200">
+<button type="submit">Continue</button></form>`,
+  );
+}
+
+/** Auth0's user ids are `<connection>|<id>`; the local tenant takes any visible text. */
+function loginUser(form: Record<string, string>): LoginUser | string {
+  const userId = (form.user_id ?? "").trim();
+  if (!userId || userId.length > 200 || /[\p{Cc}\s]/u.test(userId))
+    return "Type a user id without spaces, such as auth0|alice.";
+  const optional = (value: string | undefined) => value?.trim().slice(0, 200) || undefined;
+  return { user_id: userId, name: optional(form.name), email: optional(form.email) };
+}
+
+export async function serveIssuer(port: number, options: IssuerOptions): Promise<Server> {
+  const { issuer, key, audience, clients = [], login } = options;
+  const logins = new Map<string, LoginUser & LoginClaims>();
+  const app = login?.app;
+
+  const registered: ClientMetadata[] = [
+    ...clients.map(
+      (client): ClientMetadata => ({
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        client_name: client.clientId,
+        grant_types: ["client_credentials"],
+        response_types: [],
+        redirect_uris: [],
+        scope: client.scope,
+        token_endpoint_auth_method: "client_secret_post",
+      }),
+    ),
+    ...(app
+      ? [
+          {
+            client_id: app.clientId,
+            client_name: "Music (local)",
+            application_type: "web",
+            token_endpoint_auth_method: "none",
+            grant_types: ["authorization_code"],
+            response_types: ["code"] as const,
+            redirect_uris: app.origins.map((origin) => `${origin}/`),
+            post_logout_redirect_uris: app.origins.map((origin) => `${origin}/`),
+          } satisfies ClientMetadata,
+        ]
+      : []),
+  ];
+  const configuration: Configuration = {
+    clients: registered,
+    jwks: { keys: [key.privateJwk as never] },
+    cookies: { keys: [randomBytes(32).toString("base64url")] },
+    routes: {
+      authorization: "/authorize",
+      token: "/oauth/token",
+      jwks: "/.well-known/jwks.json",
+      userinfo: "/userinfo",
+      end_session: "/oidc/logout",
+      revocation: "/oauth/revoke",
+    },
+    claims: {
+      openid: ["sub", ...(login?.customClaims ?? [])],
+      profile: ["name", "nickname", "updated_at"],
+      email: ["email", "email_verified"],
+    },
+    // The M2M clients' grants are registered as their `scope`, which must name known scopes.
+    scopes: ["openid", "profile", "email", "offline_access", ...API_PERMISSIONS],
+    // Auth0 puts the profile into the ID token, which auth0-spa-js reads as the user.
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      revocation: { enabled: true },
+      // getTokenSilently's hidden iframe (prompt=none) answers by postMessage, as Auth0's does.
+      webMessageResponseMode: { enabled: true, ack: "individual-draft-01" },
+      rpInitiatedLogout: {
+        enabled: true,
+        // Auth0's /v2/logout asks nothing: submit the provider's confirmation form at once.
+        logoutSource: async (ctx, form) => {
+          ctx.body = page(
+            "Logging out",
+            `${form}<input type="hidden" form="op.logoutForm" name="logout" value="yes">
+<script>document.forms[0].submit()</script>`,
+          );
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = page("Logged out", "<h1>Logged out</h1>");
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => audience,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, indicator) => {
+          if (indicator !== audience) throw new errors.InvalidTarget("Service not found");
+          return {
+            scope: API_PERMISSIONS.join(" "),
+            audience,
+            accessTokenFormat: "jwt",
+            accessTokenTTL: 86_400,
+            jwt: { sign: { alg: "RS256" } },
+          };
+        },
+      },
+    },
+    ttl: {
+      AccessToken: 86_400,
+      ClientCredentials: 86_400,
+      AuthorizationCode: 60,
+      IdToken: 36_000,
+      Interaction: 3_600,
+      Session: 3 * 86_400,
+      Grant: 3 * 86_400,
+    },
+    interactions: { url: async (_ctx, interaction) => `${LOGIN_PATH}${interaction.uid}` },
+    findAccount: async (_ctx, sub) => ({
+      accountId: sub,
+      claims: async () => {
+        const user = logins.get(sub);
+        return {
+          sub,
+          ...(user?.name ? { name: user.name, nickname: user.name } : {}),
+          ...(user?.email ? { email: user.email, email_verified: false } : {}),
+          ...user?.idTokenClaims,
+        };
+      },
+    }),
+    formats: {
+      customizers: {
+        // Auth0's access token shape (README: "The local tenant").
+        jwt: async (_ctx, token, jwt) => {
+          const { payload } = jwt;
+          jwt.header = { typ: "JWT" };
+          payload.azp = payload.client_id;
+          delete payload.client_id;
+          if (token.kind === "ClientCredentials") {
+            payload.sub = `${payload.azp}@clients`;
+            payload.gty = "client-credentials";
+          } else {
+            Object.assign(payload, logins.get(String(payload.sub))?.accessTokenClaims, {
+              permissions: [],
+            });
+          }
+        },
+      },
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = "html";
+      ctx.body = page(
+        "Error",
+        `<h1>Error</h1>${Object.entries(out)
+          .map(([name, value]) => `<p><b>${escapeHtml(name)}</b>: ${escapeHtml(String(value))}</p>`)
+          .join("")}`,
+      );
+    },
+    clientBasedCORS: (_ctx, origin) => app?.origins.includes(origin) ?? false,
+  };
+
+  const provider = new Provider(issuer, configuration);
+
+  // Auth0's request shapes, turned into what oidc-provider reads.
+  provider.use(async (ctx, next) => {
+    if (ctx.path === "/authorize" && ctx.query.audience && !ctx.query.resource) {
+      const { audience: requested, ...rest } = ctx.query;
+      ctx.querystring = stringify({ ...rest, resource: requested });
+    }
+    if (ctx.path === "/oauth/token" && ctx.method === "POST") {
+      const form = parseBody(
+        await readBody(ctx.req),
+        ctx.is("application/json") === "application/json",
+      );
+      if (form.audience && !form.resource) form.resource = form.audience;
+      delete form.audience;
+      if (form.grant_type === "client_credentials" && !form.scope) {
+        form.scope = clients.find((c) => c.clientId === form.client_id)?.scope ?? "";
+      }
+      ctx.req.headers["content-type"] = "application/x-www-form-urlencoded";
+      (ctx.request as { body?: unknown }).body = form;
+    }
+    if (ctx.path === "/v2/logout" && ctx.method === "GET") {
+      const { client_id: clientId, returnTo } = ctx.query;
+      ctx.redirect(
+        `/oidc/logout?${stringify({
+          ...(clientId ? { client_id: clientId } : {}),
+          ...(returnTo ? { post_logout_redirect_uri: returnTo } : {}),
+        })}`,
+      );
+      return;
+    }
+    if (ctx.path.startsWith(LOGIN_PATH) && login) {
+      await interaction(ctx as unknown as KoaContextWithOIDC);
+      return;
+    }
+    await next();
+  });
+
+  async function interaction(ctx: KoaContextWithOIDC): Promise<void> {
+    ctx.set("cache-control", "no-store");
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const { prompt, params, session } = details;
+    const clientId = String(params.client_id);
+    const finish = async (accountId: string) => {
+      const grant = new provider.Grant({ accountId, clientId });
+      grant.addOIDCScope(String(params.scope ?? "openid"));
+      // RBAC: a user gets the permissions assigned to them, and none are assigned locally.
+      for (const [resource, scopes] of Object.entries(
+        (prompt.details.missingResourceScopes ?? {}) as Record<string, string[]>,
+      )) {
+        grant.rejectResourceScope(resource, scopes.join(" "));
+      }
+      const grantId = await grant.save();
+      const result = { login: { accountId }, consent: { grantId } };
+      ctx.redirect(
+        await provider.interactionResult(ctx.req, ctx.res, result, {
+          mergeWithLastSubmission: false,
+        }),
+      );
+    };
+    if (prompt.name !== "login" && session?.accountId) {
+      await finish(session.accountId);
+      return;
+    }
+    const uid = details.uid;
+    if (ctx.method === "GET") {
+      ctx.type = "html";
+      ctx.body = loginPage(uid, "Music");
+      return;
+    }
+    if (ctx.method !== "POST") ctx.throw(405);
+    const user = loginUser(parseBody(await readBody(ctx.req), false));
+    if (typeof user === "string") {
+      ctx.status = 400;
+      ctx.type = "html";
+      ctx.body = loginPage(uid, "Music", user);
+      return;
+    }
+    const claims = await login?.postLogin(user);
+    logins.set(user.user_id, { ...user, ...claims } as LoginUser & LoginClaims);
+    await finish(user.user_id);
+  }
+
+  return new Promise((resolve, reject) => {
+    const server = provider.listen(port, "127.0.0.1", () => resolve(server));
+    server.once("error", reject);
+  });
+}
