@@ -165,7 +165,7 @@ async function main(): Promise<void> {
         CURSOR_SECRET: process.env.CURSOR_SECRET || localSecret(settings.dataDir, "cursor"),
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         // Browsers may call the API from the sample app's origins (set it to change that).
-        CORS_ALLOWED_ORIGINS: process.env.CORS_ALLOWED_ORIGINS ?? origins.join(","),
+        CORS_ALLOWED_ORIGINS: process.env.CORS_ALLOWED_ORIGINS || origins.join(","),
         ESBUILD_WORK_FOLDER: relative(ROOT, buildDir),
       },
     },

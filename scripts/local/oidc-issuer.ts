@@ -337,6 +337,8 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
           mergeWithLastSubmission: false,
         }),
       );
+      // After a POST, the browser goes on with a GET.
+      ctx.status = 303;
     };
     if (prompt.name !== "login" && session?.accountId) {
       await finish(session.accountId);

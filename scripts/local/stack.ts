@@ -20,6 +20,8 @@ export interface RunningStack {
   issuerPort: string;
   dynamodbPort: number;
   lambdaUrl: string;
+  /** The sample web app. */
+  appUrl: string;
   dataDir: string;
   /** The `npm start` process itself (npm's pid). */
   pid: number;
@@ -36,7 +38,8 @@ export async function startStack(
   env: Record<string, string>,
   dataDir?: string,
 ): Promise<RunningStack> {
-  const [port, lambdaPort, dynamodbPort, issuerPort] = await Promise.all([
+  const [port, lambdaPort, dynamodbPort, issuerPort, appPort] = await Promise.all([
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -49,6 +52,7 @@ export async function startStack(
     LAMBDA_PORT: String(lambdaPort),
     DYNAMODB_PORT: String(dynamodbPort),
     ISSUER_PORT: String(issuerPort),
+    APP_PORT: String(appPort),
     DATA_DIR: dir,
     // The stack under test gets its own DynamoDB; never the integration tests' one.
     DYNAMODB_ENDPOINT: "",
@@ -86,6 +90,7 @@ export async function startStack(
     issuerPort: stackEnv.ISSUER_PORT as string,
     dynamodbPort,
     lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
+    appUrl: `http://127.0.0.1:${stackEnv.APP_PORT}`,
     dataDir: dir,
     pid: child.pid as number,
     output: () => output,

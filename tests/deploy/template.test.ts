@@ -182,7 +182,7 @@ describe("HTTP API", () => {
     }
   });
 
-  it("throttles the stage, with per-route metrics, and enables no CORS", () => {
+  it("throttles the stage, with per-route metrics, and enables no CORS unless asked", () => {
     const [stage] = resources("AWS::ApiGatewayV2::Stage").map(([, r]) => r);
     expect(stage.Properties.DefaultRouteSettings).toEqual({
       ThrottlingRateLimit: 1000,
@@ -192,6 +192,31 @@ describe("HTTP API", () => {
     const [api] = resources("AWS::ApiGatewayV2::Api").map(([, r]) => r);
     expect(api.Properties.CorsConfiguration).toBeUndefined();
   });
+
+  it("allows the browser origins the stage lists, and only those, without credentials", async () => {
+    const origins = "https://app.example.com, https://m.example.com:8443";
+    const { template: withCors } = await packageProd({ corsAllowedOrigins: origins });
+    const [api] = Object.values(withCors.Resources).filter(
+      (r) => r.Type === "AWS::ApiGatewayV2::Api",
+    );
+    expect(api?.Properties.CorsConfiguration).toEqual({
+      AllowOrigins: ["https://app.example.com", "https://m.example.com:8443"],
+      AllowHeaders: expect.arrayContaining(["Authorization", "Idempotency-Key", "If-Match"]),
+      AllowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+      ExposeHeaders: expect.arrayContaining(["ETag", "Retry-After", "Idempotent-Replayed"]),
+      MaxAge: 600,
+    });
+  }, 120_000);
+
+  it("refuses to package an origin that is not one (a path, a trailing slash, a wildcard)", async () => {
+    for (const origin of ["https://app.example.com/", "https://app.example.com/app", "*"]) {
+      const failure = await packageProd({ corsAllowedOrigins: origin }).then(
+        () => "packaged",
+        (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+      );
+      expect(failure, origin).toContain("CORS_ALLOWED_ORIGINS must list origins");
+    }
+  }, 240_000);
 });
 
 describe("operations (README: Operations)", () => {

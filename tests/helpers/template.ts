@@ -45,6 +45,7 @@ export function packageEnv(values: Record<string, string>) {
     "CURSOR_SECRET_PARAMETER",
     "ALARM_EMAIL",
     "INIT_WARM_UP",
+    "CORS_ALLOWED_ORIGINS",
   ];
   for (const name of [...unset, ...auth, ...tunables, "DYNAMODB_CALL_LOG_DIR"]) delete env[name];
   return { ...env, ...values };

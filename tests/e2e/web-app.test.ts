@@ -1,0 +1,219 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { decodeJwt } from "jose";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { userAppMetadata } from "../../scripts/local/issuer.ts";
+import { type RunningStack, startStack } from "../../scripts/local/stack.ts";
+import { launchChromium, phone, screenshot } from "../helpers/browser.ts";
+
+/**
+ * The seed's story in a real browser (Debian's Chromium, driven by playwright-core) at a phone's
+ * size: the sample app served by `npm start`, a login through the local Auth0 tenant with
+ * auth0-spa-js (Authorization Code with PKCE), the real post-login Action granting the editor
+ * role from plays, and the API called cross-origin under its CORS settings.
+ */
+const ROLES = "https://music.example.com/roles";
+const EDITOR_PLAYS = 3;
+let stack: RunningStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([
+    startStack({
+      AUTH_ISSUER: "",
+      AUTH_AUDIENCE: "",
+      AUTH_JWKS_URI: "",
+      PLAY_COOLDOWN_SECONDS: "0",
+      PLAYLIST_EDITOR_MIN_PLAYS: String(EDITOR_PLAYS),
+    }),
+    launchChromium(),
+  ]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const unique = (name: string) => `auth0|${name}-${Date.now().toString(36)}`;
+
+async function logIn(page: Page, userId: string): Promise<void> {
+  await page.goto(`${stack.appUrl}/`);
+  await page.getByRole("button", { name: "Log in" }).click();
+  // The local tenant's login page, on the issuer's origin.
+  await page.getByLabel("User id").fill(userId);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: /^Welcome, / }).waitFor();
+}
+
+async function logOut(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log in" }).waitFor();
+}
+
+const go = (page: Page, screen: string) =>
+  page.getByRole("navigation").getByRole("button", { name: screen }).click();
+
+/** The access token auth0-spa-js keeps for the API (cacheLocation: localstorage). */
+async function accessToken(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    for (const key of Object.keys(localStorage)) {
+      const entry = JSON.parse(localStorage.getItem(key) ?? "{}");
+      if (entry?.body?.access_token) return entry.body.access_token as string;
+    }
+    throw new Error("no access token in the app's cache");
+  });
+}
+
+describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
+  const editorId = unique("editor");
+  let featuredName = "";
+
+  it("welcomes a new user as 'user', then by the display name they set", async () => {
+    const page = await phone(browser);
+    await logIn(page, editorId);
+    await expect(page.getByRole("heading", { name: "Welcome, user" }).isVisible()).resolves.toBe(
+      true,
+    );
+    await expect(page.getByText("EDITOR").count()).resolves.toBe(0);
+    await screenshot(page, "01-welcome-new-user");
+
+    // The token came from the login page through the Action: it carries the roles claim.
+    const claims = decodeJwt(await accessToken(page));
+    expect(claims).toMatchObject({ sub: editorId, aud: "https://api.music.local", [ROLES]: [] });
+
+    await go(page, "Settings");
+    const name = page.getByLabel("Shown when you log in and to other users");
+    // The screen has loaded the current name.
+    await expect.poll(() => name.inputValue()).toBe("user");
+    await name.fill("J".repeat(65));
+    await page.getByRole("button", { name: "Save name" }).click();
+    // The API's own message, not a generic failure.
+    await expect(page.getByRole("alert").textContent()).resolves.toMatch(/displayName.*64/i);
+    await name.fill("J-vald3z");
+    await page.getByRole("button", { name: "Save name" }).click();
+    await page.getByText("Display name saved.").waitFor();
+    await page.getByLabel("Genre", { exact: true }).fill("jazz");
+    await page.getByRole("button", { name: "Save genre" }).click();
+    await page.getByText("Favourite genre saved.").waitFor();
+    await screenshot(page, "02-settings");
+
+    await go(page, "Home");
+    await page.getByRole("heading", { name: "Welcome, J-vald3z" }).waitFor();
+    await page.getByText("Favourite genre: jazz").waitFor();
+    await page.context().close();
+  });
+
+  it("plays a playlist up to the threshold; after logging in again the user is an EDITOR", async () => {
+    const page = await phone(browser);
+    await logIn(page, editorId);
+    await go(page, "Library");
+    await page.getByLabel("Song", { exact: true }).fill("So What");
+    await page.getByLabel("Genre", { exact: true }).fill("jazz");
+    await page.getByRole("button", { name: "Add song" }).click();
+    await page.getByText("So What").first().waitFor();
+    await page.getByLabel("New playlist").fill("Modal");
+    await page.getByRole("checkbox", { name: "So What" }).check();
+    await page.getByRole("button", { name: "Create playlist" }).click();
+    const play = page.getByRole("button", { name: "Play Modal" });
+    for (let played = 1; played <= EDITOR_PLAYS; played++) {
+      await play.click();
+      await page.getByText(`1 songs, ${played} plays`).waitFor();
+    }
+    await expect(page.getByTestId("total-plays").textContent()).resolves.toBe(String(EDITOR_PLAYS));
+    await screenshot(page, "03-library");
+
+    // Roles reach the token at login: the Action runs again on the next one.
+    await go(page, "Home");
+    await expect(page.getByText("EDITOR").count()).resolves.toBe(0);
+    await logOut(page);
+    await logIn(page, editorId);
+    await page.getByText("EDITOR", { exact: true }).waitFor();
+    await page.getByRole("heading", { name: "Welcome, J-vald3z" }).waitFor();
+    await screenshot(page, "04-home-editor");
+    expect(decodeJwt(await accessToken(page))[ROLES]).toEqual(["playlist_editor"]);
+    // The Action mirrored the role into the user's app_metadata at the tenant.
+    expect(userAppMetadata(stack.dataDir).get(editorId)).toEqual({ roles: ["playlist_editor"] });
+
+    await go(page, "Featured");
+    featuredName = `Staff picks ${Date.now().toString(36)}`;
+    await page.getByLabel("Name", { exact: true }).fill("Staff pick");
+    await page.getByRole("button", { name: "Create featured playlist" }).click();
+    const rename = page.getByLabel("Name of Staff pick");
+    await rename.fill(featuredName);
+    await page.getByRole("button", { name: "Rename" }).click();
+    await page.getByLabel(`Name of ${featuredName}`).waitFor();
+    await screenshot(page, "05-featured-editor");
+    await page.context().close();
+  });
+
+  it("shows a second user the editor's change, without edit controls; the API refuses them too", async () => {
+    expect(featuredName).not.toBe("");
+    const page = await phone(browser);
+    await logIn(page, unique("listener"));
+    await page.getByRole("heading", { name: "Welcome, user" }).waitFor();
+    await go(page, "Featured");
+    await page.getByText(featuredName).waitFor();
+    await expect(page.getByRole("button", { name: "Rename" }).count()).resolves.toBe(0);
+    await expect(
+      page.getByRole("button", { name: "Create featured playlist" }).count(),
+    ).resolves.toBe(0);
+    await expect(page.getByRole("textbox").count()).resolves.toBe(0);
+    await screenshot(page, "06-featured-listener");
+
+    const token = await accessToken(page);
+    const refused = await page.evaluate(
+      async ({ api, token }) => {
+        const response = await fetch(`${api}/playlists/featured`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ name: "mine now", songIds: [] }),
+        });
+        return { status: response.status, body: await response.json() };
+      },
+      { api: stack.baseUrl, token },
+    );
+    expect(refused).toMatchObject({ status: 403, body: { statusCode: 403 } });
+    await page.context().close();
+  });
+});
+
+describe("CORS under npm start", { timeout: 60_000 }, () => {
+  let elsewhere: Server;
+  let elsewhereUrl: string;
+  beforeAll(async () => {
+    elsewhere = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/html" });
+      response.end("<!doctype html><title>another site</title>");
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    elsewhereUrl = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+  });
+  afterAll(() => elsewhere?.close());
+
+  /** A call with a bearer token from a page on `origin`, as the browser lets it through. */
+  async function callFrom(origin: string): Promise<string> {
+    const page = await phone(browser);
+    await page.goto(`${origin}/`);
+    const outcome = await page.evaluate(async (api) => {
+      try {
+        const response = await fetch(`${api}/displayName`, {
+          headers: { authorization: "Bearer not-a-token" },
+        });
+        return `status ${response.status}`;
+      } catch (error) {
+        return `blocked: ${(error as Error).message}`;
+      }
+    }, stack.baseUrl);
+    await page.context().close();
+    return outcome;
+  }
+
+  it("lets the sample app's origin read the API's answers", async () => {
+    await expect(callFrom(stack.appUrl)).resolves.toBe("status 401");
+  });
+
+  it("keeps every other origin out", async () => {
+    await expect(callFrom(elsewhereUrl)).resolves.toMatch(/^blocked: /);
+  });
+});

@@ -1,0 +1,277 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Server } from "node:http";
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { type APIRequestContext, request } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSigningKey, type LocalClient } from "../../../../scripts/local/issuer.ts";
+import { type LoginUser, serveIssuer } from "../../../../scripts/local/oidc-issuer.ts";
+import { freePort } from "../../../../scripts/local/ports.ts";
+
+/**
+ * The local Auth0 tenant (oidc-provider dressed as Auth0) over HTTP, without a browser: what
+ * Auth0's SDKs and the Action send it, and what it must refuse. The whole login in a real browser,
+ * with the real Action, is tests/e2e/web-app.test.ts.
+ */
+const AUDIENCE = "https://api.music.test";
+const ROLES = "https://music.example.com/roles";
+const APP = { clientId: "test-app", origins: ["http://127.0.0.1:1234"] };
+const REDIRECT_URI = "http://127.0.0.1:1234/";
+const M2M: LocalClient = {
+  clientId: "test-m2m",
+  clientSecret: randomBytes(24).toString("base64url"),
+  scope: "run:post_login",
+};
+let server: Server;
+let issuer: string;
+let http: APIRequestContext;
+/** Who logged in, in order: what the login page handed to the post-login step. */
+const loggedIn: LoginUser[] = [];
+
+beforeAll(async () => {
+  const port = await freePort();
+  issuer = `http://127.0.0.1:${port}/`;
+  server = await serveIssuer(port, {
+    issuer,
+    key: (await createSigningKey()).key,
+    audience: AUDIENCE,
+    clients: [M2M],
+    login: {
+      app: APP,
+      customClaims: [ROLES],
+      async postLogin(user) {
+        loggedIn.push(user);
+        const roles = user.user_id.includes("editor") ? ["playlist_editor"] : [];
+        return { accessTokenClaims: { [ROLES]: roles }, idTokenClaims: { [ROLES]: roles } };
+      },
+    },
+  });
+  http = await request.newContext({ maxRedirects: 0 });
+});
+afterAll(async () => {
+  await http?.dispose();
+  server?.close();
+});
+
+const keys = () => createRemoteJWKSet(new URL(`${issuer}.well-known/jwks.json`));
+
+describe("client credentials, as Auth0's /oauth/token", () => {
+  const ask = (body: Record<string, string>, json = true) =>
+    http.post(`${issuer}oauth/token`, json ? { data: body } : { form: body });
+  const grant = { grant_type: "client_credentials", client_id: M2M.clientId, audience: AUDIENCE };
+
+  it("answers the Action's JSON request with the client's grant, shaped as Auth0's", async () => {
+    const response = await ask({ ...grant, client_secret: M2M.clientSecret });
+    expect(response.status()).toBe(200);
+    const body = await response.json();
+    expect(body).toMatchObject({ token_type: "Bearer", expires_in: 86_400, scope: M2M.scope });
+    const { payload, protectedHeader } = await jwtVerify(body.access_token, keys(), {
+      issuer,
+      audience: AUDIENCE,
+    });
+    expect(protectedHeader).toMatchObject({ alg: "RS256", typ: "JWT" });
+    expect(payload).toMatchObject({
+      sub: `${M2M.clientId}@clients`,
+      gty: "client-credentials",
+      azp: M2M.clientId,
+      scope: "run:post_login",
+    });
+    expect(payload).not.toHaveProperty("client_id");
+  });
+
+  it("takes a form body too", async () => {
+    const response = await ask({ ...grant, client_secret: M2M.clientSecret }, false);
+    expect(response.status()).toBe(200);
+  });
+
+  it("refuses a wrong secret, an unknown API and a permission the client was not granted", async () => {
+    const wrongSecret = await ask({ ...grant, client_secret: "guess" });
+    expect(wrongSecret.status()).toBe(401);
+    expect((await wrongSecret.json()).error).toBe("invalid_client");
+
+    const elsewhere = await ask({
+      ...grant,
+      client_secret: M2M.clientSecret,
+      audience: "https://another.api",
+    });
+    expect(elsewhere.status()).toBe(400);
+    expect((await elsewhere.json()).error).toBe("invalid_target");
+
+    const more = await ask({ ...grant, client_secret: M2M.clientSecret, scope: "delete:users" });
+    expect(more.status()).toBe(400);
+    expect((await more.json()).error).toBe("invalid_scope");
+  });
+});
+
+describe("a login with Authorization Code and PKCE, as auth0-spa-js does it", () => {
+  const verifier = () => randomBytes(32).toString("base64url");
+  const challengeOf = (v: string) => createHash("sha256").update(v).digest("base64url");
+
+  function authorizeUrl(challenge: string | undefined, overrides: Record<string, string> = {}) {
+    const url = new URL(`${issuer}authorize`);
+    const params = {
+      client_id: APP.clientId,
+      response_type: "code",
+      redirect_uri: REDIRECT_URI,
+      scope: "openid profile email",
+      audience: AUDIENCE,
+      state: "state-1",
+      nonce: "nonce-1",
+      ...(challenge ? { code_challenge: challenge, code_challenge_method: "S256" } : {}),
+      ...overrides,
+    };
+    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+    return url.href;
+  }
+
+  /** A browser of its own: its own cookies, so its own session at the issuer. */
+  const browsers: APIRequestContext[] = [];
+  async function newBrowser(): Promise<APIRequestContext> {
+    const browser = await request.newContext({ maxRedirects: 0 });
+    browsers.push(browser);
+    return browser;
+  }
+  afterAll(() => Promise.all(browsers.map((browser) => browser.dispose())));
+
+  /** Follows the login as a browser would, typing `userId`; answers the app's callback URL. */
+  async function logIn(
+    userId: string,
+    challenge: string,
+    browser?: APIRequestContext,
+  ): Promise<URL> {
+    const http = browser ?? (await newBrowser());
+    const started = await http.get(authorizeUrl(challenge));
+    expect(started.status()).toBe(303);
+    const loginPage = new URL(started.headers().location as string, issuer).href;
+    expect((await http.get(loginPage)).status()).toBe(200);
+    const submitted = await http.post(loginPage, { form: { user_id: userId, name: "Ann" } });
+    expect(submitted.status()).toBe(303);
+    const resumed = await http.get(new URL(submitted.headers().location as string, issuer).href);
+    expect(resumed.status()).toBe(303);
+    return new URL(resumed.headers().location as string);
+  }
+
+  const exchange = (code: string, codeVerifier: string, headers: Record<string, string> = {}) =>
+    http.post(`${issuer}oauth/token`, {
+      form: {
+        grant_type: "authorization_code",
+        client_id: APP.clientId,
+        code,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: codeVerifier,
+      },
+      headers,
+    });
+
+  it("issues an ID token with the profile and the login's claims, and an access token for the API", async () => {
+    const codeVerifier = verifier();
+    const callback = await logIn("auth0|editor-1", challengeOf(codeVerifier));
+    expect(`${callback.origin}/`).toBe(REDIRECT_URI);
+    expect(callback.searchParams.get("state")).toBe("state-1");
+    expect(loggedIn.at(-1)).toEqual({ user_id: "auth0|editor-1", name: "Ann" });
+
+    const response = await exchange(callback.searchParams.get("code") as string, codeVerifier, {
+      origin: APP.origins[0] as string,
+    });
+    expect(response.status()).toBe(200);
+    expect(response.headers()["access-control-allow-origin"]).toBe(APP.origins[0]);
+    const tokens = await response.json();
+    const id = await jwtVerify(tokens.id_token, keys(), { issuer, audience: APP.clientId });
+    expect(id.payload).toMatchObject({
+      sub: "auth0|editor-1",
+      name: "Ann",
+      nonce: "nonce-1",
+      [ROLES]: ["playlist_editor"],
+    });
+    const access = await jwtVerify(tokens.access_token, keys(), { issuer, audience: AUDIENCE });
+    expect(decodeProtectedHeader(tokens.access_token).typ).toBe("JWT");
+    // RBAC on, nothing assigned: a user's token grants no operator right.
+    expect(access.payload).toMatchObject({
+      sub: "auth0|editor-1",
+      azp: APP.clientId,
+      permissions: [],
+      [ROLES]: ["playlist_editor"],
+    });
+    expect(access.payload.scope ?? "").not.toMatch(/users|post_login/);
+  });
+
+  it("refuses a code without its verifier, a code used twice and another site's origin", async () => {
+    const codeVerifier = verifier();
+    const code = (await logIn("auth0|listener-1", challengeOf(codeVerifier))).searchParams.get(
+      "code",
+    ) as string;
+    const wrong = await exchange(code, verifier());
+    expect(wrong.status()).toBe(400);
+    expect((await wrong.json()).error).toBe("invalid_grant");
+
+    const next = verifier();
+    const second = (await logIn("auth0|listener-1", challengeOf(next))).searchParams.get(
+      "code",
+    ) as string;
+    const fromElsewhere = await exchange(second, next, { origin: "http://evil.example" });
+    expect(fromElsewhere.status()).toBe(400);
+    expect(fromElsewhere.headers()["access-control-allow-origin"]).toBeUndefined();
+    expect((await exchange(second, next)).status()).toBe(200);
+    const replayed = await exchange(second, next);
+    expect((await replayed.json()).error).toBe("invalid_grant");
+  });
+
+  it("refuses an authorization request without PKCE or with a callback the app did not register", async () => {
+    const noPkce = await http.get(authorizeUrl(undefined));
+    expect(noPkce.status()).toBe(303);
+    expect(new URL(noPkce.headers().location as string).searchParams.get("error")).toBe(
+      "invalid_request",
+    );
+    const elsewhere = await http.get(
+      authorizeUrl(challengeOf(verifier()), { redirect_uri: "https://evil.example/" }),
+    );
+    // Never redirected to an unregistered callback: an error page on the issuer.
+    expect(elsewhere.status()).toBe(400);
+    expect(elsewhere.headers().location).toBeUndefined();
+  });
+
+  it("logs out at /v2/logout and returns only to a registered URL", async () => {
+    const logout = await newBrowser();
+    await logIn("auth0|listener-2", challengeOf(verifier()), logout);
+    const out = await logout.get(
+      `${issuer}v2/logout?client_id=${APP.clientId}&returnTo=${encodeURIComponent(REDIRECT_URI)}`,
+      { maxRedirects: 5 },
+    );
+    // The provider's confirmation page submits itself in a browser; here, submit it.
+    const html = await out.text();
+    const action = /action="([^"]+)"/.exec(html)?.[1] as string;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1] as string;
+    const done = await logout.post(new URL(action, issuer).href, {
+      form: { xsrf, logout: "yes" },
+      maxRedirects: 0,
+    });
+    expect(done.headers().location).toBe(REDIRECT_URI);
+    // The session is over: a new authorization asks who you are again.
+    const again = await logout.get(authorizeUrl(challengeOf(verifier())), { maxRedirects: 0 });
+    expect(again.headers().location).toMatch(/^\/login\//);
+
+    const open = await logout.get(
+      `${issuer}v2/logout?client_id=${APP.clientId}&returnTo=${encodeURIComponent("https://evil.example/")}`,
+      { maxRedirects: 5 },
+    );
+    expect(open.status()).toBe(400);
+  });
+
+  it("shows the login page again with the reason when the user id is unusable", async () => {
+    const http = await newBrowser();
+    const started = await http.get(authorizeUrl(challengeOf(verifier())));
+    const loginPage = new URL(started.headers().location as string, issuer).href;
+    const refused = await http.post(loginPage, { form: { user_id: "two words" } });
+    expect(refused.status()).toBe(400);
+    expect(await refused.text()).toContain("Type a user id without spaces");
+  });
+});
+
+describe("keys", () => {
+  it("serves the signing key's public half only", async () => {
+    const { keys: served } = await (await http.get(`${issuer}.well-known/jwks.json`)).json();
+    expect(served).toHaveLength(1);
+    expect(served[0]).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig" });
+    for (const part of ["d", "p", "q", "dp", "dq", "qi"])
+      expect(served[0]).not.toHaveProperty(part);
+  });
+});
