@@ -57,8 +57,11 @@ const go = (page: Page, screen: string) =>
 /** The access token auth0-spa-js keeps for the API (cacheLocation: localstorage). */
 async function accessToken(page: Page): Promise<string> {
   return page.evaluate(() => {
-    for (const key of Object.keys(localStorage)) {
-      const entry = JSON.parse(localStorage.getItem(key) ?? "{}");
+    // This runs in the page (tests are typed without the DOM's globals).
+    const storage = (globalThis as unknown as { localStorage: Record<string, string> })
+      .localStorage;
+    for (const value of Object.values(storage)) {
+      const entry = JSON.parse(value);
       if (entry?.body?.access_token) return entry.body.access_token as string;
     }
     throw new Error("no access token in the app's cache");
