@@ -15,30 +15,32 @@ import { launchChromium, phone, screenshot } from "../helpers/browser.ts";
  */
 const ROLES = "https://music.example.com/roles";
 const EDITOR_PLAYS = 3;
+const LOCAL_TENANT = { AUTH_ISSUER: "", AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" };
 let stack: RunningStack;
+/** The same app with the default play cooldown (30 s). */
+let cooldownStack: RunningStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([
+  [stack, cooldownStack, browser] = await Promise.all([
     startStack({
-      AUTH_ISSUER: "",
-      AUTH_AUDIENCE: "",
-      AUTH_JWKS_URI: "",
+      ...LOCAL_TENANT,
       PLAY_COOLDOWN_SECONDS: "0",
       PLAYLIST_EDITOR_MIN_PLAYS: String(EDITOR_PLAYS),
     }),
+    startStack({ ...LOCAL_TENANT, PLAY_COOLDOWN_SECONDS: "" }),
     launchChromium(),
   ]);
 });
 afterAll(async () => {
   await browser?.close();
-  await stack?.stop();
+  await Promise.all([stack?.stop(), cooldownStack?.stop()]);
 });
 
 const unique = (name: string) => `auth0|${name}-${Date.now().toString(36)}`;
 
-async function logIn(page: Page, userId: string): Promise<void> {
-  await page.goto(`${stack.appUrl}/`);
+async function logIn(page: Page, userId: string, at: RunningStack = stack): Promise<void> {
+  await page.goto(`${at.appUrl}/`);
   await page.getByRole("button", { name: "Log in" }).click();
   // The local tenant's login page, on the issuer's origin.
   await page.getByLabel("User id").fill(userId);
@@ -177,6 +179,27 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
       { api: stack.baseUrl, token },
     );
     expect(refused).toMatchObject({ status: 403, body: { statusCode: 403 } });
+    await page.context().close();
+  });
+});
+
+describe("the play cooldown", { timeout: 60_000 }, () => {
+  it("tells the user when they may play again", async () => {
+    const page = await phone(browser);
+    await logIn(page, unique("hasty"), cooldownStack);
+    await go(page, "Library");
+    await page.getByLabel("New playlist").fill("Hasty");
+    await page.getByRole("button", { name: "Create playlist" }).click();
+    const play = page.getByRole("button", { name: "Play Hasty" });
+    await play.click();
+    await page.getByText("0 songs, 1 plays").waitFor();
+    await play.click();
+    await expect(page.getByRole("alert").textContent()).resolves.toMatch(
+      /^Try again in (29|30) s\.$/,
+    );
+    // Nothing was counted.
+    await expect(page.getByText("0 songs, 1 plays").isVisible()).resolves.toBe(true);
+    await screenshot(page, "07-play-too-soon");
     await page.context().close();
   });
 });
