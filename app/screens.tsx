@@ -44,6 +44,35 @@ function Card({ title, children }: { title: string; children: ComponentChildren 
   );
 }
 
+function DeleteButton({ label, onDelete }: { label: string; onDelete: () => unknown }) {
+  return (
+    <button type="button" class="link" aria-label={label} onClick={() => void onDelete()}>
+      Delete
+    </button>
+  );
+}
+
+/** A form's submit: the page stays, the work runs. */
+const submitted = (work: () => unknown) => (e: Event) => {
+  e.preventDefault();
+  void work();
+};
+
+/**
+ * A screen that shows what `load` fetches: loads it once, and again after each change that
+ * succeeded (`change`), so the screen shows what the API stored.
+ */
+function useLoadedScreen(session: Session, load: (api: MusicApi) => Promise<unknown>) {
+  const { message, run } = useAction(session);
+  // Once per screen: `load` only sets the screen's state, so the first one serves throughout.
+  const reload = useCallback(() => run(load), [run]);
+  useEffect(() => void reload(), [reload]);
+  const change = (work: (api: MusicApi) => Promise<unknown>) => async () => {
+    if (await run(work)) await reload();
+  };
+  return { message, run, change };
+}
+
 export function Home({ session }: { session: Session }) {
   const [home, setHome] = useState<{
     displayName: string;
@@ -148,25 +177,16 @@ export function Library({ session }: { session: Session }) {
   const [songGenre, setSongGenre] = useState("");
   const [playlistName, setPlaylistName] = useState("");
   const [chosen, setChosen] = useState<string[]>([]);
-  const { message, run } = useAction(session);
-  const load = useCallback(
-    () =>
-      run(async (api) => {
-        const [songPage, playlistPage, total] = await Promise.all([
-          api.GET("/songs", { params: { query: { limit: 100 } } }).then(ok),
-          api.GET("/playlists", { params: { query: { limit: 100 } } }).then(ok),
-          api.GET("/playlists/getPlays").then(ok),
-        ]);
-        setSongs(songPage.songs);
-        setPlaylists(playlistPage.playlists);
-        setPlays(total.plays);
-      }),
-    [run],
-  );
-  useEffect(() => void load(), [load]);
-  const change = (work: (api: MusicApi) => Promise<unknown>) => async () => {
-    if (await run(work)) await load();
-  };
+  const { message, run, change } = useLoadedScreen(session, async (api) => {
+    const [songPage, playlistPage, total] = await Promise.all([
+      api.GET("/songs", { params: { query: { limit: 100 } } }).then(ok),
+      api.GET("/playlists", { params: { query: { limit: 100 } } }).then(ok),
+      api.GET("/playlists/getPlays").then(ok),
+    ]);
+    setSongs(songPage.songs);
+    setPlaylists(playlistPage.playlists);
+    setPlays(total.plays);
+  });
   const play = (playlist: Playlist) =>
     run(async (api) => {
       const played = ok(
@@ -190,27 +210,22 @@ export function Library({ session }: { session: Session }) {
               <span>
                 {song.songName} <small>{song.genre}</small>
               </span>
-              <button
-                type="button"
-                class="link"
-                aria-label={`Delete song ${song.songName}`}
-                onClick={change(async (api) =>
+              <DeleteButton
+                label={`Delete song ${song.songName}`}
+                onDelete={change(async (api) =>
                   ok(
                     await api.DELETE("/songs/{songId}", {
                       params: { path: { songId: song.songId } },
                     }),
                   ),
                 )}
-              >
-                Delete
-              </button>
+              />
             </li>
           ))}
         </ul>
         <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void change(async (api) => {
+          onSubmit={submitted(
+            change(async (api) => {
               ok(
                 await api.POST("/songs", {
                   body: { songName, genre: songGenre },
@@ -218,8 +233,8 @@ export function Library({ session }: { session: Session }) {
                 }),
               );
               setSongName("");
-            })();
-          }}
+            }),
+          )}
         >
           <label for="songName">Song</label>
           <input
@@ -254,28 +269,23 @@ export function Library({ session }: { session: Session }) {
                 >
                   Play
                 </button>
-                <button
-                  type="button"
-                  class="link"
-                  aria-label={`Delete playlist ${playlist.name}`}
-                  onClick={change(async (api) =>
+                <DeleteButton
+                  label={`Delete playlist ${playlist.name}`}
+                  onDelete={change(async (api) =>
                     ok(
                       await api.DELETE("/playlists/{playlistId}", {
                         params: { path: { playlistId: playlist.playlistId } },
                       }),
                     ),
                   )}
-                >
-                  Delete
-                </button>
+                />
               </span>
             </li>
           ))}
         </ul>
         <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void change(async (api) => {
+          onSubmit={submitted(
+            change(async (api) => {
               ok(
                 await api.POST("/playlists", {
                   body: { name: playlistName, songIds: chosen },
@@ -284,8 +294,8 @@ export function Library({ session }: { session: Session }) {
               );
               setPlaylistName("");
               setChosen([]);
-            })();
-          }}
+            }),
+          )}
         >
           <label for="playlistName">New playlist</label>
           <input
@@ -325,23 +335,12 @@ export function Featured({ session }: { session: Session }) {
   const [playlists, setPlaylists] = useState<Playlist[]>([]);
   const [names, setNames] = useState<Record<string, string>>({});
   const [newName, setNewName] = useState("");
-  const { message, run } = useAction(session);
   const editor = session.roles.includes(EDITOR_ROLE);
-  const load = useCallback(
-    () =>
-      run(async (api) => {
-        const page = ok(
-          await api.GET("/playlists/featured", { params: { query: { limit: 100 } } }),
-        );
-        setPlaylists(page.playlists);
-        setNames(Object.fromEntries(page.playlists.map((p) => [p.playlistId, p.name])));
-      }),
-    [run],
-  );
-  useEffect(() => void load(), [load]);
-  const change = (work: (api: MusicApi) => Promise<unknown>) => async () => {
-    if (await run(work)) await load();
-  };
+  const { message, change } = useLoadedScreen(session, async (api) => {
+    const page = ok(await api.GET("/playlists/featured", { params: { query: { limit: 100 } } }));
+    setPlaylists(page.playlists);
+    setNames(Object.fromEntries(page.playlists.map((p) => [p.playlistId, p.name])));
+  });
   return (
     <>
       <Alert message={message} />
@@ -352,17 +351,16 @@ export function Featured({ session }: { session: Session }) {
             {editor ? (
               <form
                 class="inline"
-                onSubmit={(e) => {
-                  e.preventDefault();
-                  void change(async (api) =>
+                onSubmit={submitted(
+                  change(async (api) =>
                     ok(
                       await api.PATCH("/playlists/featured/{playlistId}", {
                         params: { path: { playlistId: playlist.playlistId } },
                         body: { name: names[playlist.playlistId] ?? playlist.name },
                       }),
                     ),
-                  )();
-                }}
+                  ),
+                )}
               >
                 <input
                   aria-label={`Name of ${playlist.name}`}
@@ -373,20 +371,16 @@ export function Featured({ session }: { session: Session }) {
                   }}
                 />
                 <button type="submit">Rename</button>
-                <button
-                  type="button"
-                  class="link"
-                  aria-label={`Delete featured ${playlist.name}`}
-                  onClick={change(async (api) =>
+                <DeleteButton
+                  label={`Delete featured ${playlist.name}`}
+                  onDelete={change(async (api) =>
                     ok(
                       await api.DELETE("/playlists/featured/{playlistId}", {
                         params: { path: { playlistId: playlist.playlistId } },
                       }),
                     ),
                   )}
-                >
-                  Delete
-                </button>
+                />
               </form>
             ) : (
               <span class="featured-name">{playlist.name}</span>
@@ -398,9 +392,8 @@ export function Featured({ session }: { session: Session }) {
       {editor && (
         <Card title="New featured playlist">
           <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              void change(async (api) => {
+            onSubmit={submitted(
+              change(async (api) => {
                 ok(
                   await api.POST("/playlists/featured", {
                     body: { name: newName, songIds: [] },
@@ -408,8 +401,8 @@ export function Featured({ session }: { session: Session }) {
                   }),
                 );
                 setNewName("");
-              })();
-            }}
+              }),
+            )}
           >
             <label for="featuredName">Name</label>
             <input
