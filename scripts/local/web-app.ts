@@ -6,18 +6,69 @@ import type { AppConfig } from "../../app/config.ts";
 import { ROOT } from "./serverless-config.ts";
 
 /**
- * The sample web app (app/): bundled by esbuild when `npm start` starts, then served on
- * 127.0.0.1 with its configuration written into index.html, so one build runs against the local
- * tenant or a real Auth0 tenant.
+ * The sample web app (app/) as the files a browser loads: the esbuild bundle, the stylesheet and
+ * an index.html carrying the configuration and the Content-Security-Policy. `npm start` serves
+ * them on 127.0.0.1; `npm run app:build` writes them for a static host.
  */
 const APP_DIR = join(ROOT, "app");
 
-export interface BuiltApp {
-  script: string;
-  styles: string;
+export interface AppFile {
+  type: string;
+  body: string;
 }
 
-export async function buildApp(): Promise<BuiltApp> {
+/** Origins the app is served from: callback and logout URLs, CORS on the API and /oauth/token. */
+export function appOrigins(port: number): string[] {
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+}
+
+/** The issuer's origin, from an Auth0 domain (`tenant.us.auth0.com`) or a URL. */
+function issuerOrigin(domain: string): string {
+  return new URL(/^https?:\/\//.test(domain) ? domain : `https://${domain}`).origin;
+}
+
+/**
+ * What the page may load and talk to: its own script and styles, the API, and the issuer (its
+ * hidden iframe renews tokens). `frame-ancestors` only works as a header, so servers add it.
+ */
+export function contentSecurityPolicy(config: AppConfig): string {
+  const issuer = issuerOrigin(config.domain);
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src ${new URL(config.apiUrl).origin} ${issuer}`,
+    `frame-src ${issuer}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join("; ");
+}
+
+// "</script>" in a value cannot end the JSON block early.
+const inlineJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
+const attribute = (text: string) => text.replace(/&/g, "&amp;").replace(/"/g, "&quot;");
+
+function indexHtml(config: AppConfig): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${attribute(contentSecurityPolicy(config))}">
+<title>Music</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/app.css">
+<script type="application/json" id="app-config">${inlineJson(config)}</script>
+<script type="module" src="/app.js"></script>
+</head>
+<body><div id="app"></div></body>
+</html>
+`;
+}
+
+/** The app's files by path, for `config`; esbuild bundles app/main.tsx (tens of ms). */
+export async function appFiles(config: AppConfig): Promise<Record<string, AppFile>> {
   const result = await build({
     entryPoints: [join(APP_DIR, "main.tsx")],
     bundle: true,
@@ -31,63 +82,33 @@ export async function buildApp(): Promise<BuiltApp> {
     logLevel: "silent",
   });
   const script = result.outputFiles.find((file) => file.path.endsWith(".js"))?.text ?? "";
-  return { script, styles: readFileSync(join(APP_DIR, "styles.css"), "utf8") };
-}
-
-/** Origins the app is served from: callback and logout URLs, CORS on the API and /oauth/token. */
-export function appOrigins(port: number): string[] {
-  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
-}
-
-// "</script>" cannot end the JSON block early.
-const inlineJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
-
-function indexHtml(config: AppConfig): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Music</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/app.css">
-<script type="application/json" id="app-config">${inlineJson(config)}</script>
-<script type="module" src="/app.js"></script>
-</head>
-<body><div id="app"></div></body>
-</html>`;
-}
-
-export function serveApp(port: number, config: AppConfig, app: BuiltApp): Promise<Server> {
-  const issuerOrigin = new URL(
-    /^https?:\/\//.test(config.domain) ? config.domain : `https://${config.domain}`,
-  ).origin;
-  const apiOrigin = new URL(config.apiUrl).origin;
-  const files: Record<string, { type: string; body: string }> = {
-    "/": { type: "text/html; charset=utf-8", body: indexHtml(config) },
-    "/app.js": { type: "text/javascript; charset=utf-8", body: app.script },
-    "/app.css": { type: "text/css; charset=utf-8", body: app.styles },
+  return {
+    "/index.html": { type: "text/html; charset=utf-8", body: indexHtml(config) },
+    "/app.js": { type: "text/javascript; charset=utf-8", body: script },
+    "/app.css": {
+      type: "text/css; charset=utf-8",
+      body: readFileSync(join(APP_DIR, "styles.css"), "utf8"),
+    },
   };
+}
+
+export function serveApp(
+  port: number,
+  config: AppConfig,
+  files: Record<string, AppFile>,
+): Promise<Server> {
   const headers = {
-    // The app talks to the API and the issuer only; the issuer's hidden iframe renews tokens.
-    "content-security-policy": [
-      "default-src 'none'",
-      "script-src 'self'",
-      "style-src 'self'",
-      "img-src 'self' data:",
-      `connect-src ${apiOrigin} ${issuerOrigin}`,
-      `frame-src ${issuerOrigin}`,
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'none'",
-    ].join("; "),
+    "content-security-policy": `${contentSecurityPolicy(config)}; frame-ancestors 'none'`,
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
     "cache-control": "no-store",
   };
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? "/", "http://app").pathname;
-    const file = request.method === "GET" || request.method === "HEAD" ? files[path] : undefined;
+    const file =
+      request.method === "GET" || request.method === "HEAD"
+        ? files[path === "/" ? "/index.html" : path]
+        : undefined;
     if (!file) {
       response.writeHead(404, { ...headers, "content-type": "text/plain" });
       response.end("Not found");

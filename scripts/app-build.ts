@@ -1,0 +1,45 @@
+/**
+ * `npm run app:build`: the sample web app for a static host (S3 and CloudFront, Netlify, any web
+ * server), configured for your Auth0 tenant and deployed API:
+ *   AUTH_ISSUER=https://YOUR_TENANT.us.auth0.com/ AUTH_AUDIENCE=https://api.music.example.com \
+ *   APP_CLIENT_ID=<SPA client id> API_URL=https://<api-id>.execute-api.<region>.amazonaws.com \
+ *   npm run app:build [-- --out dist/app]
+ * Serve index.html for "/" and list the host's origin in CORS_ALLOWED_ORIGINS when deploying the
+ * API, and in the SPA's Allowed Callback/Logout URLs and Web Origins at Auth0.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { DEFAULTS } from "../lib/config.ts";
+import { ROOT } from "./local/serverless-config.ts";
+import { appFiles } from "./local/web-app.ts";
+
+const { values } = parseArgs({ options: { out: { type: "string", default: "dist/app" } } });
+const env = process.env;
+const missing = ["AUTH_ISSUER", "AUTH_AUDIENCE", "APP_CLIENT_ID", "API_URL"].filter(
+  (name) => !env[name],
+);
+if (missing.length) {
+  console.error(`app:build needs ${missing.join(", ")} (see the comment in scripts/app-build.ts)`);
+  process.exit(2);
+}
+for (const name of ["AUTH_ISSUER", "API_URL"]) {
+  if (!URL.canParse(env[name] as string)) {
+    console.error(`${name} must be a URL, got "${env[name]}"`);
+    process.exit(2);
+  }
+}
+const out = resolve(ROOT, values.out);
+const files = await appFiles({
+  domain: (env.AUTH_ISSUER as string).replace(/\/$/, ""),
+  clientId: env.APP_CLIENT_ID as string,
+  audience: env.AUTH_AUDIENCE as string,
+  apiUrl: (env.API_URL as string).replace(/\/$/, ""),
+  claimsNamespace: env.CLAIMS_NAMESPACE || DEFAULTS.claimsNamespace,
+});
+for (const [path, file] of Object.entries(files)) {
+  const target = join(out, path);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, file.body);
+  console.log(`${relative(ROOT, target)}  ${Buffer.byteLength(file.body)} bytes`);
+}
