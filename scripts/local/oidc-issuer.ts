@@ -70,6 +70,7 @@ export const API_PERMISSIONS = [
   "run:post_login",
 ];
 
+const IDENTITY_SCOPES = ["openid", "profile", "email", "offline_access"];
 const LOGIN_PATH = "/login/";
 const FORM_LIMIT = 10_000;
 
@@ -185,7 +186,7 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       email: ["email", "email_verified"],
     },
     // The M2M clients' grants are registered as their `scope`, which must name known scopes.
-    scopes: ["openid", "profile", "email", "offline_access", ...API_PERMISSIONS],
+    scopes: [...IDENTITY_SCOPES, ...API_PERMISSIONS],
     // Auth0 puts the profile into the ID token, which auth0-spa-js reads as the user.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
@@ -323,12 +324,16 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
     const clientId = String(params.client_id);
     const finish = async (accountId: string) => {
       const grant = new provider.Grant({ accountId, clientId });
-      grant.addOIDCScope(String(params.scope ?? "openid"));
-      // RBAC: a user gets the permissions assigned to them, and none are assigned locally.
-      for (const [resource, scopes] of Object.entries(
-        (prompt.details.missingResourceScopes ?? {}) as Record<string, string[]>,
-      )) {
-        grant.rejectResourceScope(resource, scopes.join(" "));
+      // The identity scopes asked for are granted; an API permission asked for as a scope is not
+      // (RBAC: a user gets the permissions assigned to them, and none are assigned locally).
+      const requested = String(params.scope ?? "")
+        .split(" ")
+        .filter(Boolean);
+      grant.addOIDCScope(requested.filter((scope) => IDENTITY_SCOPES.includes(scope)).join(" "));
+      const refused = requested.filter((scope) => !IDENTITY_SCOPES.includes(scope)).join(" ");
+      if (refused) {
+        grant.rejectOIDCScope(refused);
+        grant.rejectResourceScope(audience, refused);
       }
       const grantId = await grant.save();
       const result = { login: { accountId }, consent: { grantId } };

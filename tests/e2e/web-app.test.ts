@@ -183,6 +183,35 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
   });
 });
 
+describe("the session", { timeout: 60_000 }, () => {
+  it("renews an access token silently at the tenant (hidden iframe, prompt=none)", async () => {
+    const page = await phone(browser);
+    const userId = unique("returning");
+    await logIn(page, userId);
+    const first = await accessToken(page);
+    // Forget the cached access token, as when it expires; the ID token (the user) stays.
+    await page.evaluate(() => {
+      const storage = (globalThis as unknown as { localStorage: { removeItem(key: string): void } })
+        .localStorage;
+      for (const [key, value] of Object.entries(storage as unknown as Record<string, string>)) {
+        if (JSON.parse(value)?.body?.access_token) storage.removeItem(key);
+      }
+    });
+    const renewals: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("prompt=none")) renewals.push(r.url());
+    });
+    await page.reload();
+    await page.getByRole("heading", { name: "Welcome, user" }).waitFor();
+    expect(renewals).toHaveLength(1);
+    expect(new URL(renewals[0] as string).searchParams.get("response_mode")).toBe("web_message");
+    const renewed = await accessToken(page);
+    expect(renewed).not.toBe(first);
+    expect(decodeJwt(renewed)).toMatchObject({ sub: userId, [ROLES]: [] });
+    await page.context().close();
+  });
+});
+
 describe("the play cooldown", { timeout: 60_000 }, () => {
   it("tells the user when they may play again", async () => {
     const page = await phone(browser);

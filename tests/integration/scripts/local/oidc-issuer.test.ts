@@ -194,6 +194,28 @@ describe("a login with Authorization Code and PKCE, as auth0-spa-js does it", ()
     expect(access.payload.scope ?? "").not.toMatch(/users|post_login/);
   });
 
+  it("grants a user no API permission asked for as a scope (RBAC on, none assigned)", async () => {
+    const codeVerifier = verifier();
+    const browser = await newBrowser();
+    const started = await browser.get(
+      authorizeUrl(challengeOf(codeVerifier), {
+        scope: "openid profile read:users update:users_app_metadata delete:users",
+      }),
+    );
+    const loginPage = new URL(started.headers().location as string, issuer).href;
+    await browser.get(loginPage);
+    const submitted = await browser.post(loginPage, { form: { user_id: "auth0|climber" } });
+    const resumed = await browser.get(new URL(submitted.headers().location as string, issuer).href);
+    const callback = new URL(resumed.headers().location as string);
+    const response = await exchange(callback.searchParams.get("code") as string, codeVerifier);
+    expect(response.status()).toBe(200);
+    const tokens = await response.json();
+    const access = await jwtVerify(tokens.access_token, keys(), { issuer, audience: AUDIENCE });
+    expect(access.payload.permissions).toEqual([]);
+    expect(String(access.payload.scope ?? "")).not.toMatch(/users/);
+    expect(String(tokens.scope ?? "")).not.toMatch(/users/);
+  });
+
   it("refuses a code without its verifier, a code used twice and another site's origin", async () => {
     const codeVerifier = verifier();
     const code = (await logIn("auth0|listener-1", challengeOf(codeVerifier))).searchParams.get(
