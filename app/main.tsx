@@ -47,7 +47,14 @@ async function start(): Promise<{ auth0: Auth0Client; session?: Session }> {
   }
   const user = await auth0.getUser();
   if (!user) return { auth0 };
-  const token = (await auth0.getTokenSilently()) ?? "";
+  let token: string;
+  try {
+    token = (await auth0.getTokenSilently()) ?? "";
+  } catch (error) {
+    // The tenant's session is over (expired, logged out elsewhere): log in again.
+    if ((error as { error?: string }).error === "login_required") return { auth0 };
+    throw error;
+  }
   const roles = claimsOf(token)[`${config.claimsNamespace}roles`];
   return {
     auth0,

@@ -281,6 +281,12 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
 
   const provider = new Provider(issuer, configuration);
 
+  /** The post-login step of one login; its claims go into the tokens this login's code buys. */
+  async function runLogin(user: LoginUser): Promise<void> {
+    if (!login) return;
+    logins.set(user.user_id, { ...user, ...(await login.postLogin(user)) });
+  }
+
   // Auth0's request shapes, turned into what oidc-provider reads.
   provider.use(async (ctx, next) => {
     if (ctx.path === "/authorize" && ctx.query.audience && !ctx.query.resource) {
@@ -308,6 +314,18 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
           ...(returnTo ? { post_logout_redirect_uri: returnTo } : {}),
         })}`,
       );
+      return;
+    }
+    if (ctx.path === "/authorize" && login) {
+      await next();
+      // A login without the login page (the session is alive: SSO, or auth0-spa-js's silent
+      // prompt=none renewal): Auth0 runs the Action on these too. The code is exchanged after
+      // this response, so the tokens carry what the Action sets now.
+      const accountId = ctx.oidc?.session?.accountId;
+      if (accountId && ctx.oidc?.entities?.AuthorizationCode) {
+        const { name, email } = logins.get(accountId) ?? {};
+        await runLogin({ user_id: accountId, name, email });
+      }
       return;
     }
     if (ctx.path.startsWith(LOGIN_PATH) && login) {
@@ -363,8 +381,7 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       ctx.body = loginPage(uid, "Music", user);
       return;
     }
-    const claims = await login?.postLogin(user);
-    logins.set(user.user_id, { ...user, ...claims } as LoginUser & LoginClaims);
+    await runLogin(user);
     await finish(user.user_id);
   }
 

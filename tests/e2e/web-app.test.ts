@@ -183,20 +183,24 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
   });
 });
 
+/** Drops the app's cached access token, as when it expires; the ID token (the user) stays. */
+function forgetAccessToken(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const storage = (globalThis as unknown as { localStorage: { removeItem(key: string): void } })
+      .localStorage;
+    for (const [key, value] of Object.entries(storage as unknown as Record<string, string>)) {
+      if (JSON.parse(value)?.body?.access_token) storage.removeItem(key);
+    }
+  });
+}
+
 describe("the session", { timeout: 60_000 }, () => {
   it("renews an access token silently at the tenant (hidden iframe, prompt=none)", async () => {
     const page = await phone(browser);
     const userId = unique("returning");
     await logIn(page, userId);
     const first = await accessToken(page);
-    // Forget the cached access token, as when it expires; the ID token (the user) stays.
-    await page.evaluate(() => {
-      const storage = (globalThis as unknown as { localStorage: { removeItem(key: string): void } })
-        .localStorage;
-      for (const [key, value] of Object.entries(storage as unknown as Record<string, string>)) {
-        if (JSON.parse(value)?.body?.access_token) storage.removeItem(key);
-      }
-    });
+    await forgetAccessToken(page);
     const renewals: string[] = [];
     page.on("request", (r) => {
       if (r.url().includes("prompt=none")) renewals.push(r.url());
@@ -208,6 +212,17 @@ describe("the session", { timeout: 60_000 }, () => {
     const renewed = await accessToken(page);
     expect(renewed).not.toBe(first);
     expect(decodeJwt(renewed)).toMatchObject({ sub: userId, [ROLES]: [] });
+    await page.context().close();
+  });
+
+  it("asks the user to log in again once the tenant's session is over", async () => {
+    const page = await phone(browser);
+    await logIn(page, unique("expired"));
+    await forgetAccessToken(page);
+    // The tenant forgets the session (its cookies expire, or npm start restarted).
+    await page.context().clearCookies({ domain: "127.0.0.1", path: "/" });
+    await page.reload();
+    await page.getByRole("button", { name: "Log in" }).waitFor();
     await page.context().close();
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Server } from "node:http";
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
 import { type APIRequestContext, request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSigningKey, type LocalClient } from "../../../../scripts/local/issuer.ts";
@@ -26,6 +26,8 @@ let issuer: string;
 let http: APIRequestContext;
 /** Who logged in, in order: what the login page handed to the post-login step. */
 const loggedIn: LoginUser[] = [];
+/** Whom the post-login step makes editors (the hook's decision, in the real stack). */
+const editors = new Set<string>(["auth0|editor-1"]);
 
 beforeAll(async () => {
   const port = await freePort();
@@ -40,7 +42,7 @@ beforeAll(async () => {
       customClaims: [ROLES],
       async postLogin(user) {
         loggedIn.push(user);
-        const roles = user.user_id.includes("editor") ? ["playlist_editor"] : [];
+        const roles = editors.has(user.user_id) ? ["playlist_editor"] : [];
         return { accessTokenClaims: { [ROLES]: roles }, idTokenClaims: { [ROLES]: roles } };
       },
     },
@@ -214,6 +216,27 @@ describe("a login with Authorization Code and PKCE, as auth0-spa-js does it", ()
     expect(access.payload.permissions).toEqual([]);
     expect(String(access.payload.scope ?? "")).not.toMatch(/users/);
     expect(String(tokens.scope ?? "")).not.toMatch(/users/);
+  });
+
+  it("runs the post-login step on a silent login too (prompt=none), as Auth0 runs Actions", async () => {
+    const browser = await newBrowser();
+    const first = verifier();
+    const code = (await logIn("auth0|promoted", challengeOf(first), browser)).searchParams.get(
+      "code",
+    ) as string;
+    const before = await (await exchange(code, first)).json();
+    expect(decodeJwt(before.access_token)[ROLES]).toEqual([]);
+
+    editors.add("auth0|promoted");
+    const renewal = verifier();
+    const silent = await browser.get(authorizeUrl(challengeOf(renewal), { prompt: "none" }));
+    expect(silent.status()).toBe(303);
+    const callback = new URL(silent.headers().location as string);
+    expect(loggedIn.at(-1)).toEqual({ user_id: "auth0|promoted", name: "Ann" });
+    const after = await (
+      await exchange(callback.searchParams.get("code") as string, renewal)
+    ).json();
+    expect(decodeJwt(after.access_token)[ROLES]).toEqual(["playlist_editor"]);
   });
 
   it("refuses a code without its verifier, a code used twice and another site's origin", async () => {
