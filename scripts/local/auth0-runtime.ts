@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { loadOrCreateLocalClient, userAppMetadata } from "./issuer.ts";
+import type { LoginUser } from "./oidc-issuer.ts";
 import { ROOT } from "./serverless-config.ts";
 import type { localSettings } from "./settings.ts";
 
@@ -75,13 +76,6 @@ export async function runPostLoginAction(
   return run;
 }
 
-/** The user a login is for, as the local tenant knows them. */
-export interface LocalUser {
-  user_id: string;
-  email?: string;
-  name?: string;
-}
-
 /**
  * A login on the local tenant, as Auth0 runs one: the Action with the secrets it is configured
  * with (the running stack's hook, the local M2M client) and the user's app_metadata; what it
@@ -89,7 +83,7 @@ export interface LocalUser {
  */
 export async function runLocalLogin(
   settings: ReturnType<typeof localSettings>,
-  user: LocalUser,
+  user: LoginUser,
   cache?: ActionRun["cache"],
 ): Promise<ActionRun> {
   const client = loadOrCreateLocalClient(settings.dataDir);

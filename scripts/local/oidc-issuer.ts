@@ -284,7 +284,8 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
   /** The post-login step of one login; its claims go into the tokens this login's code buys. */
   async function runLogin(user: LoginUser): Promise<void> {
     if (!login) return;
-    logins.set(user.user_id, { ...user, ...(await login.postLogin(user)) });
+    const { accessTokenClaims, idTokenClaims } = await login.postLogin(user);
+    logins.set(user.user_id, { ...user, accessTokenClaims, idTokenClaims });
   }
 
   // Auth0's request shapes, turned into what oidc-provider reads.

@@ -85,6 +85,16 @@ describe("client credentials, as Auth0's /oauth/token", () => {
     expect(response.status()).toBe(200);
   });
 
+  it("answers a body it cannot read with 400", async () => {
+    const junk = await http.post(`${issuer}oauth/token`, {
+      data: "{not json",
+      headers: { "content-type": "application/json" },
+    });
+    expect(junk.status()).toBe(400);
+    const huge = await ask({ ...grant, client_secret: "x".repeat(20_000) });
+    expect(huge.status()).toBe(400);
+  });
+
   it("refuses a wrong secret, an unknown API and a permission the client was not granted", async () => {
     const wrongSecret = await ask({ ...grant, client_secret: "guess" });
     expect(wrongSecret.status()).toBe(401);
