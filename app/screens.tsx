@@ -52,6 +52,8 @@ function DeleteButton({ label, onDelete }: { label: string; onDelete: () => unkn
   );
 }
 
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 /** A form's submit: the page stays, the work runs. */
 const submitted = (work: () => unknown) => (e: Event) => {
   e.preventDefault();
@@ -258,7 +260,7 @@ export function Library({ session }: { session: Session }) {
               <span>
                 {playlist.name}{" "}
                 <small>
-                  {playlist.songIds.length} songs, {playlist.plays} plays
+                  {count(playlist.songIds.length, "song")}, {count(playlist.plays, "play")}
                 </small>
               </span>
               <span>

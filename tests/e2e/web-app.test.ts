@@ -123,7 +123,7 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
     const play = page.getByRole("button", { name: "Play Modal" });
     for (let played = 1; played <= EDITOR_PLAYS; played++) {
       await play.click();
-      await page.getByText(`1 songs, ${played} plays`).waitFor();
+      await page.getByText(`1 song, ${played} play${played === 1 ? "" : "s"}`).waitFor();
     }
     await expect(page.getByTestId("total-plays").textContent()).resolves.toBe(String(EDITOR_PLAYS));
     await screenshot(page, "03-library");
@@ -236,13 +236,13 @@ describe("the play cooldown", { timeout: 60_000 }, () => {
     await page.getByRole("button", { name: "Create playlist" }).click();
     const play = page.getByRole("button", { name: "Play Hasty" });
     await play.click();
-    await page.getByText("0 songs, 1 plays").waitFor();
+    await page.getByText("0 songs, 1 play").waitFor();
     await play.click();
     await expect(page.getByRole("alert").textContent()).resolves.toMatch(
       /^Try again in (29|30) s\.$/,
     );
     // Nothing was counted.
-    await expect(page.getByText("0 songs, 1 plays").isVisible()).resolves.toBe(true);
+    await expect(page.getByText("0 songs, 1 play").isVisible()).resolves.toBe(true);
     await screenshot(page, "07-play-too-soon");
     await page.context().close();
   });
