@@ -4,7 +4,7 @@
  * against the Music API. The roles come from the access token's `${claimsNamespace}roles` claim,
  * which the post-login Action sets; the API decides from the stored roles either way.
  */
-import { type Auth0Client, createAuth0Client, type User } from "@auth0/auth0-spa-js";
+import { type Auth0Client, createAuth0Client } from "@auth0/auth0-spa-js";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { MusicApi } from "../client/index.ts";
@@ -16,7 +16,6 @@ const SCREENS = ["Home", "Library", "Featured", "Settings"] as const;
 type Screen = (typeof SCREENS)[number];
 
 export interface Session {
-  user: User;
   roles: string[];
   api: () => Promise<MusicApi>;
 }
@@ -45,8 +44,7 @@ async function start(): Promise<{ auth0: Auth0Client; session?: Session }> {
     await auth0.handleRedirectCallback();
     history.replaceState({}, "", "/");
   }
-  const user = await auth0.getUser();
-  if (!user) return { auth0 };
+  if (!(await auth0.isAuthenticated())) return { auth0 };
   let token: string;
   try {
     token = (await auth0.getTokenSilently()) ?? "";
@@ -59,7 +57,6 @@ async function start(): Promise<{ auth0: Auth0Client; session?: Session }> {
   return {
     auth0,
     session: {
-      user,
       roles: Array.isArray(roles) ? roles.map(String) : [],
       api: apiFor(auth0, config.apiUrl),
     },
@@ -74,7 +71,16 @@ function App() {
     start().then(setState, (error: Error) => setFailure(error.message));
   }, []);
 
-  if (failure) return <p role="alert">Could not log in: {failure}</p>;
+  if (failure) {
+    return (
+      <main class="welcome">
+        <p role="alert">Could not log in: {failure}</p>
+        <button type="button" onClick={() => location.assign("/")}>
+          Start again
+        </button>
+      </main>
+    );
+  }
   if (!state) return <p class="muted">Loading…</p>;
   const { auth0, session } = state;
   if (!session) {
