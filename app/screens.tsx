@@ -44,6 +44,36 @@ function Card({ title, children }: { title: string; children: ComponentChildren 
   );
 }
 
+function TextField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <>
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        value={props.value}
+        onInput={(e) => props.onChange(e.currentTarget.value)}
+      />
+    </>
+  );
+}
+
+/** A row of a list: what it is, a detail, and what can be done with it. */
+function Item(props: { title: string; detail: string; children: ComponentChildren }) {
+  return (
+    <li>
+      <span>
+        {props.title} <small>{props.detail}</small>
+      </span>
+      <span>{props.children}</span>
+    </li>
+  );
+}
+
 function DeleteButton({ label, onDelete }: { label: string; onDelete: () => unknown }) {
   return (
     <button type="button" class="link" aria-label={label} onClick={() => void onDelete()}>
@@ -147,11 +177,11 @@ export function Settings({ session }: { session: Session }) {
             setDisplayName(body.displayName);
           })}
         >
-          <label for="displayName">Shown when you log in and to other users</label>
-          <input
+          <TextField
             id="displayName"
+            label="Shown when you log in and to other users"
             value={displayName}
-            onInput={(e) => setDisplayName(e.currentTarget.value)}
+            onChange={setDisplayName}
           />
           <button type="submit">Save name</button>
         </form>
@@ -162,8 +192,7 @@ export function Settings({ session }: { session: Session }) {
             ok(await api.PUT("/genres/fav", { body: { genre } }));
           })}
         >
-          <label for="genre">Genre</label>
-          <input id="genre" value={genre} onInput={(e) => setGenre(e.currentTarget.value)} />
+          <TextField id="genre" label="Genre" value={genre} onChange={setGenre} />
           <button type="submit">Save genre</button>
         </form>
       </Card>
@@ -189,6 +218,25 @@ export function Library({ session }: { session: Session }) {
     setPlaylists(playlistPage.playlists);
     setPlays(total.plays);
   });
+  const addSong = change(async (api) => {
+    const body = { songName, genre: songGenre };
+    ok(await api.POST("/songs", { body, params: { header: idempotencyKey() } }));
+    setSongName("");
+  });
+  const addPlaylist = change(async (api) => {
+    const body = { name: playlistName, songIds: chosen };
+    ok(await api.POST("/playlists", { body, params: { header: idempotencyKey() } }));
+    setPlaylistName("");
+    setChosen([]);
+  });
+  const deleteSong = ({ songId }: Song) =>
+    change(async (api) =>
+      ok(await api.DELETE("/songs/{songId}", { params: { path: { songId } } })),
+    );
+  const deletePlaylist = ({ playlistId }: Playlist) =>
+    change(async (api) =>
+      ok(await api.DELETE("/playlists/{playlistId}", { params: { path: { playlistId } } })),
+    );
   const play = (playlist: Playlist) =>
     run(async (api) => {
       const played = ok(
@@ -208,102 +256,45 @@ export function Library({ session }: { session: Session }) {
       <Card title="Songs">
         <ul class="items">
           {songs.map((song) => (
-            <li key={song.songId}>
-              <span>
-                {song.songName} <small>{song.genre}</small>
-              </span>
-              <DeleteButton
-                label={`Delete song ${song.songName}`}
-                onDelete={change(async (api) =>
-                  ok(
-                    await api.DELETE("/songs/{songId}", {
-                      params: { path: { songId: song.songId } },
-                    }),
-                  ),
-                )}
-              />
-            </li>
+            <Item key={song.songId} title={song.songName} detail={song.genre}>
+              <DeleteButton label={`Delete song ${song.songName}`} onDelete={deleteSong(song)} />
+            </Item>
           ))}
         </ul>
-        <form
-          onSubmit={submitted(
-            change(async (api) => {
-              ok(
-                await api.POST("/songs", {
-                  body: { songName, genre: songGenre },
-                  params: { header: idempotencyKey() },
-                }),
-              );
-              setSongName("");
-            }),
-          )}
-        >
-          <label for="songName">Song</label>
-          <input
-            id="songName"
-            value={songName}
-            onInput={(e) => setSongName(e.currentTarget.value)}
-          />
-          <label for="songGenre">Genre</label>
-          <input
-            id="songGenre"
-            value={songGenre}
-            onInput={(e) => setSongGenre(e.currentTarget.value)}
-          />
+        <form onSubmit={submitted(addSong)}>
+          <TextField id="songName" label="Song" value={songName} onChange={setSongName} />
+          <TextField id="songGenre" label="Genre" value={songGenre} onChange={setSongGenre} />
           <button type="submit">Add song</button>
         </form>
       </Card>
       <Card title="Playlists">
         <ul class="items">
           {playlists.map((playlist) => (
-            <li key={playlist.playlistId}>
-              <span>
-                {playlist.name}{" "}
-                <small>
-                  {count(playlist.songIds.length, "song")}, {count(playlist.plays, "play")}
-                </small>
-              </span>
-              <span>
-                <button
-                  type="button"
-                  aria-label={`Play ${playlist.name}`}
-                  onClick={() => play(playlist)}
-                >
-                  Play
-                </button>
-                <DeleteButton
-                  label={`Delete playlist ${playlist.name}`}
-                  onDelete={change(async (api) =>
-                    ok(
-                      await api.DELETE("/playlists/{playlistId}", {
-                        params: { path: { playlistId: playlist.playlistId } },
-                      }),
-                    ),
-                  )}
-                />
-              </span>
-            </li>
+            <Item
+              key={playlist.playlistId}
+              title={playlist.name}
+              detail={`${count(playlist.songIds.length, "song")}, ${count(playlist.plays, "play")}`}
+            >
+              <button
+                type="button"
+                aria-label={`Play ${playlist.name}`}
+                onClick={() => play(playlist)}
+              >
+                Play
+              </button>
+              <DeleteButton
+                label={`Delete playlist ${playlist.name}`}
+                onDelete={deletePlaylist(playlist)}
+              />
+            </Item>
           ))}
         </ul>
-        <form
-          onSubmit={submitted(
-            change(async (api) => {
-              ok(
-                await api.POST("/playlists", {
-                  body: { name: playlistName, songIds: chosen },
-                  params: { header: idempotencyKey() },
-                }),
-              );
-              setPlaylistName("");
-              setChosen([]);
-            }),
-          )}
-        >
-          <label for="playlistName">New playlist</label>
-          <input
+        <form onSubmit={submitted(addPlaylist)}>
+          <TextField
             id="playlistName"
+            label="New playlist"
             value={playlistName}
-            onInput={(e) => setPlaylistName(e.currentTarget.value)}
+            onChange={setPlaylistName}
           />
           {songs.length > 0 && (
             <fieldset>
@@ -343,6 +334,27 @@ export function Featured({ session }: { session: Session }) {
     setPlaylists(page.playlists);
     setNames(Object.fromEntries(page.playlists.map((p) => [p.playlistId, p.name])));
   });
+  const nameOf = ({ playlistId, name }: Playlist) => names[playlistId] ?? name;
+  const create = change(async (api) => {
+    const body = { name: newName, songIds: [] };
+    ok(await api.POST("/playlists/featured", { body, params: { header: idempotencyKey() } }));
+    setNewName("");
+  });
+  const rename = (playlist: Playlist) =>
+    change(async (api) => {
+      const params = { path: { playlistId: playlist.playlistId } };
+      ok(
+        await api.PATCH("/playlists/featured/{playlistId}", {
+          params,
+          body: { name: nameOf(playlist) },
+        }),
+      );
+    });
+  const remove = ({ playlistId }: Playlist) =>
+    change(async (api) => {
+      const params = { path: { playlistId } };
+      ok(await api.DELETE("/playlists/featured/{playlistId}", { params }));
+    });
   return (
     <>
       <Alert message={message} />
@@ -351,22 +363,10 @@ export function Featured({ session }: { session: Session }) {
         {playlists.map((playlist) => (
           <li key={playlist.playlistId}>
             {editor ? (
-              <form
-                class="inline"
-                onSubmit={submitted(
-                  change(async (api) =>
-                    ok(
-                      await api.PATCH("/playlists/featured/{playlistId}", {
-                        params: { path: { playlistId: playlist.playlistId } },
-                        body: { name: names[playlist.playlistId] ?? playlist.name },
-                      }),
-                    ),
-                  ),
-                )}
-              >
+              <form class="inline" onSubmit={submitted(rename(playlist))}>
                 <input
                   aria-label={`Name of ${playlist.name}`}
-                  value={names[playlist.playlistId] ?? playlist.name}
+                  value={nameOf(playlist)}
                   onInput={(e) => {
                     const value = e.currentTarget.value;
                     setNames((all) => ({ ...all, [playlist.playlistId]: value }));
@@ -375,13 +375,7 @@ export function Featured({ session }: { session: Session }) {
                 <button type="submit">Rename</button>
                 <DeleteButton
                   label={`Delete featured ${playlist.name}`}
-                  onDelete={change(async (api) =>
-                    ok(
-                      await api.DELETE("/playlists/featured/{playlistId}", {
-                        params: { path: { playlistId: playlist.playlistId } },
-                      }),
-                    ),
-                  )}
+                  onDelete={remove(playlist)}
                 />
               </form>
             ) : (
@@ -393,25 +387,8 @@ export function Featured({ session }: { session: Session }) {
       {playlists.length === 0 && <p class="muted">No featured playlists yet.</p>}
       {editor && (
         <Card title="New featured playlist">
-          <form
-            onSubmit={submitted(
-              change(async (api) => {
-                ok(
-                  await api.POST("/playlists/featured", {
-                    body: { name: newName, songIds: [] },
-                    params: { header: idempotencyKey() },
-                  }),
-                );
-                setNewName("");
-              }),
-            )}
-          >
-            <label for="featuredName">Name</label>
-            <input
-              id="featuredName"
-              value={newName}
-              onInput={(e) => setNewName(e.currentTarget.value)}
-            />
+          <form onSubmit={submitted(create)}>
+            <TextField id="featuredName" label="Name" value={newName} onChange={setNewName} />
             <button type="submit">Create featured playlist</button>
           </form>
         </Card>
