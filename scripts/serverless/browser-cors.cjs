@@ -21,11 +21,11 @@ const ALLOWED_HEADERS = [
   "If-Match",
   "X-Correlation-Id",
 ];
+// Every response header docs/openapi.json declares (tests/deploy/template.test.ts keeps them equal).
 const EXPOSED_HEADERS = [
   "ETag",
   "Retry-After",
   "Idempotent-Replayed",
-  "Location",
   "WWW-Authenticate",
   "X-Correlation-Id",
 ];

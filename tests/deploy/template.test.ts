@@ -22,6 +22,27 @@ import {
 let template: Template;
 let packageDir: string;
 
+/** The header parameters and response headers docs/openapi.json declares, each sorted. */
+function documentedHeaders(): { requestHeaders: string[]; responseHeaders: string[] } {
+  const document = JSON.parse(readFileSync(join(ROOT, "docs", "openapi.json"), "utf8")) as Json;
+  const requestHeaders = new Set<string>();
+  const responseHeaders = new Set<string>();
+  for (const path of Object.values(document.paths) as Json[]) {
+    for (const operation of Object.values(path) as Json[]) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.in === "header") requestHeaders.add(parameter.name);
+      }
+      for (const response of Object.values(operation.responses ?? {}) as Json[]) {
+        for (const name of Object.keys(response.headers ?? {})) responseHeaders.add(name);
+      }
+    }
+  }
+  return {
+    requestHeaders: [...requestHeaders].sort(),
+    responseHeaders: [...responseHeaders].sort(),
+  };
+}
+
 function resources(type: string): [string, Json][] {
   return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 }
@@ -206,6 +227,11 @@ describe("HTTP API", () => {
       ExposeHeaders: expect.arrayContaining(["ETag", "Retry-After", "Idempotent-Replayed"]),
       MaxAge: 600,
     });
+    // A browser may send every header the API document declares, and read every one it answers.
+    const { requestHeaders, responseHeaders } = documentedHeaders();
+    const cors = api?.Properties.CorsConfiguration;
+    expect(cors.AllowHeaders).toEqual(expect.arrayContaining(requestHeaders));
+    expect([...cors.ExposeHeaders].sort()).toEqual(responseHeaders);
   }, 120_000);
 
   it("refuses to package an origin that is not one (a path, a trailing slash, a wildcard)", async () => {
