@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lib/config.ts";
 import { ROOT } from "./local/serverless-config.ts";
-import { appFiles } from "./local/web-app.ts";
+import { appConfig, appFiles } from "./local/web-app.ts";
 
 const { values } = parseArgs({ options: { out: { type: "string", default: "dist/app" } } });
 const env = process.env;
@@ -30,13 +30,15 @@ for (const name of ["AUTH_ISSUER", "API_URL"]) {
   }
 }
 const out = resolve(ROOT, values.out);
-const files = await appFiles({
-  domain: (env.AUTH_ISSUER as string).replace(/\/$/, ""),
-  clientId: env.APP_CLIENT_ID as string,
-  audience: env.AUTH_AUDIENCE as string,
-  apiUrl: (env.API_URL as string).replace(/\/$/, ""),
-  claimsNamespace: env.CLAIMS_NAMESPACE || DEFAULTS.claimsNamespace,
-});
+const files = await appFiles(
+  appConfig({
+    issuer: env.AUTH_ISSUER as string,
+    clientId: env.APP_CLIENT_ID as string,
+    audience: env.AUTH_AUDIENCE as string,
+    apiUrl: env.API_URL as string,
+    claimsNamespace: env.CLAIMS_NAMESPACE || DEFAULTS.claimsNamespace,
+  }),
+);
 for (const [path, file] of Object.entries(files)) {
   const target = join(out, path);
   mkdirSync(dirname(target), { recursive: true });

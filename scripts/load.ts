@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadOrCreateSigningKey, signAccessToken } from "./local/issuer.ts";
-import { startStack } from "./local/stack.ts";
+import { LOCAL_TENANT, startStack } from "./local/stack.ts";
 
 const { values } = parseArgs({
   options: {
@@ -146,8 +146,7 @@ const say = (message: string) => console.error(`[load] ${message}`);
 say("starting a fresh npm start stack");
 // Plays are 30% of the mix: without the cooldown, so that they are counted, not refused (429).
 const stack = await startStack({
-  AUTH_ISSUER: "",
-  AUTH_AUDIENCE: "",
+  ...LOCAL_TENANT,
   LOG_LEVEL: "WARN",
   PLAY_COOLDOWN_SECONDS: "0",
 });

@@ -15,7 +15,7 @@ import { serveIssuer } from "./local/oidc-issuer.ts";
 import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-config.ts";
 import { localSecret, localSettings, recordRunningStack } from "./local/settings.ts";
 import { ensureTables, localClient } from "./local/tables.ts";
-import { appFiles, appOrigins, serveApp } from "./local/web-app.ts";
+import { appConfig, appFiles, appOrigins, serveApp } from "./local/web-app.ts";
 
 // Node 20 is supported locally; the SDK's notice about it is noise here (Lambda runs Node 24).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -87,13 +87,13 @@ async function startApp(): Promise<void> {
     say("sample app not served: set APP_CLIENT_ID to your Auth0 SPA application's client id");
     return;
   }
-  const config = {
-    domain: settings.authIssuer.replace(/\/$/, ""),
+  const config = appConfig({
+    issuer: settings.authIssuer,
     clientId,
     audience: settings.authAudience,
     apiUrl: `http://127.0.0.1:${settings.port}`,
     claimsNamespace: settings.claimsNamespace,
-  };
+  });
   appServer = await serveApp(settings.appPort, config, await appFiles(config));
   say(`sample app on ${origins[0]}/`);
 }

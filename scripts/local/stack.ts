@@ -31,6 +31,12 @@ export interface RunningStack {
 }
 
 /**
+ * Variables that give a stack its own local Auth0 tenant, whatever issuer this process was given
+ * (the test setup exports its own): empty means the local default.
+ */
+export const LOCAL_TENANT = { AUTH_ISSUER: "", AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" };
+
+/**
  * Starts the real `npm start` (scripts/start.ts) on free ports, as a developer would, and waits
  * until it serves HTTP. `env` chooses the issuer; `dataDir` lets a test restart on the same data.
  */

@@ -22,6 +22,26 @@ export function appOrigins(port: number): string[] {
   return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
 }
 
+/**
+ * The app's configuration from the API's settings: Auth0's domain is the issuer without its
+ * trailing slash (auth0-spa-js adds it back when it checks `iss`).
+ */
+export function appConfig(settings: {
+  issuer: string;
+  clientId: string;
+  audience: string;
+  apiUrl: string;
+  claimsNamespace: string;
+}): AppConfig {
+  return {
+    domain: settings.issuer.replace(/\/$/, ""),
+    clientId: settings.clientId,
+    audience: settings.audience,
+    apiUrl: settings.apiUrl.replace(/\/$/, ""),
+    claimsNamespace: settings.claimsNamespace,
+  };
+}
+
 /** The issuer's origin, from an Auth0 domain (`tenant.us.auth0.com`) or a URL. */
 function issuerOrigin(domain: string): string {
   return new URL(/^https?:\/\//.test(domain) ? domain : `https://${domain}`).origin;

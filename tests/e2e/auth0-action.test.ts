@@ -13,7 +13,7 @@ import {
 } from "../../scripts/local/issuer.ts";
 import { freePort } from "../../scripts/local/ports.ts";
 import { ROOT } from "../../scripts/local/serverless-config.ts";
-import { type RunningStack, startStack } from "../../scripts/local/stack.ts";
+import { LOCAL_TENANT, type RunningStack, startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
 import { uniqueUser } from "../helpers/tokens.ts";
 
@@ -28,7 +28,7 @@ let client: LocalClient;
 let secrets: Record<string, string>;
 
 beforeAll(async () => {
-  stack = await startStack({ AUTH_ISSUER: "", AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" });
+  stack = await startStack(LOCAL_TENANT);
   client = JSON.parse(
     readFileSync(join(stack.dataDir, "issuer", "post-login-client.json"), "utf8"),
   ) as LocalClient;
@@ -195,8 +195,7 @@ describe("npm run login", () => {
           DATA_DIR: stack.dataDir,
           PORT: new URL(stack.baseUrl).port,
           ISSUER_PORT: stack.issuerPort,
-          AUTH_ISSUER: "",
-          AUTH_AUDIENCE: "",
+          ...LOCAL_TENANT,
         },
       },
     );

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
 import { localSecret, STACK_VARIABLES } from "../../scripts/local/settings.ts";
-import { startStack } from "../../scripts/local/stack.ts";
+import { LOCAL_TENANT, startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
 
 const run = promisify(execFile);
@@ -26,8 +26,7 @@ function portAnswers(port: number): Promise<boolean> {
 /** `npm start` with no AUTH_ISSUER: the bundled issuer, data kept under DATA_DIR. */
 describe("npm start with the local issuer", () => {
   it("serves a token from `npm run token`, refuses a forged one, keeps data across a restart and leaves no process behind", async () => {
-    const local = { AUTH_ISSUER: "", AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" };
-    let stack = await startStack(local);
+    let stack = await startStack(LOCAL_TENANT);
     const { dataDir } = stack;
 
     const tokenFrom = async (sub: string) => {
@@ -36,8 +35,7 @@ describe("npm start with the local issuer", () => {
         env: {
           ...process.env,
           DATA_DIR: dataDir,
-          AUTH_ISSUER: "",
-          AUTH_AUDIENCE: "",
+          ...LOCAL_TENANT,
           ISSUER_PORT: stack.issuerPort,
         },
       });
@@ -63,7 +61,7 @@ describe("npm start with the local issuer", () => {
       expect(await portAnswers(stack.dynamodbPort)).toBe(false);
       expect(await portAnswers(Number(new URL(stack.baseUrl).port))).toBe(false);
 
-      stack = await startStack({ ...local, ISSUER_PORT: stack.issuerPort }, dataDir);
+      stack = await startStack({ ...LOCAL_TENANT, ISSUER_PORT: stack.issuerPort }, dataDir);
       // The same key (kept under DATA_DIR) still signs; the same name is still stored.
       const again = await call(stack.baseUrl, "GET", "/displayName", {
         token: await tokenFrom("google-oauth2|123"),
@@ -79,12 +77,7 @@ describe("npm start with the local issuer", () => {
 describe("npm run token and npm run login next to a running npm start", () => {
   it("find it (ports, data directory, issuer) with no variable exported", async () => {
     const record = join(mkdtempSync(join(tmpdir(), "music-stack-file-")), "stack.json");
-    const stack = await startStack({
-      AUTH_ISSUER: "",
-      AUTH_AUDIENCE: "",
-      AUTH_JWKS_URI: "",
-      LOCAL_STACK_FILE: record,
-    });
+    const stack = await startStack({ ...LOCAL_TENANT, LOCAL_STACK_FILE: record });
     // A developer's shell: none of the stack's variables, only where its record is.
     const shell: Record<string, string | undefined> = { ...process.env, LOCAL_STACK_FILE: record };
     for (const name of STACK_VARIABLES) delete shell[name];
@@ -114,7 +107,7 @@ describe("npm run token and npm run login next to a running npm start", () => {
 
 describe("serverless invoke local next to a running npm start", () => {
   it("runs the ESM bundle of a function with an event from events/, as the README shows", async () => {
-    const stack = await startStack({ AUTH_ISSUER: "", AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" });
+    const stack = await startStack(LOCAL_TENANT);
     // A build folder of its own, so that nothing else building in this checkout is disturbed.
     const workFolder = `.esbuild-offline/invoke-${process.pid}`;
     try {
@@ -154,11 +147,12 @@ describe("serverless invoke local next to a running npm start", () => {
 
 describe("stopping npm start", () => {
   it("stops every child when only the npm process gets SIGTERM", async () => {
-    const stack = await startStack({ AUTH_ISSUER: "", AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" });
+    const stack = await startStack(LOCAL_TENANT);
     const ports = [
       Number(new URL(stack.baseUrl).port),
       stack.dynamodbPort,
       Number(stack.issuerPort),
+      Number(new URL(stack.appUrl).port),
     ];
     try {
       expect(await portAnswers(ports[0] as number)).toBe(true);

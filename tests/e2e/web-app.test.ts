@@ -4,7 +4,7 @@ import { decodeJwt } from "jose";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userAppMetadata } from "../../scripts/local/issuer.ts";
-import { type RunningStack, startStack } from "../../scripts/local/stack.ts";
+import { LOCAL_TENANT, type RunningStack, startStack } from "../../scripts/local/stack.ts";
 import { launchChromium, phone, screenshot } from "../helpers/browser.ts";
 
 /**
@@ -15,7 +15,6 @@ import { launchChromium, phone, screenshot } from "../helpers/browser.ts";
  */
 const ROLES = "https://music.example.com/roles";
 const EDITOR_PLAYS = 3;
-const LOCAL_TENANT = { AUTH_ISSUER: "", AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" };
 let stack: RunningStack;
 /** The same app with the default play cooldown (30 s). */
 let cooldownStack: RunningStack;
@@ -56,18 +55,30 @@ async function logOut(page: Page): Promise<void> {
 const go = (page: Page, screen: string) =>
   page.getByRole("navigation").getByRole("button", { name: screen }).click();
 
-/** The access token auth0-spa-js keeps for the API (cacheLocation: localstorage). */
-async function accessToken(page: Page): Promise<string> {
-  return page.evaluate(() => {
+/**
+ * The access tokens auth0-spa-js keeps for the API (cacheLocation: localstorage); with `drop`,
+ * removed too, as when they expire (the ID token, the user, stays).
+ */
+function cachedAccessTokens(page: Page, drop = false): Promise<string[]> {
+  return page.evaluate((drop) => {
     // This runs in the page (tests are typed without the DOM's globals).
-    const storage = (globalThis as unknown as { localStorage: Record<string, string> })
+    const storage = (globalThis as unknown as { localStorage: { removeItem(key: string): void } })
       .localStorage;
-    for (const value of Object.values(storage)) {
-      const entry = JSON.parse(value);
-      if (entry?.body?.access_token) return entry.body.access_token as string;
+    const tokens: string[] = [];
+    for (const [key, value] of Object.entries(storage as unknown as Record<string, string>)) {
+      const token = JSON.parse(value)?.body?.access_token;
+      if (typeof token !== "string") continue;
+      tokens.push(token);
+      if (drop) storage.removeItem(key);
     }
-    throw new Error("no access token in the app's cache");
-  });
+    return tokens;
+  }, drop);
+}
+
+async function accessToken(page: Page): Promise<string> {
+  const [token] = await cachedAccessTokens(page);
+  if (!token) throw new Error("no access token in the app's cache");
+  return token;
 }
 
 describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
@@ -183,24 +194,13 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
   });
 });
 
-/** Drops the app's cached access token, as when it expires; the ID token (the user) stays. */
-function forgetAccessToken(page: Page): Promise<void> {
-  return page.evaluate(() => {
-    const storage = (globalThis as unknown as { localStorage: { removeItem(key: string): void } })
-      .localStorage;
-    for (const [key, value] of Object.entries(storage as unknown as Record<string, string>)) {
-      if (JSON.parse(value)?.body?.access_token) storage.removeItem(key);
-    }
-  });
-}
-
 describe("the session", { timeout: 60_000 }, () => {
   it("renews an access token silently at the tenant (hidden iframe, prompt=none)", async () => {
     const page = await phone(browser);
     const userId = unique("returning");
     await logIn(page, userId);
     const first = await accessToken(page);
-    await forgetAccessToken(page);
+    await cachedAccessTokens(page, true);
     const renewals: string[] = [];
     page.on("request", (r) => {
       if (r.url().includes("prompt=none")) renewals.push(r.url());
@@ -218,7 +218,7 @@ describe("the session", { timeout: 60_000 }, () => {
   it("asks the user to log in again once the tenant's session is over", async () => {
     const page = await phone(browser);
     await logIn(page, unique("expired"));
-    await forgetAccessToken(page);
+    await cachedAccessTokens(page, true);
     // The tenant forgets the session (its cookies expire, or npm start restarted).
     await page.context().clearCookies({ domain: "127.0.0.1", path: "/" });
     await page.reload();
