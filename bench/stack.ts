@@ -63,7 +63,7 @@ export async function startBenchStack(bundles: Bundles) {
   await ensureTables(admin, loadTableDefinitions("dev"), (d) => `${TABLE_PREFIX}${d.logicalId}`);
   const doc = DynamoDBDocumentClient.from(admin);
   const proxy = await startDynamoProxy(dynamoPort, { measureCapacity: true });
-  const { key } = await createSigningKey();
+  const key = await createSigningKey();
   const issuer = `http://127.0.0.1:${issuerPort}/`;
   const audience = "https://api.music.example.com";
   const issuerServer = await serveIssuer(issuerPort, { issuer, key, audience });

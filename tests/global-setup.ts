@@ -35,7 +35,7 @@ export default async function setup(_project: TestProject): Promise<() => Promis
     client.destroy();
   }
 
-  const { key, privateJwk } = await createSigningKey();
+  const key = await createSigningKey();
   const issuer = `http://127.0.0.1:${issuerPort}/`;
   const audience = "https://api.music.test";
   jwksServer = await serveIssuer(issuerPort, { issuer, key, audience });
@@ -49,7 +49,7 @@ export default async function setup(_project: TestProject): Promise<() => Promis
     PLAY_COOLDOWN_SECONDS: "0",
     CURSOR_SECRET: "test-cursor-secret-0123456789-abcdefghijkl",
     DYNAMODB_ENDPOINT: dynamo.endpoint,
-    TEST_ISSUER_PRIVATE_JWK: JSON.stringify(privateJwk),
+    TEST_ISSUER_PRIVATE_JWK: JSON.stringify(key.privateJwk),
     LOG_LEVEL: "WARN",
     // DynamoDB Local on a busy 2-core CI machine answers bursts of 100 far slower than
     // DynamoDB does; tests/faults runs with the production timeouts instead.

@@ -27,23 +27,19 @@ export interface SigningKey {
   privateJwk: JWK;
 }
 
-export async function createSigningKey(): Promise<{ key: SigningKey; privateJwk: JWK }> {
+export async function createSigningKey(): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair("RS256", {
     extractable: true,
     modulusLength: 2048,
   });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "RS256" };
   return {
-    key: {
-      kid,
-      privateKey,
-      publicKey,
-      publicJwk: { ...publicJwk, kid, alg: "RS256", use: "sig" },
-      privateJwk: { ...privateJwk, use: "sig" },
-    },
-    privateJwk,
+    kid,
+    privateKey,
+    publicKey,
+    publicJwk: { ...publicJwk, kid, alg: "RS256", use: "sig" },
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" },
   };
 }
 
@@ -68,9 +64,9 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const { key, privateJwk } = await createSigningKey();
+  const key = await createSigningKey();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600 });
+  writeFileSync(file, JSON.stringify(key.privateJwk), { mode: 0o600 });
   return key;
 }
 

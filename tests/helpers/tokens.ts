@@ -55,7 +55,7 @@ export function machineTokenFor(clientId: string, scope: string): Promise<string
 /** Every way a token must be refused, each paired with what it tries. */
 export async function attackTokens(sub: string): Promise<Record<string, string>> {
   const key = await testSigningKey();
-  const { key: attacker } = await createSigningKey();
+  const attacker = await createSigningKey();
   const now = Math.floor(Date.now() / 1000);
   const base = () =>
     new SignJWT({})

@@ -35,7 +35,7 @@ const serve = (...keys: object[]) => {
 
 describe("IssuerKeys", () => {
   it("verifies with the fetched keys, and fetches once for many tokens", async () => {
-    const { key } = await createSigningKey();
+    const key = await createSigningKey();
     serve(key.publicJwk);
     const keys = new IssuerKeys(uri);
     const before = fetches;
@@ -48,11 +48,11 @@ describe("IssuerKeys", () => {
 
   it("picks up a rotated key, but refetches for an unknown kid at most every 30 s", async () => {
     const [first, rotated] = await Promise.all([createSigningKey(), createSigningKey()]);
-    serve(first.key.publicJwk);
+    serve(first.publicJwk);
     const keys = new IssuerKeys(uri);
-    await jwtVerify(await signAccessToken(first.key, options), keys.lookup);
-    serve(first.key.publicJwk, rotated.key.publicJwk);
-    const token = await signAccessToken(rotated.key, options);
+    await jwtVerify(await signAccessToken(first, options), keys.lookup);
+    serve(first.publicJwk, rotated.publicJwk);
+    const token = await signAccessToken(rotated, options);
     // Right after a fetch: a forged or new kid does not make it fetch again.
     const before = fetches;
     await expect(jwtVerify(token, keys.lookup)).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
@@ -68,7 +68,7 @@ describe("IssuerKeys", () => {
     ["no keys", { status: 200, body: "{}" }],
     ["a key set too large", { status: 200, body: JSON.stringify({ keys: ["x".repeat(600_000)] }) }],
   ])("treats %s as the issuer's trouble: unavailable, and no refetch for 10 s", async (_, bad) => {
-    const { key } = await createSigningKey();
+    const key = await createSigningKey();
     answer = bad;
     const keys = new IssuerKeys(uri);
     const token = await signAccessToken(key, options);
@@ -84,7 +84,7 @@ describe("IssuerKeys", () => {
   });
 
   it("keeps verifying with the last keys while the issuer is down", async () => {
-    const { key } = await createSigningKey();
+    const key = await createSigningKey();
     serve(key.publicJwk);
     const keys = new IssuerKeys(uri);
     const token = await signAccessToken(key, options);

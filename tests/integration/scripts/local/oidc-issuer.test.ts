@@ -34,7 +34,7 @@ beforeAll(async () => {
   issuer = `http://127.0.0.1:${port}/`;
   server = await serveIssuer(port, {
     issuer,
-    key: (await createSigningKey()).key,
+    key: await createSigningKey(),
     audience: AUDIENCE,
     clients: [M2M],
     login: {
