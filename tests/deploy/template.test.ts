@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { openApiDocument } from "../../lib/openapi.ts";
 import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
 import {
   FUNCTIONS,
@@ -22,9 +23,9 @@ import {
 let template: Template;
 let packageDir: string;
 
-/** The header parameters and response headers docs/openapi.json declares, each sorted. */
+/** The header parameters and response headers the API document declares, each sorted. */
 function documentedHeaders(): { requestHeaders: string[]; responseHeaders: string[] } {
-  const document = JSON.parse(readFileSync(join(ROOT, "docs", "openapi.json"), "utf8")) as Json;
+  const document = openApiDocument() as Json;
   const requestHeaders = new Set<string>();
   const responseHeaders = new Set<string>();
   for (const path of Object.values(document.paths) as Json[]) {
