@@ -7,6 +7,7 @@ import Provider, {
   errors,
   type KoaContextWithOIDC,
 } from "oidc-provider";
+import { PERMISSIONS } from "../../lib/domain/access.ts";
 import type { LocalClient, SigningKey } from "./issuer.ts";
 
 /**
@@ -61,14 +62,8 @@ export interface IssuerOptions {
   };
 }
 
-/** Permissions an operator may be given on the API (the contract's operator rights). */
-export const API_PERMISSIONS = [
-  "read:users",
-  "update:users",
-  "update:users_app_metadata",
-  "delete:users",
-  "run:post_login",
-];
+/** Permissions an operator may be given on the API: the API's own list. */
+const API_PERMISSIONS: string[] = Object.values(PERMISSIONS);
 
 const IDENTITY_SCOPES = ["openid", "profile", "email", "offline_access"];
 const LOGIN_PATH = "/login/";

@@ -74,4 +74,3 @@ class BrowserCors {
 }
 
 module.exports = BrowserCors;
-module.exports.corsConfiguration = corsConfiguration;
