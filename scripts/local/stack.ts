@@ -84,7 +84,7 @@ export async function startStack(
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
-    if (output.includes("Server ready")) break;
+    if (output.includes("[start] ready")) break;
     if (Date.now() > deadline) {
       process.kill(-(child.pid as number), "SIGKILL");
       throw new Error(`npm start did not serve within 120 s:\n${output}`);

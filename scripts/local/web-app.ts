@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { build } from "esbuild";
 import type { AppConfig } from "../../app/config.ts";
+import { refuseForeignRequest } from "./loopback.ts";
 import { ROOT } from "./serverless-config.ts";
 
 /**
@@ -124,6 +125,7 @@ export function serveApp(
     "cache-control": "no-store",
   };
   const server = createServer((request, response) => {
+    if (refuseForeignRequest(request, response)) return;
     const path = new URL(request.url ?? "/", "http://app").pathname;
     const file =
       request.method === "GET" || request.method === "HEAD"

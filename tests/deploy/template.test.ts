@@ -236,14 +236,19 @@ describe("HTTP API", () => {
   }, 120_000);
 
   it("refuses to package an origin that is not one (a path, a trailing slash, a wildcard)", async () => {
-    for (const origin of ["https://app.example.com/", "https://app.example.com/app", "*"]) {
+    for (const origin of [
+      "https://app.example.com/",
+      "https://app.example.com/app",
+      "*",
+      "https://*,https://*.example.com",
+    ]) {
       const failure = await packageProd({ corsAllowedOrigins: origin }).then(
         () => "packaged",
         (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
       );
       expect(failure, origin).toContain("CORS_ALLOWED_ORIGINS must list origins");
     }
-  }, 240_000);
+  }, 300_000);
 });
 
 describe("operations (README: Operations)", () => {

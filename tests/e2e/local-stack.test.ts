@@ -1,10 +1,12 @@
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/local/ports.ts";
 import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
 import { localSecret, STACK_VARIABLES } from "../../scripts/local/settings.ts";
 import { LOCAL_TENANT, startStack } from "../../scripts/local/stack.ts";
@@ -140,6 +142,146 @@ describe("serverless invoke local next to a running npm start", () => {
       expect(answer.claims["https://music.example.com/roles"]).toEqual([]);
     } finally {
       rmSync(join(ROOT, workFolder), { recursive: true, force: true });
+      await stack.stop();
+    }
+  }, 180_000);
+});
+
+describe("npm start on a laptop", () => {
+  /** A request as a page on another site could make a browser send it (fetch sets its own Host). */
+  function status(
+    port: number,
+    init: { method?: string; headers?: Record<string, string>; path?: string; body?: string },
+  ) {
+    return new Promise<{ status: number; body: string; allowOrigin?: string }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            host: "127.0.0.1",
+            port,
+            method: init.method ?? "GET",
+            path: init.path ?? "/",
+            headers: init.headers,
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (chunk) => {
+              body += chunk;
+            });
+            res.on("end", () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                body,
+                allowOrigin: res.headers["access-control-allow-origin"] as string | undefined,
+              }),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end(init.body);
+      },
+    );
+  }
+
+  it("is ready when it says so, keeps its data private and serves no page on another site", async () => {
+    const stack = await startStack(LOCAL_TENANT);
+    try {
+      // "ready" means the API and the app answer at once.
+      expect((await fetch(`${stack.baseUrl}/openapi.json`)).status).toBe(200);
+      expect((await fetch(`${stack.appUrl}/`)).status).toBe(200);
+      expect(statSync(stack.dataDir).mode & 0o777).toBe(0o700);
+
+      const rebound = { host: "rebind.evil.example" };
+      const listTables = {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-amz-json-1.0",
+          "x-amz-target": "DynamoDB_20120810.ListTables",
+          authorization:
+            "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+        },
+        body: "{}",
+      };
+      const dynamo = await status(stack.dynamodbPort, {
+        ...listTables,
+        headers: { ...listTables.headers, ...rebound },
+      });
+      expect(dynamo.status).toBe(403);
+      expect(dynamo.body).not.toContain("TableNames");
+      const fromPage = await status(stack.dynamodbPort, {
+        ...listTables,
+        headers: { ...listTables.headers, origin: "https://evil.example" },
+      });
+      expect(fromPage.status).toBe(403);
+
+      const lambdaPort = Number(new URL(stack.lambdaUrl).port);
+      const hook = await status(lambdaPort, {
+        method: "POST",
+        path: "/2015-03-31/functions/music-user-data-dev-postLogin/invocations",
+        headers: { origin: "https://evil.example", "content-type": "text/plain" },
+        body: JSON.stringify({
+          user: { user_id: "auth0|victim", email: "v@example.com", name: "V" },
+        }),
+      });
+      expect(hook.status).toBe(403);
+      expect(hook.allowOrigin).toBeUndefined();
+      expect(hook.body).not.toContain("user_metadata");
+
+      for (const port of [
+        Number(new URL(stack.baseUrl).port),
+        lambdaPort,
+        Number(stack.issuerPort),
+        Number(new URL(stack.appUrl).port),
+      ]) {
+        expect((await status(port, { headers: rebound, path: "/" })).status, `port ${port}`).toBe(
+          403,
+        );
+      }
+    } finally {
+      await stack.stop();
+    }
+  }, 180_000);
+
+  it("leaves a running stack's record alone when a second start fails on a busy port", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "music-stack-file-")), "stack.json");
+    const stack = await startStack({ ...LOCAL_TENANT, LOCAL_STACK_FILE: record });
+    try {
+      const before = readFileSync(record, "utf8");
+      const [dynamodbPort, issuerPort, appPort, lambdaPort] = await Promise.all([
+        freePort(),
+        freePort(),
+        freePort(),
+        freePort(),
+      ]);
+      const second = spawn("npm", ["start", "--silent"], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...LOCAL_TENANT,
+          LOCAL_STACK_FILE: record,
+          PORT: new URL(stack.baseUrl).port,
+          LAMBDA_PORT: String(lambdaPort),
+          DYNAMODB_PORT: String(dynamodbPort),
+          ISSUER_PORT: String(issuerPort),
+          APP_PORT: String(appPort),
+          DATA_DIR: mkdtempSync(join(tmpdir(), "music-e2e-")),
+          DYNAMODB_ENDPOINT: "",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let said = "";
+      second.stdout?.on("data", (chunk) => {
+        said += chunk;
+      });
+      second.stderr?.on("data", (chunk) => {
+        said += chunk;
+      });
+      const code = await new Promise<number | null>((resolve) => second.once("exit", resolve));
+      expect(code).not.toBe(0);
+      expect(said).toContain(`port ${new URL(stack.baseUrl).port} (PORT) is in use`);
+      expect(readFileSync(record, "utf8")).toBe(before);
+      expect((await fetch(`${stack.baseUrl}/openapi.json`)).status).toBe(200);
+    } finally {
       await stack.stop();
     }
   }, 180_000);

@@ -227,6 +227,29 @@ describe("the session", { timeout: 60_000 }, () => {
   });
 });
 
+describe("an API that does not answer yet", { timeout: 60_000 }, () => {
+  it("shows that the API is starting, then the screen once it answers", async () => {
+    const page = await phone(browser);
+    await logIn(page, unique("early"));
+    // Nothing answers on the API's port (npm start still starting it): connections refused.
+    const api = `${stack.baseUrl}/**`;
+    await page.route(api, (route) => route.abort("connectionrefused"));
+    await go(page, "Settings");
+    await page
+      .getByRole("alert")
+      .getByText(/not answering yet \(it may still be starting\)/)
+      .waitFor();
+    expect(await page.getByText("Failed to fetch").count()).toBe(0);
+    await page.unroute(api);
+    // The retried load fills the form and the notice goes.
+    await expect
+      .poll(() => page.locator("#displayName").inputValue(), { timeout: 10_000 })
+      .toBe("user");
+    expect(await page.getByRole("alert").count()).toBe(0);
+    await page.context().close();
+  });
+});
+
 describe("the play cooldown", { timeout: 60_000 }, () => {
   it("tells the user when they may play again", async () => {
     const page = await phone(browser);
