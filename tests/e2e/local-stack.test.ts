@@ -73,7 +73,7 @@ describe("npm start with the local issuer", () => {
       await stack.stop();
     }
     expect(await portAnswers(stack.dynamodbPort)).toBe(false);
-  });
+  }, 180_000);
 });
 
 describe("npm run token and npm run login next to a running npm start", () => {
