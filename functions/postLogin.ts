@@ -3,6 +3,7 @@ import { config } from "../lib/config.ts";
 import { PROFILES_TABLE, profileKey } from "../lib/db/profiles.ts";
 import { PERMISSIONS, requireMachinePermission } from "../lib/domain/access.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
+import { spendWrite } from "../lib/domain/rate-limits.ts";
 import { toHttpError } from "../lib/http/error-mapping.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { parseJson } from "../lib/http/json.ts";
@@ -15,11 +16,13 @@ import { warmContainer } from "../lib/warm-up.ts";
 
 const { playlistEditorMinPlays, claimsNamespace } = config();
 
-function postLogin(
+async function postLogin(
   auth0Event: unknown,
   audited: { actor: string; correlationId: string },
 ): Promise<PostLoginResult> {
   const { user } = parse(PostLoginEvent, auth0Event, "The post-login event");
+  // A login writes the user's profile: it spends that user's budget, whoever calls the hook.
+  await spendWrite(user.user_id);
   return runPostLogin(user.user_id, playlistEditorMinPlays, claimsNamespace, audited);
 }
 
@@ -30,7 +33,7 @@ const overHttp = httpHandler(
       return jsonResponse(200, await postLogin(body, { actor: caller.sub, correlationId }));
     },
   },
-  { machines: true },
+  { machines: true, rateLimited: false },
 );
 
 function isHttpEvent(event: unknown): event is HttpEvent {

@@ -10,6 +10,7 @@ export interface TableNames {
   featured: string;
   counters: string;
   idempotency: string;
+  rateLimits: string;
 }
 
 export interface Config {
@@ -22,6 +23,9 @@ export interface Config {
   playCooldownSeconds: number;
   maxSongsPerUser: number;
   maxPlaylistsPerUser: number;
+  /** Per-caller limits (requests per second; bursts of twice that), lib/domain/rate-limits.ts. */
+  userReadsPerSecond: number;
+  userWritesPerSecond: number;
   /**
    * Where the cursor signing secret comes from: deployed, the name of an SSM SecureString read
    * once per container when a cursor is first needed (lib/cursor-secret.ts); locally, the value.
@@ -49,6 +53,8 @@ export const DEFAULTS = {
   playCooldownSeconds: 30,
   maxSongsPerUser: 10_000,
   maxPlaylistsPerUser: 1_000,
+  userReadsPerSecond: 20,
+  userWritesPerSecond: 5,
   logLevel: "INFO",
   serviceName: "music-user-data",
 } as const;
@@ -148,6 +154,8 @@ export function readConfig(env: Env): Config {
     playCooldownSeconds: count(env, "PLAY_COOLDOWN_SECONDS", DEFAULTS.playCooldownSeconds, 0),
     maxSongsPerUser: count(env, "MAX_SONGS_PER_USER", DEFAULTS.maxSongsPerUser, 1),
     maxPlaylistsPerUser: count(env, "MAX_PLAYLISTS_PER_USER", DEFAULTS.maxPlaylistsPerUser, 1),
+    userReadsPerSecond: count(env, "USER_READS_PER_SECOND", DEFAULTS.userReadsPerSecond, 1),
+    userWritesPerSecond: count(env, "USER_WRITES_PER_SECOND", DEFAULTS.userWritesPerSecond, 1),
     cursorSecret: cursorSecretSource(env),
     warmUpOnInit: flag(env, "INIT_WARM_UP", false),
     tables: {
@@ -157,6 +165,7 @@ export function readConfig(env: Env): Config {
       featured: required(env, "FEATURED_TABLE"),
       counters: required(env, "COUNTERS_TABLE"),
       idempotency: required(env, "IDEMPOTENCY_TABLE"),
+      rateLimits: required(env, "RATE_LIMITS_TABLE"),
     },
     dynamodbEndpoint: optional(env, "DYNAMODB_ENDPOINT"),
     dynamodbConnectTimeoutMs: milliseconds(env, "DYNAMODB_CONNECT_TIMEOUT_MS", 500),

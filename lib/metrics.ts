@@ -17,7 +17,8 @@ export type MetricName =
   | "IdempotentReplays"
   | "QuotaRefusals"
   | "Unavailable"
-  | "HookFailures";
+  | "HookFailures"
+  | "RateLimited";
 
 export function metric(name: MetricName, value = 1, cause?: string): void {
   const dimensions = cause ? ["service", "cause"] : ["service"];

@@ -47,6 +47,9 @@ export default async function setup(_project: TestProject): Promise<() => Promis
     PLAYLIST_EDITOR_MIN_PLAYS: "100",
     // Tests play in bursts; the cooldown has its own end-to-end tests with the default.
     PLAY_COOLDOWN_SECONDS: "0",
+    // Tests send bursts far past a person's rate; the limits have their own tests.
+    USER_READS_PER_SECOND: "100000",
+    USER_WRITES_PER_SECOND: "100000",
     CURSOR_SECRET: "test-cursor-secret-0123456789-abcdefghijkl",
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     TEST_ISSUER_PRIVATE_JWK: JSON.stringify(key.privateJwk),

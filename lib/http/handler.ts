@@ -3,7 +3,7 @@ import type { Context } from "aws-lambda";
 import { requirePerson } from "../domain/access.ts";
 import { NotFoundError, ServiceUnavailableError } from "../errors.ts";
 import { metric } from "../metrics.ts";
-import { authenticate, jsonBody, requestLifecycle } from "./middlewares.ts";
+import { authenticate, jsonBody, rateLimit, requestLifecycle } from "./middlewares.ts";
 import type { HttpContext, HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
 import { stateOf } from "./types.ts";
 
@@ -23,6 +23,12 @@ export interface HandlerOptions {
    * a machine has no songs. Those that serve operators and the Auth0 Action say yes.
    */
   machines?: boolean;
+  /**
+   * Whether each request spends the caller's per-second budget (the default). The post-login
+   * hook says no: its caller is the Action's one client for every login, so it spends the
+   * budget of the user it runs for instead.
+   */
+  rateLimited?: boolean;
 }
 
 /**
@@ -54,7 +60,8 @@ function withRoutes(
 
 /**
  * The one middleware stack of every authenticated HTTP function: lifecycle (log line, error
- * mapping) outermost, then token verification, then body parsing, then the route.
+ * mapping) outermost, then token verification, then the caller's rate limit, then body
+ * parsing, then the route.
  */
 export function httpHandler(routes: Routes, options: HandlerOptions = {}): LambdaHandler {
   const dispatch = async (event: HttpEvent, context: HttpContext): Promise<HttpResponse> => {
@@ -67,6 +74,7 @@ export function httpHandler(routes: Routes, options: HandlerOptions = {}): Lambd
   const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>(TIMEOUT)
     .use(requestLifecycle())
     .use(authenticate())
+    .use(options.rateLimited === false ? [] : [rateLimit()])
     .use(jsonBody())
     .handler(dispatch);
   return withRoutes(stack, Object.keys(routes));

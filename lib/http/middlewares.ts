@@ -1,4 +1,5 @@
 import { bearerToken, verifyAccessToken } from "../auth/verify.ts";
+import { kindOf, spendRead, spendWrite } from "../domain/rate-limits.ts";
 import { PayloadTooLargeError } from "../errors.ts";
 import { hashSubject, log } from "../log.ts";
 import { toHttpError } from "./error-mapping.ts";
@@ -69,6 +70,18 @@ export function authenticate(): HttpMiddleware {
       const headers = request.event.headers ?? {};
       const token = bearerToken(headers.authorization ?? headers.Authorization);
       stateOf(request.context).caller = await verifyAccessToken(token);
+    },
+  };
+}
+
+/** The caller's per-second budget (lib/domain/rate-limits.ts), before the body is even read. */
+export function rateLimit(): HttpMiddleware {
+  return {
+    before: async (request) => {
+      const { caller } = stateOf(request.context);
+      if (!caller) throw new Error("the authenticate middleware did not run");
+      const method = request.event.requestContext?.http?.method ?? "GET";
+      await (kindOf(method) === "reads" ? spendRead(caller.sub) : spendWrite(caller.sub));
     },
   };
 }

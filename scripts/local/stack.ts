@@ -64,6 +64,9 @@ export async function startStack(
     DYNAMODB_ENDPOINT: "",
     // A developer's own `npm start` keeps its record: test stacks write none (unless asked).
     LOCAL_STACK_FILE: "off",
+    // Test and load stacks send bursts far past a person's rate, unless a test asks for limits.
+    USER_READS_PER_SECOND: "100000",
+    USER_WRITES_PER_SECOND: "100000",
     ...env,
   };
   const child: ChildProcess = spawn("npm", ["start", "--silent"], {

@@ -11,6 +11,7 @@ const complete = {
   FEATURED_TABLE: "f",
   COUNTERS_TABLE: "c",
   IDEMPOTENCY_TABLE: "i",
+  RATE_LIMITS_TABLE: "r",
 };
 
 describe("readConfig", () => {

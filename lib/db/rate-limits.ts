@@ -1,0 +1,88 @@
+/**
+ * The rate-limits table: one item per caller and kind (`bucket_id: "<kind>#<sub>"`), holding
+ * the generic cell rate algorithm's one number, `tat`: the time (epoch ms) up to which the
+ * caller's budget is spent. Taking `n` units at `now` is allowed when
+ * `max(tat, now) + n·interval - now <= burst·interval`, and moves `tat` there. DynamoDB cannot
+ * compute a max, so a take is one of two conditional updates, each a single write:
+ * - idle (`tat <= now` or no item): `tat = now + n·interval`;
+ * - busy (`now < tat <= now + (burst - n)·interval`): `tat = tat + n·interval`.
+ * A refusal returns the stored `tat` (ALL_OLD), which says when the units will be there.
+ */
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { config } from "../config.ts";
+import { db } from "./client.ts";
+import { isConditionFailure } from "./errors.ts";
+
+const RATE_LIMITS_TABLE = config().tables.rateLimits;
+
+/** An idle bucket is kept this long after its budget is whole again, then TTL removes it. */
+const IDLE_SECONDS = 3_600;
+
+export interface Bucket {
+  /** e.g. "writes#auth0|alice". */
+  id: string;
+  /** Milliseconds one unit costs (1000 / rate). */
+  intervalMs: number;
+  /** Units a full budget holds. */
+  burst: number;
+}
+
+/** Units taken, or the milliseconds until they could be. */
+export type Take = { taken: true } | { taken: false; retryAfterMs: number };
+
+function expiresAt(tat: number): number {
+  return Math.ceil(tat / 1000) + IDLE_SECONDS;
+}
+
+function conditionFailureTat(error: unknown): number | undefined {
+  if (!isConditionFailure(error)) throw error;
+  const item = (error as { Item?: Record<string, { N?: string }> }).Item;
+  return item?.tat?.N === undefined ? undefined : Number(item.tat.N);
+}
+
+/** Takes `units` from the bucket at `now`; at most three writes when racing other takers. */
+export async function take(bucket: Bucket, units: number, now = Date.now()): Promise<Take> {
+  const cost = units * bucket.intervalMs;
+  const latestTat = now + (bucket.burst - units) * bucket.intervalMs;
+  let knownTat: number | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const busy = knownTat !== undefined && knownTat > now;
+    if (busy && (knownTat as number) > latestTat) {
+      return { taken: false, retryAfterMs: (knownTat as number) - latestTat };
+    }
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: RATE_LIMITS_TABLE,
+          Key: { bucket_id: bucket.id },
+          ...(busy
+            ? {
+                UpdateExpression: "SET tat = tat + :cost, expires_at = :expires",
+                ConditionExpression: "tat > :now AND tat <= :latest",
+                ExpressionAttributeValues: {
+                  ":cost": cost,
+                  ":now": now,
+                  ":latest": latestTat,
+                  ":expires": expiresAt((knownTat as number) + cost),
+                },
+              }
+            : {
+                UpdateExpression: "SET tat = :tat, expires_at = :expires",
+                ConditionExpression: "attribute_not_exists(tat) OR tat <= :now",
+                ExpressionAttributeValues: {
+                  ":tat": now + cost,
+                  ":now": now,
+                  ":expires": expiresAt(now + cost),
+                },
+              }),
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return { taken: true };
+    } catch (error) {
+      knownTat = conditionFailureTat(error);
+    }
+  }
+  // Three takers raced this one caller's bucket in a row: it is being flooded.
+  return { taken: false, retryAfterMs: bucket.intervalMs };
+}
