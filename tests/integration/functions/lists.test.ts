@@ -1,15 +1,14 @@
-import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { handler as playlists } from "../../../functions/playlists.ts";
 import { handler as songs } from "../../../functions/songs.ts";
-import { db } from "../../../lib/db/client.ts";
 import { FEATURED_TABLE } from "../../../lib/db/featured.ts";
 import { PLAYLISTS_TABLE } from "../../../lib/db/playlists.ts";
 import { SONGS_TABLE } from "../../../lib/db/songs.ts";
 import type { LambdaHandler } from "../../../lib/http/handler.ts";
 import { newId } from "../../../lib/ids.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
+import { writeItems } from "../../helpers/tables.ts";
 import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
 /**
@@ -24,22 +23,6 @@ import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 /** 3 bytes in UTF-8, one character for the schemas' limits. */
 const WIDE = "€";
 const SONG_ID_LENGTH = 64;
-
-async function writeAll(table: string, items: Record<string, unknown>[]): Promise<void> {
-  const batches = [];
-  for (let i = 0; i < items.length; i += 25) {
-    batches.push(items.slice(i, i + 25));
-  }
-  for (const batch of batches) {
-    let requests = batch.map((Item) => ({ PutRequest: { Item } }));
-    while (requests.length > 0) {
-      const { UnprocessedItems } = await db.send(
-        new BatchWriteCommand({ RequestItems: { [table]: requests } }),
-      );
-      requests = (UnprocessedItems?.[table] ?? []) as typeof requests;
-    }
-  }
-}
 
 function largeSong(userId: string) {
   const songId = newId();
@@ -119,7 +102,7 @@ describe("lists with the largest items", () => {
     const sub = uniqueUser();
     const token = await tokenFor(sub);
     const items = Array.from({ length: 130 }, () => largeSong(sub));
-    await writeAll(SONGS_TABLE, items);
+    await writeItems(SONGS_TABLE, items);
     const expected = items.map((item) => item.song_id).sort();
     for (const limit of [undefined, 13, 100]) {
       expectComplete(await walk(songs, "songs-list", token, "songs", songId, limit), expected);
@@ -130,7 +113,7 @@ describe("lists with the largest items", () => {
     const sub = uniqueUser();
     const token = await tokenFor(sub);
     const items = Array.from({ length: 45 }, () => playlistOf(500, sub));
-    await writeAll(PLAYLISTS_TABLE, items);
+    await writeItems(PLAYLISTS_TABLE, items);
     const expected = items.map((item) => item.playlist_id).sort();
     for (const limit of [undefined, 100, 29]) {
       const result = await walk(playlists, "playlists-list", token, "playlists", playlistId, limit);
@@ -148,7 +131,7 @@ describe("lists with the largest items", () => {
   it("walks the featured list with 45 of the largest playlists in it, each once", async () => {
     const token = await tokenFor(uniqueUser());
     const items = Array.from({ length: 45 }, () => playlistOf(500));
-    await writeAll(FEATURED_TABLE, items);
+    await writeItems(FEATURED_TABLE, items);
     const expected = items.map((item) => item.playlist_id);
     // Other test files create featured playlists meanwhile: ours must all be there, once.
     for (const limit of [undefined, 100]) {
@@ -172,7 +155,7 @@ describe("lists with the largest items", () => {
         async (sizes, limit) => {
           const sub = uniqueUser();
           const items = sizes.map((size) => playlistOf(size, sub));
-          await writeAll(PLAYLISTS_TABLE, items);
+          await writeItems(PLAYLISTS_TABLE, items);
           const result = await walk(
             playlists,
             "playlists-list",
