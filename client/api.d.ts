@@ -107,8 +107,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete one of the caller's songs
-         * @description Deletes one of the caller's songs and frees its place in the quota.
+         * Delete one of the caller's songs (and take it out of their playlists)
+         * @description Deletes one of the caller's songs, frees its place in the quota and takes it out of every playlist of the caller that lists it. A retry finishes a deletion that was interrupted.
          */
         delete: operations["deleteSong"];
         options?: never;

@@ -14,7 +14,7 @@ import {
 } from "../lib/db/playlists.ts";
 import { Refused, type WriteRefusal } from "../lib/db/refusals.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
-import { checkSongIds } from "../lib/domain/songs.ts";
+import { checkSongIds, type SongsChecked, settleSongIds } from "../lib/domain/songs.ts";
 import { NotFoundError, TooManyRequestsError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import {
@@ -74,15 +74,16 @@ async function createWithSongs(
   response: HttpResponse,
   write: (extra: TransactItems) => Promise<WriteRefusal | undefined>,
   quotaMessage?: string,
-): Promise<HttpResponse> {
+): Promise<{ response: HttpResponse; checked?: SongsChecked }> {
+  let checked: SongsChecked | undefined;
   try {
-    await checkSongIds(request.caller.sub, songIds);
+    checked = await checkSongIds(request.caller.sub, songIds);
   } catch (error) {
     const keyed = keyedRequest(request);
-    if (keyed && (await getRecord(keyed.recordId))) return replay(keyed);
+    if (keyed && (await getRecord(keyed.recordId))) return { response: await replay(keyed) };
     throw error;
   }
-  return createOnce(request, response, write, quotaMessage);
+  return { response: await createOnce(request, response, write, quotaMessage), checked };
 }
 
 const replayed = (response: HttpResponse) => response.headers?.["Idempotent-Replayed"] === "true";
@@ -97,14 +98,19 @@ export const handler = httpHandler({
   },
 
   "POST /playlists": async (request) => {
+    const userId = request.caller.sub;
     const playlist = newPlaylist(parse(PlaylistBody, request.body), false);
-    return createWithSongs(
+    const { response, checked } = await createWithSongs(
       request,
       playlist.songIds,
       jsonResponse(201, playlist),
-      (extra) => putPlaylist(request.caller.sub, playlist, maxPlaylistsPerUser, extra),
+      (extra) => putPlaylist(userId, playlist, maxPlaylistsPerUser, extra),
       `A user holds at most ${maxPlaylistsPerUser} playlists: delete some before adding more`,
     );
+    if (!replayed(response)) {
+      await settleSongIds(userId, checked, playlist.playlistId, playlist.songIds);
+    }
+    return response;
   },
 
   "GET /playlists/{playlistId}": async (request) => {
@@ -117,9 +123,10 @@ export const handler = httpHandler({
     const userId = request.caller.sub;
     const changes = parse(PlaylistPatchBody, request.body);
     const playlistId = playlistIdOf(request);
-    await checkSongIds(userId, changes.songIds ?? []);
+    const checked = await checkSongIds(userId, changes.songIds ?? []);
     const playlist = await updatePlaylist(userId, playlistId, changes);
     if (!playlist) throw notFound();
+    await settleSongIds(userId, checked, playlistId, playlist.songIds);
     return jsonResponse(200, playlist);
   },
 
@@ -159,7 +166,7 @@ export const handler = httpHandler({
   "POST /playlists/featured": async (request) => {
     const playlist = newPlaylist(parse(PlaylistBody, request.body), true);
     await requirePlaylistEditor(request.caller);
-    const response = await createWithSongs(
+    const { response } = await createWithSongs(
       request,
       playlist.songIds,
       jsonResponse(201, playlist),

@@ -112,8 +112,9 @@ export const OPERATIONS: Record<string, Operation> = {
   "DELETE /songs/{songId}": {
     id: "deleteSong",
     tag: "songs",
-    description: "Deletes one of the caller's songs and frees its place in the quota.",
-    summary: "Delete one of the caller's songs",
+    description:
+      "Deletes one of the caller's songs, frees its place in the quota and takes it out of every playlist of the caller that lists it. A retry finishes a deletion that was interrupted.",
+    summary: "Delete one of the caller's songs (and take it out of their playlists)",
     ok: { status: 204 },
   },
   "GET /playlists": {

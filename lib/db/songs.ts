@@ -3,7 +3,7 @@ import { config } from "../config.ts";
 import { ULID_PATTERN } from "../ids.ts";
 import type { Song } from "../schemas/index.ts";
 import { batchGet, db, type TransactItems, transact } from "./client.ts";
-import { releaseCounts, takeQuota } from "./counters.ts";
+import { songDeleted, takeQuota } from "./counters.ts";
 import { type Page, userPartitionPage } from "./pages.ts";
 import { refusalOf, type WriteRefusal } from "./refusals.ts";
 
@@ -61,7 +61,10 @@ export async function getSong(userId: string, songId: string): Promise<Song | un
   return Item ? fromItem(Item as SongItem) : undefined;
 }
 
-/** Deletes the caller's song and frees its quota; false when there was none. */
+/**
+ * Deletes the caller's song and frees its quota, marking its id as still to be taken out of the
+ * user's playlists (lib/domain/songs.ts does that); false when there was no such song.
+ */
 export async function deleteSong(userId: string, songId: string): Promise<boolean> {
   const refusal = await transact([
     {
@@ -71,7 +74,7 @@ export async function deleteSong(userId: string, songId: string): Promise<boolea
         ConditionExpression: "attribute_exists(song_id)",
       },
     },
-    releaseCounts(userId, { songs: 1 }),
+    songDeleted(userId, songId),
   ]);
   return refusal === undefined;
 }

@@ -91,7 +91,7 @@ describe("the API over HTTP", () => {
     expect((await api("GET", "/songs?cursor=forged", { token })).status).toBe(400);
   });
 
-  it("keeps a playlist's songIds to the caller's songs: unknown ones are 400", async () => {
+  it("keeps a playlist's songIds to the caller's songs: unknown ones are 400, deleted ones leave", async () => {
     const token = await tokenFor(uniqueUser());
     const song = async (songName: string) =>
       (await api("POST", "/songs", { token, body: { songName, genre: "jazz" } })).body.songId;
@@ -108,7 +108,9 @@ describe("the API over HTTP", () => {
       body: { name: "Kind of Blue", songIds: [a, b] },
     });
     expect(created.status).toBe(201);
-    expect(created.body.songIds).toEqual([a, b]);
+    expect((await api("DELETE", `/songs/${a}`, { token })).status).toBe(204);
+    const read = await api("GET", `/playlists/${created.body.playlistId}`, { token });
+    expect(read.body.songIds).toEqual([b]);
   });
 
   it("counts plays into getPlays and lowers it when a playlist is deleted", async () => {
