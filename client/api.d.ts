@@ -107,8 +107,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete one of the caller's songs
-         * @description Deletes one of the caller's songs and frees its place in the quota.
+         * Delete one of the caller's songs (and take it out of their playlists)
+         * @description Deletes one of the caller's songs, frees its place in the quota and takes it out of every playlist of the caller that lists it. A retry finishes a deletion that was interrupted.
          */
         delete: operations["deleteSong"];
         options?: never;
@@ -131,7 +131,7 @@ export interface paths {
         put?: never;
         /**
          * Create a playlist
-         * @description Creates a playlist, within MAX_PLAYLISTS_PER_USER. With an Idempotency-Key, a retry answers the first response.
+         * @description Creates a playlist, within MAX_PLAYLISTS_PER_USER; songIds are songs of the caller, each at most once. With an Idempotency-Key, a retry answers the first response.
          */
         post: operations["createPlaylist"];
         delete?: never;
@@ -163,7 +163,7 @@ export interface paths {
         head?: never;
         /**
          * Rename a playlist or change its songs
-         * @description Renames a playlist or replaces its songs; send name, songIds or both.
+         * @description Renames a playlist or replaces its songs (songs of the caller, each at most once); send name, songIds or both.
          */
         patch: operations["updatePlaylist"];
         trace?: never;
@@ -203,7 +203,7 @@ export interface paths {
         put?: never;
         /**
          * Create a featured playlist (playlist_editor role)
-         * @description Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles).
+         * @description Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles); songIds are songs of the editor, each at most once.
          */
         post: operations["createFeaturedPlaylist"];
         delete?: never;
@@ -231,7 +231,7 @@ export interface paths {
         head?: never;
         /**
          * Change a featured playlist (playlist_editor role)
-         * @description Changes a featured playlist: playlist_editor role only.
+         * @description Changes a featured playlist: playlist_editor role only; songIds are songs of the editor, each at most once.
          */
         patch: operations["updateFeaturedPlaylist"];
         trace?: never;
@@ -1123,7 +1123,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); a malformed Idempotency-Key (invalid_idempotency_key) */
+            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of the caller's songs (unknown_song); a malformed Idempotency-Key (invalid_idempotency_key) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1398,7 +1398,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...) */
+            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of the caller's songs (unknown_song) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1730,7 +1730,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); a malformed Idempotency-Key (invalid_idempotency_key) */
+            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of the editor's (the caller's) songs (unknown_song); a malformed Idempotency-Key (invalid_idempotency_key) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1911,7 +1911,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...) */
+            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of the editor's (the caller's) songs (unknown_song) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */

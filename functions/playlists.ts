@@ -1,6 +1,8 @@
 import { config } from "../lib/config.ts";
+import type { TransactItems } from "../lib/db/client.ts";
 import { COUNTERS_TABLE, getUserCounters, userCounterKey } from "../lib/db/counters.ts";
 import { deleteFeatured, listFeatured, putFeatured, updateFeatured } from "../lib/db/featured.ts";
+import { getRecord } from "../lib/db/idempotency.ts";
 import {
   addPlay,
   deletePlaylist,
@@ -10,8 +12,9 @@ import {
   putPlaylist,
   updatePlaylist,
 } from "../lib/db/playlists.ts";
-import { Refused } from "../lib/db/refusals.ts";
+import { Refused, type WriteRefusal } from "../lib/db/refusals.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
+import { checkSongIds, type SongsChecked, settleSongIds } from "../lib/domain/songs.ts";
 import { NotFoundError, TooManyRequestsError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import {
@@ -23,7 +26,7 @@ import {
 } from "../lib/http/idempotency.ts";
 import { itemId, listQuery } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
-import type { HttpRequest } from "../lib/http/types.ts";
+import type { HttpRequest, HttpResponse } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { PlaylistBody, PlaylistPatchBody, parse } from "../lib/schemas/index.ts";
@@ -60,6 +63,31 @@ async function tooSoon(userId: string, lastPlayAt: number | undefined): Promise<
   );
 }
 
+/**
+ * A create whose songIds must name the caller's songs: checked first (400 unknown_song), then
+ * created exactly once. A retry whose key was recorded already answers as every retry does
+ * (the first response, 422 or 409), even when one of its songs is gone since.
+ */
+async function createWithSongs(
+  request: HttpRequest,
+  songIds: string[],
+  response: HttpResponse,
+  write: (extra: TransactItems) => Promise<WriteRefusal | undefined>,
+  quotaMessage?: string,
+): Promise<{ response: HttpResponse; checked?: SongsChecked }> {
+  let checked: SongsChecked | undefined;
+  try {
+    checked = await checkSongIds(request.caller.sub, songIds);
+  } catch (error) {
+    const keyed = keyedRequest(request);
+    if (keyed && (await getRecord(keyed.recordId))) return { response: await replay(keyed) };
+    throw error;
+  }
+  return { response: await createOnce(request, response, write, quotaMessage), checked };
+}
+
+const replayed = (response: HttpResponse) => response.headers?.["Idempotent-Replayed"] === "true";
+
 await warmContainer(COUNTERS_TABLE, userCounterKey);
 
 export const handler = httpHandler({
@@ -70,13 +98,19 @@ export const handler = httpHandler({
   },
 
   "POST /playlists": async (request) => {
+    const userId = request.caller.sub;
     const playlist = newPlaylist(parse(PlaylistBody, request.body), false);
-    return createOnce(
+    const { response, checked } = await createWithSongs(
       request,
+      playlist.songIds,
       jsonResponse(201, playlist),
-      (extra) => putPlaylist(request.caller.sub, playlist, maxPlaylistsPerUser, extra),
+      (extra) => putPlaylist(userId, playlist, maxPlaylistsPerUser, extra),
       `A user holds at most ${maxPlaylistsPerUser} playlists: delete some before adding more`,
     );
+    if (!replayed(response)) {
+      await settleSongIds(userId, checked, playlist.playlistId, playlist.songIds);
+    }
+    return response;
   },
 
   "GET /playlists/{playlistId}": async (request) => {
@@ -86,9 +120,13 @@ export const handler = httpHandler({
   },
 
   "PATCH /playlists/{playlistId}": async (request) => {
+    const userId = request.caller.sub;
     const changes = parse(PlaylistPatchBody, request.body);
-    const playlist = await updatePlaylist(request.caller.sub, playlistIdOf(request), changes);
+    const playlistId = playlistIdOf(request);
+    const checked = await checkSongIds(userId, changes.songIds ?? []);
+    const playlist = await updatePlaylist(userId, playlistId, changes);
     if (!playlist) throw notFound();
+    await settleSongIds(userId, checked, playlistId, playlist.songIds);
     return jsonResponse(200, playlist);
   },
 
@@ -128,10 +166,13 @@ export const handler = httpHandler({
   "POST /playlists/featured": async (request) => {
     const playlist = newPlaylist(parse(PlaylistBody, request.body), true);
     await requirePlaylistEditor(request.caller);
-    const response = await createOnce(request, jsonResponse(201, playlist), (extra) =>
-      putFeatured(playlist, extra),
+    const { response } = await createWithSongs(
+      request,
+      playlist.songIds,
+      jsonResponse(201, playlist),
+      (extra) => putFeatured(playlist, extra),
     );
-    if (!response.headers?.["Idempotent-Replayed"]) {
+    if (!replayed(response)) {
       auditFeatured(request, "featured playlist created", playlist.playlistId);
     }
     return response;
@@ -141,6 +182,7 @@ export const handler = httpHandler({
     const changes = parse(PlaylistPatchBody, request.body);
     await requirePlaylistEditor(request.caller);
     const playlistId = playlistIdOf(request);
+    await checkSongIds(request.caller.sub, changes.songIds ?? []);
     const playlist = await updateFeatured(playlistId, changes);
     if (!playlist) throw notFound();
     auditFeatured(request, "featured playlist changed", playlistId, changes);

@@ -1,5 +1,6 @@
 import { config } from "../lib/config.ts";
-import { deleteSong, getSong, listSongs, putSong, SONGS_TABLE, songKey } from "../lib/db/songs.ts";
+import { getSong, listSongs, putSong, SONGS_TABLE, songKey } from "../lib/db/songs.ts";
+import { deleteSongEverywhere } from "../lib/domain/songs.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createOnce } from "../lib/http/idempotency.ts";
@@ -38,8 +39,10 @@ export const handler = httpHandler({
     return jsonResponse(200, song);
   },
 
+  // The song leaves the caller's playlists too, before the 204.
   "DELETE /songs/{songId}": async ({ event, caller }) => {
-    if (!(await deleteSong(caller.sub, itemId(event, "songId", "Song")))) throw notFound();
+    const songId = itemId(event, "songId", "Song");
+    if (!(await deleteSongEverywhere(caller.sub, songId))) throw notFound();
     return jsonResponse(204);
   },
 });

@@ -35,6 +35,8 @@ interface Operation {
   conflict?: string;
   /** Plays: 429 play_too_soon within the cooldown. */
   cooldown?: boolean;
+  /** Whose songs the body's songIds must name, when it has songIds (else 400 unknown_song). */
+  songsOf?: string;
 }
 
 const DisplayName = z.strictObject({ displayName: z.string() });
@@ -110,8 +112,9 @@ export const OPERATIONS: Record<string, Operation> = {
   "DELETE /songs/{songId}": {
     id: "deleteSong",
     tag: "songs",
-    description: "Deletes one of the caller's songs and frees its place in the quota.",
-    summary: "Delete one of the caller's songs",
+    description:
+      "Deletes one of the caller's songs, frees its place in the quota and takes it out of every playlist of the caller that lists it. A retry finishes a deletion that was interrupted.",
+    summary: "Delete one of the caller's songs (and take it out of their playlists)",
     ok: { status: 204 },
   },
   "GET /playlists": {
@@ -126,11 +129,12 @@ export const OPERATIONS: Record<string, Operation> = {
     id: "createPlaylist",
     tag: "playlists",
     description:
-      "Creates a playlist, within MAX_PLAYLISTS_PER_USER. With an Idempotency-Key, a retry answers the first response.",
+      "Creates a playlist, within MAX_PLAYLISTS_PER_USER; songIds are songs of the caller, each at most once. With an Idempotency-Key, a retry answers the first response.",
     summary: "Create a playlist",
     body: PlaylistBody,
     idempotent: true,
     conflict: "quota_exceeded (MAX_PLAYLISTS_PER_USER reached) or account_being_deleted",
+    songsOf: "the caller's",
     ok: { status: 201, schema: Playlist },
   },
   "GET /playlists/{playlistId}": {
@@ -143,9 +147,11 @@ export const OPERATIONS: Record<string, Operation> = {
   "PATCH /playlists/{playlistId}": {
     id: "updatePlaylist",
     tag: "playlists",
-    description: "Renames a playlist or replaces its songs; send name, songIds or both.",
+    description:
+      "Renames a playlist or replaces its songs (songs of the caller, each at most once); send name, songIds or both.",
     summary: "Rename a playlist or change its songs",
     body: PlaylistPatchBody,
+    songsOf: "the caller's",
     ok: { status: 200, schema: Playlist },
   },
   "DELETE /playlists/{playlistId}": {
@@ -179,18 +185,21 @@ export const OPERATIONS: Record<string, Operation> = {
     id: "createFeaturedPlaylist",
     tag: "featured",
     description:
-      "Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles).",
+      "Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles); songIds are songs of the editor, each at most once.",
     summary: "Create a featured playlist (playlist_editor role)",
     body: PlaylistBody,
     idempotent: true,
+    songsOf: "the editor's (the caller's)",
     ok: { status: 201, schema: Playlist },
   },
   "PATCH /playlists/featured/{playlistId}": {
     id: "updateFeaturedPlaylist",
     tag: "featured",
-    description: "Changes a featured playlist: playlist_editor role only.",
+    description:
+      "Changes a featured playlist: playlist_editor role only; songIds are songs of the editor, each at most once.",
     summary: "Change a featured playlist (playlist_editor role)",
     body: PlaylistPatchBody,
+    songsOf: "the editor's (the caller's)",
     ok: { status: 200, schema: Playlist },
   },
   "DELETE /playlists/featured/{playlistId}": {
@@ -351,6 +360,7 @@ function operation(routeKey: string, op: Operation) {
   }
   const badInput = [
     op.body ? "the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...)" : "",
+    op.songsOf ? `an id in songIds that is not one of ${op.songsOf} songs (unknown_song)` : "",
     op.list ? "limit out of 1..100, or a cursor this API did not issue (invalid_cursor)" : "",
     path.includes("{userId}") ? "a malformed user id (invalid_user_id)" : "",
     op.ifMatch ? "a malformed If-Match (invalid_if_match)" : "",

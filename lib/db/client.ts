@@ -134,11 +134,12 @@ type Key = Record<string, unknown>;
 type Item = Record<string, unknown>;
 
 /**
- * One BatchGetItem over tables (at most 100 keys in all), keys DynamoDB left unprocessed asked
- * again under the unprocessed-items policy. Answers each table's items, in no particular order.
+ * One BatchGetItem over tables (at most 100 keys in all, no key twice), keys DynamoDB left
+ * unprocessed asked again under the unprocessed-items policy. Answers each table's items (only
+ * the `projection` attributes, when given), in no particular order.
  */
 export async function batchGet(
-  tables: Record<string, { keys: Key[]; consistent?: boolean }>,
+  tables: Record<string, { keys: Key[]; consistent?: boolean; projection?: string }>,
 ): Promise<Record<string, Item[]>> {
   const found: Record<string, Item[]> = Object.fromEntries(
     Object.keys(tables).map((table) => [table, []]),
@@ -146,9 +147,13 @@ export async function batchGet(
   let pending: BatchGetCommandInput["RequestItems"] = Object.fromEntries(
     Object.entries(tables)
       .filter(([, { keys }]) => keys.length > 0)
-      .map(([table, { keys, consistent }]) => [
+      .map(([table, { keys, consistent, projection }]) => [
         table,
-        { Keys: keys, ConsistentRead: consistent ?? false },
+        {
+          Keys: keys,
+          ConsistentRead: consistent ?? false,
+          ...(projection ? { ProjectionExpression: projection } : {}),
+        },
       ]),
   );
   if (Object.keys(pending).length === 0) return found;

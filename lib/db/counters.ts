@@ -1,12 +1,15 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { db } from "./client.ts";
+import { isConditionFailure } from "./errors.ts";
 
 /**
  * The counters table: small items of their own, so that counting costs the same whatever the
  * size of a playlist or a profile (DynamoDB bills a write by the whole item's size).
  * - `counter_id: "user"`: the user's songs and playlists (quotas), total plays, the time of the
- *   last counted play (cooldown), and `deleting` while the account is being erased.
+ *   last counted play (cooldown), `deleting` while the account is being erased, and for song
+ *   deletions `song_deletions` (how many ever, so that a playlist write can tell one raced it)
+ *   and `removing_songs` (the ids still being taken out of the user's playlists).
  * - `counter_id: <playlistId>`: that playlist's plays; it exists exactly while the playlist does.
  */
 export const COUNTERS_TABLE = config().tables.counters;
@@ -26,6 +29,10 @@ export interface UserCounters {
   /** Epoch milliseconds of the last counted play, 0 when none. */
   lastPlayAt: number;
   deleting: boolean;
+  /** Songs ever deleted: grows with each deletion, never shrinks. */
+  songDeletions: number;
+  /** Deleted songs whose ids may still be in some of the user's playlists. */
+  removingSongs: string[];
 }
 
 interface UserCounterItem {
@@ -34,6 +41,8 @@ interface UserCounterItem {
   total_plays?: number;
   last_play_at?: number;
   deleting?: boolean;
+  song_deletions?: number;
+  removing_songs?: Set<string>;
 }
 
 export function userCountersOf(item: UserCounterItem | undefined): UserCounters {
@@ -43,6 +52,8 @@ export function userCountersOf(item: UserCounterItem | undefined): UserCounters 
     totalPlays: item?.total_plays ?? 0,
     lastPlayAt: item?.last_play_at ?? 0,
     deleting: item?.deleting === true,
+    songDeletions: item?.song_deletions ?? 0,
+    removingSongs: [...(item?.removing_songs ?? [])],
   };
 }
 
@@ -103,6 +114,39 @@ export function releaseCounts(
       ExpressionAttributeValues: values,
     },
   };
+}
+
+/**
+ * Transaction item: a song deleted. Its place in the quota goes back, the deletion is counted,
+ * and its id is marked as still to be taken out of the user's playlists (songRemoved unmarks it).
+ */
+export function songDeleted(userId: string, songId: string) {
+  return {
+    Update: {
+      TableName: COUNTERS_TABLE,
+      Key: userCounterKey(userId),
+      UpdateExpression: "ADD songs :minus, song_deletions :one, removing_songs :song",
+      ExpressionAttributeValues: { ":minus": -1, ":one": 1, ":song": new Set([songId]) },
+    },
+  };
+}
+
+/** The song's id is out of every playlist of the user: the mark songDeleted set goes. */
+export async function songRemoved(userId: string, songId: string): Promise<void> {
+  try {
+    await db.send(
+      new UpdateCommand({
+        TableName: COUNTERS_TABLE,
+        Key: userCounterKey(userId),
+        UpdateExpression: "DELETE removing_songs :song",
+        // The account's deletion may have taken the counters away: never create them again.
+        ConditionExpression: "attribute_exists(counter_id)",
+        ExpressionAttributeValues: { ":song": new Set([songId]) },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 }
 
 /**

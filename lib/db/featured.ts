@@ -2,7 +2,7 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import type { Playlist, PlaylistChanges } from "../schemas/index.ts";
 import { db, deleteIfExists, type TransactItems, transact } from "./client.ts";
-import { type Page, pageOf, startKey } from "./pages.ts";
+import { type Page, pageOf, type Read, startKey } from "./pages.ts";
 import { type PlaylistItem, playlistFromItem, playlistItem, updateExisting } from "./playlists.ts";
 import { refusalOf, type WriteRefusal } from "./refusals.ts";
 
@@ -49,18 +49,21 @@ export function deleteFeatured(playlistId: string): Promise<boolean> {
   return deleteIfExists(FEATURED_TABLE, { playlist_id: playlistId });
 }
 
-/** A scan: the featured set is small and curated; each page is one request. */
+/**
+ * A scan: the featured set is small and curated; each page is one request, ended early where
+ * DynamoDB's 1 MB stopped it (pageOf). Scan order is the table's, not creation order.
+ */
 export async function listFeatured(
   caller: string,
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<Playlist>> {
-  const { Items } = await db.send(
+  const read = await db.send(
     new ScanCommand({
       TableName: FEATURED_TABLE,
       Limit: limit + 1,
       ExclusiveStartKey: await startKey(LIST, caller, cursor, "playlist_id"),
     }),
   );
-  return pageOf(LIST, caller, (Items ?? []) as PlaylistItem[], limit, "playlist_id", fromItem);
+  return pageOf(LIST, caller, read as Read<PlaylistItem>, limit, "playlist_id", fromItem);
 }

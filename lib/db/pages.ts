@@ -30,26 +30,40 @@ export async function startKey(
   return { ...partition, [sortKey]: id };
 }
 
+/** What a Query or Scan answered: its items, and where it stopped when it stopped early. */
+export interface Read<Item> {
+  Items?: Item[];
+  LastEvaluatedKey?: Record<string, unknown>;
+}
+
 /**
- * The page out of a request for `limit + 1` items: the extra item only tells that another page
- * exists, so the last page answers a null cursor even when it is full.
+ * The page out of a request for `limit + 1` items. The extra item only tells that another page
+ * exists, so the last page answers a null cursor even when it is full. DynamoDB also stops at
+ * 1 MB read, before `limit + 1` items when they are large (30 playlists of 500 long ids); it
+ * then says where it stopped (LastEvaluatedKey), and the page ends there with a cursor from that
+ * key. Such a page is short rather than completed by more requests: every page costs one
+ * request and at most 1 MB read, and its body stays near 1 MB, whatever `limit` asks. Cut
+ * there, a page cannot tell whether more items follow: its cursor may lead to an empty last
+ * page (null cursor), which walking the cursors handles like any other.
  */
 export async function pageOf<Item extends object, T>(
   list: string,
   owner: string,
-  items: Item[],
+  read: Read<Item>,
   limit: number,
   sortKey: string,
   fromItem: (item: Item) => T,
 ): Promise<Page<T>> {
+  const items = read.Items ?? [];
   const page = items.slice(0, limit);
-  const last = (page.at(-1) as Record<string, unknown> | undefined)?.[sortKey];
+  const last =
+    items.length > limit
+      ? (page.at(-1) as Record<string, unknown> | undefined)?.[sortKey]
+      : read.LastEvaluatedKey?.[sortKey];
   return {
     items: page.map(fromItem),
     nextCursor:
-      items.length > limit && typeof last === "string"
-        ? await encodeCursor(list, owner, { [sortKey]: last })
-        : null,
+      typeof last === "string" ? await encodeCursor(list, owner, { [sortKey]: last }) : null,
   };
 }
 
@@ -63,7 +77,7 @@ export async function userPartitionPage<Item extends object, T>(
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<T>> {
-  const { Items } = await db.send(
+  const read = await db.send(
     new QueryCommand({
       TableName: list.table,
       KeyConditionExpression: "user_id = :user",
@@ -74,5 +88,5 @@ export async function userPartitionPage<Item extends object, T>(
       }),
     }),
   );
-  return pageOf(list.name, userId, (Items ?? []) as Item[], limit, list.sortKey, list.fromItem);
+  return pageOf(list.name, userId, read as Read<Item>, limit, list.sortKey, list.fromItem);
 }

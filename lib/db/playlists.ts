@@ -1,4 +1,5 @@
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
 import { newId } from "../ids.ts";
 import { CONTENTION, retry } from "../retry.ts";
@@ -268,4 +269,85 @@ export async function listPlaylists(
     ),
     nextCursor: page.nextCursor,
   };
+}
+
+/** A playlist's key and songs, as a search for one song answers them. */
+export interface PlaylistSongs {
+  playlist_id: string;
+  song_ids: string[];
+}
+
+/**
+ * The user's playlists that list `songId`, a page (at most 1 MB read) at a time. Every playlist of
+ * the user is read (a filter saves the transfer, not the capacity): at most MAX_PLAYLISTS_PER_USER
+ * items, about 15 kB each at 500 ids, so at most some 15 pages and 4,000 RCU (consistent reads:
+ * a playlist written just before is seen).
+ */
+export async function* playlistsListing(userId: string, songId: string) {
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: PLAYLISTS_TABLE,
+        KeyConditionExpression: "user_id = :user",
+        FilterExpression: "contains(song_ids, :song)",
+        ProjectionExpression: "playlist_id, song_ids",
+        ExpressionAttributeValues: { ":user": userId, ":song": songId },
+        ConsistentRead: true,
+        ExclusiveStartKey,
+      }),
+    );
+    ExclusiveStartKey = page.LastEvaluatedKey;
+    if (page.Items?.length) yield page.Items as PlaylistSongs[];
+  } while (ExclusiveStartKey);
+}
+
+/** List elements one UpdateItem removes at most: its condition names each (4 kB at most). */
+const REMOVALS_PER_UPDATE = 100;
+
+/**
+ * Takes `songIds` out of a user's playlist, every occurrence, keeping the order of the rest.
+ * `known` is what the list is believed to hold. Each removal is by position, conditional on the
+ * position still holding that id: a playlist changed meanwhile answers its current list
+ * (ALL_OLD), tried again. A playlist that is gone, or holds none of them, is left alone.
+ */
+export async function removeSongs(
+  userId: string,
+  playlistId: string,
+  songIds: ReadonlySet<string>,
+  known: string[],
+): Promise<void> {
+  let current: string[] | undefined = known;
+  await retry(CONTENTION, async (_n, again) => {
+    const list = current ?? [];
+    const positions = list
+      .flatMap((id, i) => (songIds.has(id) ? [i] : []))
+      .slice(0, REMOVALS_PER_UPDATE);
+    if (positions.length === 0) return undefined;
+    const values: Record<string, string> = { ":now": new Date().toISOString() };
+    for (const [n, i] of positions.entries()) values[`:r${n}`] = list[i] as string;
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: PLAYLISTS_TABLE,
+          Key: key(userId, playlistId),
+          UpdateExpression: `REMOVE ${positions.map((i) => `song_ids[${i}]`).join(", ")} SET updated_at = :now`,
+          ConditionExpression: [
+            "attribute_exists(playlist_id)",
+            ...positions.map((i, n) => `song_ids[${i}] = :r${n}`),
+          ].join(" AND "),
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      const removed = new Set(positions);
+      current = list.filter((_, i) => !removed.has(i));
+      if (!current.some((id) => songIds.has(id))) return undefined;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+      current = item ? (unmarshall(item).song_ids as string[] | undefined) : undefined;
+    }
+    return again;
+  });
 }

@@ -30,12 +30,33 @@ export const DisplayName = text("displayName", 64);
 export const Genre = text("genre", 64);
 export const SongName = text("songName", 200);
 export const PlaylistName = text("name", 100);
+/**
+ * A playlist's songs, in order, each at most once: ids of the owner's songs (checked against
+ * the table by lib/domain/songs.ts, 400 unknown_song), never one twice.
+ */
 export const SongIds = z
   .array(
     z.string("songIds must hold strings").check(z.minLength(1), z.maxLength(64)),
     "songIds must be an array of strings",
   )
-  .check(z.maxLength(500, "songIds must hold at most 500 ids"));
+  .check(
+    z.maxLength(500, "songIds must hold at most 500 ids"),
+    z.superRefine((ids, ctx) => {
+      const seen = new Set<string>();
+      for (const id of ids) {
+        if (!seen.has(id)) {
+          seen.add(id);
+          continue;
+        }
+        ctx.addIssue({
+          code: "custom",
+          message: `songIds lists ${JSON.stringify(id)} more than once: a playlist holds each song once`,
+        });
+        return;
+      }
+    }),
+  )
+  .register(z.globalRegistry, { uniqueItems: true });
 
 export const DisplayNameBody = z.strictObject({ displayName: DisplayName });
 export const GenreBody = z.strictObject({ genre: Genre });

@@ -91,6 +91,28 @@ describe("the API over HTTP", () => {
     expect((await api("GET", "/songs?cursor=forged", { token })).status).toBe(400);
   });
 
+  it("keeps a playlist's songIds to the caller's songs: unknown ones are 400, deleted ones leave", async () => {
+    const token = await tokenFor(uniqueUser());
+    const song = async (songName: string) =>
+      (await api("POST", "/songs", { token, body: { songName, genre: "jazz" } })).body.songId;
+    const [a, b] = [await song("So What"), await song("Blue in Green")];
+    const unknown = await api("POST", "/playlists", {
+      token,
+      body: { name: "Kind of Blue", songIds: [a, "01JD0000000000000000000XXX"] },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.errorCode).toBe("unknown_song");
+    expect(unknown.body.message).toContain('"01JD0000000000000000000XXX"');
+    const created = await api("POST", "/playlists", {
+      token,
+      body: { name: "Kind of Blue", songIds: [a, b] },
+    });
+    expect(created.status).toBe(201);
+    expect((await api("DELETE", `/songs/${a}`, { token })).status).toBe(204);
+    const read = await api("GET", `/playlists/${created.body.playlistId}`, { token });
+    expect(read.body.songIds).toEqual([b]);
+  });
+
   it("counts plays into getPlays and lowers it when a playlist is deleted", async () => {
     const token = await tokenFor(uniqueUser());
     const { body: playlist } = await api("POST", "/playlists", { token, body: { name: "Gym" } });

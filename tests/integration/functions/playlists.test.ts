@@ -10,6 +10,7 @@ import { keyedRequest, recordOf } from "../../../lib/http/idempotency.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
+import { storeSongs } from "../../helpers/tables.ts";
 import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
 const user = () => tokenFor(uniqueUser());
@@ -37,21 +38,36 @@ const withId = (fixture: string, token: string, playlistId: string, body?: unkno
 const play = (token: string, playlistId: string) => withId("playlists-play", token, playlistId);
 const list = (token: string, query: Record<string, string> = {}) =>
   invoke(handler, httpEvent("playlists-list", { token, query }));
+/** `count` new songs of the caller's, made through the songs function; answers their ids. */
+async function newSongs(token: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const song = await invoke(
+      songsHandler,
+      httpEvent("songs-create", {
+        token,
+        body: { songName: `Song ${i}`, genre: "pop" },
+        headers: { "idempotency-key": null },
+      }),
+    );
+    ids.push(song.body.songId);
+  }
+  return ids;
+}
+const newSong = async (token: string) => (await newSongs(token, 1))[0] as string;
 const totalPlays = async (token: string) =>
   (await invoke(getPlaysHandler, httpEvent("getPlays", { token }))).body.plays;
 
 describe("playlists", () => {
   it("creates, reads, renames and deletes a playlist", async () => {
     const token = await user();
-    const created = await create(token, {
-      name: "Road trip",
-      songIds: ["01JD0000000000000000000SNG"],
-    });
+    const songId = await newSong(token);
+    const created = await create(token, { name: "Road trip", songIds: [songId] });
     expect(created.statusCode).toBe(201);
     expect(created.body).toEqual({
       playlistId: expect.stringMatching(/^[0-9A-Z]{26}$/),
       name: "Road trip",
-      songIds: ["01JD0000000000000000000SNG"],
+      songIds: [songId],
       plays: 0,
       featured: false,
       createdAt: expect.any(String),
@@ -61,10 +77,7 @@ describe("playlists", () => {
     expect((await withId("playlists-get", token, id)).body).toEqual(created.body);
     const renamed = await withId("playlists-patch", token, id, { name: "Road trip 2026" });
     expect(renamed.statusCode).toBe(200);
-    expect(renamed.body).toMatchObject({
-      name: "Road trip 2026",
-      songIds: ["01JD0000000000000000000SNG"],
-    });
+    expect(renamed.body).toMatchObject({ name: "Road trip 2026", songIds: [songId] });
     expect((await withId("playlists-delete", token, id)).statusCode).toBe(204);
     expect((await withId("playlists-get", token, id)).statusCode).toBe(404);
   });
@@ -72,9 +85,10 @@ describe("playlists", () => {
   it("changes only the songs, keeping the name", async () => {
     const token = await user();
     const { playlistId } = await createPlaylist(token, "Keep this name");
-    const response = await withId("playlists-patch", token, playlistId, { songIds: ["a", "b"] });
+    const songIds = await newSongs(token, 2);
+    const response = await withId("playlists-patch", token, playlistId, { songIds });
     expect(response.statusCode).toBe(200);
-    expect(response.body).toMatchObject({ name: "Keep this name", songIds: ["a", "b"] });
+    expect(response.body).toMatchObject({ name: "Keep this name", songIds });
   });
 
   it("defaults songIds to an empty list", async () => {
@@ -147,10 +161,11 @@ describe("playlists", () => {
   });
 
   it("accepts the limits exactly: a 100-character name and 500 song ids", async () => {
-    const songIds = Array.from({ length: 500 }, (_, i) => `song-${i}`);
-    const response = await create(await user(), { name: "n".repeat(100), songIds });
+    const sub = uniqueUser();
+    const songIds = await storeSongs(sub, 500);
+    const response = await create(await tokenFor(sub), { name: "n".repeat(100), songIds });
     expect(response.statusCode).toBe(201);
-    expect(response.body.songIds).toHaveLength(500);
+    expect(response.body.songIds).toEqual(songIds);
   });
 
   it("refuses an empty PATCH and one that sets plays", async () => {
@@ -294,6 +309,104 @@ describe("playlists", () => {
   });
 });
 
+describe("songIds name the caller's songs", () => {
+  const patch = (token: string, playlistId: string, body: unknown) =>
+    withId("playlists-patch", token, playlistId, body);
+
+  it("refuses an id that is no song of the caller with 400 unknown_song, naming it, and stores nothing", async () => {
+    const token = await user();
+    const mine = await newSong(token);
+    const theirs = await newSong(await user());
+    for (const unknown of [theirs, "01JD0000000000000000000XXX", "a"]) {
+      const response = await create(token, { name: "Mixed", songIds: [mine, unknown] });
+      expect(response.statusCode).toBe(400);
+      expect(response.body).toMatchObject({ statusCode: 400, errorCode: "unknown_song" });
+      expect(response.body.message).toBe(
+        `songIds[1]: ${JSON.stringify(unknown)} is not one of your songs: add it with POST /songs first, or leave it out`,
+      );
+    }
+    const several = await create(token, { name: "x", songIds: ["b", mine, "c", "d"] });
+    expect(several.body.message).toMatch(/^songIds\[0\]: "b" is not one of your songs \(3 of/);
+    expect((await list(token)).body.playlists).toEqual([]);
+  });
+
+  it("refuses the same id twice with 400, even a real song, and stores nothing", async () => {
+    const token = await user();
+    const song = await newSong(token);
+    for (const songIds of [
+      ["a", "a", "a"],
+      [song, song],
+    ]) {
+      const response = await create(token, { name: "Again", songIds });
+      expect(response.statusCode).toBe(400);
+      expect(response.body.errorCode).toBe("invalid_body");
+      expect(response.body.message).toContain(
+        `songIds lists ${JSON.stringify(songIds[0])} more than once`,
+      );
+    }
+    expect((await list(token)).body.playlists).toEqual([]);
+  });
+
+  it("refuses a PATCH to unknown or repeated songs, changing nothing", async () => {
+    const token = await user();
+    const song = await newSong(token);
+    const { body: playlist } = await create(token, { name: "Keep", songIds: [song] });
+    const theirs = await newSong(await user());
+    const unknown = await patch(token, playlist.playlistId, { name: "New", songIds: [theirs] });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.body.errorCode).toBe("unknown_song");
+    const twice = await patch(token, playlist.playlistId, { songIds: [song, song] });
+    expect(twice.statusCode).toBe(400);
+    expect((await withId("playlists-get", token, playlist.playlistId)).body).toEqual(playlist);
+  });
+
+  it("replays a keyed create whose song was deleted since, as any retry", async () => {
+    const token = await user();
+    const song = await newSong(token);
+    const key = crypto.randomUUID();
+    const body = { name: "Once", songIds: [song] };
+    const first = await create(token, body, { "idempotency-key": key });
+    expect(first.statusCode).toBe(201);
+    const deleted = await invoke(
+      songsHandler,
+      httpEvent("songs-delete", { token, pathParameters: { songId: song } }),
+    );
+    expect(deleted.statusCode).toBe(204);
+    const retry = await create(token, body, { "idempotency-key": key });
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers["idempotent-replayed"]).toBe("true");
+    expect(retry.body).toEqual(first.body);
+    // Without the key, the same body is a new request: refused.
+    expect((await create(token, body)).body.errorCode).toBe("unknown_song");
+  });
+
+  it("checks 500 ids in 5 consistent batch reads, between two reads of the deletion count", async () => {
+    const sub = uniqueUser();
+    const token = await tokenFor(sub);
+    const songIds = await storeSongs(sub, 500);
+    const calls = await dynamoCallsOf(() => create(token, { name: "Big", songIds }));
+    expect(calls).toEqual([
+      "GetItemCommand",
+      ...Array(5).fill("BatchGetItemCommand"),
+      "TransactWriteItemsCommand",
+      "GetItemCommand",
+    ]);
+    const { body: playlist } = await create(token, { name: "Small" });
+    const patched = await dynamoCallsOf(() =>
+      patch(token, playlist.playlistId, { songIds: songIds.slice(0, 100) }),
+    );
+    expect(patched.sort()).toEqual(
+      [
+        "BatchGetItemCommand",
+        "GetItemCommand",
+        "GetItemCommand",
+        "GetItemCommand",
+        "UpdateItemCommand",
+      ].sort(),
+    );
+  });
+});
+
 describe("featured playlists", () => {
   const featured = (
     fixture: string,
@@ -403,6 +516,37 @@ describe("featured playlists", () => {
     });
     expect(renamedByEditor.statusCode, JSON.stringify(renamedByEditor.body)).toBe(200);
     expect(renamedByEditor.body.name).toBe("Keep me");
+  });
+
+  it("takes only the editor's own songs, on create and on change", async () => {
+    const { sub, token } = await editor();
+    const [mine] = await storeSongs(sub, 1);
+    const [theirs] = await storeSongs(uniqueUser(), 1);
+    const refused = await featured("featured-create", token, {
+      body: { name: "Picks", songIds: [theirs] },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body.errorCode).toBe("unknown_song");
+    expect(refused.body.message).toContain(JSON.stringify(theirs));
+    const created = await featured("featured-create", token, {
+      body: { name: "Picks", songIds: [mine] },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.body.songIds).toEqual([mine]);
+    const id = created.body.playlistId;
+    for (const songIds of [
+      [mine, theirs],
+      ["a", "a"],
+    ]) {
+      const changed = await featured("featured-patch", token, { id, body: { songIds } });
+      expect(changed.statusCode).toBe(400);
+    }
+    const page = await invoke(
+      handler,
+      httpEvent("featured-list", { token, query: { limit: "100" } }),
+    );
+    expect(page.statusCode).toBe(200);
+    expect((await featured("featured-delete", token, { id })).statusCode).toBe(204);
   });
 
   it("trusts the stored roles, not a roles claim in the token", async () => {

@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
+import { handler as playlistsHandler } from "../../../functions/playlists.ts";
 import { handler } from "../../../functions/songs.ts";
+import { getUserCounters } from "../../../lib/db/counters.ts";
+import {
+  deletePlaylist,
+  getPlaylist,
+  newPlaylist,
+  putPlaylist,
+  removeSongs,
+  updatePlaylist,
+} from "../../../lib/db/playlists.ts";
+import { deleteSong } from "../../../lib/db/songs.ts";
+import { checkSongIds, deleteSongEverywhere, settleSongIds } from "../../../lib/domain/songs.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
+import { storeSongs } from "../../helpers/tables.ts";
 import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
 async function user() {
@@ -188,8 +201,101 @@ describe("songs", () => {
       "GetItemCommand",
     ]);
     expect(await dynamoCallsOf(() => list(token))).toEqual(["QueryCommand"]);
+    // The song and the quota, then the search of the caller's playlists, then the mark goes.
     expect(await dynamoCallsOf(() => byId("songs-delete", token, song.songId))).toEqual([
       "TransactWriteItemsCommand",
+      "QueryCommand",
+      "UpdateItemCommand",
     ]);
+    // No such song: the transaction, and a look for an interrupted deletion of it.
+    expect(await dynamoCallsOf(() => byId("songs-delete", token, song.songId))).toEqual([
+      "TransactWriteItemsCommand",
+      "GetItemCommand",
+    ]);
+  });
+});
+
+describe("a deleted song leaves the owner's playlists", () => {
+  const playlist = (token: string, name: string, songIds: string[]) =>
+    invoke(
+      playlistsHandler,
+      httpEvent("playlists-create", {
+        token,
+        body: { name, songIds },
+        headers: { "idempotency-key": null },
+      }),
+    ).then((response) => response.body);
+  const read = async (token: string, playlistId: string) =>
+    (
+      await invoke(
+        playlistsHandler,
+        httpEvent("playlists-get", { token, pathParameters: { playlistId } }),
+      )
+    ).body;
+  const songIdsOf = async (token: string) =>
+    Promise.all([0, 1, 2].map(async (i) => (await createSong(token, `S${i}`)).body.songId));
+
+  it("at once: every playlist that lists it loses it, the rest keep their order, others are untouched", async () => {
+    const token = await user();
+    const [a, b, c] = await songIdsOf(token);
+    const all = await playlist(token, "all", [a, b, c]);
+    const onlyB = await playlist(token, "only b", [b]);
+    const withoutB = await playlist(token, "no b", [c, a]);
+    const other = await user();
+    const [x] = await songIdsOf(other);
+    const theirs = await playlist(other, "theirs", [x]);
+
+    expect((await byId("songs-delete", token, b)).statusCode).toBe(204);
+    const after = await read(token, all.playlistId);
+    expect(after.songIds).toEqual([a, c]);
+    expect(after.updatedAt >= all.updatedAt).toBe(true);
+    expect((await read(token, onlyB.playlistId)).songIds).toEqual([]);
+    expect(await read(token, withoutB.playlistId)).toEqual(withoutB);
+    expect(await read(other, theirs.playlistId)).toEqual(theirs);
+    // Another user deleting the same id deletes nothing and changes nothing of theirs.
+    expect((await byId("songs-delete", other, a)).statusCode).toBe(404);
+    expect((await read(token, all.playlistId)).songIds).toEqual([a, c]);
+  });
+
+  it("finishes an interrupted deletion at the next DELETE of the song", async () => {
+    const sub = uniqueUser();
+    const token = await tokenFor(sub);
+    const [a, b] = await songIdsOf(token);
+    const both = await playlist(token, "both", [a, b]);
+    // What a function that died right after the song's transaction leaves behind.
+    expect(await deleteSong(sub, a)).toBe(true);
+    expect((await read(token, both.playlistId)).songIds).toEqual([a, b]);
+    expect((await byId("songs-delete", token, a)).statusCode).toBe(204);
+    expect((await read(token, both.playlistId)).songIds).toEqual([b]);
+    expect((await getUserCounters(sub, true)).removingSongs).toEqual([]);
+    expect((await byId("songs-delete", token, a)).statusCode).toBe(404);
+  });
+
+  it("even when it races a playlist write: the writer takes out a song deleted since its check", async () => {
+    const sub = uniqueUser();
+    const [a, b] = await storeSongs(sub, 2);
+    const songIds = [a, b] as string[];
+    const checked = await checkSongIds(sub, songIds);
+    // The deletion runs between the check and the write: its search cannot see the playlist.
+    expect(await deleteSongEverywhere(sub, a as string)).toBe(true);
+    const racing = newPlaylist({ name: "raced", songIds }, false);
+    expect(await putPlaylist(sub, racing, 1000)).toBeUndefined();
+    await settleSongIds(sub, checked, racing.playlistId, songIds);
+    expect((await getPlaylist(sub, racing.playlistId, true))?.songIds).toEqual([b]);
+  });
+
+  it("takes a song out of a playlist changed since it was read: the write answers the current list", async () => {
+    const sub = uniqueUser();
+    const [a, b, c] = (await storeSongs(sub, 3)) as [string, string, string];
+    const stored = newPlaylist({ name: "changing", songIds: [a, b] }, false);
+    await putPlaylist(sub, stored, 1000);
+    // The search saw [a, b]; a PATCH made it [c, a, b] since.
+    await updatePlaylist(sub, stored.playlistId, { songIds: [c, a, b] });
+    await removeSongs(sub, stored.playlistId, new Set([a]), [a, b]);
+    expect((await getPlaylist(sub, stored.playlistId, true))?.songIds).toEqual([c, b]);
+    // A playlist deleted meanwhile stays deleted.
+    await deletePlaylist(sub, stored.playlistId);
+    await removeSongs(sub, stored.playlistId, new Set([b]), [c, b]);
+    expect(await getPlaylist(sub, stored.playlistId, true)).toBeUndefined();
   });
 });

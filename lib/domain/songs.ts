@@ -1,0 +1,94 @@
+import { getUserCounters, songRemoved } from "../db/counters.ts";
+import { playlistsListing, removeSongs } from "../db/playlists.ts";
+import { deleteSong, songsOf } from "../db/songs.ts";
+import { BadRequestError } from "../errors.ts";
+
+/**
+ * A playlist's songIds name songs of its owner (featured playlists: of their editor), and a
+ * song's deletion takes it out of the owner's playlists.
+ *
+ * A check and the write after it are not one atomic step, and a song may be deleted in between.
+ * The deletion counts itself (`songDeletions`, in the same transaction as the song's delete)
+ * before it looks for the playlists that list the song. So a writer reads that count before its
+ * check and again after its write (settleSongIds): unchanged, any deletion since the check came
+ * after the write, and its search finds the playlist; changed, the writer looks again and takes
+ * out what went. Either way no playlist keeps a deleted song.
+ */
+
+/** What a check saw, for settleSongIds after the write. */
+export interface SongsChecked {
+  songDeletions: number;
+}
+
+/**
+ * Checks that every id of `songIds` is one of `owner`'s songs, else 400 unknown_song naming the
+ * first unknown id; nothing to check without ids. Costs one small consistent GetItem and one
+ * consistent BatchGetItem per 100 ids (500 ids: 5, side by side; 1 RCU per song).
+ */
+export async function checkSongIds(
+  owner: string,
+  songIds: string[],
+): Promise<SongsChecked | undefined> {
+  if (songIds.length === 0) return undefined;
+  const { songDeletions } = await getUserCounters(owner, true);
+  const songs = await songsOf(owner, songIds);
+  const unknown = songIds.filter((id) => !songs.has(id));
+  const [first] = unknown;
+  if (first !== undefined) {
+    const others = unknown.length > 1 ? ` (${unknown.length} of the ids are not)` : "";
+    throw new BadRequestError(
+      `songIds[${songIds.indexOf(first)}]: ${JSON.stringify(first)} is not one of your songs${others}: ` +
+        "add it with POST /songs first, or leave it out",
+      "unknown_song",
+    );
+  }
+  return { songDeletions };
+}
+
+/**
+ * After a user's playlist was written with `songIds` (checked by checkSongIds): when a song
+ * deletion happened since the check, takes any song that is gone out of the playlist. Costs one
+ * small consistent GetItem; the rare race costs the song check again and one UpdateItem.
+ */
+export async function settleSongIds(
+  owner: string,
+  checked: SongsChecked | undefined,
+  playlistId: string,
+  songIds: string[],
+): Promise<void> {
+  if (!checked) return;
+  const { songDeletions } = await getUserCounters(owner, true);
+  if (songDeletions === checked.songDeletions) return;
+  const songs = await songsOf(owner, songIds);
+  const gone = new Set(songIds.filter((id) => !songs.has(id)));
+  if (gone.size > 0) await removeSongs(owner, playlistId, gone, songIds);
+}
+
+/** Playlists updated side by side while a deletion takes a song out of them. */
+const PARALLEL_UPDATES = 25;
+
+/**
+ * Deletes the owner's song and takes it out of every playlist of theirs that lists it; false
+ * when there is no such song. A deletion interrupted part way (its song gone, its id still
+ * marked in the user's counters) is finished by the next DELETE of the same song. Costs the
+ * transaction, a search of the owner's playlists (one Query per MB of them: at most about 15 at
+ * the quotas) and one UpdateItem per playlist that lists the song.
+ */
+export async function deleteSongEverywhere(owner: string, songId: string): Promise<boolean> {
+  if (!(await deleteSong(owner, songId))) {
+    const { removingSongs } = await getUserCounters(owner, true);
+    if (!removingSongs.includes(songId)) return false;
+  }
+  const gone = new Set([songId]);
+  for await (const playlists of playlistsListing(owner, songId)) {
+    for (let i = 0; i < playlists.length; i += PARALLEL_UPDATES) {
+      await Promise.all(
+        playlists
+          .slice(i, i + PARALLEL_UPDATES)
+          .map((p) => removeSongs(owner, p.playlist_id, gone, p.song_ids)),
+      );
+    }
+  }
+  await songRemoved(owner, songId);
+  return true;
+}
