@@ -1,8 +1,9 @@
 /**
  * `npm run openapi`: writes the OpenAPI document (built from the validating schemas by
- * lib/openapi.ts) to docs/openapi.json, then lints it with Redocly (recommended rules,
- * .redocly.yaml) and Spectral (spectral:oas, .spectral.yaml). `--check` fails when the file on
- * disk differs from the code's document instead of writing it.
+ * lib/openapi.ts) to docs/openapi.json, then lints it with Redocly (recommended-strict rules,
+ * redocly.yaml: the file Redocly CLI 2 finds by itself, so a plain `npx redocly lint` agrees) and
+ * Spectral (spectral:oas, .spectral.yaml). `--check` fails when the file on disk differs from the
+ * code's document instead of writing it.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -37,7 +38,8 @@ if (process.argv.includes("--check")) {
 }
 process.env.REDOCLY_TELEMETRY = "off";
 process.env.REDOCLY_SUPPRESS_UPDATE_NOTICE = "true";
-execFileSync(bin("redocly"), ["lint", file, "--config", join(ROOT, ".redocly.yaml")], {
+// Named, so that a missing file fails here instead of falling back to Redocly's defaults.
+execFileSync(bin("redocly"), ["lint", file, "--config", join(ROOT, "redocly.yaml")], {
   stdio: "inherit",
 });
 execFileSync(
