@@ -3,11 +3,17 @@
  * `npm start` stack (its own ports and DATA_DIR, started as the end-to-end tests start it), then an audit: every acknowledged write must
  * be stored, play counts exact, and the play total equal to the sum of the playlists.
  */
-import { parseArgs } from "node:util";
+import { commandLine } from "./local/cli.ts";
 import { loadOrCreateSigningKey, signAccessToken } from "./local/issuer.ts";
 import { LOCAL_TENANT, startStack } from "./local/stack.ts";
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run load -- [--duration 60] [--connections 16]
+
+Starts a fresh npm start stack (its own ports and data directory), drives a mix of reads,
+metadata PATCHes, plays and song creations for --duration seconds over --connections
+connections, then audits every acknowledged write. Exits 1 on any 5xx or lost write.`;
+
+const { values } = commandLine(USAGE, {
   options: {
     duration: { type: "string", default: "60" },
     connections: { type: "string", default: "16" },
@@ -15,6 +21,10 @@ const { values } = parseArgs({
 });
 const durationMs = Number(values.duration) * 1000;
 const connections = Number(values.connections);
+if (!(durationMs > 0) || !Number.isInteger(connections) || connections < 1) {
+  console.error(`--duration and --connections must be positive numbers\n\n${USAGE}`);
+  process.exit(2);
+}
 
 interface UserState {
   sub: string;
