@@ -28,6 +28,7 @@ describe("npm run <script> -- --help", () => {
     ["app:build", "npm run app:build"],
     ["start", "usage: npm start"],
     ["bench", "usage: npm run bench"],
+    ["reset", "usage: npm run reset"],
   ])("%s prints its usage and exits 0", async (script, usage) => {
     const result = await npmRun(script, ["--help"]);
     expect(result.code, result.stderr).toBe(0);
