@@ -9,6 +9,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { commandLine } from "../scripts/local/cli.ts";
 import { ROOT } from "../scripts/local/serverless-config.ts";
 import { buildBundles } from "./bundles.ts";
 import { measureCapacity } from "./capacity.ts";
@@ -19,6 +20,14 @@ import { measureAccountDeletion, measureGetPlaysScaling, measureJwtRate } from "
 import { runtimeEnv, startBenchStack } from "./stack.ts";
 import { measureWarm } from "./warm.ts";
 
+commandLine(
+  `usage: npm run bench
+
+Measures every function beside the bare minimum: bundle size, cold import and first request,
+warm latency, round trips and capacity per route, scaling; prints tables and writes
+bench/results.json. BENCH_IMPORT_RUNS (21) and BENCH_WARM_RUNS (1000) set the repetitions.`,
+  {},
+);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 21);
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 1000);

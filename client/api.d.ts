@@ -478,6 +478,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
             503: {
                 headers: {
@@ -619,6 +630,17 @@ export interface operations {
             };
             /** @description Body over 64 kB (payload_too_large) */
             413: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
@@ -813,6 +835,17 @@ export interface operations {
             };
             /** @description Body over 64 kB (payload_too_large) */
             413: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
@@ -1182,6 +1215,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description idempotency_key_reused: this key came with another body; nothing written */
             422: {
                 headers: {
@@ -1455,6 +1499,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
             503: {
                 headers: {
@@ -1559,6 +1614,17 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent, and not as Content-Type: application/json (unsupported_media_type); this operation needs no body, and nothing was written */
+            415: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1776,6 +1842,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description idempotency_key_reused: this key came with another body; nothing written */
             422: {
                 headers: {
@@ -1959,6 +2036,17 @@ export interface operations {
             };
             /** @description Body over 64 kB (payload_too_large) */
             413: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
@@ -2366,6 +2454,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
             503: {
                 headers: {
@@ -2462,6 +2561,17 @@ export interface operations {
             };
             /** @description Body over 64 kB (payload_too_large) */
             413: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;

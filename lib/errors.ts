@@ -91,6 +91,14 @@ export class PayloadTooLargeError extends HttpError {
   }
 }
 
+/** A request body not sent as JSON: `Content-Type` missing or other than application/json. */
+export class UnsupportedMediaTypeError extends HttpError {
+  readonly statusCode = 415;
+  constructor(message: string) {
+    super(message, "unsupported_media_type");
+  }
+}
+
 export class ConflictError extends HttpError {
   readonly statusCode = 409;
   /** With `retryAfterSeconds`: the same request will succeed once the other one is done. */

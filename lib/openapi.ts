@@ -314,8 +314,16 @@ function requestSchema(body: Schema): Record<string, unknown> {
   return schema;
 }
 
+/** What a 415 means on an operation that reads a body, and on one that takes none. */
+const MEDIA_TYPE_REFUSAL = {
+  body: "The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written",
+  none: "A body was sent, and not as Content-Type: application/json (unsupported_media_type); this operation needs no body, and nothing was written",
+};
+
 function operation(routeKey: string, op: Operation) {
-  const [, path = ""] = routeKey.split(" ");
+  const [method = "", path = ""] = routeKey.split(" ");
+  // Any request carrying a body must send it as JSON; POST, PUT and PATCH are the ones that may.
+  const mayCarryBody = !op.public && ["POST", "PUT", "PATCH"].includes(method);
   const parameters: unknown[] = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
     name,
     in: "path",
@@ -421,6 +429,9 @@ function operation(routeKey: string, op: Operation) {
           }
         : {}),
       ...(op.body ? { 413: errorResponse("Body over 64 kB (payload_too_large)") } : {}),
+      ...(mayCarryBody
+        ? { 415: errorResponse(op.body ? MEDIA_TYPE_REFUSAL.body : MEDIA_TYPE_REFUSAL.none) }
+        : {}),
       ...(op.idempotent
         ? {
             422: errorResponse(

@@ -9,12 +9,19 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { DEFAULTS } from "../lib/config.ts";
+import { commandLine } from "./local/cli.ts";
 import { ROOT } from "./local/serverless-config.ts";
 import { appConfig, appFiles } from "./local/web-app.ts";
 
-const { values } = parseArgs({ options: { out: { type: "string", default: "dist/app" } } });
+const { values } = commandLine(
+  `usage: AUTH_ISSUER=https://YOUR_TENANT.us.auth0.com/ AUTH_AUDIENCE=<API identifier> \\
+       APP_CLIENT_ID=<SPA client id> API_URL=<deployed API URL> npm run app:build [-- --out dist/app]
+
+Writes the sample web app, configured for that tenant and API, for a static host: index.html,
+app.js and app.css under --out (default dist/app). CLAIMS_NAMESPACE is optional.`,
+  { options: { out: { type: "string", default: "dist/app" } } },
+);
 const env = process.env;
 const missing = ["AUTH_ISSUER", "AUTH_AUDIENCE", "APP_CLIENT_ID", "API_URL"].filter(
   (name) => !env[name],

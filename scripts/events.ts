@@ -2,8 +2,17 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { commandLine } from "./local/cli.ts";
 import { sampleEvents } from "./local/sample-events.ts";
 import { ROOT } from "./local/serverless-config.ts";
+
+commandLine(
+  `usage: npm run events
+
+Writes events/ (sample HTTP API and Auth0 post-login events) from scripts/local/sample-events.ts,
+then formats them with Biome. tests/unit/events.test.ts fails when the two differ.`,
+  {},
+);
 
 const files = Object.entries(sampleEvents()).map(([name, event]) => {
   const file = join(ROOT, "events", `${name}.json`);

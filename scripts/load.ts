@@ -9,27 +9,31 @@
  * a stack trace (the emulator's old lies; never acceptable).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { parseArgs } from "node:util";
+import { commandLine } from "./local/cli.ts";
 import { loadOrCreateSigningKey, signAccessToken } from "./local/issuer.ts";
 import { LOCAL_TENANT, startStack } from "./local/stack.ts";
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run load -- [--duration 60] [--connections 16] [--busy-loops 0]
+
+Starts a fresh npm start stack (its own ports and data directory), drives a mix of reads,
+metadata PATCHes, plays and song creations for --duration seconds over --connections
+connections, beside --busy-loops CPU-bound processes (a build on the same machine), then
+audits every acknowledged write. Exits 1 on any 5xx, unanswered request, error answered 200,
+stack trace or lost write.`;
+
+const { values } = commandLine(USAGE, {
   options: {
     duration: { type: "string", default: "60" },
     connections: { type: "string", default: "16" },
     "busy-loops": { type: "string", default: "0" },
-    help: { type: "boolean", short: "h" },
   },
 });
-if (values.help) {
-  console.log(
-    "npm run load -- [--duration SECONDS (60)] [--connections N (16)] [--busy-loops N (0)]\n" +
-      "A mixed load against a fresh npm start stack, then an audit of every acknowledged write.",
-  );
-  process.exit(0);
-}
 const durationMs = Number(values.duration) * 1000;
 const connections = Number(values.connections);
+if (!(durationMs > 0) || !Number.isInteger(connections) || connections < 1) {
+  console.error(`--duration and --connections must be positive numbers\n\n${USAGE}`);
+  process.exit(2);
+}
 
 interface UserState {
   sub: string;

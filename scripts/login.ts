@@ -5,12 +5,18 @@
  * prints an access token from the local issuer carrying those claims. The roles the Action
  * mirrors into app_metadata are kept under DATA_DIR, as Auth0 keeps them on the user.
  */
-import { parseArgs } from "node:util";
 import { runLocalLogin } from "./local/auth0-runtime.ts";
+import { commandLine } from "./local/cli.ts";
 import { loadOrCreateSigningKey, signAccessToken, userAppMetadata } from "./local/issuer.ts";
 import { localSettings } from "./local/settings.ts";
 
-const { positionals, values } = parseArgs({
+const USAGE = `usage: npm run login -- <user_id> [--email a@example.com] [--name "A Name"] [--verbose]
+
+What an Auth0 login does, against the running npm start: runs the post-login Action (which calls
+the hook), then prints an access token carrying the claims it set. --verbose also prints the
+claims and the app_metadata the Action mirrored, on stderr.`;
+
+const { positionals, values } = commandLine(USAGE, {
   allowPositionals: true,
   options: {
     email: { type: "string" },
@@ -20,9 +26,7 @@ const { positionals, values } = parseArgs({
 });
 const [userId] = positionals;
 if (!userId) {
-  console.error(
-    "usage: npm run login -- <user_id> [--email a@example.com] [--name 'A Name'] [--verbose]",
-  );
+  console.error(USAGE);
   process.exit(2);
 }
 const settings = localSettings();

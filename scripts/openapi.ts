@@ -1,20 +1,31 @@
 /**
  * `npm run openapi`: writes the OpenAPI document (built from the validating schemas by
- * lib/openapi.ts) to docs/openapi.json, then lints it with Redocly (recommended rules,
- * .redocly.yaml) and Spectral (spectral:oas, .spectral.yaml). `--check` fails when the file on
- * disk differs from the code's document instead of writing it.
+ * lib/openapi.ts) to docs/openapi.json, then lints it with Redocly (recommended-strict rules,
+ * redocly.yaml: the file Redocly CLI 2 finds by itself, so a plain `npx redocly lint` agrees) and
+ * Spectral (spectral:oas, .spectral.yaml). `--check` fails when the file on disk differs from the
+ * code's document instead of writing it.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { openApiDocument } from "../lib/openapi.ts";
+import { commandLine } from "./local/cli.ts";
 import { ROOT } from "./local/serverless-config.ts";
 
+const { values } = commandLine(
+  `usage: npm run openapi [-- --check]
+
+Writes docs/openapi.json (built by lib/openapi.ts) and client/api.d.ts (openapi-typescript), then
+lints the document with Redocly (redocly.yaml) and Spectral (.spectral.yaml). --check writes
+nothing and fails when either file differs from what the code makes (npm run check runs it).`,
+  { options: { check: { type: "boolean", default: false } } },
+);
+const check = values.check;
 const file = join(ROOT, "docs", "openapi.json");
 const document = openApiDocument();
 const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
-if (process.argv.includes("--check")) {
+if (check) {
   const onDisk = JSON.parse(readFileSync(file, "utf8"));
   if (!isDeepStrictEqual(onDisk, JSON.parse(JSON.stringify(document)))) {
     console.error("docs/openapi.json differs from the code's document: run npm run openapi");
@@ -27,7 +38,7 @@ if (process.argv.includes("--check")) {
 // The typed client's types, generated from the same document (openapi-typescript).
 const types = join(ROOT, "client", "api.d.ts");
 const generated = execFileSync(bin("openapi-typescript"), [file], { encoding: "utf8" });
-if (process.argv.includes("--check")) {
+if (check) {
   if (readFileSync(types, "utf8") !== generated) {
     console.error("client/api.d.ts differs from the document: run npm run openapi");
     process.exit(1);
@@ -37,7 +48,8 @@ if (process.argv.includes("--check")) {
 }
 process.env.REDOCLY_TELEMETRY = "off";
 process.env.REDOCLY_SUPPRESS_UPDATE_NOTICE = "true";
-execFileSync(bin("redocly"), ["lint", file, "--config", join(ROOT, ".redocly.yaml")], {
+// Named, so that a missing file fails here instead of falling back to Redocly's defaults.
+execFileSync(bin("redocly"), ["lint", file, "--config", join(ROOT, "redocly.yaml")], {
   stdio: "inherit",
 });
 execFileSync(

@@ -9,6 +9,7 @@ import type { Server } from "node:http";
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ActionRun, runLocalLogin } from "./local/auth0-runtime.ts";
+import { commandLine } from "./local/cli.ts";
 import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
 import { loadOrCreateLocalClient, loadOrCreateSigningKey } from "./local/issuer.ts";
 import { serveIssuer } from "./local/oidc-issuer.ts";
@@ -17,6 +18,16 @@ import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-c
 import { localSecret, localSettings, recordRunningStack } from "./local/settings.ts";
 import { ensureTables, localClient } from "./local/tables.ts";
 import { appConfig, appFiles, appOrigins, serveApp } from "./local/web-app.ts";
+
+commandLine(
+  `usage: npm start
+
+Serves the whole API on this machine: DynamoDB Local (data under DATA_DIR, default .data), the
+tables of serverless.yml, a local Auth0 tenant (unless AUTH_ISSUER names one), the functions
+under serverless-offline on PORT (3000), the Lambda Invoke API on LAMBDA_PORT (3002) and the
+sample app on APP_PORT (3004). Ctrl-C or SIGTERM stops all of it. Variables: README.md.`,
+  {},
+);
 
 // Node 20 is supported locally; the SDK's notice about it is noise here (Lambda runs Node 24).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

@@ -6,11 +6,18 @@
  * a requested `--scope` is cut down to those, as Auth0 does. A client-credentials token carries
  * `gty: "client-credentials"` and `sub: <client_id>@clients`.
  */
-import { parseArgs } from "node:util";
+import { commandLine } from "./local/cli.ts";
 import { loadOrCreateSigningKey, signAccessToken } from "./local/issuer.ts";
 import { localSettings } from "./local/settings.ts";
 
-const { positionals, values } = parseArgs({
+const USAGE = `usage: npm run token -- <user_id> [--permissions "read:users update:users"] [--scope "..."] [--expires-in seconds]
+       npm run token -- --client <client_id> --scope "read:users update:users" [--expires-in seconds]
+
+Prints an access token from the local issuer of the running npm start, shaped as Auth0 issues
+them with RBAC on: a user's --permissions go into the permissions claim (--scope is cut down to
+them); --client makes a client-credentials token (sub <client_id>@clients). Default lifetime 3600 s.`;
+
+const { positionals, values } = commandLine(USAGE, {
   allowPositionals: true,
   options: {
     scope: { type: "string" },
@@ -21,12 +28,7 @@ const { positionals, values } = parseArgs({
 });
 const [sub] = positionals;
 if (!sub === !values.client) {
-  console.error(
-    [
-      'usage: npm run token -- <user_id> [--permissions "read:users update:users"] [--expires-in seconds]',
-      '       npm run token -- --client <client_id> --scope "read:users update:users"',
-    ].join("\n"),
-  );
+  console.error(USAGE);
   process.exit(2);
 }
 const settings = localSettings();

@@ -3,7 +3,7 @@ import { kindOf, spendRead, spendWrite } from "../domain/rate-limits.ts";
 import { PayloadTooLargeError } from "../errors.ts";
 import { hashSubject, log } from "../log.ts";
 import { toHttpError } from "./error-mapping.ts";
-import { parseJson } from "./json.ts";
+import { parseJson, requireJsonContentType } from "./json.ts";
 import { errorResponse } from "./responses.ts";
 import type { HttpEvent, HttpMiddleware, HttpResponse, MiddyRequest } from "./types.ts";
 import { stateOf } from "./types.ts";
@@ -86,9 +86,18 @@ export function rateLimit(): HttpMiddleware {
   };
 }
 
+/** A request header by name, whatever case the client or the emulator gave it. */
+function headerOf(event: HttpEvent, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  if (headers[name] !== undefined) return headers[name];
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  return key === undefined ? undefined : headers[key];
+}
+
 /**
- * Size limit and prototype-safe JSON parsing, before any handler runs. The body is read as JSON
- * whatever its Content-Type says: clients (and curl's default) are not always precise.
+ * Media type, size limit and prototype-safe JSON parsing, before any handler runs. A request
+ * that carries a body must send it as `Content-Type: application/json` (else 415, nothing read
+ * or written), on every route; one without a body (a play, a DELETE) needs no Content-Type.
  */
 export function jsonBody(): HttpMiddleware {
   return {
@@ -98,6 +107,7 @@ export function jsonBody(): HttpMiddleware {
         isBase64Encoded?: boolean;
       };
       if (body === undefined || body === null || body === "") return;
+      requireJsonContentType(headerOf(request.event, "content-type"));
       // API Gateway always sends text; an emulator may hand over what it parsed (a body of `0`
       // as a number): it is read as the same text.
       const text =

@@ -28,28 +28,36 @@ export function stackFile(): string | undefined {
   return setting ? resolve(ROOT, setting) : join(ROOT, ".local-stack.json");
 }
 
-function alive(pid: number): boolean {
+/** Whether a process runs with this pid (EPERM: it does, as another user). */
+function alive(pid: unknown): boolean {
+  if (!Number.isInteger(pid) || (pid as number) <= 0) return false;
   try {
-    process.kill(pid, 0);
+    process.kill(pid as number, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
-/** The variables of the running `npm start`, when no stack variable is set here. */
-function runningStackEnv(): Record<string, string> {
+/** The `npm start` that recorded itself (recordRunningStack), when its process is alive. */
+export function runningStack(): { pid: number; env: Record<string, string> } | undefined {
   const file = stackFile();
-  if (!file || STACK_VARIABLES.some((name) => process.env[name])) return {};
+  if (!file) return undefined;
   try {
     const recorded = JSON.parse(readFileSync(file, "utf8")) as {
       pid: number;
       env: Record<string, string>;
     };
-    return alive(recorded.pid) ? recorded.env : {};
+    return alive(recorded.pid) ? recorded : undefined;
   } catch {
-    return {};
+    return undefined;
   }
+}
+
+/** The variables of the running `npm start`, when no stack variable is set here. */
+function runningStackEnv(): Record<string, string> {
+  if (STACK_VARIABLES.some((name) => process.env[name])) return {};
+  return runningStack()?.env ?? {};
 }
 
 type Env = Record<string, string | undefined>;

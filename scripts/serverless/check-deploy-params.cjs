@@ -2,9 +2,14 @@
 
 /**
  * Stops `serverless package` and `serverless deploy` early, with a message that says what to
- * set, when a stage lacks the values only its owner can know (the Auth0 issuer and audience), or
- * carries a secret in plain text (CURSOR_SECRET: deployed, it is read from SSM). `npm start` (serverless-offline) never packages, so it is not held.
+ * set, when a stage lacks the values only its owner can know (the Auth0 issuer and audience),
+ * still carries a placeholder copied from the README (`YOUR_TENANT`, `<api-id>`), or carries a
+ * secret in plain text (CURSOR_SECRET: deployed, it is read from SSM). `npm start`
+ * (serverless-offline) never packages, so it is not held.
  */
+
+/** A placeholder of the docs: `YOUR_TENANT`, `YOUR_...`, or an angle-bracketed `<api-id>`. */
+const PLACEHOLDER = /YOUR_|<[^<>]*>/;
 class CheckDeployParams {
   constructor(serverless) {
     this.serverless = serverless;
@@ -43,6 +48,19 @@ class CheckDeployParams {
     }
     if (env.DYNAMODB_ENDPOINT)
       problems.push("DYNAMODB_ENDPOINT is for local runs only; unset it to deploy");
+    const custom = this.serverless.service.custom ?? {};
+    const values = {
+      ...env,
+      CORS_ALLOWED_ORIGINS: custom.cors?.allowedOrigins,
+      ALARM_EMAIL: custom.operations?.alarmEmail,
+    };
+    for (const [name, value] of Object.entries(values)) {
+      if (typeof value === "string" && PLACEHOLDER.test(value)) {
+        problems.push(
+          `${name} is still a placeholder from the docs ("${value}"): put in your own value`,
+        );
+      }
+    }
     if (problems.length > 0) {
       throw new this.serverless.classes.Error(
         `Stage "${stage}" cannot be packaged or deployed yet:\n  - ${problems.join("\n  - ")}\n` +

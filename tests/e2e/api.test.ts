@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { musicApi } from "../../client/index.ts";
 import { type RunningStack, startStack } from "../../scripts/local/stack.ts";
+import { checkAgainstContract } from "../helpers/contract.ts";
 import { call } from "../helpers/http.ts";
 import { audience, issuer, machineTokenFor, tokenFor, uniqueUser } from "../helpers/tokens.ts";
 
@@ -174,6 +175,49 @@ describe("the API over HTTP", () => {
       message: expect.any(String),
       errorCode: "no_route",
     });
+  });
+
+  it("answers a body not sent as application/json 415 in the error shape, writing nothing", async () => {
+    const sub = uniqueUser();
+    const token = await tokenFor(sub);
+    const hook = await machineTokenFor("auth0-action", "run:post_login");
+    const requests: [string, string, string, string][] = [
+      ["PUT", "/displayName", token, '{"displayName":"Formed"}'],
+      ["POST", "/songs", token, '{"songName":"Formed","genre":"pop"}'],
+      ["POST", "/hooks/post-login", hook, JSON.stringify({ user: { user_id: sub } })],
+    ];
+    // curl -d sends a form's media type. (A body with no Content-Type at all is refused the same
+    // way behind API Gateway, but serverless-offline fills in application/json for it: that case
+    // is proven against the handlers, tests/integration/media-type.test.ts.)
+    for (const [method, path, bearer, body] of requests) {
+      for (const contentType of ["application/x-www-form-urlencoded", "text/plain"]) {
+        const response = await fetch(`${stack.baseUrl}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${bearer}`, "content-type": contentType },
+          body,
+        });
+        const text = await response.text();
+        expect(response.status, `${method} ${path}`).toBe(415);
+        checkAgainstContract(
+          method,
+          `${stack.baseUrl}${path}`,
+          response.status,
+          response.headers,
+          text,
+        );
+        expect(JSON.parse(text)).toEqual({
+          statusCode: 415,
+          error: "Unsupported Media Type",
+          message: expect.stringContaining("Content-Type: application/json"),
+          errorCode: "unsupported_media_type",
+        });
+      }
+    }
+    expect((await api("GET", "/displayName", { token })).body).toEqual({ displayName: "user" });
+    expect((await api("GET", "/songs", { token })).body.songs).toEqual([]);
+    // Nor did the hook run: it would have stored the default display name.
+    const profile = await api("GET", `/users/${encodeURIComponent(sub)}`, { token });
+    expect(profile.body.user_metadata).toEqual({});
   });
 
   it("answers a body of 0 like any other wrong body: 400, never 500", async () => {

@@ -52,6 +52,70 @@ describe("jsonBody", () => {
   });
 });
 
+describe("jsonBody: the media type of a body", () => {
+  let ran = false;
+  const spy = stack(async () => {
+    ran = true;
+    return jsonResponse(200, null);
+  });
+  const send = (headers: Record<string, string | null>, body: unknown = { songName: "x" }) => {
+    ran = false;
+    return call(spy, { body, headers: { "content-type": null, ...headers } });
+  };
+
+  it.each([
+    ["application/json"],
+    ["application/json; charset=utf-8"],
+    ["Application/JSON; Charset=UTF-8"],
+    ['application/json;charset="utf-8"'],
+  ])("reads a body sent as %s", async (contentType) => {
+    expect((await send({ "content-type": contentType })).statusCode).toBe(200);
+    expect(ran).toBe(true);
+  });
+
+  it("finds the header whatever its case", async () => {
+    expect((await send({ "Content-Type": "application/json" })).statusCode).toBe(200);
+  });
+
+  it.each([
+    ["curl -d's default", { "content-type": "application/x-www-form-urlencoded" }],
+    ["text/plain", { "content-type": "text/plain" }],
+    ["two media types", { "content-type": "application/json, text/plain" }],
+    ["a JSON suffix type", { "content-type": "application/merge-patch+json" }],
+    ["another charset", { "content-type": "application/json; charset=iso-8859-1" }],
+    ["no Content-Type", {}],
+  ])("answers 415 for %s, before the handler runs", async (_case, headers) => {
+    const response = await send(headers);
+    expect(response.statusCode).toBe(415);
+    expect(response.json).toEqual({
+      statusCode: 415,
+      error: "Unsupported Media Type",
+      message: expect.stringContaining("Content-Type: application/json"),
+      errorCode: "unsupported_media_type",
+    });
+    expect(ran).toBe(false);
+  });
+
+  it("says which media type it got, and never echoes junk", async () => {
+    const form = await send({ "content-type": "application/x-www-form-urlencoded" });
+    expect(form.json.message).toContain("got application/x-www-form-urlencoded");
+    expect((await send({})).json.message).toContain("none was sent");
+    const junk = await send({ "content-type": "<script>alert(1)</script>" });
+    expect(junk.json.message).not.toContain("<script>");
+  });
+
+  it("needs no Content-Type on a request without a body", async () => {
+    for (const rawBody of [undefined, ""]) {
+      ran = false;
+      const event = httpEvent("playlists-play", rawBody === undefined ? {} : { rawBody });
+      expect(event.headers["content-type"]).toBeUndefined();
+      const response = await spy(event, lambdaContext());
+      expect(response.statusCode).toBe(200);
+      expect(ran).toBe(true);
+    }
+  });
+});
+
 describe("the handler stack", () => {
   it("answers 503 with Retry-After before the function runs out of time, never a 200", async () => {
     const hanging = publicHttpHandler({

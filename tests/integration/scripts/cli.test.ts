@@ -1,0 +1,51 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../../../scripts/local/serverless-config.ts";
+
+/**
+ * Every npm script answers `--help` with its usage and exit code 0, before doing anything (npm
+ * start starts nothing, load starts no stack), and a wrong option with what is wrong, the usage
+ * and exit code 2: never a stack trace.
+ */
+const run = promisify(execFile);
+const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+
+async function npmRun(script: string, args: string[]) {
+  return run("npm", ["run", "-s", script, "--", ...args], { cwd: ROOT, timeout: 60_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+}
+
+describe("npm run <script> -- --help", () => {
+  it.each([
+    ["token", "usage: npm run token"],
+    ["load", "usage: npm run load"],
+    ["login", "usage: npm run login"],
+    ["events", "usage: npm run events"],
+    ["openapi", "usage: npm run openapi"],
+    ["app:build", "npm run app:build"],
+    ["start", "usage: npm start"],
+    ["bench", "usage: npm run bench"],
+    ["reset", "usage: npm run reset"],
+  ])("%s prints its usage and exits 0", async (script, usage) => {
+    const result = await npmRun(script, ["--help"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(usage);
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(STACK_LINE);
+  });
+
+  it.each([
+    ["token", ["--bogus"], "Unknown option '--bogus'"],
+    ["load", ["--bogus"], "Unknown option '--bogus'"],
+    ["load", ["--duration"], "argument missing"],
+    ["load", ["--connections", "many"], "must be positive numbers"],
+  ])("%s %j says what is wrong, with the usage, and exits 2", async (script, args, problem) => {
+    const result = await npmRun(script, args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(problem);
+    expect(result.stderr).toContain(`usage: npm run ${script}`);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+});
