@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { musicApi } from "../../client/index.ts";
 import { type RunningStack, startStack } from "../../scripts/local/stack.ts";
@@ -186,10 +187,22 @@ describe("the API over HTTP", () => {
       ["POST", "/songs", token, '{"songName":"Formed","genre":"pop"}'],
       ["POST", "/hooks/post-login", hook, JSON.stringify({ user: { user_id: sub } })],
     ];
-    // curl -d sends a form's media type. (A body with no Content-Type at all is refused the same
-    // way behind API Gateway, but serverless-offline fills in application/json for it: that case
-    // is proven against the handlers, tests/integration/media-type.test.ts.)
+    // curl -d sends a form's media type; a raw client may send none at all (fetch always names
+    // one, so that case goes through node:http).
     for (const [method, path, bearer, body] of requests) {
+      const bare = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          `${stack.baseUrl}${path}`,
+          { method, headers: { authorization: `Bearer ${bearer}` } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+      expect(bare, `${method} ${path} without a Content-Type`).toBe(415);
       for (const contentType of ["application/x-www-form-urlencoded", "text/plain"]) {
         const response = await fetch(`${stack.baseUrl}${path}`, {
           method,
