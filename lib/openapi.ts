@@ -439,13 +439,16 @@ function operation(routeKey: string, op: Operation) {
             ),
           }
         : {}),
-      ...(op.cooldown
-        ? {
-            429: errorResponse("play_too_soon: within the cooldown; nothing counted", [
-              "Retry-After",
-            ]),
-          }
-        : {}),
+      ...(op.public
+        ? {}
+        : {
+            429: errorResponse(
+              op.cooldown
+                ? "Too many requests, nothing done: rate_limited (over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND, bursts of twice that), or play_too_soon (within the cooldown; nothing counted); retry after Retry-After"
+                : "rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After",
+              ["Retry-After"],
+            ),
+          }),
       503: errorResponse(
         "Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After",
         ["Retry-After"],
