@@ -4,6 +4,7 @@ import {
   deletePlaylistCounter,
   deleteUserCounters,
   markUserDeleting,
+  putTombstone,
   releaseCounts,
 } from "./counters.ts";
 import { PLAYLISTS_TABLE, playsOfMany } from "./playlists.ts";
@@ -98,7 +99,17 @@ export async function deleteAllPlaylists(userId: string): Promise<number> {
   return deleted;
 }
 
-/** The last step: the profile and the counters go together. */
-export async function deleteProfileAndCounters(userId: string): Promise<void> {
-  await transact([deleteProfileItem(userId), deleteUserCounters(userId)]);
+/**
+ * The last step: the profile and the counters go together, and the roles an operator denied
+ * stay behind in a tombstone (`deniedRoles`, read from the profile before it goes).
+ */
+export async function deleteProfileAndCounters(
+  userId: string,
+  deniedRoles: readonly string[],
+): Promise<void> {
+  await transact([
+    deleteProfileItem(userId),
+    deleteUserCounters(userId),
+    ...(deniedRoles.length ? [putTombstone(userId, deniedRoles)] : []),
+  ]);
 }

@@ -11,10 +11,13 @@ import { isConditionFailure } from "./errors.ts";
  *   deletions `song_deletions` (how many ever, so that a playlist write can tell one raced it)
  *   and `removing_songs` (the ids still being taken out of the user's playlists).
  * - `counter_id: <playlistId>`: that playlist's plays; it exists exactly while the playlist does.
+ * - `counter_id: "tombstone"`: what outlives an erased account, an operator's `denied_roles`
+ *   and nothing else (CONTRACT: Data rights), applied again if the user id returns.
  */
 export const COUNTERS_TABLE = config().tables.counters;
 
 const USER_COUNTER = "user";
+const TOMBSTONE = "tombstone";
 
 export const userCounterKey = (userId: string) => ({ user_id: userId, counter_id: USER_COUNTER });
 export const playlistCounterKey = (userId: string, playlistId: string) => ({
@@ -226,4 +229,22 @@ export function markUserDeleting(userId: string) {
 
 export function deleteUserCounters(userId: string) {
   return { Delete: { TableName: COUNTERS_TABLE, Key: userCounterKey(userId) } };
+}
+
+export const tombstoneKey = (userId: string) => ({ user_id: userId, counter_id: TOMBSTONE });
+
+/** Transaction item: the roles an operator denied, kept for an erased account. */
+export function putTombstone(userId: string, deniedRoles: readonly string[]) {
+  return {
+    Put: {
+      TableName: COUNTERS_TABLE,
+      Item: { ...tombstoneKey(userId), denied_roles: [...deniedRoles] },
+    },
+  };
+}
+
+/** The denied roles a tombstone item holds (none without one). */
+export function tombstoneDeniedRoles(item: { denied_roles?: unknown } | undefined): string[] {
+  const roles = item?.denied_roles;
+  return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === "string") : [];
 }

@@ -3,7 +3,14 @@ import { config } from "../config.ts";
 import { METADATA_CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
 import { batchGet, db } from "./client.ts";
-import { COUNTERS_TABLE, type UserCounters, userCounterKey, userCountersOf } from "./counters.ts";
+import {
+  COUNTERS_TABLE,
+  tombstoneDeniedRoles,
+  tombstoneKey,
+  type UserCounters,
+  userCounterKey,
+  userCountersOf,
+} from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
 import { Refused } from "./refusals.ts";
 
@@ -65,17 +72,24 @@ export async function getProfile(userId: string): Promise<Profile | undefined> {
 }
 
 /** The profile and the user's counters in one consistent BatchGetItem. */
-export async function getProfileAndCounters(
-  userId: string,
-): Promise<{ profile: Profile | undefined; counters: UserCounters }> {
+export async function getProfileAndCounters(userId: string): Promise<{
+  profile: Profile | undefined;
+  counters: UserCounters;
+  /** The roles an operator denied an erased account of this user id (its tombstone). */
+  inheritedDeniedRoles: string[];
+}> {
   const found = await batchGet({
     [PROFILES_TABLE]: { keys: [profileKey(userId)], consistent: true },
-    [COUNTERS_TABLE]: { keys: [userCounterKey(userId)], consistent: true },
+    [COUNTERS_TABLE]: { keys: [userCounterKey(userId), tombstoneKey(userId)], consistent: true },
   });
   const item = found[PROFILES_TABLE]?.[0] as ProfileItem | undefined;
+  const counterItems = found[COUNTERS_TABLE] ?? [];
+  const isTombstone = (i: Record<string, unknown>) =>
+    i.counter_id === tombstoneKey(userId).counter_id;
   return {
     profile: item ? fromItem(item) : undefined,
-    counters: userCountersOf(found[COUNTERS_TABLE]?.[0]),
+    counters: userCountersOf(counterItems.find((i) => !isTombstone(i))),
+    inheritedDeniedRoles: tombstoneDeniedRoles(counterItems.find(isTombstone)),
   };
 }
 

@@ -4,13 +4,16 @@ import {
   deleteProfileAndCounters,
   markAccountDeleting,
 } from "../db/account.ts";
-import type { IfVersion } from "../db/profiles.ts";
+import { getProfile, type IfVersion } from "../db/profiles.ts";
 import type { WriteRefusal } from "../db/refusals.ts";
+import { deniedRoles } from "./roles.ts";
 
 /**
  * Erases a user: marks the account (If-Match checked atomically, before anything is removed),
- * then songs, playlists, and last the profile with the counters. Idempotent: a repeat, or a
- * retry after a failure part way, finishes what is left. Answers the refusal, if any.
+ * then songs, playlists, and last the profile with the counters. An operator's `denied_roles`
+ * outlive it (a tombstone), so that a user cannot undo them by deleting their account.
+ * Idempotent: a repeat, or a retry after a failure part way, finishes what is left. Answers
+ * the refusal, if any.
  */
 export async function deleteAccount(
   userId: string,
@@ -21,6 +24,8 @@ export async function deleteAccount(
   if (refusal) return refusal;
   await deleteAllSongs(userId);
   await deleteAllPlaylists(userId);
-  await deleteProfileAndCounters(userId);
+  // Read once the account is marked: nothing can change the profile any more.
+  const profile = await getProfile(userId);
+  await deleteProfileAndCounters(userId, [...deniedRoles(profile)]);
   return undefined;
 }

@@ -42,6 +42,20 @@ export function loginChanges(
   return { userMetadata, appMetadata };
 }
 
+/**
+ * The profile with the roles an operator denied an erased account of this user id (its
+ * tombstone) denied again; the same profile when it already denies them all.
+ */
+export function withInheritedDenials(profile: Profile, inherited: readonly string[]): Profile {
+  const denied = deniedRoles(profile);
+  const missing = inherited.filter((role) => !denied.has(role));
+  if (missing.length === 0) return profile;
+  return {
+    ...profile,
+    appMetadata: { ...profile.appMetadata, denied_roles: [...denied, ...missing] },
+  };
+}
+
 export interface PostLoginResult {
   user_metadata: Metadata;
   app_metadata: Metadata;
@@ -67,13 +81,16 @@ export async function runPostLogin(
   audited: { actor: string; correlationId: string },
 ): Promise<PostLoginResult> {
   metric("Logins");
-  const { profile: initial, counters } = await getProfileAndCounters(userId);
+  const { profile: initial, counters, inheritedDeniedRoles } = await getProfileAndCounters(userId);
   let before: Profile | undefined;
   const { profile, changed } = await modifyMetadata(
     userId,
     (current) => {
       before = current;
-      return loginChanges(current, counters.totalPlays, minPlays);
+      const seeded = withInheritedDenials(current, inheritedDeniedRoles);
+      const changes = loginChanges(seeded, counters.totalPlays, minPlays);
+      if (changes || seeded === current) return changes;
+      return { userMetadata: seeded.userMetadata, appMetadata: seeded.appMetadata };
     },
     { initial },
   );
