@@ -14,6 +14,7 @@
  *   CLIENT_SECRET  its secret
  *   AUDIENCE       the API identifier, e.g. https://api.music.example.com
  *   TOKEN_URL      optional: the token endpoint, when not https://AUTH0_DOMAIN/oauth/token
+ *   CLAIMS_NAMESPACE optional: the API's CLAIMS_NAMESPACE, when not https://music.example.com/
  *
  * Failure policy: fail open. If the hook is down or slow, the login goes on without the roles
  * claim. That is safe: the API decides who edits featured playlists from the stored roles, not
@@ -54,6 +55,20 @@ async function hookToken(event, api) {
   return body.access_token;
 }
 
+const DEFAULT_CLAIMS_NAMESPACE = "https://music.example.com/";
+
+/**
+ * The one claim the API defines, `${CLAIMS_NAMESPACE}roles`, when the hook answered it as a list
+ * of strings. Nothing else the hook answers becomes a claim: not `sub`, `permissions` or `gty`,
+ * which the API reads from tokens to decide who may do what.
+ */
+function rolesClaim(event, claims) {
+  const name = `${event.secrets.CLAIMS_NAMESPACE || DEFAULT_CLAIMS_NAMESPACE}roles`;
+  const roles = Object.hasOwn(claims, name) ? claims[name] : undefined;
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === "string")) return undefined;
+  return { name, roles };
+}
+
 /** The same roles, in any order. */
 function sameRoles(a, b) {
   return a.length === b.length && [...a].sort().join("\n") === [...b].sort().join("\n");
@@ -73,9 +88,10 @@ exports.onExecutePostLogin = async (event, api) => {
       console.log(`post-login hook answered ${status}; login continues without role claims`);
       return;
     }
-    for (const [name, value] of Object.entries(body.claims)) {
-      api.accessToken.setCustomClaim(name, value);
-      api.idToken.setCustomClaim(name, value);
+    const claim = rolesClaim(event, body.claims);
+    if (claim) {
+      api.accessToken.setCustomClaim(claim.name, claim.roles);
+      api.idToken.setCustomClaim(claim.name, claim.roles);
     }
     // A mirror, written only when it changes (each write is a user update in Auth0).
     const stored = Array.isArray(body.app_metadata?.roles) ? body.app_metadata.roles : [];

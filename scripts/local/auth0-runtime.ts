@@ -97,6 +97,7 @@ export async function runLocalLogin(
         CLIENT_ID: client.clientId,
         CLIENT_SECRET: client.clientSecret,
         AUDIENCE: settings.authAudience,
+        CLAIMS_NAMESPACE: settings.claimsNamespace,
       },
     },
     cache,

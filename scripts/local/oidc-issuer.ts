@@ -281,7 +281,17 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
   async function runLogin(user: LoginUser): Promise<void> {
     if (!login) return;
     const { accessTokenClaims, idTokenClaims } = await login.postLogin(user);
-    logins.set(user.user_id, { ...user, accessTokenClaims, idTokenClaims });
+    // Only the custom claims this tenant lists reach a token, whatever an Action sets: never
+    // `sub`, `permissions`, `gty` or another claim the API reads to decide who may do what.
+    const listed = (claims: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.entries(claims).filter(([name]) => login.customClaims.includes(name)),
+      );
+    logins.set(user.user_id, {
+      ...user,
+      accessTokenClaims: listed(accessTokenClaims),
+      idTokenClaims: listed(idTokenClaims),
+    });
   }
 
   // A page that rebinds its own name to 127.0.0.1 gets nothing from the tenant (scripts/local/loopback.ts).

@@ -152,6 +152,44 @@ describe("the post-login Action", () => {
     }
   });
 
+  it("copies only the roles claim the API defines, whatever else the hook answers", async () => {
+    const hook = createServer((request, response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify(
+          request.url === "/oauth/token"
+            ? { access_token: "not-checked-here", expires_in: 3600 }
+            : {
+                user_metadata: {},
+                app_metadata: { roles: ["playlist_editor"] },
+                claims: {
+                  "https://music.example.com/roles": ["playlist_editor"],
+                  sub: "auth0|someone-else",
+                  permissions: ["delete:users"],
+                  gty: "client-credentials",
+                  "https://music.example.com/plan": "premium",
+                },
+              },
+        ),
+      );
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => hook.listen(port, "127.0.0.1", resolve));
+    try {
+      const run = await runPostLoginAction(
+        loginEvent(uniqueUser(), {
+          HOOK_URL: `http://127.0.0.1:${port}/hooks/post-login`,
+          TOKEN_URL: `http://127.0.0.1:${port}/oauth/token`,
+        }),
+      );
+      const only = { "https://music.example.com/roles": ["playlist_editor"] };
+      expect(run.accessTokenClaims).toEqual(only);
+      expect(run.idTokenClaims).toEqual(only);
+    } finally {
+      hook.close();
+    }
+  });
+
   it("does not block the login when the hook is down", async () => {
     const closedPort = await freePort();
     const run = await runPostLoginAction(
