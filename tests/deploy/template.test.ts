@@ -144,7 +144,7 @@ describe("IAM: one role per function, no wildcard (what each allows: iam.test.ts
 });
 
 describe("tables", () => {
-  it("defines the six tables, named from service and stage", () => {
+  it("defines the seven tables, named from service and stage", () => {
     const names = resources("AWS::DynamoDB::Table").map(([, t]) => t.Properties.TableName);
     expect(names.sort()).toEqual([
       "music-user-data-prod-counters",
@@ -152,6 +152,7 @@ describe("tables", () => {
       "music-user-data-prod-idempotency",
       "music-user-data-prod-playlists",
       "music-user-data-prod-profiles",
+      "music-user-data-prod-rate-limits",
       "music-user-data-prod-songs",
     ]);
   });
@@ -174,14 +175,17 @@ describe("tables", () => {
     });
   });
 
-  it("keeps idempotency records 24 h with DynamoDB's TTL, and lets them go with the stack", () => {
-    const table = template.Resources.IdempotencyTable;
-    expect(table.Properties.TimeToLiveSpecification).toEqual({
-      AttributeName: "expires_at",
-      Enabled: true,
-    });
-    expect(table.DeletionPolicy ?? "Delete").toBe("Delete");
-  });
+  it.each(["IdempotencyTable", "RateLimitsTable"])(
+    "%s: disposable records, expired by DynamoDB's TTL, gone with the stack",
+    (name) => {
+      const table = template.Resources[name];
+      expect(table.Properties.TimeToLiveSpecification).toEqual({
+        AttributeName: "expires_at",
+        Enabled: true,
+      });
+      expect(table.DeletionPolicy ?? "Delete").toBe("Delete");
+    },
+  );
 });
 
 describe("HTTP API", () => {
