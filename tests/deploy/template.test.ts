@@ -131,6 +131,16 @@ describe("IAM: one role per function, no wildcard (what each allows: iam.test.ts
     expect(new Set(roles).size).toBe(FUNCTIONS.length);
   });
 
+  it("lets the openapi function write its own logs and nothing else", () => {
+    const role = template.Resources[roleOf(template, "openapi")];
+    const statements = role.Properties.Policies.flatMap(
+      (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
+    );
+    expect(statements).toHaveLength(1);
+    expect(JSON.stringify(statements[0].Resource)).toContain("music-user-data-prod-openapi:");
+    expect([statements[0].Action].flat().every((a: string) => a.startsWith("logs:"))).toBe(true);
+  });
+
   it("grants no wildcard action or resource anywhere", () => {
     for (const [, role] of resources("AWS::IAM::Role")) {
       for (const policy of role.Properties.Policies ?? []) {
