@@ -59,6 +59,9 @@ beforeAll(async () => {
     platform: "node",
     target: "node20",
     outExtension: { ".js": ".mjs" },
+    // As serverless.yml builds the functions: the ESM builds of dependencies (the SDK's CommonJS
+    // one would require() Node's modules, which an ES module cannot).
+    mainFields: ["module", "main"],
     logLevel: "silent",
   });
   const [httpPort, lambdaPort] = await Promise.all([freePort(), freePort()]);
