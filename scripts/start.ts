@@ -14,8 +14,13 @@ import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dyn
 import { loadOrCreateLocalClient, loadOrCreateSigningKey } from "./local/issuer.ts";
 import { serveIssuer } from "./local/oidc-issuer.ts";
 import { portIsFree } from "./local/ports.ts";
-import { loadTableDefinitions, ROOT, SERVERLESS_BIN } from "./local/serverless-config.ts";
-import { localSecret, localSettings, recordRunningStack } from "./local/settings.ts";
+import {
+  loadServerlessConfig,
+  loadTableDefinitions,
+  ROOT,
+  SERVERLESS_BIN,
+} from "./local/serverless-config.ts";
+import { localSecret, localSettings, recordRunningStack, stackFile } from "./local/settings.ts";
 import { ensureTables, localClient } from "./local/tables.ts";
 import { appConfig, appFiles, appOrigins, serveApp } from "./local/web-app.ts";
 
@@ -155,6 +160,34 @@ async function checkPortsFree(): Promise<void> {
   }
 }
 
+/** Every address this stack serves, and the next commands for these ports, as one block. */
+function startBlock(apiUrl: string): string {
+  const config = loadServerlessConfig("dev");
+  const service = config.provider.environment.SERVICE_NAME ?? "music-user-data";
+  const functions = Object.keys(config.functions).map((key) => `${service}-dev-${key}`);
+  const lambdaUrl = `http://127.0.0.1:${settings.lambdaPort}`;
+  const hook = functions.find((name) => name.endsWith("-postLogin")) ?? functions[0];
+  // npm run token finds a recorded stack by itself; an unrecorded one needs its variables.
+  const ports = stackFile()
+    ? ""
+    : `    export ISSUER_PORT=${settings.issuerPort} DATA_DIR=${settings.dataDir}\n`;
+  return [
+    "",
+    `  API                ${apiUrl}   (its OpenAPI document: ${apiUrl}/openapi.json)`,
+    `  Lambda Invoke API  ${lambdaUrl}   functions: ${functions.join(", ")}`,
+    `  Auth0 tenant       ${settings.externalIssuer ?? settings.authIssuer}`,
+    `  sample app         ${appServer ? `${origins[0]}/` : "not served (see above)"}`,
+    `  DynamoDB Local     http://127.0.0.1:${settings.dynamodbPort}   (data in ${settings.dataDir})`,
+    "",
+    "  Next, in another shell:",
+    `${ports}    TOKEN=$(npm run -s token -- 'auth0|alice')`,
+    `    curl -s ${apiUrl}/displayName -H "Authorization: Bearer $TOKEN"`,
+    `    curl -s -X POST ${lambdaUrl}/2015-03-31/functions/${hook}/invocations \\`,
+    "      -H 'Content-Type: application/json' -d @events/postLogin-first-login.json",
+    "",
+  ].join("\n");
+}
+
 async function main(): Promise<void> {
   await checkPortsFree();
   const definitions = loadTableDefinitions("dev");
@@ -240,6 +273,7 @@ async function main(): Promise<void> {
   // Only a stack that serves is recorded: a start that failed leaves a running one's record.
   forgetStack = recordRunningStack(settings);
   say(`ready: the API on ${apiUrl}`);
+  console.log(startBlock(apiUrl));
   dynamo.process.once("exit", (code) => {
     if (!stopping) {
       say(`DynamoDB Local exited (${code}); stopping`);

@@ -190,6 +190,15 @@ describe("npm start on a laptop", () => {
       expect((await fetch(`${stack.baseUrl}/openapi.json`)).status).toBe(200);
       expect((await fetch(`${stack.appUrl}/`)).status).toBe(200);
       expect(statSync(stack.dataDir).mode & 0o777).toBe(0o700);
+      // One block names every address, the invoke endpoint by the functions' real names; no
+      // banner line points at an invoke URL that answers 404.
+      const said = stack.output();
+      expect(said).toContain(`Lambda Invoke API  ${stack.lambdaUrl}`);
+      expect(said).toContain(
+        `${stack.lambdaUrl}/2015-03-31/functions/music-user-data-dev-postLogin/invocations`,
+      );
+      expect(said).not.toContain(`${stack.baseUrl}/2015-03-31/functions/`);
+      expect(said).toContain(`export ISSUER_PORT=${stack.issuerPort} DATA_DIR=${stack.dataDir}`);
 
       const rebound = { host: "rebind.evil.example" };
       const listTables = {
