@@ -154,6 +154,15 @@ describe("IAM: one role per function, no wildcard (what each allows: iam.test.ts
 });
 
 describe("tables", () => {
+  it("caps every table's on-demand throughput, so a runaway costs a known most", () => {
+    for (const [id, table] of resources("AWS::DynamoDB::Table")) {
+      expect(table.Properties.OnDemandThroughput, id).toEqual({
+        MaxReadRequestUnits: 4000,
+        MaxWriteRequestUnits: 2000,
+      });
+    }
+  });
+
   it("defines the seven tables, named from service and stage", () => {
     const names = resources("AWS::DynamoDB::Table").map(([, t]) => t.Properties.TableName);
     expect(names.sort()).toEqual([
