@@ -157,8 +157,8 @@ describe("tables", () => {
   it("caps every table's on-demand throughput, so a runaway costs a known most", () => {
     for (const [id, table] of resources("AWS::DynamoDB::Table")) {
       expect(table.Properties.OnDemandThroughput, id).toEqual({
-        MaxReadRequestUnits: 4000,
-        MaxWriteRequestUnits: 2000,
+        MaxReadRequestUnits: 12000,
+        MaxWriteRequestUnits: 8000,
       });
     }
   });
