@@ -42,6 +42,7 @@ function auditFeatured(request: HttpRequest, action: string, playlistId: string,
     target: `featured:${playlistId}`,
     changed: changed ? Object.keys(changed).join(" ") : undefined,
     correlationId: request.correlationId,
+    requestId: request.event.requestContext?.requestId,
   });
 }
 

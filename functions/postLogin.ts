@@ -18,7 +18,7 @@ const { playlistEditorMinPlays, claimsNamespace } = config();
 
 async function postLogin(
   auth0Event: unknown,
-  audited: { actor: string; correlationId: string },
+  audited: { actor: string; correlationId: string; requestId?: string },
 ): Promise<PostLoginResult> {
   const { user } = parse(PostLoginEvent, auth0Event, "The post-login event");
   // A login writes the user's profile: it spends that user's budget, whoever calls the hook.
@@ -28,9 +28,13 @@ async function postLogin(
 
 const overHttp = httpHandler(
   {
-    "POST /hooks/post-login": async ({ caller, body, correlationId }) => {
+    "POST /hooks/post-login": async ({ event, caller, body, correlationId }) => {
       requireMachinePermission(caller, PERMISSIONS.runPostLogin);
-      return jsonResponse(200, await postLogin(body, { actor: caller.sub, correlationId }));
+      const requestId = event.requestContext?.requestId;
+      return jsonResponse(
+        200,
+        await postLogin(body, { actor: caller.sub, correlationId, requestId }),
+      );
     },
   },
   { machines: true, rateLimited: false },

@@ -95,6 +95,7 @@ export const handler = httpHandler(
             target: userId,
             changed: changed.join(" "),
             correlationId,
+            requestId: event.requestContext?.requestId,
           });
         }
       }
@@ -107,7 +108,12 @@ export const handler = httpHandler(
       const refusal = await deleteAccount(userId, ifMatch(event), !isSelf(caller, userId));
       // A user with nothing stored (operators) is the mapper's 404 inexistent_user, as for PATCH.
       if (refusal) throw new Refused(refusal);
-      audit("account deleted", { actor: caller.sub, target: userId, correlationId });
+      audit("account deleted", {
+        actor: caller.sub,
+        target: userId,
+        correlationId,
+        requestId: event.requestContext?.requestId,
+      });
       return jsonResponse(204);
     },
   },

@@ -48,7 +48,13 @@ export function hashSubject(sub: string): string {
  */
 export function audit(
   action: string,
-  fields: { actor: string; target: string; correlationId: string } & LogFields,
+  fields: {
+    actor: string;
+    target: string;
+    correlationId: string;
+    /** API Gateway's id of the request: joins the line to the stage's access log. */
+    requestId?: string;
+  } & LogFields,
 ): void {
   console.log(
     JSON.stringify({

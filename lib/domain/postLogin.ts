@@ -78,7 +78,7 @@ export async function runPostLogin(
   userId: string,
   minPlays: number,
   claimsNamespace: string,
-  audited: { actor: string; correlationId: string },
+  audited: { actor: string; correlationId: string; requestId?: string },
 ): Promise<PostLoginResult> {
   metric("Logins");
   const { profile: initial, counters, inheritedDeniedRoles } = await getProfileAndCounters(userId);

@@ -247,6 +247,8 @@ describe("the playlist_editor role cannot be farmed, frozen or kept against an o
     );
     expect(change).toContain('"actor":"ops@clients"');
     expect(change).toContain('"changed":"denied_roles"');
+    // API Gateway's id of the request: the line joins the stage's access log line.
+    expect(change).toMatch(/"requestId":"[^"]+"/);
     expect(
       audit.some((line) => line.includes('"removed":"playlist_editor"') && line.includes(sub)),
     ).toBe(true);
