@@ -84,7 +84,9 @@ export async function startDynamoDb(options: {
   dataPath?: string;
 }): Promise<LocalDynamoDb> {
   checkJava();
-  const jarPort = await freePort();
+  // Free now, and not the port the guard is about to take (freePort may hand that one out again).
+  let jarPort = await freePort();
+  while (jarPort === options.port) jarPort = await freePort();
   const args = [
     `-Djava.library.path=${join(JAR_DIR, "DynamoDBLocal_lib")}`,
     "-Xmx512m",
@@ -94,6 +96,9 @@ export async function startDynamoDb(options: {
     String(jarPort),
     "-sharedDb",
     "-disableTelemetry",
+    // The jar allows every origin by default (`-cors *`): none may read it, only the guard does.
+    "-cors",
+    "http://127.0.0.1:1",
     ...(options.dataPath ? ["-dbPath", options.dataPath] : ["-inMemory"]),
   ];
   const child = spawn("java", args, { stdio: ["ignore", "ignore", "pipe"] });
