@@ -4,14 +4,17 @@
  * second user, at an honest pace beside them, gets every request answered.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadOrCreateSigningKey, signAccessToken } from "../../scripts/local/issuer.ts";
-import { LOCAL_TENANT, type RunningStack, startStack } from "../../scripts/local/stack.ts";
+import {
+  LOCAL_TENANT,
+  type RunningStack,
+  stackToken,
+  startStack,
+} from "../../scripts/local/stack.ts";
 import { checkAgainstContract } from "../helpers/contract.ts";
 
 const WRITES_PER_SECOND = 2;
 const READS_PER_SECOND = 10;
 let stack: RunningStack;
-let tokenOf: (sub: string) => Promise<string>;
 
 beforeAll(async () => {
   stack = await startStack({
@@ -20,14 +23,6 @@ beforeAll(async () => {
     USER_READS_PER_SECOND: String(READS_PER_SECOND),
     LOG_LEVEL: "WARN",
   });
-  const key = await loadOrCreateSigningKey(stack.dataDir);
-  tokenOf = (sub) =>
-    signAccessToken(key, {
-      issuer: `http://127.0.0.1:${stack.issuerPort}/`,
-      audience: "https://api.music.local",
-      sub,
-      expiresInSeconds: 3600,
-    });
 }, 180_000);
 
 afterAll(() => stack?.stop());
@@ -53,16 +48,18 @@ async function send(token: string, method: string, path: string, body?: unknown)
 
 describe("per-caller limits under npm start", () => {
   it("hold a user flooding at ten times their write rate to their budget; a second user gets every answer", async () => {
-    const flooder = await tokenOf("auth0|flooder");
-    const honest = await tokenOf("auth0|honest");
+    const flooder = await stackToken(stack, "auth0|flooder");
+    const honest = await stackToken(stack, "auth0|honest");
     const started = Date.now();
     const until = started + 4_000;
     const flood: { status: number; errorCode?: string; retryAfter: string | null }[] = [];
-    // Ten loops without pause: well over ten times two writes a second.
+    let honestDone = false;
+    // Ten loops without pause: well over ten times two writes a second, for 4 s and for as long
+    // as the honest user is still at it.
     const flooding = Promise.all(
       Array.from({ length: 10 }, async (_, loop) => {
         let n = 0;
-        while (Date.now() < until) {
+        while (Date.now() < until || !honestDone) {
           const answer = await send(flooder, "PUT", "/displayName", {
             displayName: `F${loop}-${n++}`,
           });
@@ -75,7 +72,8 @@ describe("per-caller limits under npm start", () => {
       }),
     );
     const honestAnswers: number[] = [];
-    while (Date.now() < until) {
+    // At least two rounds (a busy machine answers slowly), and as many as the 4 s hold.
+    for (let round = 0; round < 2 || Date.now() < until; round++) {
       honestAnswers.push(
         (await send(honest, "PUT", "/displayName", { displayName: `H${honestAnswers.length}` }))
           .status,
@@ -84,6 +82,7 @@ describe("per-caller limits under npm start", () => {
         honestAnswers.push((await send(honest, "GET", "/displayName")).status);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
+    honestDone = true;
     await flooding;
     const seconds = (Date.now() - started) / 1000;
 
