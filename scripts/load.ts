@@ -8,10 +8,8 @@
  * gateway, requests with no answer within 35 s, and any 200 that carries an error or a body with
  * a stack trace (the emulator's old lies; never acceptable).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { commandLine } from "./local/cli.ts";
-import { loadOrCreateSigningKey, signAccessToken } from "./local/issuer.ts";
-import { LOCAL_TENANT, startStack } from "./local/stack.ts";
+import { LOCAL_TENANT, stackToken, startBusyLoops, startStack } from "./local/stack.ts";
 
 const USAGE = `usage: npm run load -- [--duration 60] [--connections 16] [--busy-loops 0]
 
@@ -202,30 +200,23 @@ async function audit(baseUrl: string, users: UserState[]) {
 
 const say = (message: string) => console.error(`[load] ${message}`);
 say("starting a fresh npm start stack");
-const busyLoops: ChildProcess[] = [];
+let stopBusyLoops: () => void = () => undefined;
 // Plays are 30% of the mix: without the cooldown, so that they are counted, not refused (429).
 const stack = await startStack({
   ...LOCAL_TENANT,
   LOG_LEVEL: "WARN",
   PLAY_COOLDOWN_SECONDS: "0",
 });
-const issuer = `http://127.0.0.1:${stack.issuerPort}/`;
 process.on("SIGINT", () => {
   void stack.stop().then(() => process.exit(130));
 });
 try {
-  const key = await loadOrCreateSigningKey(stack.dataDir);
   say(`creating ${Math.ceil(connections / 2)} users with 3 playlists each`);
   // Two connections per user, so concurrent PATCHes of one profile are part of the mix.
   const users: UserState[] = [];
   for (let i = 0; i < Math.ceil(connections / 2); i++) {
     const sub = `auth0|load-${i}`;
-    const token = await signAccessToken(key, {
-      issuer,
-      audience: "https://api.music.local",
-      sub,
-      expiresInSeconds: 7200,
-    });
+    const token = await stackToken(stack, sub, 7200);
     const user: UserState = {
       sub,
       token,
@@ -247,9 +238,7 @@ try {
   statuses.clear();
   requests = 0;
   for (const kind of Object.keys(kinds) as (keyof typeof kinds)[]) kinds[kind] = 0;
-  for (let i = 0; i < Number(values["busy-loops"]); i++) {
-    busyLoops.push(spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
-  }
+  stopBusyLoops = startBusyLoops(Number(values["busy-loops"]));
   console.log(
     `load: ${connections} connections, ${users.length} users, ${durationMs / 1000} s against ${stack.baseUrl}`,
   );
@@ -269,7 +258,7 @@ try {
     ),
   );
   clearInterval(ticker);
-  for (const loop of busyLoops) loop.kill("SIGKILL");
+  stopBusyLoops();
   say("auditing every acknowledged write");
   const elapsed = (Date.now() - started) / 1000;
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -309,6 +298,6 @@ try {
   );
   process.exitCode = passed ? 0 : 1;
 } finally {
-  for (const loop of busyLoops) loop.kill("SIGKILL");
+  stopBusyLoops();
   await stack.stop();
 }

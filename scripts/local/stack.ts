@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { loadOrCreateSigningKey, signAccessToken } from "./issuer.ts";
 import { freePort } from "./ports.ts";
 import { ROOT } from "./serverless-config.ts";
 
@@ -114,5 +115,29 @@ export async function startStack(
       const groupDeadline = Date.now() + 15_000;
       while (groupAlive(child.pid as number) && Date.now() < groupDeadline) await sleep(100);
     },
+  };
+}
+
+/** An access token for `sub` from a running stack's own local tenant (its key in DATA_DIR). */
+export async function stackToken(
+  stack: Pick<RunningStack, "dataDir" | "issuerPort">,
+  sub: string,
+  expiresInSeconds?: number,
+): Promise<string> {
+  return signAccessToken(await loadOrCreateSigningKey(stack.dataDir), {
+    issuer: `http://127.0.0.1:${stack.issuerPort}/`,
+    audience: "https://api.music.local",
+    sub,
+    expiresInSeconds,
+  });
+}
+
+/** `count` CPU-bound processes beside the stack, as a build would be; answers how to stop them. */
+export function startBusyLoops(count: number): () => void {
+  const loops = Array.from({ length: count }, () =>
+    spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }),
+  );
+  return () => {
+    for (const loop of loops) loop.kill("SIGKILL");
   };
 }

@@ -6,14 +6,15 @@ import { promisify } from "node:util";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PostLoginEvent, runPostLoginAction } from "../../scripts/local/auth0-runtime.ts";
-import {
-  type LocalClient,
-  loadOrCreateSigningKey,
-  signAccessToken,
-} from "../../scripts/local/issuer.ts";
+import type { LocalClient } from "../../scripts/local/issuer.ts";
 import { freePort } from "../../scripts/local/ports.ts";
 import { ROOT } from "../../scripts/local/serverless-config.ts";
-import { LOCAL_TENANT, type RunningStack, startStack } from "../../scripts/local/stack.ts";
+import {
+  LOCAL_TENANT,
+  type RunningStack,
+  stackToken,
+  startStack,
+} from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
 import { uniqueUser } from "../helpers/tokens.ts";
 
@@ -49,14 +50,7 @@ const loginEvent = (userId: string, overrides: Record<string, string> = {}): Pos
   secrets: { ...secrets, ...overrides },
 });
 
-async function userToken(sub: string): Promise<string> {
-  const key = await loadOrCreateSigningKey(stack.dataDir);
-  return signAccessToken(key, {
-    issuer: `http://127.0.0.1:${stack.issuerPort}/`,
-    audience: AUDIENCE,
-    sub,
-  });
-}
+const userToken = (sub: string) => stackToken(stack, sub);
 
 /** Counts the Action's outgoing requests by URL. */
 async function fetchesDuring(work: () => Promise<unknown>): Promise<string[]> {

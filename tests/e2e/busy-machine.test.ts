@@ -4,10 +4,14 @@
  * documented 5xx, never a 200 carrying an error and never a stack trace; and what the plays
  * counted is what the 200s said.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadOrCreateSigningKey, signAccessToken } from "../../scripts/local/issuer.ts";
-import { LOCAL_TENANT, type RunningStack, startStack } from "../../scripts/local/stack.ts";
+import {
+  LOCAL_TENANT,
+  type RunningStack,
+  stackToken,
+  startBusyLoops,
+  startStack,
+} from "../../scripts/local/stack.ts";
 
 const PLAYS = 150;
 /** What API Gateway answers for an integration that failed, timed out or was throttled. */
@@ -15,21 +19,15 @@ const GATEWAY_ERRORS = new Set([500, 503, 504]);
 
 let stack: RunningStack;
 let token: string;
-const busyLoops: ChildProcess[] = [];
+let stopBusyLoops: () => void = () => undefined;
 
 beforeAll(async () => {
   stack = await startStack({ ...LOCAL_TENANT, PLAY_COOLDOWN_SECONDS: "0", LOG_LEVEL: "WARN" });
-  const key = await loadOrCreateSigningKey(stack.dataDir);
-  token = await signAccessToken(key, {
-    issuer: `http://127.0.0.1:${stack.issuerPort}/`,
-    audience: "https://api.music.local",
-    sub: "auth0|busy-machine",
-    expiresInSeconds: 3600,
-  });
+  token = await stackToken(stack, "auth0|busy-machine");
 }, 180_000);
 
 afterAll(async () => {
-  for (const loop of busyLoops) loop.kill("SIGKILL");
+  stopBusyLoops();
   await stack?.stop();
 });
 
@@ -57,13 +55,11 @@ describe("npm start beside two busy loops", () => {
     expect(created.status).toBe(201);
     const { playlistId } = JSON.parse(created.text);
 
-    for (let i = 0; i < 2; i++) {
-      busyLoops.push(spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
-    }
+    stopBusyLoops = startBusyLoops(2);
     const answers = await Promise.all(
       Array.from({ length: PLAYS }, () => send("POST", `/playlists/${playlistId}/plays`)),
     );
-    for (const loop of busyLoops) loop.kill("SIGKILL");
+    stopBusyLoops();
 
     const byStatus = new Map<number, number>();
     for (const answer of answers)
