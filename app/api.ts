@@ -10,6 +10,12 @@ type Json<Op extends keyof operations, Status extends number> = operations[Op] e
 export type Song = Json<"getSong", 200>;
 export type Playlist = Json<"getPlaylist", 200>;
 
+/** A signed-in person: the roles their token carries, and the API with a fresh token. */
+export interface Session {
+  roles: string[];
+  api: () => Promise<MusicApi>;
+}
+
 /** What the API answered instead of a success, in words a person can act on. */
 export class ApiError extends Error {
   constructor(

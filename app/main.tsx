@@ -7,18 +7,12 @@
 import { type Auth0Client, createAuth0Client } from "@auth0/auth0-spa-js";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import type { MusicApi } from "../client/index.ts";
-import { apiFor } from "./api.ts";
+import { apiFor, type Session } from "./api.ts";
 import type { AppConfig } from "./config.ts";
 import { Featured, Home, Library, Settings } from "./screens.tsx";
 
 const SCREENS = ["Home", "Library", "Featured", "Settings"] as const;
 type Screen = (typeof SCREENS)[number];
-
-export interface Session {
-  roles: string[];
-  api: () => Promise<MusicApi>;
-}
 
 /** The claims of a JWT, read without verifying: only to choose what to show. */
 function claimsOf(token: string): Record<string, unknown> {

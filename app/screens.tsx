@@ -1,8 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import type { MusicApi } from "../client/index.ts";
-import { ApiError, idempotencyKey, ok, type Playlist, type Song } from "./api.ts";
-import type { Session } from "./main.tsx";
+import { ApiError, idempotencyKey, ok, type Playlist, type Session, type Song } from "./api.ts";
 
 const EDITOR_ROLE = "playlist_editor";
 

@@ -17,7 +17,7 @@ async function importOnce(file: string, env: Record<string, string>): Promise<nu
  * The bytes a cold start loads: the entry file and the chunks it imports statically, however
  * deep (esbuild's splitting). Chunks imported dynamically (import()) load only when used.
  */
-export function loadedBytes(entry: string): number {
+function loadedBytes(entry: string): number {
   const seen = new Set<string>();
   const visit = (file: string) => {
     if (seen.has(file)) return;

@@ -18,9 +18,9 @@ import type { Handler } from "./common.ts";
  * bundle loaded twice (timed instances talk to DynamoDB directly, counted ones through the
  * proxy), and a user with a song and a playlist made through the functions themselves.
  */
-export const TABLE_PREFIX = "bench-";
+const TABLE_PREFIX = "bench-";
 
-export function benchTables(): Record<string, string> {
+function benchTables(): Record<string, string> {
   return Object.fromEntries(
     loadTableDefinitions("dev").map((d) => [d.envVar, `${TABLE_PREFIX}${d.logicalId}`]),
   );

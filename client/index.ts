@@ -7,7 +7,7 @@
 import createClient from "openapi-fetch";
 import type { paths } from "./api.d.ts";
 
-export type { components, operations, paths } from "./api.d.ts";
+export type { operations, paths } from "./api.d.ts";
 
 export function musicApi(baseUrl: string, token?: string) {
   return createClient<paths>({

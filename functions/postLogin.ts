@@ -1,14 +1,14 @@
 import type { Context } from "aws-lambda";
+import { PERMISSIONS, requireMachinePermission } from "../lib/auth/access.ts";
 import { config } from "../lib/config.ts";
 import { PROFILES_TABLE, profileKey } from "../lib/db/profiles.ts";
-import { PERMISSIONS, requireMachinePermission } from "../lib/domain/access.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
 import { spendWrite } from "../lib/domain/rate-limits.ts";
 import { toHttpError } from "../lib/http/error-mapping.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { parseJson } from "../lib/http/json.ts";
 import { errorBody, jsonResponse } from "../lib/http/responses.ts";
 import type { HttpEvent, HttpResponse } from "../lib/http/types.ts";
+import { parseJson } from "../lib/json.ts";
 import { log } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { PostLoginEvent, parse } from "../lib/schemas/index.ts";

@@ -1,4 +1,10 @@
 import {
+  isSelf,
+  PERMISSIONS,
+  requirePermission,
+  requireSelfOrPermission,
+} from "../lib/auth/access.ts";
+import {
   emptyProfile,
   getProfile,
   PROFILES_TABLE,
@@ -6,20 +12,14 @@ import {
   profileKey,
 } from "../lib/db/profiles.ts";
 import { Refused } from "../lib/db/refusals.ts";
-import {
-  isSelf,
-  PERMISSIONS,
-  requirePermission,
-  requireSelfOrPermission,
-} from "../lib/domain/access.ts";
 import { deleteAccount } from "../lib/domain/account.ts";
 import { checkPatchNotEmpty, patchMetadata } from "../lib/domain/profile.ts";
 import { BadRequestError, NotFoundError } from "../lib/errors.ts";
 import { etagOf, ifMatch } from "../lib/http/etag.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { isWellFormed } from "../lib/http/json.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import type { HttpEvent } from "../lib/http/types.ts";
+import { isWellFormed } from "../lib/json.ts";
 import { audit } from "../lib/log.ts";
 import { parse, UserPatchBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";

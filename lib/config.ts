@@ -3,7 +3,7 @@
  * the function's initialisation with a message naming it, instead of a 500 on the first request.
  */
 
-export interface TableNames {
+interface TableNames {
   profiles: string;
   songs: string;
   playlists: string;
@@ -182,7 +182,7 @@ export interface LogSettings {
 }
 
 /** What the logger needs; never fails, so a log line can always be written. */
-export function readLogSettings(env: Env): LogSettings {
+function readLogSettings(env: Env): LogSettings {
   return {
     level: (optional(env, "LOG_LEVEL") ?? DEFAULTS.logLevel).toUpperCase(),
     service: optional(env, "SERVICE_NAME") ?? DEFAULTS.serviceName,

@@ -6,7 +6,7 @@ import { logSettings } from "./config.ts";
  * CloudWatch Logs turns it into a metric of namespace MusicUserData with the dimension
  * `service`: no API call, no round trip, nothing to wait for. Written whatever LOG_LEVEL says.
  */
-export const METRICS_NAMESPACE = "MusicUserData";
+const METRICS_NAMESPACE = "MusicUserData";
 
 export type MetricName =
   | "Logins"

@@ -1,7 +1,7 @@
 import { errors, type JWTPayload, jwtVerify } from "jose";
 import { config } from "../config.ts";
 import { MissingTokenError, ServiceUnavailableError, UnauthorizedError } from "../errors.ts";
-import { isWellFormed } from "../http/json.ts";
+import { isWellFormed } from "../json.ts";
 import { metric } from "../metrics.ts";
 import { IssuerKeys, KeySetUnavailable } from "./keys.ts";
 
@@ -77,7 +77,7 @@ function checkLifetime(payload: JWTPayload): void {
 }
 
 /** Operator rights only from what Auth0 gives operators (see Caller). */
-export function callerOf(payload: JWTPayload & { sub: string }): Caller {
+function callerOf(payload: JWTPayload & { sub: string }): Caller {
   const machine = payload.gty === "client-credentials" && payload.sub.endsWith("@clients");
   const granted = machine
     ? typeof payload.scope === "string"

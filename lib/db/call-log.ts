@@ -8,7 +8,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
  * (TransactWriteItems needs PutItem, UpdateItem, DeleteItem or ConditionCheckItem on each item's
  * table; BatchGetItem and BatchWriteItem need themselves on each table).
  */
-export interface IamCall {
+interface IamCall {
   action: string;
   table: string;
 }
@@ -22,7 +22,7 @@ const TRANSACT_WRITE_ACTIONS: Record<string, string> = {
   ConditionCheck: "dynamodb:ConditionCheckItem",
 };
 
-export function iamCallsOf(commandName: string, input: Input): IamCall[] {
+function iamCallsOf(commandName: string, input: Input): IamCall[] {
   const operation = commandName.replace(/Command$/, "");
   if (operation === "TransactWriteItems") {
     return ((input.TransactItems ?? []) as Record<string, Input>[]).flatMap((item) =>

@@ -11,7 +11,7 @@ import { isConditionFailure } from "./errors.ts";
  */
 export const IDEMPOTENCY_TABLE = config().tables.idempotency;
 
-export const RECORD_LIFETIME_SECONDS = 24 * 3600;
+const RECORD_LIFETIME_SECONDS = 24 * 3600;
 
 /** A response as first sent: the status and the exact body text. */
 export interface StoredResponse {

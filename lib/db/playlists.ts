@@ -75,7 +75,7 @@ export function playlistItem(playlist: Playlist): PlaylistItem {
 }
 
 /** SET clauses for a partial update, shared by user and featured playlists. */
-export function playlistUpdate(changes: PlaylistChanges) {
+function playlistUpdate(changes: PlaylistChanges) {
   const sets = ["updated_at = :now"];
   const values: Record<string, unknown> = { ":now": new Date().toISOString() };
   // `name` is a DynamoDB reserved word: it needs a placeholder, declared only when used.
@@ -272,7 +272,7 @@ export async function listPlaylists(
 }
 
 /** A playlist's key and songs, as a search for one song answers them. */
-export interface PlaylistSongs {
+interface PlaylistSongs {
   playlist_id: string;
   song_ids: string[];
 }

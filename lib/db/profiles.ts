@@ -99,12 +99,12 @@ export async function getProfileAndCounters(userId: string): Promise<{
  */
 export type IfVersion = "*" | readonly number[];
 
-export function versionMatches(precondition: IfVersion, version: number): boolean {
+function versionMatches(precondition: IfVersion, version: number): boolean {
   return precondition === "*" || precondition.includes(version);
 }
 
 /** The same test as a DynamoDB condition, for writes that must check it atomically. */
-export function versionCondition(precondition: IfVersion): {
+function versionCondition(precondition: IfVersion): {
   expression: string | undefined;
   values: Record<string, number>;
 } {

@@ -1,5 +1,5 @@
 import { BadRequestError } from "../errors.ts";
-import { FORBIDDEN_KEYS } from "../http/json.ts";
+import { FORBIDDEN_KEYS } from "../json.ts";
 
 /** Auth0's metadata rules, as pure functions: https://auth0.com/docs/manage-users/user-accounts/metadata/metadata-fields-data */
 
@@ -10,7 +10,7 @@ export type MetadataKind = "user_metadata" | "app_metadata";
 
 export const MAX_METADATA_BYTES = 32 * 1024;
 /** Nesting allowed inside a metadata object; DynamoDB stops at 32 levels for the whole item. */
-export const MAX_METADATA_DEPTH = 16;
+const MAX_METADATA_DEPTH = 16;
 
 export const RESERVED_APP_METADATA_KEYS: ReadonlySet<string> = new Set([
   "__tenant",

@@ -46,7 +46,7 @@ export function loginChanges(
  * The profile with the roles an operator denied an erased account of this user id (its
  * tombstone) denied again; the same profile when it already denies them all.
  */
-export function withInheritedDenials(profile: Profile, inherited: readonly string[]): Profile {
+function withInheritedDenials(profile: Profile, inherited: readonly string[]): Profile {
   const denied = deniedRoles(profile);
   const missing = inherited.filter((role) => !denied.has(role));
   if (missing.length === 0) return profile;

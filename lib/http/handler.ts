@@ -1,6 +1,6 @@
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { requirePerson } from "../domain/access.ts";
+import { requirePerson } from "../auth/access.ts";
 import { NotFoundError, ServiceUnavailableError } from "../errors.ts";
 import { metric } from "../metrics.ts";
 import { authenticate, jsonBody, rateLimit, requestLifecycle } from "./middlewares.ts";
@@ -12,7 +12,7 @@ export type LambdaHandler = ((event: HttpEvent, context: Context) => Promise<Htt
   routes: readonly string[];
 };
 
-export type RouteHandler = (request: HttpRequest) => Promise<HttpResponse>;
+type RouteHandler = (request: HttpRequest) => Promise<HttpResponse>;
 
 /** Route handlers of one Lambda, keyed by the HTTP API route key, e.g. "GET /songs/{songId}". */
 export type Routes = Record<string, RouteHandler>;

@@ -1,9 +1,10 @@
 import { bearerToken, verifyAccessToken } from "../auth/verify.ts";
 import { kindOf, spendRead, spendWrite } from "../domain/rate-limits.ts";
 import { PayloadTooLargeError } from "../errors.ts";
+import { parseJson } from "../json.ts";
 import { hashSubject, log } from "../log.ts";
+import { requireJsonContentType } from "./content-type.ts";
 import { toHttpError } from "./error-mapping.ts";
-import { parseJson, requireJsonContentType } from "./json.ts";
 import { errorResponse } from "./responses.ts";
 import type { HttpEvent, HttpMiddleware, HttpResponse, MiddyRequest } from "./types.ts";
 import { stateOf } from "./types.ts";

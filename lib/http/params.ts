@@ -3,7 +3,7 @@ import { ULID_PATTERN } from "../ids.ts";
 import { ListQuery, parse } from "../schemas/index.ts";
 import type { HttpEvent } from "./types.ts";
 
-export const DEFAULT_PAGE_SIZE = 50;
+const DEFAULT_PAGE_SIZE = 50;
 
 export function listQuery(event: HttpEvent): { limit: number; cursor: string | undefined } {
   const query = parse(ListQuery, event.queryStringParameters ?? {}, "Query");

@@ -27,14 +27,14 @@ function text(field: string, max: number) {
 }
 
 export const DisplayName = text("displayName", 64);
-export const Genre = text("genre", 64);
-export const SongName = text("songName", 200);
-export const PlaylistName = text("name", 100);
+const Genre = text("genre", 64);
+const SongName = text("songName", 200);
+const PlaylistName = text("name", 100);
 /**
  * A playlist's songs, in order, each at most once: ids of the owner's songs (checked against
  * the table by lib/domain/songs.ts, 400 unknown_song), never one twice.
  */
-export const SongIds = z
+const SongIds = z
   .array(
     z.string("songIds must hold strings").check(z.minLength(1), z.maxLength(64)),
     "songIds must be an array of strings",

@@ -30,7 +30,7 @@ export interface PostLoginEvent {
 
 type Action = { onExecutePostLogin(event: PostLoginEvent, api: unknown): Promise<void> };
 
-export function loadAction(): Action {
+function loadAction(): Action {
   return createRequire(import.meta.url)(join(ROOT, "auth0", "post-login-action.js")) as Action;
 }
 

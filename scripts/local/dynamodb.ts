@@ -26,7 +26,7 @@ export class JavaMissingError extends Error {
   }
 }
 
-export function checkJava(): void {
+function checkJava(): void {
   const result = spawnSync("java", ["-version"], { encoding: "utf8" });
   if (result.error || result.status !== 0) throw new JavaMissingError();
 }

@@ -7,7 +7,7 @@ import Provider, {
   errors,
   type KoaContextWithOIDC,
 } from "oidc-provider";
-import { PERMISSIONS } from "../../lib/domain/access.ts";
+import { PERMISSIONS } from "../../lib/auth/access.ts";
 import type { LocalClient, SigningKey } from "./issuer.ts";
 import { namesLoopback } from "./loopback.ts";
 
@@ -27,7 +27,7 @@ import { namesLoopback } from "./loopback.ts";
  */
 
 /** The single-page app of this repository, registered as Auth0 registers an SPA. */
-export interface LocalApp {
+interface LocalApp {
   clientId: string;
   /** Where the app runs: its callback and logout URLs ("Allowed Callback/Logout URLs") and the
    * origins allowed to call /oauth/token ("Allowed Web Origins"). */
@@ -42,7 +42,7 @@ export interface LoginUser {
 }
 
 /** What the post-login Action set on this login. */
-export interface LoginClaims {
+interface LoginClaims {
   accessTokenClaims: Record<string, unknown>;
   idTokenClaims: Record<string, unknown>;
 }

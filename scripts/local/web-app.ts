@@ -52,7 +52,7 @@ function issuerOrigin(domain: string): string {
  * What the page may load and talk to: its own script and styles, the API, and the issuer (its
  * hidden iframe renews tokens). `frame-ancestors` only works as a header, so servers add it.
  */
-export function contentSecurityPolicy(config: AppConfig): string {
+function contentSecurityPolicy(config: AppConfig): string {
   const issuer = issuerOrigin(config.domain);
   return [
     "default-src 'none'",

@@ -4,9 +4,9 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { ROOT } from "../../scripts/local/serverless-config.ts";
 
 /** Debian's Chromium (`apt-get install -y chromium`); Playwright's own download cannot run here. */
-export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 /** Where browser tests leave their screenshots (not committed). */
-export const SCREENSHOTS = join(ROOT, "test-output", "screenshots");
+const SCREENSHOTS = join(ROOT, "test-output", "screenshots");
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {

@@ -9,7 +9,7 @@ import { handler as users } from "../../functions/users.ts";
 import { getProfile } from "../../lib/db/profiles.ts";
 import { MAX_METADATA_BYTES, RESERVED_APP_METADATA_KEYS } from "../../lib/domain/metadata.ts";
 import type { LambdaHandler } from "../../lib/http/handler.ts";
-import { FORBIDDEN_KEYS } from "../../lib/http/json.ts";
+import { FORBIDDEN_KEYS } from "../../lib/json.ts";
 import { httpEvent, invoke } from "../helpers/invoke.ts";
 import { tokenFor, uniqueUser } from "../helpers/tokens.ts";
 

@@ -1,5 +1,10 @@
-import type { Caller } from "../auth/verify.ts";
+/**
+ * Caller policy: what a verified token allows (operator permissions, a person or a machine),
+ * decided from the token alone. Rules that need stored data (roles) live in lib/domain.
+ */
+
 import { ForbiddenError } from "../errors.ts";
+import type { Caller } from "./verify.ts";
 
 /** Operator permissions, as Auth0's Management API names them. */
 export const PERMISSIONS = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BadRequestError } from "../../../../lib/errors.ts";
-import { parseJson } from "../../../../lib/http/json.ts";
+import { BadRequestError } from "../../../lib/errors.ts";
+import { parseJson } from "../../../lib/json.ts";
 
 describe("parseJson", () => {
   it("parses ordinary JSON", () => {
