@@ -328,11 +328,50 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Every error the API answers. errorCode is one of:
+         *
+         *     - `invalid_body` (400): The body breaks a rule the message names; fix it
+         *     - `invalid_json` (400): The body is not JSON
+         *     - `invalid_unicode` (400): A string holds a lone surrogate
+         *     - `invalid_key` (400): A key is not allowed (prototype keys, `.` or `$`)
+         *     - `invalid_metadata` (400): Metadata breaks Auth0's rules
+         *     - `metadata_too_large` (400): A metadata object would pass 32 kB of JSON
+         *     - `invalid_user_id` (400): The path's user id is not one Auth0 issues
+         *     - `invalid_cursor` (400): The cursor was not issued by the API: start over
+         *     - `invalid_idempotency_key` (400): Idempotency-Key: 1 to 255 visible ASCII
+         *     - `invalid_if_match` (400): If-Match is not an entity tag
+         *     - `unknown_song` (400): songIds name a song the owner does not have
+         *     - `missing_token` (401): Send Authorization: Bearer <access token>
+         *     - `invalid_token` (401): The token is expired, malformed or not this API's
+         *     - `insufficient_scope` (403): The token lacks the permission named
+         *     - `user_token_required` (403): A user route called with a machine's token
+         *     - `missing_role` (403): The stored roles do not include the one named
+         *     - `not_found` (404): No such item
+         *     - `no_route` (404): No such route: see GET /openapi.json
+         *     - `inexistent_user` (404): The user has nothing stored
+         *     - `song_not_found` (404): The caller has no song with that id
+         *     - `playlist_not_found` (404): No playlist with that id here
+         *     - `conflict` (409): The stored data changed under the request: retry
+         *     - `write_conflict` (409): Too many writes at once to one item: retry
+         *     - `quota_exceeded` (409): The quota is reached: delete items first
+         *     - `idempotency_key_in_use` (409): The key's first request still runs: retry
+         *     - `account_being_deleted` (409): The account is being deleted
+         *     - `precondition_failed` (412): If-Match no longer matches: read again
+         *     - `payload_too_large` (413): The body is over 64 kB
+         *     - `unsupported_media_type` (415): Send the body as application/json
+         *     - `idempotency_key_reused` (422): The key was used with another body
+         *     - `play_too_soon` (429): One play counts per cooldown: see Retry-After
+         *     - `rate_limited` (429): Over the caller's rate: see Retry-After
+         *     - `internal_error` (500): A fault on the API's side; nothing is revealed
+         *     - `temporarily_unavailable` (503): Retry after Retry-After seconds
+         */
         Error: {
             statusCode: number;
             error: string;
             message: string;
-            errorCode: string;
+            /** @enum {string} */
+            errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_if_match" | "unknown_song" | "missing_token" | "invalid_token" | "insufficient_scope" | "user_token_required" | "missing_role" | "not_found" | "no_route" | "inexistent_user" | "song_not_found" | "playlist_not_found" | "conflict" | "write_conflict" | "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "play_too_soon" | "rate_limited" | "internal_error" | "temporarily_unavailable";
         };
     };
     responses: never;

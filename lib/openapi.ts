@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { ERROR_CODES } from "./errors.ts";
 import {
   DisplayNameBody,
   ErrorBody,
@@ -497,7 +498,16 @@ export function openApiDocument(serverUrl?: string) {
     security: [{ bearerAuth: [] }],
     components: {
       securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
-      schemas: { Error: jsonSchema(ErrorBody, "output") },
+      schemas: {
+        Error: {
+          ...jsonSchema(ErrorBody, "output"),
+          description: `Every error the API answers. errorCode is one of:\n\n${Object.entries(
+            ERROR_CODES,
+          )
+            .map(([code, { status, meaning }]) => `- \`${code}\` (${status}): ${meaning}`)
+            .join("\n")}`,
+        },
+      },
     },
     paths,
   };

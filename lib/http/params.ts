@@ -13,10 +13,11 @@ export function listQuery(event: HttpEvent): { limit: number; cursor: string | u
   };
 }
 
+const NOT_FOUND = { Song: "song_not_found", Playlist: "playlist_not_found" } as const;
+
 /** An id from the path. Anything this API could not have issued is simply not found. */
-export function itemId(event: HttpEvent, name: string, what: string): string {
+export function itemId(event: HttpEvent, name: string, what: keyof typeof NOT_FOUND): string {
   const id = event.pathParameters?.[name];
-  if (!id || !ULID_PATTERN.test(id))
-    throw new NotFoundError(`${what} not found`, `${what.toLowerCase()}_not_found`);
+  if (!id || !ULID_PATTERN.test(id)) throw new NotFoundError(`${what} not found`, NOT_FOUND[what]);
   return id;
 }

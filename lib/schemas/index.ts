@@ -1,6 +1,6 @@
 import { en } from "zod/locales";
 import * as z from "zod/mini";
-import { BadRequestError } from "../errors.ts";
+import { BadRequestError, ERROR_CODES, type ErrorCode } from "../errors.ts";
 
 /**
  * The contract's input limits, defined once. Requests are validated with these schemas and the
@@ -139,7 +139,8 @@ export const ErrorBody = z.strictObject({
   statusCode: z.int(),
   error: z.string(),
   message: z.string(),
-  errorCode: z.string(),
+  // The closed set of lib/errors.ts: a code answered anywhere is one the document lists.
+  errorCode: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
 });
 
 function describe(issue: z.core.$ZodIssue, what: string): string {
