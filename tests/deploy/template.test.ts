@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../lib/openapi.ts";
@@ -117,6 +118,41 @@ describe("functions", () => {
   it.each(FUNCTIONS)("%s: its own log group with a retention", (fn) => {
     expect(template.Resources[`${logicalName(fn)}LogGroup`].Properties.RetentionInDays).toBe(90);
   });
+
+  // serverless-esbuild put every function's chunks in every zip (with splitting, each build
+  // writes its chunks into one folder); patches/serverless-esbuild+1.57.2.patch packs only the
+  // function's own build. esbuild may leave an orphan chunk of its own build (a dynamic import
+  // it shook away, such as the SDK's browser-only bowser): a few percent, not the half of a zip.
+  it.each(FUNCTIONS)(
+    "%s: its zip holds what its handler loads, not other functions' chunks",
+    async (fn) => {
+      const dir = mkdtempSync(join(tmpdir(), `zip-${fn}-`));
+      try {
+        await run("unzip", ["-q", join(packageDir, `${fn}.zip`), "-d", dir]);
+        const folder = join(dir, "functions");
+        const files = readdirSync(folder).filter((file) => file.endsWith(".mjs"));
+        const reached = new Set<string>();
+        const pending = [`${fn}.mjs`];
+        for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+          if (reached.has(file)) continue;
+          reached.add(file);
+          const source = readFileSync(join(folder, file), "utf8");
+          for (const [, imported] of source.matchAll(
+            /(?:from|import)\s*\(?\s*["']\.\/([^"']+[.]mjs)["']/g,
+          ))
+            if (imported) pending.push(imported);
+        }
+        const bytes = (names: string[]) =>
+          names.reduce((sum, name) => sum + statSync(join(folder, name)).size, 0);
+        const unreached = files.filter((file) => !reached.has(file));
+        expect(bytes(unreached) / bytes(files), `unreached: ${unreached.join(", ")}`).toBeLessThan(
+          0.1,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("ships bundles without source maps", async () => {
     const { stdout } = await run("unzip", ["-l", join(packageDir, "songs.zip")]);
