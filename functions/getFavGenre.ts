@@ -1,19 +1,16 @@
-import { getProfile, PROFILES_TABLE, profileKey, setFavGenre } from "../lib/db/profiles.ts";
+import { chooseFavGenre, favGenreOf, PROFILE_WARM_UP } from "../lib/domain/profile.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { GenreBody, parse } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
-await warmContainer(PROFILES_TABLE, profileKey);
+await warmContainer(PROFILE_WARM_UP);
 
 export const handler = httpHandler({
-  "GET /genres/getFav": async ({ caller }) => {
-    const profile = await getProfile(caller.sub);
-    return jsonResponse(200, { favGenre: profile?.favGenre ?? null });
-  },
+  "GET /genres/getFav": async ({ caller }) =>
+    jsonResponse(200, { favGenre: await favGenreOf(caller.sub) }),
   "PUT /genres/fav": async ({ caller, body }) => {
     const { genre } = parse(GenreBody, body);
-    await setFavGenre(caller.sub, genre);
-    return jsonResponse(200, { favGenre: genre });
+    return jsonResponse(200, { favGenre: await chooseFavGenre(caller.sub, genre) });
   },
 });

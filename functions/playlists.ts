@@ -89,7 +89,7 @@ async function createWithSongs(
 
 const replayed = (response: HttpResponse) => response.headers?.["Idempotent-Replayed"] === "true";
 
-await warmContainer(COUNTERS_TABLE, userCounterKey);
+await warmContainer({ table: COUNTERS_TABLE, keyOf: userCounterKey });
 
 export const handler = httpHandler({
   "GET /playlists": async ({ event, caller }) => {

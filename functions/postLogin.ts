@@ -46,7 +46,7 @@ function isHttpEvent(event: unknown): event is HttpEvent {
   );
 }
 
-await warmContainer(PROFILES_TABLE, profileKey);
+await warmContainer({ table: PROFILES_TABLE, keyOf: profileKey });
 
 /**
  * Reachable two ways: through the HTTP API (a client-credentials token with run:post_login), or

@@ -13,7 +13,7 @@ import { warmContainer } from "../lib/warm-up.ts";
 const { maxSongsPerUser } = config();
 const notFound = () => new NotFoundError("Song not found", "song_not_found");
 
-await warmContainer(SONGS_TABLE, (subject) => songKey(subject, subject));
+await warmContainer({ table: SONGS_TABLE, keyOf: (subject) => songKey(subject, subject) });
 
 export const handler = httpHandler({
   "GET /songs": async ({ event, caller }) => {

@@ -58,7 +58,7 @@ function changedKeys(before: Record<string, unknown>, after: Record<string, unkn
   return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
 }
 
-await warmContainer(PROFILES_TABLE, profileKey);
+await warmContainer({ table: PROFILES_TABLE, keyOf: profileKey });
 
 export const handler = httpHandler(
   {

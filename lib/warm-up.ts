@@ -9,6 +9,12 @@ import { openConnection } from "./db/client.ts";
  */
 const WARM_UP_BUDGET_MS = 1_000;
 
+/** A table a function reads, and how to make a key of it for a subject. */
+export interface WarmUpTarget {
+  table: string;
+  keyOf: (subject: string) => Record<string, string>;
+}
+
 /** Whose key the warm-up read asks for: no Auth0 user id looks like it. */
 const WARM_UP_SUBJECT = "#warm-up";
 
@@ -18,12 +24,10 @@ const WARM_UP_SUBJECT = "#warm-up";
  * finds them ready. Failures are left to the first request, which reports them as usual.
  * Off unless INIT_WARM_UP=true: measured by `npm run bench`, it costs more than it saves where
  * the issuer and DynamoDB are near (README: Performance says when to turn it on).
- * `table` is one the function may read; `keyOf` makes a key of it for a subject.
+ * The target names a table the function may read and makes a key of it for a subject; each
+ * lib/domain module that reads a table offers one.
  */
-export async function warmContainer(
-  table: string,
-  keyOf: (subject: string) => Record<string, string>,
-): Promise<void> {
+export async function warmContainer({ table, keyOf }: WarmUpTarget): Promise<void> {
   if (!config().warmUpOnInit) return;
   const signal = AbortSignal.timeout(WARM_UP_BUDGET_MS);
   const work = Promise.allSettled([

@@ -1,6 +1,16 @@
-import { type IfVersion, type MetadataPair, modifyMetadata, type Profile } from "../db/profiles.ts";
+import {
+  getProfile,
+  type IfVersion,
+  type MetadataPair,
+  modifyMetadata,
+  PROFILES_TABLE,
+  type Profile,
+  profileKey,
+  setFavGenre,
+} from "../db/profiles.ts";
 import { BadRequestError } from "../errors.ts";
 import { DisplayName, parse } from "../schemas/index.ts";
+import type { WarmUpTarget } from "../warm-up.ts";
 import {
   checkMetadataSize,
   type Metadata,
@@ -11,7 +21,25 @@ import {
 /** What the app shows when a user never chose a name (the seed's login rule). */
 export const DEFAULT_DISPLAY_NAME = "user";
 
-export function displayNameOf(profile: Profile): string {
+/** The profiles table, for a function's init warm-up. */
+export const PROFILE_WARM_UP: WarmUpTarget = { table: PROFILES_TABLE, keyOf: profileKey };
+
+/** The name a user shows: theirs, or the default when nothing is stored or none was chosen. */
+export async function displayNameFor(userId: string): Promise<string> {
+  const profile = await getProfile(userId);
+  return profile ? displayNameOf(profile) : DEFAULT_DISPLAY_NAME;
+}
+
+export async function favGenreOf(userId: string): Promise<string | null> {
+  return (await getProfile(userId))?.favGenre ?? null;
+}
+
+export async function chooseFavGenre(userId: string, genre: string): Promise<string> {
+  await setFavGenre(userId, genre);
+  return genre;
+}
+
+function displayNameOf(profile: Profile): string {
   const name = profile.userMetadata.displayName;
   return typeof name === "string" ? name : DEFAULT_DISPLAY_NAME;
 }
