@@ -197,13 +197,13 @@ export interface paths {
         };
         /**
          * Featured playlists, for every signed-in user
-         * @description The featured playlists, for every signed-in user.
+         * @description The featured playlists in creation order, a page at a time, for every signed-in user; a deleted one is never listed.
          */
         get: operations["listFeaturedPlaylists"];
         put?: never;
         /**
          * Create a featured playlist (playlist_editor role)
-         * @description Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles); songIds are songs of the editor, each at most once.
+         * @description Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles), within MAX_FEATURED_PER_EDITOR per editor; songIds are songs of the editor, each at most once. createdBy and updatedBy are the editor.
          */
         post: operations["createFeaturedPlaylist"];
         delete?: never;
@@ -223,17 +223,37 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a featured playlist (playlist_editor role)
-         * @description Deletes a featured playlist: playlist_editor role only.
+         * Delete a featured playlist (its editor, or update:featured)
+         * @description Deletes a featured playlist: the editor who created it, or any with update:featured. It leaves the list at once and its editor's quota, and an operator may restore it for 30 days.
          */
         delete: operations["deleteFeaturedPlaylist"];
         options?: never;
         head?: never;
         /**
-         * Change a featured playlist (playlist_editor role)
-         * @description Changes a featured playlist: playlist_editor role only; songIds are songs of the editor, each at most once.
+         * Change a featured playlist (its editor, or update:featured)
+         * @description Changes a featured playlist: the editor who created it (playlist_editor role), or any with update:featured (another editor's: 403 not_featured_creator); songIds are songs of its creator, each at most once. updatedBy becomes the caller.
          */
         patch: operations["updateFeaturedPlaylist"];
+        trace?: never;
+    };
+    "/playlists/featured/{playlistId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a deleted featured playlist (update:featured)
+         * @description Puts a featured playlist deleted in the last 30 days back in the list, at its place in creation order: update:featured only. It counts against its editor's MAX_FEATURED_PER_EDITOR again; songs its editor deleted since are left out. Never deleted, or deleted over 30 days ago: 404.
+         */
+        post: operations["restoreFeaturedPlaylist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/playlists/getPlays": {
@@ -378,7 +398,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -469,7 +489,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -565,7 +585,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -656,7 +676,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -774,7 +794,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -874,7 +894,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1000,7 +1020,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1084,7 +1104,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1194,7 +1214,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1297,7 +1317,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1426,7 +1446,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1510,7 +1530,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1622,7 +1642,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1754,7 +1774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1870,6 +1890,8 @@ export interface operations {
                             featured: boolean;
                             createdAt: string;
                             updatedAt: string;
+                            createdBy: string;
+                            updatedBy: string;
                         }[];
                         nextCursor: string | null;
                     };
@@ -1899,7 +1921,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1975,6 +1997,8 @@ export interface operations {
                         featured: boolean;
                         createdAt: string;
                         updatedAt: string;
+                        createdBy: string;
+                        updatedBy: string;
                     };
                 };
             };
@@ -2002,11 +2026,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description quota_exceeded (the editor holds MAX_FEATURED_PER_EDITOR featured playlists) */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2108,7 +2145,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2124,6 +2161,19 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description write_conflict under extreme contention (retry) */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2193,10 +2243,12 @@ export interface operations {
                         featured: boolean;
                         createdAt: string;
                         updatedAt: string;
+                        createdBy: string;
+                        updatedBy: string;
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of the editor's (the caller's) songs (unknown_song) */
+            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of its creator's songs (unknown_song) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2220,7 +2272,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2242,6 +2294,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description write_conflict under extreme contention (retry) */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Body over 64 kB (payload_too_large) */
             413: {
                 headers: {
@@ -2254,6 +2319,126 @@ export interface operations {
                 };
             };
             /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    restoreFeaturedPlaylist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id this API issued (a ULID) */
+                playlistId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        playlistId: string;
+                        name: string;
+                        songIds: string[];
+                        plays: number;
+                        featured: boolean;
+                        createdAt: string;
+                        updatedAt: string;
+                        createdBy: string;
+                        updatedBy: string;
+                    };
+                };
+            };
+            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            401: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            403: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description quota_exceeded (its editor holds MAX_FEATURED_PER_EDITOR featured playlists) */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent, and not as Content-Type: application/json (unsupported_media_type); this operation needs no body, and nothing was written */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2327,7 +2512,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2425,7 +2610,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2523,7 +2708,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2657,7 +2842,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2821,7 +3006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */

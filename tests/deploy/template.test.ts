@@ -90,6 +90,7 @@ describe("deploy parameters", () => {
         PLAY_COOLDOWN_SECONDS: "",
         MAX_SONGS_PER_USER: "",
         MAX_PLAYLISTS_PER_USER: "",
+        MAX_FEATURED_PER_EDITOR: "",
         PROFILES_TABLE: "music-user-data-prod-profiles",
         DYNAMODB_ENDPOINT: "",
         // The test instrumentation stays off when deployed.
@@ -167,7 +168,7 @@ describe("tables", () => {
     const names = resources("AWS::DynamoDB::Table").map(([, t]) => t.Properties.TableName);
     expect(names.sort()).toEqual([
       "music-user-data-prod-counters",
-      "music-user-data-prod-featured-playlists",
+      "music-user-data-prod-featured",
       "music-user-data-prod-idempotency",
       "music-user-data-prod-playlists",
       "music-user-data-prod-profiles",
