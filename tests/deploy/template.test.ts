@@ -195,6 +195,18 @@ describe("tables", () => {
     });
   });
 
+  it("keys featured playlists by shelf and id (a Query in creation order), deleted ones expiring by TTL", () => {
+    const { Properties } = template.Resources.FeaturedPlaylistsTable;
+    expect(Properties.KeySchema).toEqual([
+      { AttributeName: "shelf", KeyType: "HASH" },
+      { AttributeName: "playlist_id", KeyType: "RANGE" },
+    ]);
+    expect(Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: "expires_at",
+      Enabled: true,
+    });
+  });
+
   it.each(["IdempotencyTable", "RateLimitsTable"])(
     "%s: disposable records, expired by DynamoDB's TTL, gone with the stack",
     (name) => {
@@ -220,7 +232,7 @@ describe("HTTP API", () => {
 
   it("puts the authorizer on every route but GET /openapi.json and $default (a 404)", () => {
     const routes = resources("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
-    expect(routes).toHaveLength(25);
+    expect(routes).toHaveLength(26);
     for (const route of routes) {
       if (route.RouteKey === "GET /openapi.json" || route.RouteKey === "$default")
         expect(route.AuthorizationType ?? "NONE").toBe("NONE");
