@@ -258,13 +258,10 @@ export async function listFeatured(
 }
 
 /**
- * The editor's live featured playlists that list `songId`: the editor's ids (one GetItem), then
- * those playlists' songs (one consistent BatchGetItem per 100; at most MAX_FEATURED_PER_EDITOR).
+ * The songs of the editor's live featured playlists: the editor's ids (one GetItem), then those
+ * playlists' songs (one consistent BatchGetItem per 100; at most MAX_FEATURED_PER_EDITOR).
  */
-export async function editorFeaturedListing(
-  editor: string,
-  songId: string,
-): Promise<PlaylistSongs[]> {
+export async function editorFeatured(editor: string): Promise<PlaylistSongs[]> {
   const ids = await featuredIdsOf(editor);
   const found: PlaylistSongs[] = [];
   for (let i = 0; i < ids.length; i += 100) {
@@ -277,7 +274,15 @@ export async function editorFeaturedListing(
     });
     found.push(...((batch[FEATURED_TABLE] ?? []) as unknown as PlaylistSongs[]));
   }
-  return found.filter((playlist) => playlist.song_ids?.includes(songId));
+  return found;
+}
+
+/** The editor's live featured playlists that list `songId` (editorFeatured, filtered). */
+export async function editorFeaturedListing(
+  editor: string,
+  songId: string,
+): Promise<PlaylistSongs[]> {
+  return (await editorFeatured(editor)).filter((playlist) => playlist.song_ids?.includes(songId));
 }
 
 /** Takes `songIds` out of a live featured playlist (removeSongs, on the featured table). */

@@ -6,6 +6,7 @@ import {
 } from "../db/account.ts";
 import { getProfileAndCounters, type IfVersion } from "../db/profiles.ts";
 import type { WriteRefusal } from "../db/refusals.ts";
+import { forgetEditorSongs } from "./featured.ts";
 import { deniedRoles } from "./roles.ts";
 
 /**
@@ -23,6 +24,7 @@ export async function deleteAccount(
   const refusal = await markAccountDeleting(userId, precondition, mustExist);
   if (refusal) return refusal;
   await deleteAllSongs(userId);
+  await forgetEditorSongs(userId);
   await deleteAllPlaylists(userId);
   // Read once the account is marked: nothing can change the profile any more. A tombstone
   // still there was never copied into this profile (no login since the id returned): kept too.

@@ -1,7 +1,9 @@
 import type { Caller } from "../auth/verify.ts";
 import {
+  editorFeatured,
   getDeletedFeatured,
   getFeatured,
+  removeFeaturedSongs,
   restoreFeatured,
   trashFeatured,
   updateFeatured,
@@ -107,4 +109,15 @@ export async function restoreDeletedFeatured(
   if (refusal) throw new Refused(refusal);
   await settleSongIds(restored.createdBy, checked, restored);
   return restored;
+}
+
+/**
+ * An erased account's songs leave the featured playlists it created as an editor (the playlists
+ * stay: editorial content outlives its editor's account). Run once its songs are gone.
+ */
+export async function forgetEditorSongs(editor: string): Promise<void> {
+  for (const playlist of await editorFeatured(editor)) {
+    const songIds = playlist.song_ids ?? [];
+    if (songIds.length) await removeFeaturedSongs(playlist.playlist_id, new Set(songIds), songIds);
+  }
 }

@@ -8,6 +8,7 @@ import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { handler } from "../../../functions/playlists.ts";
 import { handler as songsHandler } from "../../../functions/songs.ts";
+import { handler as usersHandler } from "../../../functions/users.ts";
 import { db } from "../../../lib/db/client.ts";
 import { FEATURED_TABLE } from "../../../lib/db/featured.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
@@ -291,5 +292,25 @@ describe("a featured playlist's songs", () => {
     expect(restored.statusCode).toBe(200);
     expect(restored.body.songIds).toEqual([c]);
     expect((await listed(alice.token, trashed.playlistId))?.songIds).toEqual([c]);
+  });
+
+  it("lose every song of an editor who erases their account; the playlists stay", async () => {
+    const alice = await editor();
+    const [a, b] = (await storeSongs(alice.sub, 2)) as [string, string];
+    const { body: picks } = await create(alice.token, { name: "Picks", songIds: [a, b] });
+    const erased = await invoke(
+      usersHandler,
+      httpEvent("users-delete", {
+        token: alice.token,
+        rawPath: `/users/${encodeURIComponent(alice.sub)}`,
+        pathParameters: { userId: alice.sub },
+      }),
+    );
+    expect(erased.statusCode).toBe(204);
+    expect(await listed(await tokenFor(uniqueUser()), picks.playlistId)).toMatchObject({
+      name: "Picks",
+      songIds: [],
+      createdBy: alice.sub,
+    });
   });
 });
