@@ -2037,7 +2037,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description quota_exceeded (the editor holds MAX_FEATURED_PER_EDITOR featured playlists) */
+            /** @description quota_exceeded (the editor holds MAX_FEATURED_PER_EDITOR featured playlists) or account_being_deleted */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */

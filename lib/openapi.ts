@@ -191,7 +191,8 @@ export const OPERATIONS: Record<string, Operation> = {
     summary: "Create a featured playlist (playlist_editor role)",
     body: PlaylistBody,
     idempotent: true,
-    conflict: "quota_exceeded (the editor holds MAX_FEATURED_PER_EDITOR featured playlists)",
+    conflict:
+      "quota_exceeded (the editor holds MAX_FEATURED_PER_EDITOR featured playlists) or account_being_deleted",
     songsOf: "the editor's (the caller's)",
     ok: { status: 201, schema: FeaturedPlaylist },
   },

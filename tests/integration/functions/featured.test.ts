@@ -11,6 +11,7 @@ import { handler as songsHandler } from "../../../functions/songs.ts";
 import { handler as usersHandler } from "../../../functions/users.ts";
 import { db } from "../../../lib/db/client.ts";
 import { FEATURED_TABLE } from "../../../lib/db/featured.ts";
+import { PROFILES_TABLE } from "../../../lib/db/profiles.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
 import { storeSongs } from "../../helpers/tables.ts";
@@ -141,6 +142,23 @@ describe("featured playlists are editorial content", () => {
     expect(made.statusCode).toBe(403);
     expect(made.body.errorCode).toBe("user_token_required");
     expect(await listed(alice.token, mine.playlistId)).toMatchObject({ name: "Mine" });
+  });
+});
+
+describe("an editor whose account is being deleted", () => {
+  it("creates no featured playlist: 409 account_being_deleted", async () => {
+    const alice = await editor();
+    await db.send(
+      new UpdateCommand({
+        TableName: PROFILES_TABLE,
+        Key: { user_id: alice.sub },
+        UpdateExpression: "SET deleting = :true",
+        ExpressionAttributeValues: { ":true": true },
+      }),
+    );
+    const refused = await create(alice.token, { name: "Outliving" });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body.errorCode).toBe("account_being_deleted");
   });
 });
 
