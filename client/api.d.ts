@@ -2167,7 +2167,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description write_conflict under extreme contention (retry) */
+            /** @description account_being_deleted (the editor's own account), or write_conflict under extreme contention (retry) */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2294,7 +2294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description write_conflict under extreme contention (retry) */
+            /** @description account_being_deleted (the editor's own account), or write_conflict under extreme contention (retry) */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */

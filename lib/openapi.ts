@@ -204,7 +204,8 @@ export const OPERATIONS: Record<string, Operation> = {
     summary: "Change a featured playlist (its editor, or update:featured)",
     body: PlaylistPatchBody,
     songsOf: "its creator's",
-    conflict: "write_conflict under extreme contention (retry)",
+    conflict:
+      "account_being_deleted (the editor's own account), or write_conflict under extreme contention (retry)",
     ok: { status: 200, schema: FeaturedPlaylist },
   },
   "DELETE /playlists/featured/{playlistId}": {
@@ -213,7 +214,8 @@ export const OPERATIONS: Record<string, Operation> = {
     description:
       "Deletes a featured playlist: the editor who created it, or any with update:featured. It leaves the list at once and its editor's quota, and an operator may restore it for 30 days.",
     summary: "Delete a featured playlist (its editor, or update:featured)",
-    conflict: "write_conflict under extreme contention (retry)",
+    conflict:
+      "account_being_deleted (the editor's own account), or write_conflict under extreme contention (retry)",
     ok: { status: 204 },
   },
   "POST /playlists/featured/{playlistId}/restore": {
