@@ -197,13 +197,13 @@ export interface paths {
         };
         /**
          * Featured playlists, for every signed-in user
-         * @description The featured playlists, for every signed-in user.
+         * @description The featured playlists in creation order, a page at a time, for every signed-in user; a deleted one is never listed.
          */
         get: operations["listFeaturedPlaylists"];
         put?: never;
         /**
          * Create a featured playlist (playlist_editor role)
-         * @description Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles); songIds are songs of the editor, each at most once.
+         * @description Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles), within MAX_FEATURED_PER_EDITOR per editor; songIds are songs of the editor, each at most once. createdBy and updatedBy are the editor.
          */
         post: operations["createFeaturedPlaylist"];
         delete?: never;
@@ -223,17 +223,37 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a featured playlist (playlist_editor role)
-         * @description Deletes a featured playlist: playlist_editor role only.
+         * Delete a featured playlist (its editor, or update:featured)
+         * @description Deletes a featured playlist: the editor who created it, or any with update:featured. It leaves the list at once and its editor's quota, and an operator may restore it for 30 days.
          */
         delete: operations["deleteFeaturedPlaylist"];
         options?: never;
         head?: never;
         /**
-         * Change a featured playlist (playlist_editor role)
-         * @description Changes a featured playlist: playlist_editor role only; songIds are songs of the editor, each at most once.
+         * Change a featured playlist (its editor, or update:featured)
+         * @description Changes a featured playlist: the editor who created it (playlist_editor role), or any with update:featured (another editor's: 403 not_featured_creator); songIds are songs of its creator, each at most once. updatedBy becomes the caller.
          */
         patch: operations["updateFeaturedPlaylist"];
+        trace?: never;
+    };
+    "/playlists/featured/{playlistId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a deleted featured playlist (update:featured)
+         * @description Puts a featured playlist deleted in the last 30 days back in the list, at its place in creation order: update:featured only. It counts against its editor's MAX_FEATURED_PER_EDITOR again; songs its editor deleted since are left out. Never deleted, or deleted over 30 days ago: 404.
+         */
+        post: operations["restoreFeaturedPlaylist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/playlists/getPlays": {
@@ -417,7 +437,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -508,7 +528,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -604,7 +624,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -695,7 +715,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -813,7 +833,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -913,7 +933,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1039,7 +1059,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1123,7 +1143,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1233,7 +1253,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1336,7 +1356,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1465,7 +1485,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1549,7 +1569,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1661,7 +1681,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1793,7 +1813,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1909,6 +1929,8 @@ export interface operations {
                             featured: boolean;
                             createdAt: string;
                             updatedAt: string;
+                            createdBy: string;
+                            updatedBy: string;
                         }[];
                         nextCursor: string | null;
                     };
@@ -1938,7 +1960,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2014,6 +2036,8 @@ export interface operations {
                         featured: boolean;
                         createdAt: string;
                         updatedAt: string;
+                        createdBy: string;
+                        updatedBy: string;
                     };
                 };
             };
@@ -2041,11 +2065,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description quota_exceeded (the editor holds MAX_FEATURED_PER_EDITOR featured playlists) or account_being_deleted */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2147,7 +2184,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2163,6 +2200,19 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description account_being_deleted (the editor's own account), or write_conflict under extreme contention (retry) */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2232,10 +2282,12 @@ export interface operations {
                         featured: boolean;
                         createdAt: string;
                         updatedAt: string;
+                        createdBy: string;
+                        updatedBy: string;
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of the editor's (the caller's) songs (unknown_song) */
+            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of its creator's songs (unknown_song) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2259,7 +2311,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2281,6 +2333,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description account_being_deleted (the editor's own account), or write_conflict under extreme contention (retry) */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Body over 64 kB (payload_too_large) */
             413: {
                 headers: {
@@ -2293,6 +2358,126 @@ export interface operations {
                 };
             };
             /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            415: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    restoreFeaturedPlaylist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id this API issued (a ULID) */
+                playlistId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        playlistId: string;
+                        name: string;
+                        songIds: string[];
+                        plays: number;
+                        featured: boolean;
+                        createdAt: string;
+                        updatedAt: string;
+                        createdBy: string;
+                        updatedBy: string;
+                    };
+                };
+            };
+            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            401: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            403: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description quota_exceeded (its editor holds MAX_FEATURED_PER_EDITOR featured playlists) */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A body was sent, and not as Content-Type: application/json (unsupported_media_type); this operation needs no body, and nothing was written */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2366,7 +2551,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2464,7 +2649,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2562,7 +2747,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2696,7 +2881,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2860,7 +3045,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, user_token_required) */
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */

@@ -1,7 +1,7 @@
 import { config } from "../lib/config.ts";
 import type { TransactItems } from "../lib/db/client.ts";
 import { COUNTERS_TABLE, getUserCounters, userCounterKey } from "../lib/db/counters.ts";
-import { deleteFeatured, listFeatured, putFeatured, updateFeatured } from "../lib/db/featured.ts";
+import { listFeatured, newFeatured, putFeatured } from "../lib/db/featured.ts";
 import { getRecord } from "../lib/db/idempotency.ts";
 import {
   addPlay,
@@ -13,6 +13,7 @@ import {
   updatePlaylist,
 } from "../lib/db/playlists.ts";
 import { Refused, type WriteRefusal } from "../lib/db/refusals.ts";
+import { changeFeatured, deleteFeatured, restoreDeletedFeatured } from "../lib/domain/featured.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
 import { checkSongIds, type SongsChecked, settleSongIds } from "../lib/domain/songs.ts";
 import { NotFoundError, TooManyRequestsError } from "../lib/errors.ts";
@@ -32,7 +33,7 @@ import { metric } from "../lib/metrics.ts";
 import { PlaylistBody, PlaylistPatchBody, parse } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
-const { maxPlaylistsPerUser, playCooldownSeconds } = config();
+const { maxPlaylistsPerUser, maxFeaturedPerEditor, playCooldownSeconds } = config();
 const notFound = () => new NotFoundError("Playlist not found", "playlist_not_found");
 const playlistIdOf = (request: HttpRequest) => itemId(request.event, "playlistId", "Playlist");
 
@@ -91,110 +92,131 @@ const replayed = (response: HttpResponse) => response.headers?.["Idempotent-Repl
 
 await warmContainer({ table: COUNTERS_TABLE, keyOf: userCounterKey });
 
-export const handler = httpHandler({
-  "GET /playlists": async ({ event, caller }) => {
-    const { limit, cursor } = listQuery(event);
-    const page = await listPlaylists(caller.sub, limit, cursor);
-    return jsonResponse(200, { playlists: page.items, nextCursor: page.nextCursor });
-  },
+export const handler = httpHandler(
+  {
+    "GET /playlists": async ({ event, caller }) => {
+      const { limit, cursor } = listQuery(event);
+      const page = await listPlaylists(caller.sub, limit, cursor);
+      return jsonResponse(200, { playlists: page.items, nextCursor: page.nextCursor });
+    },
 
-  "POST /playlists": async (request) => {
-    const userId = request.caller.sub;
-    const playlist = newPlaylist(parse(PlaylistBody, request.body), false);
-    const { response, checked } = await createWithSongs(
-      request,
-      playlist.songIds,
-      jsonResponse(201, playlist),
-      (extra) => putPlaylist(userId, playlist, maxPlaylistsPerUser, extra),
-      `A user holds at most ${maxPlaylistsPerUser} playlists: delete some before adding more`,
-    );
-    if (!replayed(response)) {
-      await settleSongIds(userId, checked, playlist.playlistId, playlist.songIds);
-    }
-    return response;
-  },
+    "POST /playlists": async (request) => {
+      const userId = request.caller.sub;
+      const playlist = newPlaylist(parse(PlaylistBody, request.body), false);
+      const { response, checked } = await createWithSongs(
+        request,
+        playlist.songIds,
+        jsonResponse(201, playlist),
+        (extra) => putPlaylist(userId, playlist, maxPlaylistsPerUser, extra),
+        `A user holds at most ${maxPlaylistsPerUser} playlists: delete some before adding more`,
+      );
+      if (!replayed(response)) {
+        await settleSongIds(userId, checked, playlist);
+      }
+      return response;
+    },
 
-  "GET /playlists/{playlistId}": async (request) => {
-    const playlist = await getPlaylist(request.caller.sub, playlistIdOf(request));
-    if (!playlist) throw notFound();
-    return jsonResponse(200, playlist);
-  },
+    "GET /playlists/{playlistId}": async (request) => {
+      const playlist = await getPlaylist(request.caller.sub, playlistIdOf(request));
+      if (!playlist) throw notFound();
+      return jsonResponse(200, playlist);
+    },
 
-  "PATCH /playlists/{playlistId}": async (request) => {
-    const userId = request.caller.sub;
-    const changes = parse(PlaylistPatchBody, request.body);
-    const playlistId = playlistIdOf(request);
-    const checked = await checkSongIds(userId, changes.songIds ?? []);
-    const playlist = await updatePlaylist(userId, playlistId, changes);
-    if (!playlist) throw notFound();
-    await settleSongIds(userId, checked, playlistId, playlist.songIds);
-    return jsonResponse(200, playlist);
-  },
+    "PATCH /playlists/{playlistId}": async (request) => {
+      const userId = request.caller.sub;
+      const changes = parse(PlaylistPatchBody, request.body);
+      const playlistId = playlistIdOf(request);
+      const checked = await checkSongIds(userId, changes.songIds ?? []);
+      const playlist = await updatePlaylist(userId, playlistId, changes);
+      if (!playlist) throw notFound();
+      await settleSongIds(userId, checked, playlist);
+      return jsonResponse(200, playlist);
+    },
 
-  "DELETE /playlists/{playlistId}": async (request) => {
-    if (!(await deletePlaylist(request.caller.sub, playlistIdOf(request)))) throw notFound();
-    return jsonResponse(204);
-  },
+    "DELETE /playlists/{playlistId}": async (request) => {
+      if (!(await deletePlaylist(request.caller.sub, playlistIdOf(request)))) throw notFound();
+      return jsonResponse(204);
+    },
 
-  // One play, counted once per cooldown and once per Idempotency-Key. The response (the playlist
-  // as it now is) needs a read after the count, so the key's record gets it in a second step.
-  "POST /playlists/{playlistId}/plays": async (request) => {
-    const userId = request.caller.sub;
-    const playlistId = playlistIdOf(request);
-    const keyed = keyedRequest(request);
-    const refused = await addPlay(userId, playlistId, playCooldownSeconds, recordOf(keyed));
-    if (refused?.refusal === "duplicate_key" && keyed) {
-      return replay(keyed, () => playedResponse(userId, playlistId));
-    }
-    if (refused?.refusal === "not_found") throw notFound();
-    if (refused?.refusal === "too_soon") {
-      metric("PlaysRefused");
-      return tooSoon(userId, refused.lastPlayAt);
-    }
-    if (refused) throw new Refused(refused.refusal);
-    metric("PlaysCounted");
-    const response = await playedResponse(userId, playlistId);
-    if (keyed) await completeResponse(keyed, response);
-    return response;
-  },
+    // One play, counted once per cooldown and once per Idempotency-Key. The response (the playlist
+    // as it now is) needs a read after the count, so the key's record gets it in a second step.
+    "POST /playlists/{playlistId}/plays": async (request) => {
+      const userId = request.caller.sub;
+      const playlistId = playlistIdOf(request);
+      const keyed = keyedRequest(request);
+      const refused = await addPlay(userId, playlistId, playCooldownSeconds, recordOf(keyed));
+      if (refused?.refusal === "duplicate_key" && keyed) {
+        return replay(keyed, () => playedResponse(userId, playlistId));
+      }
+      if (refused?.refusal === "not_found") throw notFound();
+      if (refused?.refusal === "too_soon") {
+        metric("PlaysRefused");
+        return tooSoon(userId, refused.lastPlayAt);
+      }
+      if (refused) throw new Refused(refused.refusal);
+      metric("PlaysCounted");
+      const response = await playedResponse(userId, playlistId);
+      if (keyed) await completeResponse(keyed, response);
+      return response;
+    },
 
-  "GET /playlists/featured": async ({ event, caller }) => {
-    const { limit, cursor } = listQuery(event);
-    const page = await listFeatured(caller.sub, limit, cursor);
-    return jsonResponse(200, { playlists: page.items, nextCursor: page.nextCursor });
-  },
+    "GET /playlists/featured": async ({ event, caller }) => {
+      const { limit, cursor } = listQuery(event);
+      const page = await listFeatured(caller.sub, limit, cursor);
+      return jsonResponse(200, { playlists: page.items, nextCursor: page.nextCursor });
+    },
 
-  "POST /playlists/featured": async (request) => {
-    const playlist = newPlaylist(parse(PlaylistBody, request.body), true);
-    await requirePlaylistEditor(request.caller);
-    const { response } = await createWithSongs(
-      request,
-      playlist.songIds,
-      jsonResponse(201, playlist),
-      (extra) => putFeatured(playlist, extra),
-    );
-    if (!replayed(response)) {
-      auditFeatured(request, "featured playlist created", playlist.playlistId);
-    }
-    return response;
-  },
+    "POST /playlists/featured": async (request) => {
+      const editor = request.caller.sub;
+      const playlist = newFeatured(parse(PlaylistBody, request.body), editor);
+      await requirePlaylistEditor(request.caller);
+      const { response, checked } = await createWithSongs(
+        request,
+        playlist.songIds,
+        jsonResponse(201, playlist),
+        (extra) => putFeatured(playlist, maxFeaturedPerEditor, extra),
+        `An editor holds at most ${maxFeaturedPerEditor} featured playlists (MAX_FEATURED_PER_EDITOR): delete one before adding more`,
+      );
+      if (!replayed(response)) {
+        await settleSongIds(editor, checked, playlist);
+        auditFeatured(request, "featured playlist created", playlist.playlistId);
+      }
+      return response;
+    },
 
-  "PATCH /playlists/featured/{playlistId}": async (request) => {
-    const changes = parse(PlaylistPatchBody, request.body);
-    await requirePlaylistEditor(request.caller);
-    const playlistId = playlistIdOf(request);
-    await checkSongIds(request.caller.sub, changes.songIds ?? []);
-    const playlist = await updateFeatured(playlistId, changes);
-    if (!playlist) throw notFound();
-    auditFeatured(request, "featured playlist changed", playlistId, changes);
-    return jsonResponse(200, playlist);
-  },
+    "PATCH /playlists/featured/{playlistId}": async (request) => {
+      const changes = parse(PlaylistPatchBody, request.body);
+      const playlistId = playlistIdOf(request);
+      const playlist = await changeFeatured(request.caller, playlistId, changes);
+      auditFeatured(request, "featured playlist changed", playlistId, changes);
+      return jsonResponse(200, playlist);
+    },
 
-  "DELETE /playlists/featured/{playlistId}": async (request) => {
-    await requirePlaylistEditor(request.caller);
-    const playlistId = playlistIdOf(request);
-    if (!(await deleteFeatured(playlistId))) throw notFound();
-    auditFeatured(request, "featured playlist deleted", playlistId);
-    return jsonResponse(204);
+    "DELETE /playlists/featured/{playlistId}": async (request) => {
+      const playlistId = playlistIdOf(request);
+      await deleteFeatured(request.caller, playlistId);
+      auditFeatured(request, "featured playlist deleted", playlistId);
+      return jsonResponse(204);
+    },
+
+    "POST /playlists/featured/{playlistId}/restore": async (request) => {
+      const playlistId = playlistIdOf(request);
+      const playlist = await restoreDeletedFeatured(
+        request.caller,
+        playlistId,
+        maxFeaturedPerEditor,
+      );
+      auditFeatured(request, "featured playlist restored", playlistId);
+      return jsonResponse(200, playlist);
+    },
   },
-});
+  // Operators with update:featured may use client-credentials tokens on the featured edits;
+  // every other route serves a signed-in user only.
+  {
+    machines: [
+      "PATCH /playlists/featured/{playlistId}",
+      "DELETE /playlists/featured/{playlistId}",
+      "POST /playlists/featured/{playlistId}/restore",
+    ],
+  },
+);

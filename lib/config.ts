@@ -23,6 +23,8 @@ export interface Config {
   playCooldownSeconds: number;
   maxSongsPerUser: number;
   maxPlaylistsPerUser: number;
+  /** Featured playlists one editor may hold, created and not deleted. */
+  maxFeaturedPerEditor: number;
   /** Per-caller limits (requests per second; bursts of twice that), lib/domain/rate-limits.ts. */
   userReadsPerSecond: number;
   userWritesPerSecond: number;
@@ -53,6 +55,7 @@ export const DEFAULTS = {
   playCooldownSeconds: 30,
   maxSongsPerUser: 10_000,
   maxPlaylistsPerUser: 1_000,
+  maxFeaturedPerEditor: 50,
   userReadsPerSecond: 20,
   userWritesPerSecond: 5,
   logLevel: "INFO",
@@ -154,6 +157,7 @@ export function readConfig(env: Env): Config {
     playCooldownSeconds: count(env, "PLAY_COOLDOWN_SECONDS", DEFAULTS.playCooldownSeconds, 0),
     maxSongsPerUser: count(env, "MAX_SONGS_PER_USER", DEFAULTS.maxSongsPerUser, 1),
     maxPlaylistsPerUser: count(env, "MAX_PLAYLISTS_PER_USER", DEFAULTS.maxPlaylistsPerUser, 1),
+    maxFeaturedPerEditor: count(env, "MAX_FEATURED_PER_EDITOR", DEFAULTS.maxFeaturedPerEditor, 1),
     userReadsPerSecond: count(env, "USER_READS_PER_SECOND", DEFAULTS.userReadsPerSecond, 1),
     userWritesPerSecond: count(env, "USER_WRITES_PER_SECOND", DEFAULTS.userWritesPerSecond, 1),
     cursorSecret: cursorSecretSource(env),

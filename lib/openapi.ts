@@ -3,6 +3,7 @@ import { ERROR_CODES } from "./errors.ts";
 import {
   DisplayNameBody,
   ErrorBody,
+  FeaturedPlaylist,
   GenreBody,
   IDEMPOTENCY_KEY,
   Playlist,
@@ -177,38 +178,55 @@ export const OPERATIONS: Record<string, Operation> = {
   "GET /playlists/featured": {
     id: "listFeaturedPlaylists",
     tag: "featured",
-    description: "The featured playlists, for every signed-in user.",
+    description:
+      "The featured playlists in creation order, a page at a time, for every signed-in user; a deleted one is never listed.",
     summary: "Featured playlists, for every signed-in user",
     list: true,
-    ok: { status: 200, schema: pageOf("playlists", Playlist) },
+    ok: { status: 200, schema: pageOf("playlists", FeaturedPlaylist) },
   },
   "POST /playlists/featured": {
     id: "createFeaturedPlaylist",
     tag: "featured",
     description:
-      "Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles); songIds are songs of the editor, each at most once.",
+      "Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles), within MAX_FEATURED_PER_EDITOR per editor; songIds are songs of the editor, each at most once. createdBy and updatedBy are the editor.",
     summary: "Create a featured playlist (playlist_editor role)",
     body: PlaylistBody,
     idempotent: true,
+    conflict:
+      "quota_exceeded (the editor holds MAX_FEATURED_PER_EDITOR featured playlists) or account_being_deleted",
     songsOf: "the editor's (the caller's)",
-    ok: { status: 201, schema: Playlist },
+    ok: { status: 201, schema: FeaturedPlaylist },
   },
   "PATCH /playlists/featured/{playlistId}": {
     id: "updateFeaturedPlaylist",
     tag: "featured",
     description:
-      "Changes a featured playlist: playlist_editor role only; songIds are songs of the editor, each at most once.",
-    summary: "Change a featured playlist (playlist_editor role)",
+      "Changes a featured playlist: the editor who created it (playlist_editor role), or any with update:featured (another editor's: 403 not_featured_creator); songIds are songs of its creator, each at most once. updatedBy becomes the caller.",
+    summary: "Change a featured playlist (its editor, or update:featured)",
     body: PlaylistPatchBody,
-    songsOf: "the editor's (the caller's)",
-    ok: { status: 200, schema: Playlist },
+    songsOf: "its creator's",
+    conflict:
+      "account_being_deleted (the editor's own account), or write_conflict under extreme contention (retry)",
+    ok: { status: 200, schema: FeaturedPlaylist },
   },
   "DELETE /playlists/featured/{playlistId}": {
     id: "deleteFeaturedPlaylist",
     tag: "featured",
-    description: "Deletes a featured playlist: playlist_editor role only.",
-    summary: "Delete a featured playlist (playlist_editor role)",
+    description:
+      "Deletes a featured playlist: the editor who created it, or any with update:featured. It leaves the list at once and its editor's quota, and an operator may restore it for 30 days.",
+    summary: "Delete a featured playlist (its editor, or update:featured)",
+    conflict:
+      "account_being_deleted (the editor's own account), or write_conflict under extreme contention (retry)",
     ok: { status: 204 },
+  },
+  "POST /playlists/featured/{playlistId}/restore": {
+    id: "restoreFeaturedPlaylist",
+    tag: "featured",
+    description:
+      "Puts a featured playlist deleted in the last 30 days back in the list, at its place in creation order: update:featured only. It counts against its editor's MAX_FEATURED_PER_EDITOR again; songs its editor deleted since are left out. Never deleted, or deleted over 30 days ago: 404.",
+    summary: "Restore a deleted featured playlist (update:featured)",
+    conflict: "quota_exceeded (its editor holds MAX_FEATURED_PER_EDITOR featured playlists)",
+    ok: { status: 200, schema: FeaturedPlaylist },
   },
   "GET /playlists/getPlays": {
     id: "getTotalPlays",
@@ -411,7 +429,7 @@ function operation(routeKey: string, op: Operation) {
               "WWW-Authenticate",
             ]),
             403: errorResponse(
-              "Not allowed (insufficient_scope, missing_role, user_token_required)",
+              "Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required)",
             ),
           }),
       ...(path.includes("{") || op.public

@@ -13,6 +13,8 @@ export const PERMISSIONS = {
   updateAppMetadata: "update:users_app_metadata",
   deleteUsers: "delete:users",
   runPostLogin: "run:post_login",
+  /** Change, delete or restore any featured playlist, whoever created it. */
+  updateFeatured: "update:featured",
 } as const;
 
 /** A person acting on their own data; a machine is never anyone's "self". */

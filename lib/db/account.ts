@@ -2,6 +2,7 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { batchDelete, db, transact } from "./client.ts";
 import {
   deletePlaylistCounter,
+  deleteTombstone,
   deleteUserCounters,
   markUserDeleting,
   putTombstone,
@@ -101,7 +102,8 @@ export async function deleteAllPlaylists(userId: string): Promise<number> {
 
 /**
  * The last step: the profile and the counters go together, and the roles an operator denied
- * stay behind in a tombstone (`deniedRoles`, read from the profile before it goes).
+ * stay behind in a tombstone (`deniedRoles`, read from the profile before it goes); with none,
+ * no tombstone of an earlier account stays either.
  */
 export async function deleteProfileAndCounters(
   userId: string,
@@ -110,6 +112,6 @@ export async function deleteProfileAndCounters(
   await transact([
     deleteProfileItem(userId),
     deleteUserCounters(userId),
-    ...(deniedRoles.length ? [putTombstone(userId, deniedRoles)] : []),
+    deniedRoles.length ? putTombstone(userId, deniedRoles) : deleteTombstone(userId),
   ]);
 }

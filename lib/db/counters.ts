@@ -13,11 +13,15 @@ import { isConditionFailure } from "./errors.ts";
  * - `counter_id: <playlistId>`: that playlist's plays; it exists exactly while the playlist does.
  * - `counter_id: "tombstone"`: what outlives an erased account, an operator's `denied_roles`
  *   and nothing else (CONTRACT: Data rights), applied again if the user id returns.
+ * - `counter_id: "featured"`: the ids of the featured playlists the user created as an editor
+ *   and that are not deleted (`playlist_ids`): the editor's quota, and where a deletion of one
+ *   of their songs finds the featured playlists to take it out of.
  */
 export const COUNTERS_TABLE = config().tables.counters;
 
 const USER_COUNTER = "user";
 const TOMBSTONE = "tombstone";
+const FEATURED = "featured";
 
 export const userCounterKey = (userId: string) => ({ user_id: userId, counter_id: USER_COUNTER });
 export const playlistCounterKey = (userId: string, playlistId: string) => ({
@@ -247,4 +251,51 @@ export function putTombstone(userId: string, deniedRoles: readonly string[]) {
 export function tombstoneDeniedRoles(item: { denied_roles?: unknown } | undefined): string[] {
   const roles = item?.denied_roles;
   return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === "string") : [];
+}
+
+/** Transaction item: the tombstone goes (its denials were copied, or there are none to keep). */
+export function deleteTombstone(userId: string) {
+  return { Delete: { TableName: COUNTERS_TABLE, Key: tombstoneKey(userId) } };
+}
+
+export const featuredCounterKey = (editor: string) => ({ user_id: editor, counter_id: FEATURED });
+
+/**
+ * Transaction item: one more featured playlist of the editor, refused (condition) when they hold
+ * `max` already. The set's size is the count, so no number can drift from the ids.
+ */
+export function takeFeaturedPlace(editor: string, playlistId: string, max: number) {
+  return {
+    Update: {
+      TableName: COUNTERS_TABLE,
+      Key: featuredCounterKey(editor),
+      UpdateExpression: "ADD playlist_ids :id",
+      ConditionExpression: "attribute_not_exists(playlist_ids) OR size(playlist_ids) < :max",
+      ExpressionAttributeValues: { ":id": new Set([playlistId]), ":max": max },
+    },
+  };
+}
+
+/** Transaction item: the featured playlist no longer counts against its editor's quota. */
+export function releaseFeaturedPlace(editor: string, playlistId: string) {
+  return {
+    Update: {
+      TableName: COUNTERS_TABLE,
+      Key: featuredCounterKey(editor),
+      UpdateExpression: "DELETE playlist_ids :id",
+      ExpressionAttributeValues: { ":id": new Set([playlistId]) },
+    },
+  };
+}
+
+/** The ids of the editor's featured playlists that are not deleted (a consistent read). */
+export async function featuredIdsOf(editor: string): Promise<string[]> {
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: COUNTERS_TABLE,
+      Key: featuredCounterKey(editor),
+      ConsistentRead: true,
+    }),
+  );
+  return [...((Item?.playlist_ids as Set<string> | undefined) ?? [])];
 }

@@ -1,69 +1,295 @@
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
-import type { Playlist, PlaylistChanges } from "../schemas/index.ts";
-import { db, deleteIfExists, type TransactItems, transact } from "./client.ts";
+import type {
+  FeaturedPlaylist,
+  PlaylistChanges,
+  PlaylistInput,
+  Playlist as UserPlaylist,
+} from "../schemas/index.ts";
+import { batchGet, db, type TransactItems, transact } from "./client.ts";
+import { featuredIdsOf, releaseFeaturedPlace, takeFeaturedPlace } from "./counters.ts";
+import { isConditionFailure } from "./errors.ts";
 import { type Page, pageOf, type Read, startKey } from "./pages.ts";
-import { type PlaylistItem, playlistFromItem, playlistItem, updateExisting } from "./playlists.ts";
+import {
+  newPlaylist,
+  type PlaylistItem,
+  type PlaylistSongs,
+  playlistFromItem,
+  playlistItem,
+  playlistUpdate,
+  removeSongsFrom,
+} from "./playlists.ts";
 import { refusalOf, type WriteRefusal } from "./refusals.ts";
 
 /**
- * Featured playlists: editorial, owned by no user, readable by all. Their own table keyed by
- * `playlist_id` spreads them over partitions (no hot "featured" key) and keeps every user
- * partition of the playlists table purely that user's. They are never played: `plays` stays 0.
+ * Featured playlists: editorial, readable by all, each created by an editor (`created_by`, whose
+ * songs it lists) and last changed by `updated_by`. Their own table: partition `shelf`, sort
+ * `playlist_id` (a ULID, so a Query lists them in creation order, page after page).
+ * - shelf "live": what the list shows. One partition for now: a page is one consistent Query,
+ *   so a deletion leaves the list at once. A hot list (issue 29) can later be cached in front of
+ *   it, or spread over "live#0".."live#N" (shelfOf, from the id) and merged by id.
+ * - shelf "deleted": deleted playlists, restorable for 30 days (`expires_at`, DynamoDB's TTL
+ *   removes them later; a restore checks the time itself, as TTL runs late).
+ * They are never played: `plays` stays 0. Each editor's quota is the set of their live ids in
+ * the counters table (counter_id "featured"), written in the same transactions.
  */
 export const FEATURED_TABLE = config().tables.featured;
+
+const LIVE = "live";
+const DELETED = "deleted";
+/** How long a deleted featured playlist may be restored. */
+export const RESTORABLE_DAYS = 30;
+
+/** The live partition of a featured playlist: one today, derivable from the id if sharded. */
+const shelfOf = (_playlistId: string) => LIVE;
+const liveKey = (playlistId: string) => ({ shelf: shelfOf(playlistId), playlist_id: playlistId });
+const deletedKey = (playlistId: string) => ({ shelf: DELETED, playlist_id: playlistId });
 
 /** Cursors of the shared list are bound to the caller all the same. */
 const LIST = "featured";
 
-const fromItem = (item: PlaylistItem) => playlistFromItem(item, item.plays ?? 0, true);
+interface FeaturedItem extends PlaylistItem {
+  shelf: string;
+  created_by: string;
+  updated_by: string;
+  deleted_at?: string;
+  deleted_by?: string;
+  /** Epoch seconds: when a deleted one can no longer be restored (DynamoDB's TTL attribute). */
+  expires_at?: number;
+}
 
-/** Stores a new featured playlist, with `extra` items (an idempotency record) or not at all. */
+function fromItem(item: FeaturedItem): FeaturedPlaylist {
+  return {
+    ...playlistFromItem(item, 0, true),
+    createdBy: item.created_by,
+    updatedBy: item.updated_by ?? item.created_by,
+  };
+}
+
+function liveItem(playlist: FeaturedPlaylist): FeaturedItem {
+  return {
+    ...liveKey(playlist.playlistId),
+    ...playlistItem(playlist),
+    plays: 0,
+    created_by: playlist.createdBy,
+    updated_by: playlist.updatedBy,
+  };
+}
+
+/** A featured playlist about to be created by `editor`: a fresh time-ordered id. */
+export function newFeatured(input: PlaylistInput, editor: string): FeaturedPlaylist {
+  const playlist: UserPlaylist = newPlaylist(input, true);
+  return { ...playlist, createdBy: editor, updatedBy: editor };
+}
+
+/**
+ * Stores a new featured playlist within its editor's quota (`max`), with `extra` items (an
+ * idempotency record), all or nothing. Refusals: quota, duplicate_key.
+ */
 export async function putFeatured(
-  playlist: Playlist,
+  playlist: FeaturedPlaylist,
+  max: number,
   extra: TransactItems = [],
 ): Promise<WriteRefusal | undefined> {
   const refusal = await transact([
     {
       Put: {
         TableName: FEATURED_TABLE,
-        Item: { ...playlistItem(playlist), plays: 0 },
+        Item: liveItem(playlist),
         ConditionExpression: "attribute_not_exists(playlist_id)",
       },
     },
+    takeFeaturedPlace(playlist.createdBy, playlist.playlistId, max),
     ...extra,
   ]);
-  return refusalOf(refusal, [undefined, "duplicate_key"]);
+  return refusalOf(refusal, [undefined, "quota", "duplicate_key"]);
 }
 
-export async function updateFeatured(
-  playlistId: string,
-  changes: PlaylistChanges,
-): Promise<Playlist | undefined> {
-  const item = await updateExisting(FEATURED_TABLE, { playlist_id: playlistId }, changes);
-  return item ? fromItem(item) : undefined;
-}
-
-/** Deletes a featured playlist; false when there was none. */
-export function deleteFeatured(playlistId: string): Promise<boolean> {
-  return deleteIfExists(FEATURED_TABLE, { playlist_id: playlistId });
+/** A live featured playlist (a consistent read); undefined when there is none. */
+export async function getFeatured(playlistId: string): Promise<FeaturedPlaylist | undefined> {
+  const { Item } = await db.send(
+    new GetCommand({ TableName: FEATURED_TABLE, Key: liveKey(playlistId), ConsistentRead: true }),
+  );
+  return Item ? fromItem(Item as FeaturedItem) : undefined;
 }
 
 /**
- * A scan: the featured set is small and curated; each page is one request, ended early where
- * DynamoDB's 1 MB stopped it (pageOf). Scan order is the table's, not creation order.
+ * Changes a live featured playlist of `createdBy` (its creator never changes; the condition
+ * makes sure the playlist the caller's rights were checked on is still the one written).
+ * Undefined when it is gone.
+ */
+export async function updateFeatured(
+  playlistId: string,
+  createdBy: string,
+  changes: PlaylistChanges,
+  updatedBy: string,
+): Promise<FeaturedPlaylist | undefined> {
+  const update = playlistUpdate(changes);
+  try {
+    const { Attributes } = await db.send(
+      new UpdateCommand({
+        TableName: FEATURED_TABLE,
+        Key: liveKey(playlistId),
+        UpdateExpression: `${update.UpdateExpression}, updated_by = :by`,
+        ConditionExpression: "created_by = :creator",
+        ...(update.ExpressionAttributeNames
+          ? { ExpressionAttributeNames: update.ExpressionAttributeNames }
+          : {}),
+        ExpressionAttributeValues: {
+          ...update.ExpressionAttributeValues,
+          ":by": updatedBy,
+          ":creator": createdBy,
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return fromItem(Attributes as FeaturedItem);
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Moves a live featured playlist, as `seen` (read just before), to the deleted shelf for
+ * RESTORABLE_DAYS, and gives its place in the creator's quota back: one transaction. Refused
+ * (not_found) when it is gone or changed since it was read: the caller reads it again.
+ */
+export async function trashFeatured(
+  seen: FeaturedPlaylist,
+  deletedBy: string,
+  now = new Date(),
+): Promise<WriteRefusal | undefined> {
+  const refusal = await transact([
+    {
+      Delete: {
+        TableName: FEATURED_TABLE,
+        Key: liveKey(seen.playlistId),
+        ConditionExpression: "updated_at = :seen",
+        ExpressionAttributeValues: { ":seen": seen.updatedAt },
+      },
+    },
+    {
+      Put: {
+        TableName: FEATURED_TABLE,
+        Item: {
+          ...liveItem(seen),
+          ...deletedKey(seen.playlistId),
+          deleted_at: now.toISOString(),
+          deleted_by: deletedBy,
+          expires_at: Math.floor(now.getTime() / 1000) + RESTORABLE_DAYS * 86_400,
+        },
+      },
+    },
+    releaseFeaturedPlace(seen.createdBy, seen.playlistId),
+  ]);
+  return refusalOf(refusal, ["not_found"]);
+}
+
+/** A deleted featured playlist still restorable at `now`; undefined otherwise. */
+export async function getDeletedFeatured(
+  playlistId: string,
+  now = new Date(),
+): Promise<FeaturedPlaylist | undefined> {
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: FEATURED_TABLE,
+      Key: deletedKey(playlistId),
+      ConsistentRead: true,
+    }),
+  );
+  const item = Item as FeaturedItem | undefined;
+  if (!item || (item.expires_at ?? 0) <= Math.floor(now.getTime() / 1000)) return undefined;
+  return fromItem(item);
+}
+
+/**
+ * Puts a deleted featured playlist back on the live shelf as `restored`, taking a place in its
+ * creator's quota again (`max`): one transaction. Refusals: not_found (restored by someone else
+ * meanwhile, or past its time), quota.
+ */
+export async function restoreFeatured(
+  restored: FeaturedPlaylist,
+  max: number,
+  now = new Date(),
+): Promise<WriteRefusal | undefined> {
+  const refusal = await transact([
+    {
+      Delete: {
+        TableName: FEATURED_TABLE,
+        Key: deletedKey(restored.playlistId),
+        ConditionExpression: "expires_at > :now",
+        ExpressionAttributeValues: { ":now": Math.floor(now.getTime() / 1000) },
+      },
+    },
+    {
+      Put: {
+        TableName: FEATURED_TABLE,
+        Item: liveItem(restored),
+        ConditionExpression: "attribute_not_exists(playlist_id)",
+      },
+    },
+    takeFeaturedPlace(restored.createdBy, restored.playlistId, max),
+  ]);
+  return refusalOf(refusal, ["not_found", "not_found", "quota"]);
+}
+
+/**
+ * A page of the live featured playlists in creation order: one consistent Query of at most
+ * `limit + 1` items and 1 MB (pageOf cuts the page where DynamoDB stopped).
  */
 export async function listFeatured(
   caller: string,
   limit: number,
   cursor: string | undefined,
-): Promise<Page<Playlist>> {
+): Promise<Page<FeaturedPlaylist>> {
   const read = await db.send(
-    new ScanCommand({
+    new QueryCommand({
       TableName: FEATURED_TABLE,
+      KeyConditionExpression: "#shelf = :shelf",
+      ExpressionAttributeNames: { "#shelf": "shelf" },
+      ExpressionAttributeValues: { ":shelf": LIVE },
+      ConsistentRead: true,
       Limit: limit + 1,
-      ExclusiveStartKey: await startKey(LIST, caller, cursor, "playlist_id"),
+      ExclusiveStartKey: await startKey(LIST, caller, cursor, "playlist_id", { shelf: LIVE }),
     }),
   );
-  return pageOf(LIST, caller, read as Read<PlaylistItem>, limit, "playlist_id", fromItem);
+  return pageOf(LIST, caller, read as Read<FeaturedItem>, limit, "playlist_id", fromItem);
+}
+
+/**
+ * The songs of the editor's live featured playlists: the editor's ids (one GetItem), then those
+ * playlists' songs (one consistent BatchGetItem per 100; at most MAX_FEATURED_PER_EDITOR).
+ */
+export async function editorFeatured(editor: string): Promise<PlaylistSongs[]> {
+  const ids = await featuredIdsOf(editor);
+  const found: PlaylistSongs[] = [];
+  for (let i = 0; i < ids.length; i += 100) {
+    const batch = await batchGet({
+      [FEATURED_TABLE]: {
+        keys: ids.slice(i, i + 100).map(liveKey),
+        consistent: true,
+        projection: "playlist_id, song_ids",
+      },
+    });
+    found.push(...((batch[FEATURED_TABLE] ?? []) as unknown as PlaylistSongs[]));
+  }
+  return found;
+}
+
+/** The editor's live featured playlists that list `songId` (editorFeatured, filtered). */
+export async function editorFeaturedListing(
+  editor: string,
+  songId: string,
+): Promise<PlaylistSongs[]> {
+  return (await editorFeatured(editor)).filter((playlist) => playlist.song_ids?.includes(songId));
+}
+
+/** Takes `songIds` out of a live featured playlist (removeSongs, on the featured table). */
+export function removeFeaturedSongs(
+  playlistId: string,
+  songIds: ReadonlySet<string>,
+  known: string[],
+): Promise<void> {
+  return removeSongsFrom(FEATURED_TABLE, liveKey(playlistId), songIds, known);
 }

@@ -311,9 +311,19 @@ const REMOVALS_PER_UPDATE = 100;
  * position still holding that id: a playlist changed meanwhile answers its current list
  * (ALL_OLD), tried again. A playlist that is gone, or holds none of them, is left alone.
  */
-export async function removeSongs(
+export function removeSongs(
   userId: string,
   playlistId: string,
+  songIds: ReadonlySet<string>,
+  known: string[],
+): Promise<void> {
+  return removeSongsFrom(PLAYLISTS_TABLE, key(userId, playlistId), songIds, known);
+}
+
+/** removeSongs on the playlist of `table` at `Key` (users' or featured). */
+export async function removeSongsFrom(
+  table: string,
+  Key: Record<string, string>,
   songIds: ReadonlySet<string>,
   known: string[],
 ): Promise<void> {
@@ -329,8 +339,8 @@ export async function removeSongs(
     try {
       await db.send(
         new UpdateCommand({
-          TableName: PLAYLISTS_TABLE,
-          Key: key(userId, playlistId),
+          TableName: table,
+          Key,
           UpdateExpression: `REMOVE ${positions.map((i) => `song_ids[${i}]`).join(", ")} SET updated_at = :now`,
           ConditionExpression: [
             "attribute_exists(playlist_id)",

@@ -2,7 +2,7 @@ import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { METADATA_CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
-import { batchGet, db } from "./client.ts";
+import { batchGet, db, type TransactItems, transact } from "./client.ts";
 import {
   COUNTERS_TABLE,
   tombstoneDeniedRoles,
@@ -126,32 +126,50 @@ export interface MetadataPair {
 
 const WRITABLE = "attribute_not_exists(deleting)";
 
-/** Writes both metadata objects only if no other write landed since `current` was read. */
+/**
+ * Writes both metadata objects only if no other write landed since `current` was read, with
+ * `extra` items in the same transaction when there are any. Undefined when another write won.
+ */
 async function writeMetadata(
   current: Profile,
   next: MetadataPair,
   mustExist: boolean,
-): Promise<Profile> {
+  extra: TransactItems,
+): Promise<Profile | undefined> {
   const now = new Date().toISOString();
   const unchanged = current.version === 0 ? "attribute_not_exists(version)" : "version = :expected";
-  const { Attributes } = await db.send(
-    new UpdateCommand({
-      TableName: PROFILES_TABLE,
-      Key: profileKey(current.userId),
-      UpdateExpression:
-        "SET user_metadata = :um, app_metadata = :am, version = :next, updated_at = :now, created_at = if_not_exists(created_at, :now)",
-      ConditionExpression: `${unchanged} AND ${WRITABLE}${mustExist ? " AND attribute_exists(user_id)" : ""}`,
-      ExpressionAttributeValues: {
-        ":um": next.userMetadata,
-        ":am": next.appMetadata,
-        ":next": current.version + 1,
-        ":now": now,
-        ...(current.version === 0 ? {} : { ":expected": current.version }),
-      },
-      ReturnValues: "ALL_NEW",
-    }),
-  );
-  return fromItem(Attributes as ProfileItem);
+  const update = {
+    TableName: PROFILES_TABLE,
+    Key: profileKey(current.userId),
+    UpdateExpression:
+      "SET user_metadata = :um, app_metadata = :am, version = :next, updated_at = :now, created_at = if_not_exists(created_at, :now)",
+    ConditionExpression: `${unchanged} AND ${WRITABLE}${mustExist ? " AND attribute_exists(user_id)" : ""}`,
+    ExpressionAttributeValues: {
+      ":um": next.userMetadata,
+      ":am": next.appMetadata,
+      ":next": current.version + 1,
+      ":now": now,
+      ...(current.version === 0 ? {} : { ":expected": current.version }),
+    },
+  };
+  if (extra.length > 0) {
+    // A transaction answers no item: the profile written is the one read, changed as asked.
+    if (await transact([{ Update: update }, ...extra])) return undefined;
+    return {
+      ...current,
+      ...next,
+      version: current.version + 1,
+      updatedAt: now,
+      createdAt: current.createdAt ?? now,
+    };
+  }
+  try {
+    const { Attributes } = await db.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW" }));
+    return fromItem(Attributes as ProfileItem);
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
 }
 
 export interface ModifyOptions {
@@ -161,6 +179,11 @@ export interface ModifyOptions {
   mustExist?: boolean;
   /** A profile read already (first attempt only). */
   initial?: Profile | undefined;
+  /**
+   * Items written in the same transaction as the change (the tombstone whose denials the
+   * change copies in, deleted), or alone when nothing needs to change.
+   */
+  together?: TransactItems;
 }
 
 /**
@@ -183,15 +206,15 @@ export function modifyMetadata(
     if (options.precondition && !versionMatches(options.precondition, current.version)) {
       throw new Refused("precondition");
     }
+    const together = options.together ?? [];
     const next = compute(current);
-    if (!next) return { profile: current, changed: false };
-    try {
-      return { profile: await writeMetadata(current, next, !!options.mustExist), changed: true };
-    } catch (error) {
-      // Another write landed: the next read decides (a precondition on the old version fails).
-      if (!isConditionFailure(error)) throw error;
-      return again;
+    if (!next) {
+      if (together.length > 0) await transact(together);
+      return { profile: current, changed: false };
     }
+    const profile = await writeMetadata(current, next, !!options.mustExist, together);
+    // Another write landed: the next read decides (a precondition on the old version fails).
+    return profile ? { profile, changed: true } : again;
   });
 }
 

@@ -4,8 +4,9 @@ import {
   deleteProfileAndCounters,
   markAccountDeleting,
 } from "../db/account.ts";
-import { getProfile, type IfVersion } from "../db/profiles.ts";
+import { getProfileAndCounters, type IfVersion } from "../db/profiles.ts";
 import type { WriteRefusal } from "../db/refusals.ts";
+import { forgetEditorSongs } from "./featured.ts";
 import { deniedRoles } from "./roles.ts";
 
 /**
@@ -23,9 +24,12 @@ export async function deleteAccount(
   const refusal = await markAccountDeleting(userId, precondition, mustExist);
   if (refusal) return refusal;
   await deleteAllSongs(userId);
+  await forgetEditorSongs(userId);
   await deleteAllPlaylists(userId);
-  // Read once the account is marked: nothing can change the profile any more.
-  const profile = await getProfile(userId);
-  await deleteProfileAndCounters(userId, [...deniedRoles(profile)]);
+  // Read once the account is marked: nothing can change the profile any more. A tombstone
+  // still there was never copied into this profile (no login since the id returned): kept too.
+  const { profile, inheritedDeniedRoles } = await getProfileAndCounters(userId);
+  const denied = new Set([...deniedRoles(profile), ...inheritedDeniedRoles]);
+  await deleteProfileAndCounters(userId, [...denied]);
   return undefined;
 }

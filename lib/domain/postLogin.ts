@@ -1,3 +1,4 @@
+import { deleteTombstone } from "../db/counters.ts";
 import {
   getProfileAndCounters,
   type MetadataPair,
@@ -92,7 +93,9 @@ export async function runPostLogin(
       if (changes || seeded === current) return changes;
       return { userMetadata: seeded.userMetadata, appMetadata: seeded.appMetadata };
     },
-    { initial },
+    // The tombstone's denials are copied into the profile: it goes in the same write, so that
+    // an operator who lifts a denial later is not overruled by it at the next login.
+    { initial, together: inheritedDeniedRoles.length ? [deleteTombstone(userId)] : [] },
   );
   if (changed && before) {
     const was = new Set(storedRoles(before));

@@ -1,5 +1,6 @@
 import type { Caller } from "../auth/verify.ts";
 import { getProfile, type Profile } from "../db/profiles.ts";
+import { Refused } from "../db/refusals.ts";
 import { ForbiddenError } from "../errors.ts";
 
 export const PLAYLIST_EDITOR = "playlist_editor";
@@ -31,7 +32,10 @@ export function rolesOf(profile: Profile | undefined): string[] {
  * a role the post-login hook removed, or an operator denied, takes effect at once.
  */
 export async function requirePlaylistEditor(caller: Caller): Promise<void> {
-  if (!rolesOf(await getProfile(caller.sub)).includes(PLAYLIST_EDITOR)) {
+  const profile = await getProfile(caller.sub);
+  // An editor whose account is being erased adds nothing that would outlive it.
+  if (profile?.deleting) throw new Refused("deleting");
+  if (!rolesOf(profile).includes(PLAYLIST_EDITOR)) {
     throw new ForbiddenError(
       `Only holders of the ${PLAYLIST_EDITOR} role may change featured playlists`,
       "missing_role",

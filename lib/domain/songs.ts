@@ -1,4 +1,5 @@
 import { getUserCounters, songRemoved } from "../db/counters.ts";
+import { editorFeaturedListing, removeFeaturedSongs } from "../db/featured.ts";
 import { playlistsListing, removeSongs } from "../db/playlists.ts";
 import { deleteSong, songsOf } from "../db/songs.ts";
 import { BadRequestError } from "../errors.ts";
@@ -46,33 +47,59 @@ export async function checkSongIds(
 }
 
 /**
- * After a user's playlist was written with `songIds` (checked by checkSongIds): when a song
- * deletion happened since the check, takes any song that is gone out of the playlist. Costs one
- * small consistent GetItem; the rare race costs the song check again and one UpdateItem.
+ * The ids of `songIds` that are still songs of `owner`, in order, for a playlist put back as it
+ * was (a restored featured playlist), with what settleSongIds needs after the write.
+ */
+export async function songIdsKept(
+  owner: string,
+  songIds: string[],
+): Promise<{ songIds: string[]; checked?: SongsChecked }> {
+  if (songIds.length === 0) return { songIds };
+  const { songDeletions } = await getUserCounters(owner, true);
+  const songs = await songsOf(owner, songIds);
+  return { songIds: songIds.filter((id) => songs.has(id)), checked: { songDeletions } };
+}
+
+/** The playlist a settleSongIds is about: one of the owner's, or a featured one they created. */
+export interface WrittenPlaylist {
+  playlistId: string;
+  songIds: string[];
+  featured: boolean;
+}
+
+/**
+ * After a playlist of `owner` (theirs, or featured and created by them) was written with its
+ * songIds (checked by checkSongIds): when a song deletion happened since the check, takes any
+ * song that is gone out of the playlist. Costs one small consistent GetItem; the rare race costs
+ * the song check again and one UpdateItem.
  */
 export async function settleSongIds(
   owner: string,
   checked: SongsChecked | undefined,
-  playlistId: string,
-  songIds: string[],
+  playlist: WrittenPlaylist,
 ): Promise<void> {
   if (!checked) return;
   const { songDeletions } = await getUserCounters(owner, true);
   if (songDeletions === checked.songDeletions) return;
+  const { playlistId, songIds } = playlist;
   const songs = await songsOf(owner, songIds);
   const gone = new Set(songIds.filter((id) => !songs.has(id)));
-  if (gone.size > 0) await removeSongs(owner, playlistId, gone, songIds);
+  if (gone.size === 0) return;
+  if (playlist.featured) await removeFeaturedSongs(playlistId, gone, songIds);
+  else await removeSongs(owner, playlistId, gone, songIds);
 }
 
 /** Playlists updated side by side while a deletion takes a song out of them. */
 const PARALLEL_UPDATES = 25;
 
 /**
- * Deletes the owner's song and takes it out of every playlist of theirs that lists it; false
- * when there is no such song. A deletion interrupted part way (its song gone, its id still
- * marked in the user's counters) is finished by the next DELETE of the same song. Costs the
- * transaction, a search of the owner's playlists (one Query per MB of them: at most about 15 at
- * the quotas) and one UpdateItem per playlist that lists the song.
+ * Deletes the owner's song and takes it out of every playlist of theirs that lists it, and of
+ * every featured playlist they created; false when there is no such song. A deletion
+ * interrupted part way (its song gone, its id still marked in the user's counters) is finished
+ * by the next DELETE of the same song. Costs the transaction, a search of the owner's playlists
+ * (one Query per MB of them: at most about 15 at the quotas), one GetItem and one BatchGetItem
+ * for their featured playlists (at most MAX_FEATURED_PER_EDITOR), and one UpdateItem per
+ * playlist that lists the song.
  */
 export async function deleteSongEverywhere(owner: string, songId: string): Promise<boolean> {
   if (!(await deleteSong(owner, songId))) {
@@ -88,6 +115,14 @@ export async function deleteSongEverywhere(owner: string, songId: string): Promi
           .map((p) => removeSongs(owner, p.playlist_id, gone, p.song_ids)),
       );
     }
+  }
+  const featured = await editorFeaturedListing(owner, songId);
+  for (let i = 0; i < featured.length; i += PARALLEL_UPDATES) {
+    await Promise.all(
+      featured
+        .slice(i, i + PARALLEL_UPDATES)
+        .map((p) => removeFeaturedSongs(p.playlist_id, gone, p.song_ids)),
+    );
   }
   await songRemoved(owner, songId);
   return true;

@@ -19,10 +19,11 @@ export type Routes = Record<string, RouteHandler>;
 
 export interface HandlerOptions {
   /**
-   * Whether client-credentials tokens (machines) may call these routes. The user routes say no:
-   * a machine has no songs. Those that serve operators and the Auth0 Action say yes.
+   * Whether client-credentials tokens (machines) may call these routes (all, or those route
+   * keys). The user routes say no: a machine has no songs. Those that serve operators and the
+   * Auth0 Action say yes.
    */
-  machines?: boolean;
+  machines?: boolean | readonly string[];
   /**
    * Whether each request spends the caller's per-second budget (the default). The post-login
    * hook says no: its caller is the Action's one client for every login, so it spends the
@@ -68,7 +69,9 @@ export function httpHandler(routes: Routes, options: HandlerOptions = {}): Lambd
     const route = routeOf(routes, event.routeKey);
     const { caller, body, correlationId } = stateOf(context);
     if (!caller) throw new Error("the authenticate middleware did not run");
-    if (!options.machines) requirePerson(caller);
+    const machines = options.machines;
+    const machinesAllowed = Array.isArray(machines) ? machines.includes(event.routeKey) : machines;
+    if (!machinesAllowed) requirePerson(caller);
     return route({ event, caller, body, correlationId });
   };
   const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>(TIMEOUT)

@@ -126,6 +126,13 @@ export const Playlist = z.strictObject({
   updatedAt: z.string(),
 });
 export type Playlist = z.output<typeof Playlist>;
+/** Editorial: who created it (its editor, whose songs it lists) and who changed it last. */
+export const FeaturedPlaylist = z.strictObject({
+  ...Playlist.shape,
+  createdBy: z.string(),
+  updatedBy: z.string(),
+});
+export type FeaturedPlaylist = z.output<typeof FeaturedPlaylist>;
 export type PlaylistInput = z.output<typeof PlaylistBody>;
 export type PlaylistChanges = z.output<typeof PlaylistPatchBody>;
 export const User = z.strictObject({

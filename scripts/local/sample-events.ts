@@ -177,6 +177,11 @@ const HTTP: Record<string, HttpSample> = {
     ...playlist,
     body: { name: "Editors' picks: winter" },
   },
+  "featured-restore": {
+    routeKey: "POST /playlists/featured/{playlistId}/restore",
+    path: `/playlists/featured/${PLAYLIST_ID}/restore`,
+    ...playlist,
+  },
   "genres-getFav": { routeKey: "GET /genres/getFav", path: "/genres/getFav" },
   "genres-putFav": { routeKey: "PUT /genres/fav", path: "/genres/fav", body: { genre: "jazz" } },
   getPlays: { routeKey: "GET /playlists/getPlays", path: "/playlists/getPlays" },

@@ -91,6 +91,7 @@ describe("deploy parameters", () => {
         PLAY_COOLDOWN_SECONDS: "",
         MAX_SONGS_PER_USER: "",
         MAX_PLAYLISTS_PER_USER: "",
+        MAX_FEATURED_PER_EDITOR: "",
         PROFILES_TABLE: "music-user-data-prod-profiles",
         DYNAMODB_ENDPOINT: "",
         // The test instrumentation stays off when deployed.
@@ -203,7 +204,7 @@ describe("tables", () => {
     const names = resources("AWS::DynamoDB::Table").map(([, t]) => t.Properties.TableName);
     expect(names.sort()).toEqual([
       "music-user-data-prod-counters",
-      "music-user-data-prod-featured-playlists",
+      "music-user-data-prod-featured",
       "music-user-data-prod-idempotency",
       "music-user-data-prod-playlists",
       "music-user-data-prod-profiles",
@@ -227,6 +228,18 @@ describe("tables", () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
       DeletionProtectionEnabled: true,
+    });
+  });
+
+  it("keys featured playlists by shelf and id (a Query in creation order), deleted ones expiring by TTL", () => {
+    const { Properties } = template.Resources.FeaturedPlaylistsTable;
+    expect(Properties.KeySchema).toEqual([
+      { AttributeName: "shelf", KeyType: "HASH" },
+      { AttributeName: "playlist_id", KeyType: "RANGE" },
+    ]);
+    expect(Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: "expires_at",
+      Enabled: true,
     });
   });
 
@@ -255,7 +268,7 @@ describe("HTTP API", () => {
 
   it("puts the authorizer on every route but GET /openapi.json and $default (a 404)", () => {
     const routes = resources("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
-    expect(routes).toHaveLength(25);
+    expect(routes).toHaveLength(26);
     for (const route of routes) {
       if (route.RouteKey === "GET /openapi.json" || route.RouteKey === "$default")
         expect(route.AuthorizationType ?? "NONE").toBe("NONE");

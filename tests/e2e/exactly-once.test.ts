@@ -10,6 +10,7 @@ import { audience, issuer, machineTokenFor, tokenFor, uniqueUser } from "../help
  */
 let stack: RunningStack;
 const MAX_PLAYLISTS = 20;
+const MAX_FEATURED = 4;
 
 beforeAll(async () => {
   stack = await startStack({
@@ -17,6 +18,7 @@ beforeAll(async () => {
     AUTH_AUDIENCE: audience(),
     PLAY_COOLDOWN_SECONDS: "0",
     MAX_PLAYLISTS_PER_USER: String(MAX_PLAYLISTS),
+    MAX_FEATURED_PER_EDITOR: String(MAX_FEATURED),
   });
 });
 afterAll(async () => {
@@ -154,6 +156,91 @@ describe("quotas and lists", () => {
     const last = await api("GET", `/songs?limit=2&cursor=${first.body.nextCursor}`, { token });
     expect(last.body.songs).toHaveLength(2);
     expect(last.body.nextCursor).toBeNull();
+  });
+});
+
+describe("featured playlists", () => {
+  /** A user given the editor role by an operator, as the hook or a back office would. */
+  async function editor() {
+    const sub = uniqueUser();
+    const token = await tokenFor(sub);
+    expect((await api("PUT", "/displayName", { token, body: { displayName: "Ed" } })).status).toBe(
+      200,
+    );
+    const given = await api("PATCH", userPath(sub), {
+      token: await machineTokenFor("ops", "update:users_app_metadata"),
+      body: { app_metadata: { roles: ["playlist_editor"] } },
+    });
+    expect(given.status).toBe(200);
+    return { sub, token };
+  }
+  const featuredIds = async (token: string) => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api(
+        "GET",
+        `/playlists/featured?limit=3${cursor ? `&cursor=${cursor}` : ""}`,
+        { token },
+      );
+      expect(page.status).toBe(200);
+      ids.push(...page.body.playlists.map((p: { playlistId: string }) => p.playlistId));
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    return ids;
+  };
+
+  it("makes exactly MAX_FEATURED_PER_EDITOR of 12 parallel creations, listed in creation order", async () => {
+    const alice = await editor();
+    const created = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        api("POST", "/playlists/featured", { token: alice.token, body: { name: `F${i}` } }),
+      ),
+    );
+    const made = created.filter((r) => r.status === 201);
+    expect(made).toHaveLength(MAX_FEATURED);
+    for (const refused of created.filter((r) => r.status !== 201)) {
+      expect(refused.status).toBe(409);
+      expect(refused.body.errorCode).toBe("quota_exceeded");
+    }
+    for (const { body } of made) {
+      expect(body).toMatchObject({ createdBy: alice.sub, updatedBy: alice.sub, featured: true });
+    }
+    const ours = made.map((r) => r.body.playlistId as string).sort();
+    const listed = await featuredIds(alice.token);
+    expect(listed.filter((id) => ours.includes(id))).toEqual(ours);
+  });
+
+  it("lets only its editor or update:featured change it, and an operator restore it", async () => {
+    const alice = await editor();
+    const bob = await editor();
+    const { body: picks } = await api("POST", "/playlists/featured", {
+      token: alice.token,
+      body: { name: "Alice's picks" },
+    });
+    const path = `/playlists/featured/${picks.playlistId}`;
+    const byBob = await api("PATCH", path, { token: bob.token, body: { name: "Bob's" } });
+    expect(byBob.status).toBe(403);
+    expect(byBob.body.errorCode).toBe("not_featured_creator");
+    expect((await api("DELETE", path, { token: bob.token })).status).toBe(403);
+
+    const curator = await machineTokenFor("curation", "update:featured");
+    const renamed = await api("PATCH", path, { token: curator, body: { name: "Staff picks" } });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ createdBy: alice.sub, updatedBy: "curation@clients" });
+
+    expect((await api("DELETE", path, { token: alice.token })).status).toBe(204);
+    expect(await featuredIds(bob.token)).not.toContain(picks.playlistId);
+    const byEditor = await api("POST", `${path}/restore`, { token: alice.token });
+    expect(byEditor.status).toBe(403);
+    const restored = await api("POST", `${path}/restore`, { token: curator });
+    expect(restored.status).toBe(200);
+    expect(restored.body).toMatchObject({ name: "Staff picks", createdBy: alice.sub });
+    expect(await featuredIds(bob.token)).toContain(picks.playlistId);
+    const unknown = await api("POST", "/playlists/featured/01ARZ3NDEKTSV4RRFFQ69G5FAV/restore", {
+      token: curator,
+    });
+    expect(unknown.status).toBe(404);
   });
 });
 

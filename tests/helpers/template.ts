@@ -33,6 +33,7 @@ export function packageEnv(values: Record<string, string>) {
     "PLAY_COOLDOWN_SECONDS",
     "MAX_SONGS_PER_USER",
     "MAX_PLAYLISTS_PER_USER",
+    "MAX_FEATURED_PER_EDITOR",
     "PLAYLIST_EDITOR_MIN_PLAYS",
     "CLAIMS_NAMESPACE",
     "LOG_LEVEL",

@@ -128,15 +128,25 @@ describe("lists with the largest items", () => {
     expect(first.body.nextCursor).toEqual(expect.any(String));
   });
 
-  it("walks the featured list with 45 of the largest playlists in it, each once", async () => {
+  it("walks the featured list with 45 of the largest playlists in it, each once, in creation order", async () => {
     const token = await tokenFor(uniqueUser());
-    const items = Array.from({ length: 45 }, () => playlistOf(500));
+    const editor = uniqueUser();
+    const items = Array.from({ length: 45 }, () => ({
+      ...playlistOf(500),
+      shelf: "live",
+      created_by: editor,
+      updated_by: editor,
+    }));
     await writeItems(FEATURED_TABLE, items);
-    const expected = items.map((item) => item.playlist_id);
+    const expected = items.map((item) => item.playlist_id).sort();
     // Other test files create featured playlists meanwhile: ours must all be there, once.
-    for (const limit of [undefined, 100]) {
+    for (const limit of [undefined, 100, 7]) {
       const result = await walk(playlists, "featured-list", token, "playlists", playlistId, limit);
       expectComplete(result, expected, false);
+      const ours = new Set(expected);
+      expect(result.ids.filter((id) => ours.has(id))).toEqual(expected);
+      // Every featured playlist, ours or not, in creation order (ids are time-ordered ULIDs).
+      expect(result.ids).toEqual([...result.ids].sort());
     }
   });
 

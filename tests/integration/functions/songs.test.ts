@@ -201,10 +201,12 @@ describe("songs", () => {
       "GetItemCommand",
     ]);
     expect(await dynamoCallsOf(() => list(token))).toEqual(["QueryCommand"]);
-    // The song and the quota, then the search of the caller's playlists, then the mark goes.
+    // The song and the quota, then the search of the caller's playlists and of the featured
+    // ones they created (none: one GetItem of their ids), then the mark goes.
     expect(await dynamoCallsOf(() => byId("songs-delete", token, song.songId))).toEqual([
       "TransactWriteItemsCommand",
       "QueryCommand",
+      "GetItemCommand",
       "UpdateItemCommand",
     ]);
     // No such song: the transaction, and a look for an interrupted deletion of it.
@@ -280,7 +282,7 @@ describe("a deleted song leaves the owner's playlists", () => {
     expect(await deleteSongEverywhere(sub, a as string)).toBe(true);
     const racing = newPlaylist({ name: "raced", songIds }, false);
     expect(await putPlaylist(sub, racing, 1000)).toBeUndefined();
-    await settleSongIds(sub, checked, racing.playlistId, songIds);
+    await settleSongIds(sub, checked, { ...racing, songIds });
     expect((await getPlaylist(sub, racing.playlistId, true))?.songIds).toEqual([b]);
   });
 

@@ -3,14 +3,17 @@
  * `denied_roles` of an erased account (nothing else of it) apply again when the user id returns,
  * so deleting one's account and farming plays again does not earn a denied role back.
  */
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
+import { handler as displayName } from "../../../functions/displayName.ts";
 import { handler as postLogin } from "../../../functions/postLogin.ts";
 import { handler as users } from "../../../functions/users.ts";
-import { getUserCounters } from "../../../lib/db/counters.ts";
+import { db } from "../../../lib/db/client.ts";
+import { COUNTERS_TABLE, getUserCounters, tombstoneKey } from "../../../lib/db/counters.ts";
 import { getProfile } from "../../../lib/db/profiles.ts";
 import { asFunction, httpEvent, invoke, lambdaContext } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
-import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
+import { machineTokenFor, tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
 const ROLES = "https://music.example.com/roles";
 
@@ -58,5 +61,79 @@ describe("an operator's denied roles", () => {
     const result = await login(userId);
     expect(result.claims[ROLES]).toEqual(["playlist_editor"]);
     expect(result.app_metadata).toEqual({ roles: ["playlist_editor"] });
+  });
+});
+
+describe("the tombstone of an erased account", () => {
+  const tombstoneOf = async (userId: string) =>
+    (
+      await db.send(
+        new GetCommand({
+          TableName: COUNTERS_TABLE,
+          Key: tombstoneKey(userId),
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
+  const lift = async (userId: string) =>
+    invoke(
+      users,
+      httpEvent("users-patch", {
+        token: await machineTokenFor("ops", "update:users_app_metadata"),
+        rawPath: `/users/${encodeURIComponent(userId)}`,
+        pathParameters: { userId },
+        body: { app_metadata: { denied_roles: null } },
+      }),
+    );
+  async function deniedAndErased(userId: string) {
+    await storeProfile(userId, {
+      app_metadata: { denied_roles: ["playlist_editor"] },
+      total_plays: 150,
+    });
+    expect((await deleteSelf(userId)).statusCode).toBe(204);
+    expect(await tombstoneOf(userId)).toBeDefined();
+  }
+
+  it("goes once the login copies its denials: an operator who lifts them later is not overruled", async () => {
+    const userId = uniqueUser();
+    await deniedAndErased(userId);
+    await storeProfile(userId, { total_plays: 150 });
+    expect((await login(userId)).claims[ROLES]).toEqual([]);
+    expect(await tombstoneOf(userId)).toBeUndefined();
+
+    expect((await lift(userId)).statusCode).toBe(200);
+    const later = await login(userId);
+    expect(later.claims[ROLES]).toEqual(["playlist_editor"]);
+    expect(later.app_metadata).toEqual({ roles: ["playlist_editor"] });
+  });
+
+  it("is not left behind by a later erasure with no denials", async () => {
+    const userId = uniqueUser();
+    await deniedAndErased(userId);
+    await storeProfile(userId, { total_plays: 150 });
+    await login(userId);
+    expect((await lift(userId)).statusCode).toBe(200);
+    expect((await deleteSelf(userId)).statusCode).toBe(204);
+    expect(await tombstoneOf(userId)).toBeUndefined();
+    await storeProfile(userId, { total_plays: 150 });
+    expect((await login(userId)).claims[ROLES]).toEqual(["playlist_editor"]);
+  });
+
+  it("survives an erasure of a profile it was never copied into (written with a token still valid)", async () => {
+    const userId = uniqueUser();
+    await deniedAndErased(userId);
+    // No login since: the old access token writes a new profile, then erases it again.
+    const written = await invoke(
+      displayName,
+      httpEvent("displayName-put", {
+        token: await tokenFor(userId),
+        body: { displayName: "Back again" },
+      }),
+    );
+    expect(written.statusCode).toBe(200);
+    expect((await deleteSelf(userId)).statusCode).toBe(204);
+    expect(await tombstoneOf(userId)).toMatchObject({ denied_roles: ["playlist_editor"] });
+    await storeProfile(userId, { total_plays: 150 });
+    expect((await login(userId)).claims[ROLES]).toEqual([]);
   });
 });

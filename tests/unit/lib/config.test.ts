@@ -28,6 +28,7 @@ describe("readConfig", () => {
     expect(config.playCooldownSeconds).toBe(30);
     expect(config.maxSongsPerUser).toBe(10_000);
     expect(config.maxPlaylistsPerUser).toBe(1_000);
+    expect(config.maxFeaturedPerEditor).toBe(50);
     expect(config.dynamodbEndpoint).toBeUndefined();
     expect(config.dynamodbConnectTimeoutMs).toBe(500);
     expect(config.dynamodbRequestTimeoutMs).toBe(1_500);
@@ -66,6 +67,10 @@ describe("readConfig", () => {
   it("accepts PLAY_COOLDOWN_SECONDS=0 (no cooldown) and refuses a negative one", () => {
     expect(readConfig({ ...complete, PLAY_COOLDOWN_SECONDS: "0" }).playCooldownSeconds).toBe(0);
     expect(() => readConfig({ ...complete, PLAY_COOLDOWN_SECONDS: "-1" })).toThrow(ConfigError);
+  });
+  it("reads MAX_FEATURED_PER_EDITOR, at least 1", () => {
+    expect(readConfig({ ...complete, MAX_FEATURED_PER_EDITOR: "3" }).maxFeaturedPerEditor).toBe(3);
+    expect(() => readConfig({ ...complete, MAX_FEATURED_PER_EDITOR: "0" })).toThrow(ConfigError);
   });
   it("refuses an issuer that is not a URL", () => {
     expect(() => readConfig({ ...complete, AUTH_ISSUER: "tenant" })).toThrow(ConfigError);
