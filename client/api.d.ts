@@ -367,6 +367,7 @@ export interface components {
          *     - `insufficient_scope` (403): The token lacks the permission named
          *     - `user_token_required` (403): A user route called with a machine's token
          *     - `missing_role` (403): The stored roles do not include the one named
+         *     - `not_featured_creator` (403): Another editor's featured playlist
          *     - `not_found` (404): No such item
          *     - `no_route` (404): No such route: see GET /openapi.json
          *     - `inexistent_user` (404): The user has nothing stored
@@ -391,7 +392,7 @@ export interface components {
             error: string;
             message: string;
             /** @enum {string} */
-            errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_if_match" | "unknown_song" | "missing_token" | "invalid_token" | "insufficient_scope" | "user_token_required" | "missing_role" | "not_found" | "no_route" | "inexistent_user" | "song_not_found" | "playlist_not_found" | "conflict" | "write_conflict" | "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "play_too_soon" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_if_match" | "unknown_song" | "missing_token" | "invalid_token" | "insufficient_scope" | "user_token_required" | "missing_role" | "not_featured_creator" | "not_found" | "no_route" | "inexistent_user" | "song_not_found" | "playlist_not_found" | "conflict" | "write_conflict" | "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "play_too_soon" | "rate_limited" | "internal_error" | "temporarily_unavailable";
         };
     };
     responses: never;

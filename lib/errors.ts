@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   insufficient_scope: { status: 403, meaning: "The token lacks the permission named" },
   user_token_required: { status: 403, meaning: "A user route called with a machine's token" },
   missing_role: { status: 403, meaning: "The stored roles do not include the one named" },
+  not_featured_creator: { status: 403, meaning: "Another editor's featured playlist" },
   not_found: { status: 404, meaning: "No such item" },
   no_route: { status: 404, meaning: "No such route: see GET /openapi.json" },
   inexistent_user: { status: 404, meaning: "The user has nothing stored" },

@@ -3,7 +3,6 @@ import {
   BatchGetCommand,
   type BatchGetCommandInput,
   BatchWriteCommand,
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
@@ -13,7 +12,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
 import { CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
 import { currentFunction, recordIamCalls } from "./call-log.ts";
-import { cancellationReasons, isConditionFailure, isTransactionConflict } from "./errors.ts";
+import { cancellationReasons, isTransactionConflict } from "./errors.ts";
 
 const cfg = config();
 
@@ -58,27 +57,6 @@ export const db = DynamoDBDocumentClient.from(dynamodb, {
   },
   unmarshallOptions: { wrapNumbers },
 });
-
-/** Deletes an item if it exists, in one round trip; false when there was none. */
-export async function deleteIfExists(
-  TableName: string,
-  Key: Record<string, string>,
-): Promise<boolean> {
-  try {
-    await db.send(
-      new DeleteCommand({
-        TableName,
-        Key,
-        ConditionExpression: "attribute_exists(#key)",
-        ExpressionAttributeNames: { "#key": Object.keys(Key)[0] as string },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
 
 /** A raw DynamoDB item (from a cancelled transaction) as plain JavaScript. */
 function unmarshallItem<T>(item: Record<string, AttributeValue>): T {

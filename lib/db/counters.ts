@@ -258,7 +258,7 @@ export function deleteTombstone(userId: string) {
   return { Delete: { TableName: COUNTERS_TABLE, Key: tombstoneKey(userId) } };
 }
 
-export const featuredCounterKey = (editor: string) => ({ user_id: editor, counter_id: FEATURED });
+const featuredCounterKey = (editor: string) => ({ user_id: editor, counter_id: FEATURED });
 
 /**
  * Transaction item: one more featured playlist of the editor, refused (condition) when they hold

@@ -38,7 +38,7 @@ export const FEATURED_TABLE = config().tables.featured;
 const LIVE = "live";
 const DELETED = "deleted";
 /** How long a deleted featured playlist may be restored. */
-export const RESTORABLE_DAYS = 30;
+const RESTORABLE_DAYS = 30;
 
 /** The live partition of a featured playlist: one today, derivable from the id if sharded. */
 const shelfOf = (_playlistId: string) => LIVE;

@@ -75,7 +75,7 @@ export function playlistItem(playlist: Playlist): PlaylistItem {
 }
 
 /** SET clauses for a partial update, shared by user and featured playlists. */
-function playlistUpdate(changes: PlaylistChanges) {
+export function playlistUpdate(changes: PlaylistChanges) {
   const sets = ["updated_at = :now"];
   const values: Record<string, unknown> = { ":now": new Date().toISOString() };
   // `name` is a DynamoDB reserved word: it needs a placeholder, declared only when used.
@@ -131,7 +131,7 @@ export async function getPlaylist(
 }
 
 /** Changes an existing playlist of `table` (users' or featured); undefined when there is none. */
-export async function updateExisting(
+async function updateExisting(
   table: string,
   Key: Record<string, string>,
   changes: PlaylistChanges,
@@ -272,7 +272,7 @@ export async function listPlaylists(
 }
 
 /** A playlist's key and songs, as a search for one song answers them. */
-interface PlaylistSongs {
+export interface PlaylistSongs {
   playlist_id: string;
   song_ids: string[];
 }

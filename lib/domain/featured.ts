@@ -1,3 +1,4 @@
+import { PERMISSIONS, requirePermission } from "../auth/access.ts";
 import type { Caller } from "../auth/verify.ts";
 import {
   editorFeatured,
@@ -13,7 +14,6 @@ import { ForbiddenError, NotFoundError } from "../errors.ts";
 import { metric } from "../metrics.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { FeaturedPlaylist, PlaylistChanges } from "../schemas/index.ts";
-import { PERMISSIONS, requirePermission } from "./access.ts";
 import { requirePlaylistEditor } from "./roles.ts";
 import { checkSongIds, settleSongIds, songIdsKept } from "./songs.ts";
 
@@ -24,7 +24,7 @@ import { checkSongIds, settleSongIds, songIdsKept } from "./songs.ts";
  * its creator, whoever changes it: that is where a deletion of the song looks for it.
  */
 
-export const featuredNotFound = () =>
+const featuredNotFound = () =>
   new NotFoundError("Featured playlist not found", "playlist_not_found");
 
 const mayChangeAny = (caller: Caller) => caller.permissions.has(PERMISSIONS.updateFeatured);
