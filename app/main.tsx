@@ -16,8 +16,12 @@ const SCREENS = ["Home", "Library", "Featured", "Settings"] as const;
 type Screen = (typeof SCREENS)[number];
 
 export interface Session {
+  /** The user's Auth0 id (the token's `sub`): the `{userId}` of their profile routes. */
+  userId: string;
   roles: string[];
   api: () => Promise<MusicApi>;
+  /** Ends the session at the tenant too, back to the app's front page. */
+  logout: () => void;
 }
 
 /** The claims of a JWT, read without verifying: only to choose what to show. */
@@ -53,12 +57,15 @@ async function start(): Promise<{ auth0: Auth0Client; session?: Session }> {
     if ((error as { error?: string }).error === "login_required") return { auth0 };
     throw error;
   }
-  const roles = claimsOf(token)[`${config.claimsNamespace}roles`];
+  const claims = claimsOf(token);
+  const roles = claims[`${config.claimsNamespace}roles`];
   return {
     auth0,
     session: {
+      userId: String(claims.sub),
       roles: Array.isArray(roles) ? roles.map(String) : [],
       api: apiFor(auth0, config.apiUrl),
+      logout: () => auth0.logout({ logoutParams: { returnTo: `${location.origin}/` } }),
     },
   };
 }
@@ -94,7 +101,7 @@ function App() {
       </main>
     );
   }
-  const logout = () => auth0.logout({ logoutParams: { returnTo: `${location.origin}/` } });
+  const { logout } = session;
   return (
     <div class="shell">
       <header>
