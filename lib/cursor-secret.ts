@@ -6,6 +6,7 @@ import { config } from "./config.ts";
 import { secretReader } from "./secure-parameter.ts";
 
 export const cursorSecret = secretReader({
+  id: "cursor-secret",
   what: "cursor secret",
   cause: "cursor_secret",
   minLength: 32,

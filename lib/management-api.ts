@@ -25,6 +25,7 @@ const EXPIRY_MARGIN_MS = 60_000;
 const RETRY_AFTER_SECONDS = 5;
 
 const clientSecret = secretReader({
+  id: "auth0-mgmt-client-secret",
   what: "Auth0 Management API client secret",
   cause: "management_api_secret",
   minLength: 1,

@@ -6,6 +6,7 @@
  * loads it. A read that fails is a 503 (and is tried again on the next request).
  */
 import { config } from "./config.ts";
+import { recordSecretRead } from "./db/call-log.ts";
 import { ServiceUnavailableError } from "./errors.ts";
 import { log } from "./log.ts";
 import { metric } from "./metrics.ts";
@@ -13,6 +14,8 @@ import { metric } from "./metrics.ts";
 export type SecretSource = { parameter: string } | { value: string };
 
 export interface SecretSpec {
+  /** The parameter's name without its path (`cursor-secret`): what IAM grants are proven by. */
+  id: string;
   /** What the log line names: "cursor secret". */
   what: string;
   /** The Unavailable metric's cause: "cursor_secret". */
@@ -26,6 +29,8 @@ export function secretReader(spec: SecretSpec): () => Promise<string> {
   let pending: Promise<string> | undefined;
   return () => {
     const source = spec.source();
+    const { dynamodbCallLogDir, functionName } = config();
+    if (dynamodbCallLogDir) recordSecretRead(dynamodbCallLogDir, functionName, spec.id);
     if ("value" in source) return Promise.resolve(source.value);
     pending ??= readParameter(source.parameter, spec).catch((error: unknown) => {
       pending = undefined;

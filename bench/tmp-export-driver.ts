@@ -1,0 +1,12 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildBundles } from "/work/clone-rights/bench/bundles.ts";
+import { measureExport } from "/work/clone-rights/bench/scaling.ts";
+import { startBenchStack } from "/work/clone-rights/bench/stack.ts";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+const bundles = await buildBundles(mkdtempSync(join(tmpdir(), "bench-export-")));
+const stack = await startBenchStack(bundles);
+console.table(await measureExport(stack));
+await stack.close();
+process.exit(0);
