@@ -296,17 +296,17 @@ function YourData({
       </button>
       {busy && <p class="muted">{busy}</p>}
       {confirming ? (
-        <div role="group" aria-labelledby="confirm-delete">
-          <p id="confirm-delete">
+        <fieldset class="confirm">
+          <legend>
             This erases your profile, songs, playlists and login for good. It cannot be undone.
-          </p>
+          </legend>
           <button type="button" class="danger" onClick={remove} disabled={busy !== undefined}>
             Yes, delete my account
           </button>
           <button type="button" onClick={() => setConfirming(false)}>
             Keep my account
           </button>
-        </div>
+        </fieldset>
       ) : (
         <button type="button" class="danger" onClick={() => setConfirming(true)}>
           Delete my account
