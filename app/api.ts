@@ -12,8 +12,12 @@ export type Playlist = Json<"getPlaylist", 200>;
 
 /** A signed-in person: the roles their token carries, and the API with a fresh token. */
 export interface Session {
+  /** The user's Auth0 id (the token's `sub`): the `{userId}` of their profile routes. */
+  userId: string;
   roles: string[];
   api: () => Promise<MusicApi>;
+  /** Ends the session at the tenant too, back to the app's front page. */
+  logout: () => void;
 }
 
 /** What the API answered instead of a success, in words a person can act on. */

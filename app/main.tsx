@@ -47,12 +47,15 @@ async function start(): Promise<{ auth0: Auth0Client; session?: Session }> {
     if ((error as { error?: string }).error === "login_required") return { auth0 };
     throw error;
   }
-  const roles = claimsOf(token)[`${config.claimsNamespace}roles`];
+  const claims = claimsOf(token);
+  const roles = claims[`${config.claimsNamespace}roles`];
   return {
     auth0,
     session: {
+      userId: String(claims.sub),
       roles: Array.isArray(roles) ? roles.map(String) : [],
       api: apiFor(auth0, config.apiUrl),
+      logout: () => auth0.logout({ logoutParams: { returnTo: `${location.origin}/` } }),
     },
   };
 }
@@ -88,7 +91,7 @@ function App() {
       </main>
     );
   }
-  const logout = () => auth0.logout({ logoutParams: { returnTo: `${location.origin}/` } });
+  const { logout } = session;
   return (
     <div class="shell">
       <header>

@@ -215,7 +215,103 @@ export function Settings({ session }: { session: Session }) {
           <button type="submit">Save genre</button>
         </form>
       </Card>
+      <YourData session={session} run={run} />
     </>
+  );
+}
+
+/** Everything the API keeps of the user, its export pages joined into one document. */
+async function exportAll(api: MusicApi, userId: string) {
+  const pages = [];
+  let cursor: string | undefined;
+  do {
+    const query = cursor === undefined ? {} : { cursor };
+    const page = ok(
+      await api.GET("/users/{userId}/export", { params: { path: { userId }, query } }),
+    );
+    pages.push(page);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  const [first] = pages;
+  const { nextCursor: _, ...head } = first ?? { nextCursor: null };
+  return {
+    ...head,
+    songs: pages.flatMap((page) => page.songs),
+    playlists: pages.flatMap((page) => page.playlists),
+  };
+}
+
+/** Saves `data` as a JSON file through the browser's download. */
+function saveJson(data: unknown, fileName: string): void {
+  const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** "Download my data" and "Delete my account" (asked twice), on the Settings screen. */
+function YourData({
+  session,
+  run,
+}: {
+  session: Session;
+  run: (work: (api: MusicApi) => Promise<unknown>) => Promise<boolean>;
+}) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState<string>();
+  const { userId } = session;
+  const download = async () => {
+    setBusy("Preparing your data…");
+    await run(async (api) => saveJson(await exportAll(api, userId), "music-data-export.json"));
+    setBusy(undefined);
+  };
+  const remove = async () => {
+    setBusy("Deleting your account…");
+    const done = await run(async (api) => {
+      // The profile as it is now: a change from another device meanwhile stops the deletion.
+      const read = await api.GET("/users/{userId}", { params: { path: { userId } } });
+      ok(read);
+      const etag = read.response.headers.get("etag") ?? "*";
+      ok(
+        await api.DELETE("/users/{userId}", {
+          params: { path: { userId }, header: { "If-Match": etag } },
+        }),
+      );
+    });
+    setBusy(undefined);
+    setConfirming(false);
+    if (done) session.logout();
+  };
+  return (
+    <Card title="Your data">
+      <p>A copy of everything kept about you: profile, songs, playlists and plays.</p>
+      <button type="button" onClick={download} disabled={busy !== undefined}>
+        Download my data
+      </button>
+      {busy && <p class="muted">{busy}</p>}
+      {confirming ? (
+        <fieldset class="confirm">
+          <legend>
+            This erases your profile, songs, playlists and login for good. It cannot be undone.
+          </legend>
+          <button type="button" class="danger" onClick={remove} disabled={busy !== undefined}>
+            Yes, delete my account
+          </button>
+          <button type="button" onClick={() => setConfirming(false)}>
+            Keep my account
+          </button>
+        </fieldset>
+      ) : (
+        <button type="button" class="danger" onClick={() => setConfirming(true)}>
+          Delete my account
+        </button>
+      )}
+    </Card>
   );
 }
 

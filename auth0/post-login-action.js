@@ -18,7 +18,9 @@
  *
  * Failure policy: fail open. If the hook is down or slow, the login goes on without the roles
  * claim. That is safe: the API decides who edits featured playlists from the stored roles, not
- * from the claim, so a missing claim only hides the EDITOR welcome until the next login.
+ * from the claim, so a missing claim only hides the EDITOR welcome until the next login. One
+ * answer denies the login (api.access.deny): 409 account_being_deleted, while the user's account
+ * deletion is under way (it would otherwise bring the account back).
  */
 
 const TOKEN_CACHE_KEY = "music-api-m2m-token";
@@ -84,6 +86,12 @@ exports.onExecutePostLogin = async (event, api) => {
       { authorization: `Bearer ${token}` },
     );
     if (status === 401) api.cache.delete(TOKEN_CACHE_KEY);
+    // The user's account is being deleted: a login now would bring it back. Refused, not
+    // failed open: the API said so, it is not down.
+    if (status === 409 && body?.errorCode === "account_being_deleted") {
+      api.access.deny("This account is being deleted.");
+      return;
+    }
     if (status !== 200 || !body?.claims) {
       console.log(`post-login hook answered ${status}; login continues without role claims`);
       return;

@@ -3,7 +3,7 @@
  * jose, one DynamoDB call): bundle size and cold import time (bench/cold.ts), warm latency,
  * round trips and consumed capacity per route against DynamoDB Local with real tokens
  * (bench/warm.ts), capacity with the smallest and largest items (bench/capacity.ts), getPlays
- * with 10 and 10,000 playlists, account deletion at quota and JWT verifications per second
+ * with 10 and 10,000 playlists, the export's pages and account deletion at quota and JWT verifications per second
  * (bench/scaling.ts). Prints tables, writes bench/results.json.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -16,7 +16,12 @@ import { measureCapacity } from "./capacity.ts";
 import { measureCold } from "./cold.ts";
 import { say } from "./common.ts";
 import { measureFirstRequests } from "./first-request.ts";
-import { measureAccountDeletion, measureGetPlaysScaling, measureJwtRate } from "./scaling.ts";
+import {
+  measureAccountDeletion,
+  measureExport,
+  measureGetPlaysScaling,
+  measureJwtRate,
+} from "./scaling.ts";
 import { runtimeEnv, startBenchStack } from "./stack.ts";
 import { measureWarm } from "./warm.ts";
 
@@ -71,8 +76,9 @@ say(`5/8 warm latency (${WARM_RUNS} invocations per route, alternating with the 
 const warm = await measureWarm(stack, bundles.bareReplay, WARM_RUNS);
 say("6/8 consumed capacity with the smallest and the largest allowed items");
 const capacity = await measureCapacity(stack);
-say("7/8 getPlays with 10 and 10,000 playlists; deleting an account at quota");
+say("7/8 getPlays with 10 and 10,000 playlists; an export and deleting an account at quota");
 const getPlaysScaling = await measureGetPlaysScaling(stack, WARM_RUNS);
+const exportPages = await measureExport(stack);
 const accountDeletionMs = await measureAccountDeletion(stack);
 say("8/8 JWT verifications per second");
 const jwtPerSecond = await measureJwtRate(stack);
@@ -101,6 +107,7 @@ const results = {
   firstRequest,
   warm,
   capacity,
+  exportPagesAtQuota: exportPages,
   accountDeletionAtQuotaMs: accountDeletionMs,
   getPlaysMedianMsByPlaylists: getPlaysScaling,
   jwtVerificationsPerSecond: jwtPerSecond,
@@ -120,6 +127,10 @@ console.table(capacity);
 console.log(
   `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling["10000"]} ms with 10,000`,
 );
+console.log(
+  "export at both quotas, largest items (10,000 songs, 1,000 playlists of 500 ids), per page",
+);
+console.table(exportPages);
 console.log(
   `account deletion at quota (10,000 songs, 1,000 playlists): ${accountDeletionMs} ms (users timeout: 29 s)`,
 );

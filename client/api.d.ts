@@ -291,8 +291,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Erase the profile, songs and playlists (a retry finishes an interrupted one)
-         * @description Erases the profile, songs and playlists (own, or delete:users); If-Match is checked before anything is removed.
+         * Erase the user's data and the Auth0 user (a retry finishes an interrupted one)
+         * @description Erases the profile, songs and playlists (own, or delete:users), then deletes the Auth0 user through the Management API (when AUTH0_MGMT_CLIENT_ID is configured). If-Match is checked before anything is removed. Until the deletion is done the post-login hook refuses the user (409 account_being_deleted); a deletion interrupted anywhere (a 503) is finished by the next DELETE of the same user, whatever its If-Match.
          */
         delete: operations["deleteUser"];
         options?: never;
@@ -302,6 +302,26 @@ export interface paths {
          * @description Merges user_metadata (own, or update:users) and app_metadata (update:users_app_metadata) with Auth0's semantics; If-Match makes it conditional.
          */
         patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/users/{userId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a user's data, page by page
+         * @description One page of everything the API keeps of a user (own, or any with read:users; another user's is 403, an unknown user 404 for operators): the first page holds the profile, favGenre, totalPlays and the first songs and playlists, each later one (nextCursor) only songs and playlists. A page holds at most 4 MB of JSON. The pages together hold every song and playlist created up to exportedAt exactly once, each as it is when its page is read; one deleted before the walk reaches it is absent, none created later is in it.
+         */
+        get: operations["exportUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/hooks/post-login": {
@@ -2794,7 +2814,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out, or Auth0's Management API did not answer (the next DELETE finishes the deletion); retry after Retry-After */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2978,6 +2998,139 @@ export interface operations {
             };
         };
     };
+    exportUser: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An Auth0 user id such as google-oauth2|123, URL-encoded (google-oauth2%7C123) */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        format: "music-user-data-export/1";
+                        exportedAt: string;
+                        user?: {
+                            user_id: string;
+                            user_metadata: {
+                                [key: string]: unknown;
+                            };
+                            app_metadata: {
+                                [key: string]: unknown;
+                            };
+                            created_at: string | null;
+                            updated_at: string | null;
+                        };
+                        favGenre?: string | null;
+                        totalPlays?: number;
+                        songs: {
+                            songId: string;
+                            songName: string;
+                            genre: string;
+                            createdAt: string;
+                        }[];
+                        playlists: {
+                            playlistId: string;
+                            name: string;
+                            songIds: string[];
+                            plays: number;
+                            featured: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad input, nothing written: a cursor this API did not issue (invalid_cursor); a malformed user id (invalid_user_id) */
+            400: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            401: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            403: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     runPostLogin: {
         parameters: {
             query?: never;
@@ -3051,6 +3204,19 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description account_being_deleted: the user's account deletion is under way; the Action denies the login */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -13,6 +13,7 @@ import {
 } from "../lib/db/profiles.ts";
 import { Refused } from "../lib/db/refusals.ts";
 import { deleteAccount } from "../lib/domain/account.ts";
+import { exportPage, userView } from "../lib/domain/export.ts";
 import { checkPatchNotEmpty, patchMetadata } from "../lib/domain/profile.ts";
 import { BadRequestError, NotFoundError } from "../lib/errors.ts";
 import { etagOf, ifMatch } from "../lib/http/etag.ts";
@@ -21,12 +22,17 @@ import { jsonResponse } from "../lib/http/responses.ts";
 import type { HttpEvent } from "../lib/http/types.ts";
 import { isWellFormed } from "../lib/json.ts";
 import { audit } from "../lib/log.ts";
-import { parse, UserPatchBody } from "../lib/schemas/index.ts";
+import { metric } from "../lib/metrics.ts";
+import { ExportQuery, parse, UserPatchBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
-/** `{userId}` as sent (`google-oauth2%7C123`), decoded exactly once from the raw path. */
+/**
+ * `{userId}` as sent (`google-oauth2%7C123`), decoded exactly once from the raw path: the
+ * segment after `/users/`, whatever follows it (`/export`).
+ */
 function userIdOf(event: HttpEvent): string {
-  const encoded = event.rawPath.slice(event.rawPath.lastIndexOf("/") + 1);
+  const segments = event.rawPath.split("/");
+  const encoded = segments[segments.indexOf("users") + 1] ?? "";
   try {
     const userId = decodeURIComponent(encoded);
     if (userId.length > 0 && userId.length <= 256 && isWellFormed(userId)) return userId;
@@ -37,17 +43,7 @@ function userIdOf(event: HttpEvent): string {
 }
 
 function userResponse(profile: Profile) {
-  return jsonResponse(
-    200,
-    {
-      user_id: profile.userId,
-      user_metadata: profile.userMetadata,
-      app_metadata: profile.appMetadata,
-      created_at: profile.createdAt,
-      updated_at: profile.updatedAt,
-    },
-    { ETag: etagOf(profile.version) },
-  );
+  return jsonResponse(200, userView(profile), { ETag: etagOf(profile.version) });
 }
 
 const UNKNOWN_USER = "The user does not exist";
@@ -102,15 +98,34 @@ export const handler = httpHandler(
       return userResponse(profile);
     },
 
+    "GET /users/{userId}/export": async ({ event, caller, correlationId }) => {
+      const userId = userIdOf(event);
+      requireSelfOrPermission(caller, userId, PERMISSIONS.readUsers);
+      const { cursor } = parse(ExportQuery, event.queryStringParameters ?? {}, "Query");
+      const page = await exportPage(userId, cursor, !isSelf(caller, userId));
+      metric("ExportPages");
+      if (cursor === undefined) {
+        audit("data export started", {
+          actor: caller.sub,
+          target: userId,
+          correlationId,
+          requestId: event.requestContext?.requestId,
+        });
+      }
+      return jsonResponse(200, page);
+    },
+
     "DELETE /users/{userId}": async ({ event, caller, correlationId }) => {
       const userId = userIdOf(event);
       requireSelfOrPermission(caller, userId, PERMISSIONS.deleteUsers);
-      const refusal = await deleteAccount(userId, ifMatch(event), !isSelf(caller, userId));
+      const outcome = await deleteAccount(userId, ifMatch(event), !isSelf(caller, userId));
       // A user with nothing stored (operators) is the mapper's 404 inexistent_user, as for PATCH.
-      if (refusal) throw new Refused(refusal);
+      if ("refusal" in outcome) throw new Refused(outcome.refusal);
       audit("account deleted", {
         actor: caller.sub,
         target: userId,
+        auth0User: outcome.auth0User,
+        resumed: outcome.resumed,
         correlationId,
         requestId: event.requestContext?.requestId,
       });

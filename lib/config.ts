@@ -33,6 +33,14 @@ export interface Config {
    * once per container when a cursor is first needed (lib/cursor-secret.ts); locally, the value.
    */
   cursorSecret: { parameter: string } | { value: string };
+  /**
+   * The M2M application account deletion uses on Auth0's Management API (`delete:users`), its
+   * secret a value (locally) or an SSM SecureString's name (deployed, read when first needed);
+   * undefined when AUTH0_MGMT_CLIENT_ID is unset: the Auth0 user is then left in place.
+   */
+  managementApi:
+    | { clientId: string; secret: { parameter: string } | { value: string } }
+    | undefined;
   /** Fetch the key set and open the DynamoDB connection during init (lib/warm-up.ts); off by default. */
   warmUpOnInit: boolean;
   tables: TableNames;
@@ -44,7 +52,7 @@ export interface Config {
   region: string;
   /** The deployed function's name, as Lambda (and serverless-offline) sets it. */
   functionName: string | undefined;
-  /** Tests only: where to record the IAM calls each function makes (lib/db/call-log.ts). */
+  /** Tests only: where to record the IAM calls each function makes (lib/call-log.ts). */
   dynamodbCallLogDir: string | undefined;
 }
 
@@ -134,6 +142,20 @@ function cursorSecretSource(env: Env): Config["cursorSecret"] {
   return { parameter };
 }
 
+function managementApiSource(env: Env): Config["managementApi"] {
+  const clientId = optional(env, "AUTH0_MGMT_CLIENT_ID");
+  if (clientId === undefined) return undefined;
+  const value = optional(env, "AUTH0_MGMT_CLIENT_SECRET");
+  if (value !== undefined) return { clientId, secret: { value } };
+  const parameter = optional(env, "AUTH0_MGMT_CLIENT_SECRET_PARAMETER");
+  if (parameter === undefined || !parameter.startsWith("/")) {
+    throw new ConfigError(
+      "AUTH0_MGMT_CLIENT_ID is set: AUTH0_MGMT_CLIENT_SECRET_PARAMETER (an SSM SecureString's name, starting with /) is required, or AUTH0_MGMT_CLIENT_SECRET for local runs",
+    );
+  }
+  return { clientId, secret: { parameter } };
+}
+
 export function readConfig(env: Env): Config {
   const authIssuer = required(env, "AUTH_ISSUER");
   url("AUTH_ISSUER", authIssuer);
@@ -161,6 +183,7 @@ export function readConfig(env: Env): Config {
     userReadsPerSecond: count(env, "USER_READS_PER_SECOND", DEFAULTS.userReadsPerSecond, 1),
     userWritesPerSecond: count(env, "USER_WRITES_PER_SECOND", DEFAULTS.userWritesPerSecond, 1),
     cursorSecret: cursorSecretSource(env),
+    managementApi: managementApiSource(env),
     warmUpOnInit: flag(env, "INIT_WARM_UP", false),
     tables: {
       profiles: required(env, "PROFILES_TABLE"),

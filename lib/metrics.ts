@@ -18,7 +18,10 @@ export type MetricName =
   | "QuotaRefusals"
   | "Unavailable"
   | "HookFailures"
-  | "RateLimited";
+  | "RateLimited"
+  | "ExportPages"
+  | "AccountsDeleted"
+  | "ManagementApiFailures";
 
 export function metric(name: MetricName, value = 1, cause?: string): void {
   const dimensions = cause ? ["service", "cause"] : ["service"];

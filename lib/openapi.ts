@@ -3,6 +3,7 @@ import { ERROR_CODES } from "./errors.ts";
 import {
   DisplayNameBody,
   ErrorBody,
+  ExportPage,
   FeaturedPlaylist,
   GenreBody,
   IDEMPOTENCY_KEY,
@@ -35,6 +36,10 @@ interface Operation {
   ifMatch?: boolean;
   /** What a 409 means on this operation, when it can answer one. */
   conflict?: string;
+  /** Pages by `cursor` alone (no `limit`): the export. */
+  cursor?: boolean;
+  /** What else than DynamoDB, the keys or time a 503 may stand for on this operation. */
+  unavailable?: string;
   /** Plays: 429 play_too_soon within the cooldown. */
   cooldown?: boolean;
   /** Whose songs the body's songIds must name, when it has songIds (else 400 unknown_song). */
@@ -258,10 +263,20 @@ export const OPERATIONS: Record<string, Operation> = {
     id: "deleteUser",
     tag: "users",
     description:
-      "Erases the profile, songs and playlists (own, or delete:users); If-Match is checked before anything is removed.",
-    summary: "Erase the profile, songs and playlists (a retry finishes an interrupted one)",
+      "Erases the profile, songs and playlists (own, or delete:users), then deletes the Auth0 user through the Management API (when AUTH0_MGMT_CLIENT_ID is configured). If-Match is checked before anything is removed. Until the deletion is done the post-login hook refuses the user (409 account_being_deleted); a deletion interrupted anywhere (a 503) is finished by the next DELETE of the same user, whatever its If-Match.",
+    summary: "Erase the user's data and the Auth0 user (a retry finishes an interrupted one)",
     ifMatch: true,
+    unavailable: "or Auth0's Management API did not answer (the next DELETE finishes the deletion)",
     ok: { status: 204 },
+  },
+  "GET /users/{userId}/export": {
+    id: "exportUser",
+    tag: "users",
+    description:
+      "One page of everything the API keeps of a user (own, or any with read:users; another user's is 403, an unknown user 404 for operators): the first page holds the profile, favGenre, totalPlays and the first songs and playlists, each later one (nextCursor) only songs and playlists. A page holds at most 4 MB of JSON. The pages together hold every song and playlist created up to exportedAt exactly once, each as it is when its page is read; one deleted before the walk reaches it is absent, none created later is in it.",
+    summary: "Export a user's data, page by page",
+    cursor: true,
+    ok: { status: 200, schema: ExportPage },
   },
   "POST /hooks/post-login": {
     id: "runPostLogin",
@@ -270,6 +285,8 @@ export const OPERATIONS: Record<string, Operation> = {
       "Runs the login rules for the Auth0 Action: default display name, the playlist_editor role from plays, the roles claim. Client-credentials tokens with run:post_login only.",
     summary: "Run the login rules (client-credentials token with run:post_login)",
     body: PostLoginEvent,
+    conflict:
+      "account_being_deleted: the user's account deletion is under way; the Action denies the login",
     ok: { status: 200, schema: PostLoginResult },
   },
   "GET /openapi.json": {
@@ -369,6 +386,14 @@ function operation(routeKey: string, op: Operation) {
       },
     );
   }
+  if (op.cursor) {
+    parameters.push({
+      name: "cursor",
+      in: "query",
+      description: "The nextCursor of the previous page, unchanged",
+      schema: { type: "string", maxLength: 2048 },
+    });
+  }
   if (op.idempotent) {
     parameters.push({
       name: "Idempotency-Key",
@@ -389,6 +414,7 @@ function operation(routeKey: string, op: Operation) {
     op.body ? "the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...)" : "",
     op.songsOf ? `an id in songIds that is not one of ${op.songsOf} songs (unknown_song)` : "",
     op.list ? "limit out of 1..100, or a cursor this API did not issue (invalid_cursor)" : "",
+    op.cursor ? "a cursor this API did not issue (invalid_cursor)" : "",
     path.includes("{userId}") ? "a malformed user id (invalid_user_id)" : "",
     op.ifMatch ? "a malformed If-Match (invalid_if_match)" : "",
     op.idempotent ? "a malformed Idempotency-Key (invalid_idempotency_key)" : "",
@@ -412,7 +438,7 @@ function operation(routeKey: string, op: Operation) {
       [op.ok.status]: {
         description: "Success",
         headers: headers(
-          path.includes("{userId}") && op.ok.status === 200 ? ["ETag"] : [],
+          op.ok.schema === User ? ["ETag"] : [],
           op.idempotent ? ["Idempotent-Replayed"] : [],
         ),
         ...(op.ok.schema
@@ -469,7 +495,7 @@ function operation(routeKey: string, op: Operation) {
             ),
           }),
       503: errorResponse(
-        "Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After",
+        `Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out${op.unavailable ? `, ${op.unavailable}` : ""}; retry after Retry-After`,
         ["Retry-After"],
       ),
     },

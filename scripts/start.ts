@@ -11,7 +11,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type ActionRun, runLocalLogin } from "./local/auth0-runtime.ts";
 import { commandLine } from "./local/cli.ts";
 import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
-import { loadOrCreateLocalClient, loadOrCreateSigningKey } from "./local/issuer.ts";
+import {
+  loadOrCreateLocalClient,
+  loadOrCreateManagementClient,
+  loadOrCreateSigningKey,
+  userAppMetadata,
+} from "./local/issuer.ts";
 import { serveIssuer } from "./local/oidc-issuer.ts";
 import { portIsFree } from "./local/ports.ts";
 import {
@@ -188,6 +193,18 @@ function startBlock(apiUrl: string): string {
   ].join("\n");
 }
 
+/**
+ * The Management API client account deletion uses: the one given (AUTH0_MGMT_CLIENT_ID and
+ * _SECRET, for a real tenant), else the local tenant's own; none against an external issuer
+ * without one (the Auth0 user is then left: README, Data rights).
+ */
+function managementClient(): Record<string, string> {
+  if (process.env.AUTH0_MGMT_CLIENT_ID) return {};
+  if (settings.externalIssuer) return {};
+  const client = loadOrCreateManagementClient(settings.dataDir);
+  return { AUTH0_MGMT_CLIENT_ID: client.clientId, AUTH0_MGMT_CLIENT_SECRET: client.clientSecret };
+}
+
 async function main(): Promise<void> {
   await checkPortsFree();
   const definitions = loadTableDefinitions("dev");
@@ -214,6 +231,10 @@ async function main(): Promise<void> {
       key: await loadOrCreateSigningKey(settings.dataDir),
       audience: settings.authAudience,
       clients: [loadOrCreateLocalClient(settings.dataDir)],
+      management: {
+        client: loadOrCreateManagementClient(settings.dataDir),
+        forget: (userId) => userAppMetadata(settings.dataDir).forget(userId),
+      },
       login: {
         app: { clientId: LOCAL_APP_CLIENT_ID, origins },
         customClaims: [`${settings.claimsNamespace}roles`],
@@ -254,6 +275,7 @@ async function main(): Promise<void> {
         AUTH_AUDIENCE: settings.authAudience,
         CLAIMS_NAMESPACE: settings.claimsNamespace,
         CURSOR_SECRET: process.env.CURSOR_SECRET || localSecret(settings.dataDir, "cursor"),
+        ...managementClient(),
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         // Browsers may call the API from the sample app's origins (set it to change that).
         CORS_ALLOWED_ORIGINS: process.env.CORS_ALLOWED_ORIGINS || origins.join(","),

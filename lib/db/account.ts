@@ -5,6 +5,7 @@ import {
   deleteTombstone,
   deleteUserCounters,
   markUserDeleting,
+  putDeletionMarker,
   putTombstone,
   releaseCounts,
 } from "./counters.ts";
@@ -14,10 +15,10 @@ import type { WriteRefusal } from "./refusals.ts";
 import { SONGS_TABLE } from "./songs.ts";
 
 /**
- * Erasing a user. First one transaction marks the profile and the counters as being deleted,
- * checking If-Match atomically: from then on every write to the account is refused, so nothing
- * can race the purge. Then the purge, page by page; each step leaves the data consistent, and a
- * repeated DELETE finishes what a failed one left.
+ * Erasing a user. First one transaction marks the profile and the counters as being deleted and
+ * writes the deletion marker, checking If-Match atomically: from then on every write to the
+ * account is refused, so nothing can race the purge. Then the purge, page by page; each step
+ * leaves the data consistent, and a repeated DELETE finishes what a failed one left.
  */
 export async function markAccountDeleting(
   userId: string,
@@ -27,6 +28,7 @@ export async function markAccountDeleting(
   const refusal = await transact([
     markProfileDeleting(userId, precondition, mustExist),
     markUserDeleting(userId),
+    putDeletionMarker(userId),
   ]);
   if (!refusal) return undefined;
   // The profile refused: it is missing (operator) or its version fails the If-Match.

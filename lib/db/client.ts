@@ -9,9 +9,9 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { currentFunction, recordIamCalls } from "../call-log.ts";
 import { config } from "../config.ts";
 import { CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
-import { currentFunction, recordIamCalls } from "./call-log.ts";
 import { cancellationReasons, isTransactionConflict } from "./errors.ts";
 
 const cfg = config();

@@ -1,4 +1,4 @@
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { db } from "./client.ts";
 import { isConditionFailure } from "./errors.ts";
@@ -16,12 +16,16 @@ import { isConditionFailure } from "./errors.ts";
  * - `counter_id: "featured"`: the ids of the featured playlists the user created as an editor
  *   and that are not deleted (`playlist_ids`): the editor's quota, and where a deletion of one
  *   of their songs finds the featured playlists to take it out of.
+ * - `counter_id: "deletion"`: the account's deletion is under way. Written first (with the marks
+ *   that stop every write), removed last (once Auth0 has deleted the user): while it exists the
+ *   post-login hook refuses the user, and any DELETE of the user finishes the deletion.
  */
 export const COUNTERS_TABLE = config().tables.counters;
 
 const USER_COUNTER = "user";
 const TOMBSTONE = "tombstone";
 const FEATURED = "featured";
+const DELETION = "deletion";
 
 export const userCounterKey = (userId: string) => ({ user_id: userId, counter_id: USER_COUNTER });
 export const playlistCounterKey = (userId: string, playlistId: string) => ({
@@ -298,4 +302,33 @@ export async function featuredIdsOf(editor: string): Promise<string[]> {
     }),
   );
   return [...((Item?.playlist_ids as Set<string> | undefined) ?? [])];
+}
+
+export const deletionMarkerKey = (userId: string) => ({ user_id: userId, counter_id: DELETION });
+
+/** Transaction item: the account's deletion has begun (lib/db/account.ts). */
+export function putDeletionMarker(userId: string) {
+  return {
+    Put: {
+      TableName: COUNTERS_TABLE,
+      Item: { ...deletionMarkerKey(userId), started_at: new Date().toISOString() },
+    },
+  };
+}
+
+/** Whether a deletion of the account was begun and is not finished yet. */
+export async function deletionUnderWay(userId: string): Promise<boolean> {
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: COUNTERS_TABLE,
+      Key: deletionMarkerKey(userId),
+      ConsistentRead: true,
+    }),
+  );
+  return Item !== undefined;
+}
+
+/** The deletion is done, Auth0's user included: the user id may log in again (a new user). */
+export async function removeDeletionMarker(userId: string): Promise<void> {
+  await db.send(new DeleteCommand({ TableName: COUNTERS_TABLE, Key: deletionMarkerKey(userId) }));
 }

@@ -5,6 +5,7 @@ import type { Metadata } from "../schemas/index.ts";
 import { batchGet, db, type TransactItems, transact } from "./client.ts";
 import {
   COUNTERS_TABLE,
+  deletionMarkerKey,
   tombstoneDeniedRoles,
   tombstoneKey,
   type UserCounters,
@@ -77,19 +78,25 @@ export async function getProfileAndCounters(userId: string): Promise<{
   counters: UserCounters;
   /** The roles an operator denied an erased account of this user id (its tombstone). */
   inheritedDeniedRoles: string[];
+  /** A deletion of the account was begun and is not finished (lib/db/counters.ts). */
+  beingDeleted: boolean;
 }> {
   const found = await batchGet({
     [PROFILES_TABLE]: { keys: [profileKey(userId)], consistent: true },
-    [COUNTERS_TABLE]: { keys: [userCounterKey(userId), tombstoneKey(userId)], consistent: true },
+    [COUNTERS_TABLE]: {
+      keys: [userCounterKey(userId), tombstoneKey(userId), deletionMarkerKey(userId)],
+      consistent: true,
+    },
   });
   const item = found[PROFILES_TABLE]?.[0] as ProfileItem | undefined;
   const counterItems = found[COUNTERS_TABLE] ?? [];
-  const isTombstone = (i: Record<string, unknown>) =>
-    i.counter_id === tombstoneKey(userId).counter_id;
+  const named = (key: { counter_id: string }) => (i: Record<string, unknown>) =>
+    i.counter_id === key.counter_id;
   return {
     profile: item ? fromItem(item) : undefined,
-    counters: userCountersOf(counterItems.find((i) => !isTombstone(i))),
-    inheritedDeniedRoles: tombstoneDeniedRoles(counterItems.find(isTombstone)),
+    counters: userCountersOf(counterItems.find(named(userCounterKey(userId)))),
+    inheritedDeniedRoles: tombstoneDeniedRoles(counterItems.find(named(tombstoneKey(userId)))),
+    beingDeleted: counterItems.some(named(deletionMarkerKey(userId))),
   };
 }
 

@@ -10,7 +10,7 @@ import { refusalOf, type WriteRefusal } from "./refusals.ts";
 /** The songs table: partition `user_id`, sort `song_id` (a ULID, so lists run in creation order). */
 export const SONGS_TABLE = config().tables.songs;
 
-interface SongItem {
+export interface SongItem {
   user_id: string;
   song_id: string;
   song_name: string;
@@ -20,7 +20,8 @@ interface SongItem {
 
 export const songKey = (userId: string, songId: string) => ({ user_id: userId, song_id: songId });
 
-function fromItem(item: SongItem): Song {
+/** A stored song as the API answers it. */
+export function songFromItem(item: SongItem): Song {
   return {
     songId: item.song_id,
     songName: item.song_name,
@@ -58,7 +59,7 @@ export async function getSong(userId: string, songId: string): Promise<Song | un
   const { Item } = await db.send(
     new GetCommand({ TableName: SONGS_TABLE, Key: songKey(userId, songId) }),
   );
-  return Item ? fromItem(Item as SongItem) : undefined;
+  return Item ? songFromItem(Item as SongItem) : undefined;
 }
 
 /**
@@ -105,6 +106,6 @@ export function listSongs(
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<Song>> {
-  const songs = { table: SONGS_TABLE, name: "songs", sortKey: "song_id", fromItem };
+  const songs = { table: SONGS_TABLE, name: "songs", sortKey: "song_id", fromItem: songFromItem };
   return userPartitionPage(songs, userId, limit, cursor);
 }

@@ -4,25 +4,38 @@ import {
   deleteProfileAndCounters,
   markAccountDeleting,
 } from "../db/account.ts";
+import { deletionUnderWay, removeDeletionMarker } from "../db/counters.ts";
 import { getProfileAndCounters, type IfVersion } from "../db/profiles.ts";
 import type { WriteRefusal } from "../db/refusals.ts";
+import { deleteAuth0User } from "../management-api.ts";
+import { metric } from "../metrics.ts";
 import { forgetEditorSongs } from "./featured.ts";
 import { deniedRoles } from "./roles.ts";
 
+/** What became of the Auth0 user: deleted, there was none, or no Management API configured. */
+export type Auth0Outcome = Awaited<ReturnType<typeof deleteAuth0User>>;
+
 /**
- * Erases a user: marks the account (If-Match checked atomically, before anything is removed),
- * then songs, playlists, and last the profile with the counters. An operator's `denied_roles`
- * outlive it (a tombstone), so that a user cannot undo them by deleting their account.
- * Idempotent: a repeat, or a retry after a failure part way, finishes what is left. Answers
- * the refusal, if any.
+ * Erases a user (CONTRACT: Data rights): marks the account and writes the deletion marker
+ * (If-Match checked atomically, before anything is removed), then songs, playlists, and the
+ * profile with the counters; an operator's `denied_roles` outlive it (a tombstone), so that a
+ * user cannot undo them by deleting their account. Then the Auth0 user goes (Management API),
+ * and last the marker: until then the post-login hook refuses the user. Idempotent and
+ * resumable: while the marker exists, any DELETE of the user (its If-Match was checked when the
+ * deletion began) runs every step again, finishing what an interrupted one left. Answers the
+ * refusal, if any, else what became of the Auth0 user; throws a 503 when Auth0 could not be
+ * reached (the marker stays for the next DELETE).
  */
 export async function deleteAccount(
   userId: string,
   precondition: IfVersion | undefined,
   mustExist: boolean,
-): Promise<WriteRefusal | undefined> {
-  const refusal = await markAccountDeleting(userId, precondition, mustExist);
-  if (refusal) return refusal;
+): Promise<{ refusal: WriteRefusal } | { auth0User: Auth0Outcome; resumed: boolean }> {
+  const resumed = await deletionUnderWay(userId);
+  if (!resumed) {
+    const refusal = await markAccountDeleting(userId, precondition, mustExist);
+    if (refusal) return { refusal };
+  }
   await deleteAllSongs(userId);
   await forgetEditorSongs(userId);
   await deleteAllPlaylists(userId);
@@ -31,5 +44,8 @@ export async function deleteAccount(
   const { profile, inheritedDeniedRoles } = await getProfileAndCounters(userId);
   const denied = new Set([...deniedRoles(profile), ...inheritedDeniedRoles]);
   await deleteProfileAndCounters(userId, [...denied]);
-  return undefined;
+  const auth0User = await deleteAuth0User(userId);
+  await removeDeletionMarker(userId);
+  metric("AccountsDeleted");
+  return { auth0User, resumed };
 }

@@ -5,6 +5,7 @@ import {
   modifyMetadata,
   type Profile,
 } from "../db/profiles.ts";
+import { ConflictError } from "../errors.ts";
 import { audit } from "../log.ts";
 import { metric } from "../metrics.ts";
 import { MAX_METADATA_BYTES, type Metadata, metadataBytes } from "./metadata.ts";
@@ -82,7 +83,19 @@ export async function runPostLogin(
   audited: { actor: string; correlationId: string; requestId?: string },
 ): Promise<PostLoginResult> {
   metric("Logins");
-  const { profile: initial, counters, inheritedDeniedRoles } = await getProfileAndCounters(userId);
+  const {
+    profile: initial,
+    counters,
+    inheritedDeniedRoles,
+    beingDeleted,
+  } = await getProfileAndCounters(userId);
+  // A login now would recreate the profile the deletion is erasing (CONTRACT: Data rights).
+  if (beingDeleted) {
+    throw new ConflictError(
+      "This account is being deleted: the login is refused until the deletion is done",
+      "account_being_deleted",
+    );
+  }
   let before: Profile | undefined;
   const { profile, changed } = await modifyMetadata(
     userId,

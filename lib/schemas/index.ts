@@ -87,6 +87,11 @@ export const ListQuery = z.object({
   cursor: z.optional(z.string().check(z.maxLength(2048, "cursor is invalid"))),
 });
 
+/** GET /users/{userId}/export: the cursor only; unknown parameters are ignored as on lists. */
+export const ExportQuery = z.object({
+  cursor: z.optional(z.string().check(z.maxLength(2048, "cursor is invalid"))),
+});
+
 /** A metadata object: any JSON object; its keys and size are checked by lib/domain/metadata.ts. */
 export const Metadata = z.record(z.string(), z.unknown());
 export type Metadata = z.output<typeof Metadata>;
@@ -141,6 +146,17 @@ export const User = z.strictObject({
   app_metadata: Metadata,
   created_at: z.nullable(z.string()),
   updated_at: z.nullable(z.string()),
+});
+/** A page of GET /users/{userId}/export; user, favGenre and totalPlays on the first only. */
+export const ExportPage = z.strictObject({
+  format: z.literal("music-user-data-export/1"),
+  exportedAt: z.string(),
+  user: z.optional(User),
+  favGenre: z.optional(z.nullable(z.string())),
+  totalPlays: z.optional(z.int()),
+  songs: z.array(Song),
+  playlists: z.array(Playlist),
+  nextCursor: z.nullable(z.string()),
 });
 export const ErrorBody = z.strictObject({
   statusCode: z.int(),

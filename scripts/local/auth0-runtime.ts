@@ -16,6 +16,8 @@ export interface ActionRun {
   /** What the Action set with api.user.setAppMetadata: Auth0 merges it into the user's. */
   appMetadata: Record<string, unknown>;
   cache: Map<string, { value: string; expires_at?: number }>;
+  /** The reason given to api.access.deny, when the Action refused the login. */
+  denied?: string;
 }
 
 export interface PostLoginEvent {
@@ -40,6 +42,11 @@ export async function runPostLoginAction(
 ): Promise<ActionRun> {
   const run: ActionRun = { accessTokenClaims: {}, idTokenClaims: {}, appMetadata: {}, cache };
   const api = {
+    access: {
+      deny: (reason: string) => {
+        run.denied = reason;
+      },
+    },
     user: {
       setAppMetadata: (name: string, value: unknown) => {
         run.appMetadata[name] = value;
@@ -102,6 +109,7 @@ export async function runLocalLogin(
     },
     cache,
   );
-  appMetadata.merge(user.user_id, run.appMetadata);
+  // Auth0 applies nothing an Action set on a login it denied.
+  if (run.denied === undefined) appMetadata.merge(user.user_id, run.appMetadata);
   return run;
 }

@@ -12,8 +12,8 @@ import {
 
 /**
  * What the local Auth0 tenant keeps (scripts/local/oidc-issuer.ts serves it): one RS256 key,
- * generated once and kept under DATA_DIR, the M2M client of the post-login Action, the app's
- * registration and the users' app_metadata. Tokens signed with the key (`npm run token`, tests)
+ * generated once and kept under DATA_DIR, the M2M client of the post-login Action, the one of
+ * the Management API, the app's registration and the users' app_metadata. Tokens signed with the key (`npm run token`, tests)
  * are verified by the functions exactly as Auth0's are.
  */
 type CryptoKey = webcrypto.CryptoKey;
@@ -149,5 +149,34 @@ export function userAppMetadata(dataDir: string) {
       mkdirSync(join(dataDir, "issuer"), { recursive: true, mode: 0o700 });
       writeFileSync(file, JSON.stringify(all), { mode: 0o600 });
     },
+    /** The user was deleted (Management API): answers whether anything was kept of them. */
+    forget(userId: string): boolean {
+      const all = read();
+      if (!Object.hasOwn(all, userId)) return false;
+      delete all[userId];
+      writeFileSync(file, JSON.stringify(all), { mode: 0o600 });
+      return true;
+    },
   };
+}
+
+/**
+ * The local M2M application allowed `delete:users` on the local tenant's Management API, which
+ * account deletion uses (AUTH0_MGMT_CLIENT_ID, AUTH0_MGMT_CLIENT_SECRET: `npm start` passes
+ * these); created once under `dataDir/issuer`.
+ */
+export function loadOrCreateManagementClient(dataDir: string): LocalClient {
+  const file = join(dataDir, "issuer", "management-client.json");
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as LocalClient;
+  } catch {
+    const client = {
+      clientId: "local-management-api",
+      clientSecret: randomBytes(32).toString("base64url"),
+      scope: "delete:users",
+    };
+    mkdirSync(join(dataDir, "issuer"), { recursive: true, mode: 0o700 });
+    writeFileSync(file, JSON.stringify(client), { mode: 0o600 });
+    return client;
+  }
 }

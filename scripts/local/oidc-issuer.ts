@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
 import { stringify } from "node:querystring";
+import { jwtVerify } from "jose";
 import Provider, {
+  type Adapter,
+  type AdapterPayload,
   type ClientMetadata,
   type Configuration,
   errors,
@@ -23,7 +26,10 @@ import { namesLoopback } from "./loopback.ts";
  *   `permissions` (RBAC on, none assigned: operators use `npm run token`), client-credentials
  *   tokens with `gty: "client-credentials"` and `sub: <client_id>@clients`;
  * - a login page where a person types who they are, after which the post-login Action runs and
- *   its claims go into the ID and access tokens; no consent screen (a first-party app).
+ *   its claims go into the ID and access tokens (or it denies the login); no consent screen (a
+ *   first-party app);
+ * - the one Management API call the API makes, `DELETE /api/v2/users/{id}` (audience
+ *   `${issuer}api/v2/`, scope `delete:users`), which forgets the user.
  */
 
 /** The single-page app of this repository, registered as Auth0 registers an SPA. */
@@ -45,6 +51,8 @@ export interface LoginUser {
 interface LoginClaims {
   accessTokenClaims: Record<string, unknown>;
   idTokenClaims: Record<string, unknown>;
+  /** Set when the Action refused the login (api.access.deny), with its reason. */
+  denied?: string;
 }
 
 export interface IssuerOptions {
@@ -54,6 +62,13 @@ export interface IssuerOptions {
   audience: string;
   /** Machine-to-machine applications, each allowed its `scope` on the API. */
   clients?: LocalClient[];
+  /**
+   * Auth0's Management API, for the one call the API makes (`DELETE /api/v2/users/{id}`): the
+   * M2M application allowed `delete:users` on it (audience `${issuer}api/v2/`), and what else
+   * the tenant keeps of a user outside this process (the app_metadata mirror), which a deletion
+   * forgets; `forget` answers whether it knew the user.
+   */
+  management?: { client: LocalClient; forget(userId: string): boolean };
   /** When set, the app may log users in; each login runs `postLogin` (the Action). */
   login?: {
     app: LocalApp;
@@ -131,10 +146,100 @@ function loginUser(form: Record<string, string>): LoginUser | string {
   return { user_id: userId, name: optional(form.name), email: optional(form.email) };
 }
 
+/** An entry of the tenant's store: a session, grant, interaction, code or token. */
+interface Stored {
+  payload: AdapterPayload;
+  expiresAt: number | undefined;
+}
+
+/**
+ * The tenant's store, in memory as oidc-provider's own, but one per tenant and searchable by
+ * account: deleting a user (Management API) forgets its sessions, grants and tokens.
+ */
+function memoryStore() {
+  const entries = new Map<string, Stored>();
+  const live = (key: string): AdapterPayload | undefined => {
+    const entry = entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
+      entries.delete(key);
+      return undefined;
+    }
+    return entry.payload;
+  };
+  class MemoryAdapter implements Adapter {
+    constructor(readonly model: string) {}
+    key = (id: string) => `${this.model}:${id}`;
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+      entries.set(this.key(id), {
+        payload,
+        expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined,
+      });
+    }
+    async find(id: string) {
+      return live(this.key(id));
+    }
+    async findByUid(uid: string) {
+      for (const key of entries.keys()) {
+        const payload = key.startsWith(`${this.model}:`) ? live(key) : undefined;
+        if (payload?.uid === uid) return payload;
+      }
+      return undefined;
+    }
+    async findByUserCode() {
+      return undefined;
+    }
+    async consume(id: string) {
+      const payload = live(this.key(id));
+      if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+    }
+    async destroy(id: string) {
+      entries.delete(this.key(id));
+    }
+    async revokeByGrantId(grantId: string) {
+      for (const [key, entry] of entries)
+        if (entry.payload.grantId === grantId) entries.delete(key);
+    }
+  }
+  return {
+    MemoryAdapter,
+    /** Forgets everything of `accountId`; answers whether there was anything. */
+    forgetAccount(accountId: string): boolean {
+      let found = false;
+      for (const [key, { payload }] of entries) {
+        const owner = payload.accountId ?? (payload.session as { accountId?: string })?.accountId;
+        if (owner === accountId) {
+          entries.delete(key);
+          found = true;
+        }
+      }
+      return found;
+    },
+  };
+}
+
+const MANAGEMENT_USERS = "/api/v2/users/";
+
+/** An error of the Management API, in Auth0's shape (the API's own error shape too). */
+function managementError(ctx: KoaContextWithOIDC, status: number, message: string, code: string) {
+  ctx.status = status;
+  ctx.body = {
+    statusCode: status,
+    error: { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed" }[
+      status
+    ],
+    message,
+    errorCode: code,
+  };
+}
+
 export async function serveIssuer(port: number, options: IssuerOptions): Promise<Server> {
-  const { issuer, key, audience, clients = [], login } = options;
+  const { issuer, key, audience, login, management } = options;
+  const clients = [...(options.clients ?? []), ...(management ? [management.client] : [])];
+  const managementAudience = `${issuer}api/v2/`;
   const logins = new Map<string, LoginUser & LoginClaims>();
   const app = login?.app;
+  const store = memoryStore();
 
   const registered: ClientMetadata[] = [
     ...clients.map(
@@ -165,6 +270,7 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       : []),
   ];
   const configuration: Configuration = {
+    adapter: store.MemoryAdapter,
     clients: registered,
     jwks: { keys: [key.privateJwk as never] },
     cookies: { keys: [randomBytes(32).toString("base64url")] },
@@ -211,6 +317,15 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
         defaultResource: async () => audience,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, indicator) => {
+          if (management && indicator === managementAudience) {
+            return {
+              scope: "delete:users",
+              audience: managementAudience,
+              accessTokenFormat: "jwt",
+              accessTokenTTL: 86_400,
+              jwt: { sign: { alg: "RS256" } },
+            };
+          }
           if (indicator !== audience) throw new errors.InvalidTarget("Service not found");
           return {
             scope: API_PERMISSIONS.join(" "),
@@ -277,10 +392,14 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
 
   const provider = new Provider(issuer, configuration);
 
-  /** The post-login step of one login; its claims go into the tokens this login's code buys. */
-  async function runLogin(user: LoginUser): Promise<void> {
-    if (!login) return;
-    const { accessTokenClaims, idTokenClaims } = await login.postLogin(user);
+  /**
+   * The post-login step of one login; its claims go into the tokens this login's code buys.
+   * Answers the reason when the Action denied the login.
+   */
+  async function runLogin(user: LoginUser): Promise<string | undefined> {
+    if (!login) return undefined;
+    const { accessTokenClaims, idTokenClaims, denied } = await login.postLogin(user);
+    if (denied !== undefined) return denied;
     // Only the custom claims this tenant lists reach a token, whatever an Action sets: never
     // `sub`, `permissions`, `gty` or another claim the API reads to decide who may do what.
     const listed = (claims: Record<string, unknown>) =>
@@ -292,6 +411,54 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       accessTokenClaims: listed(accessTokenClaims),
       idTokenClaims: listed(idTokenClaims),
     });
+    return undefined;
+  }
+
+  /**
+   * `DELETE /api/v2/users/{id}` with a token of the Management API holding `delete:users`:
+   * the user's sessions, grants and tokens go, and what the tenant mirrors of them, so that the
+   * login page meets them as a new user. 404 when the tenant knows nothing of them.
+   */
+  async function deleteUser(ctx: KoaContextWithOIDC): Promise<void> {
+    if (ctx.method !== "DELETE") {
+      managementError(ctx, 405, "Only DELETE is served here", "method_not_allowed");
+      return;
+    }
+    const [scheme, token] = (ctx.get("authorization") ?? "").split(" ");
+    let scope = "";
+    try {
+      if (scheme?.toLowerCase() !== "bearer" || !token) throw new Error("no bearer token");
+      const { payload } = await jwtVerify(token, key.publicKey, {
+        issuer,
+        audience: managementAudience,
+        algorithms: ["RS256"],
+      });
+      scope = typeof payload.scope === "string" ? payload.scope : "";
+    } catch {
+      managementError(ctx, 401, "Invalid token", "invalid_token");
+      return;
+    }
+    if (!scope.split(" ").includes("delete:users")) {
+      managementError(ctx, 403, "Insufficient scope, expected: delete:users", "insufficient_scope");
+      return;
+    }
+    let userId: string;
+    try {
+      userId = decodeURIComponent(ctx.path.slice(MANAGEMENT_USERS.length));
+    } catch {
+      managementError(ctx, 404, "The user does not exist.", "inexistent_user");
+      return;
+    }
+    const known = [
+      logins.delete(userId),
+      store.forgetAccount(userId),
+      management?.forget(userId) ?? false,
+    ].some(Boolean);
+    if (!known) {
+      managementError(ctx, 404, "The user does not exist.", "inexistent_user");
+      return;
+    }
+    ctx.status = 204;
   }
 
   // A page that rebinds its own name to 127.0.0.1 gets nothing from the tenant (scripts/local/loopback.ts).
@@ -320,6 +487,19 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       if (form.grant_type === "client_credentials" && !form.scope) {
         form.scope = clients.find((c) => c.clientId === form.client_id)?.scope ?? "";
       }
+      // Each M2M application is granted one API, as Auth0's client grants say: the management
+      // client the Management API only, the others the music API only.
+      if (form.grant_type === "client_credentials" && management) {
+        const forManagement = form.resource === managementAudience;
+        if (forManagement !== (form.client_id === management.client.clientId)) {
+          ctx.status = 403;
+          ctx.body = {
+            error: "access_denied",
+            error_description: `Client is not authorized to access "${form.resource ?? audience}".`,
+          };
+          return;
+        }
+      }
       ctx.req.headers["content-type"] = "application/x-www-form-urlencoded";
       (ctx.request as { body?: unknown }).body = form;
     }
@@ -339,10 +519,18 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       // prompt=none renewal): Auth0 runs the Action on these too. The code is exchanged after
       // this response, so the tokens carry what the Action sets now.
       const accountId = ctx.oidc?.session?.accountId;
-      if (accountId && ctx.oidc?.entities?.AuthorizationCode) {
+      const code = ctx.oidc?.entities?.AuthorizationCode;
+      if (accountId && code) {
         const { name, email } = logins.get(accountId) ?? {};
-        await runLogin({ user_id: accountId, name, email });
+        // Denied: the code this response carries buys nothing.
+        if ((await runLogin({ user_id: accountId, name, email })) !== undefined) {
+          await code.destroy();
+        }
       }
+      return;
+    }
+    if (ctx.path.startsWith(MANAGEMENT_USERS) && management) {
+      await deleteUser(ctx as unknown as KoaContextWithOIDC);
       return;
     }
     if (ctx.path.startsWith(LOGIN_PATH) && login) {
@@ -398,7 +586,20 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       ctx.body = loginPage(uid, "Music", user);
       return;
     }
-    await runLogin(user);
+    const denied = await runLogin(user);
+    if (denied !== undefined) {
+      // As Auth0 does: back to the app with error=access_denied and the Action's reason.
+      ctx.redirect(
+        await provider.interactionResult(
+          ctx.req,
+          ctx.res,
+          { error: "access_denied", error_description: denied },
+          { mergeWithLastSubmission: false },
+        ),
+      );
+      ctx.status = 303;
+      return;
+    }
     await finish(user.user_id);
   }
 

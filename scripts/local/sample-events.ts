@@ -231,6 +231,11 @@ const HTTP: Record<string, HttpSample> = {
   "songs-get": { routeKey: "GET /songs/{songId}", path: `/songs/${SONG_ID}`, ...song },
   "songs-list": { routeKey: "GET /songs", path: "/songs", query: { limit: "25" } },
   "users-delete": { routeKey: "DELETE /users/{userId}", ...user },
+  "users-export": {
+    routeKey: "GET /users/{userId}/export",
+    path: `${user.path}/export`,
+    pathParameters: user.pathParameters,
+  },
   "users-get": { routeKey: "GET /users/{userId}", ...user },
   "users-patch": {
     routeKey: "PATCH /users/{userId}",

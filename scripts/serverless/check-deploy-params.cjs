@@ -4,7 +4,7 @@
  * Stops `serverless package` and `serverless deploy` early, with a message that says what to
  * set, when a stage lacks the values only its owner can know (the Auth0 issuer and audience),
  * still carries a placeholder copied from the README (`YOUR_TENANT`, `<api-id>`), or carries a
- * secret in plain text (CURSOR_SECRET: deployed, it is read from SSM). `npm start`
+ * secret in plain text (CURSOR_SECRET, AUTH0_MGMT_CLIENT_SECRET: deployed, they are read from SSM). `npm start`
  * (serverless-offline) never packages, so it is not held.
  */
 
@@ -44,6 +44,12 @@ class CheckDeployParams {
     if (!/^\/[A-Za-z0-9_.\-/]+$/.test(env.CURSOR_SECRET_PARAMETER ?? "")) {
       problems.push(
         `CURSOR_SECRET_PARAMETER must be an SSM parameter name starting with / (default /SERVICE/STAGE/cursor-secret); got "${env.CURSOR_SECRET_PARAMETER ?? ""}"`,
+      );
+    }
+    const users = this.serverless.service.functions?.users?.environment ?? {};
+    if (users.AUTH0_MGMT_CLIENT_SECRET) {
+      problems.push(
+        "AUTH0_MGMT_CLIENT_SECRET is for local runs only: a deployed stage reads it from the SSM SecureString named by AUTH0_MGMT_CLIENT_SECRET_PARAMETER; unset it",
       );
     }
     if (env.DYNAMODB_ENDPOINT)

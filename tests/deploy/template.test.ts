@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../lib/openapi.ts";
-import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
+import { loadHttpRoutes, ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
 import {
   FUNCTIONS,
   type Json,
@@ -67,16 +67,22 @@ describe("deploy parameters", () => {
     expect(failure).toContain("AUTH_AUDIENCE");
   }, 120_000);
 
-  it("refuses to package a cursor secret in plain text, pointing to SSM", async () => {
-    // The dev stage is the one that reads CURSOR_SECRET (for npm start); prod ignores it.
+  it("refuses to package a cursor or Management API secret in plain text, pointing to SSM", async () => {
+    // The dev stage is the one that reads the secrets (for npm start); prod ignores them.
     const failure = await run(process.execPath, [SERVERLESS_BIN, "package", "--stage", "dev"], {
       cwd: ROOT,
-      env: packageEnv({ ...SAMPLE, CURSOR_SECRET: "a-secret-that-would-end-up-in-the-template" }),
+      env: packageEnv({
+        ...SAMPLE,
+        CURSOR_SECRET: "a-secret-that-would-end-up-in-the-template",
+        AUTH0_MGMT_CLIENT_ID: "an-m2m-client",
+        AUTH0_MGMT_CLIENT_SECRET: "another-secret-that-would-end-up-in-the-template",
+      }),
     }).then(
       () => undefined,
       (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
     );
     expect(failure).toContain("CURSOR_SECRET is for local runs only");
+    expect(failure).toContain("AUTH0_MGMT_CLIENT_SECRET is for local runs only");
   }, 120_000);
 
   it("passes the stage's values to every function", () => {
@@ -268,7 +274,10 @@ describe("HTTP API", () => {
 
   it("puts the authorizer on every route but GET /openapi.json and $default (a 404)", () => {
     const routes = resources("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
-    expect(routes).toHaveLength(26);
+    // One per httpApi event of serverless.yml, whatever their number.
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(
+      Object.values(loadHttpRoutes()).flat().sort(),
+    );
     for (const route of routes) {
       if (route.RouteKey === "GET /openapi.json" || route.RouteKey === "$default")
         expect(route.AuthorizationType ?? "NONE").toBe("NONE");
@@ -472,10 +481,21 @@ describe("operations (README: Operations)", () => {
     const readers = FUNCTIONS.filter((fn) =>
       JSON.stringify(template.Resources[roleOf(template, fn)]).includes("ssm:GetParameter"),
     );
-    expect(readers.sort()).toEqual(["playlists", "songs"]);
+    expect(readers.sort()).toEqual(["playlists", "songs", "users"]);
     expect(text).toContain(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
       "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/music-user-data/prod/cursor-secret",
+    );
+    // The Management API client's secret: the users function's (account deletion) alone.
+    const managementSecret = "parameter/music-user-data/prod/auth0-mgmt-client-secret";
+    const holders = FUNCTIONS.filter((fn) =>
+      JSON.stringify(template.Resources[roleOf(template, fn)]).includes(managementSecret),
+    );
+    expect(holders).toEqual(["users"]);
+    const users = template.Resources.UsersLambdaFunction.Properties.Environment.Variables;
+    expect(users.AUTH0_MGMT_CLIENT_SECRET).toBe("");
+    expect(users.AUTH0_MGMT_CLIENT_SECRET_PARAMETER).toBe(
+      "/music-user-data/prod/auth0-mgmt-client-secret",
     );
   });
 

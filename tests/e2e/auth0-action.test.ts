@@ -184,6 +184,37 @@ describe("the post-login Action", () => {
     }
   });
 
+  it("denies the login of a user whose account deletion is under way, and only then", async () => {
+    let errorCode = "account_being_deleted";
+    const hook = createServer((request, response) => {
+      const token = request.url === "/oauth/token";
+      response.writeHead(token ? 200 : 409, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify(
+          token
+            ? { access_token: "not-checked-here", expires_in: 3600 }
+            : { statusCode: 409, error: "Conflict", message: "…", errorCode },
+        ),
+      );
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => hook.listen(port, "127.0.0.1", resolve));
+    try {
+      const event = loginEvent(uniqueUser(), {
+        HOOK_URL: `http://127.0.0.1:${port}/hooks/post-login`,
+        TOKEN_URL: `http://127.0.0.1:${port}/oauth/token`,
+      });
+      const refused = await runPostLoginAction(event);
+      expect(refused.denied).toBe("This account is being deleted.");
+      expect(refused.accessTokenClaims).toEqual({});
+      // Any other conflict fails open, as every other failure of the hook.
+      errorCode = "write_conflict";
+      expect((await runPostLoginAction(event)).denied).toBeUndefined();
+    } finally {
+      hook.close();
+    }
+  });
+
   it("does not block the login when the hook is down", async () => {
     const closedPort = await freePort();
     const run = await runPostLoginAction(

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { decodeJwt } from "jose";
@@ -190,6 +191,75 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
       { api: stack.baseUrl, token },
     );
     expect(refused).toMatchObject({ status: 403, body: { statusCode: 403 } });
+    await page.context().close();
+  });
+});
+
+describe("a person's data rights, from the app", { timeout: 180_000 }, () => {
+  it("downloads everything the API keeps as one file, then deletes the account; the tenant forgets the user", async () => {
+    const userId = unique("leaving");
+    const page = await phone(browser);
+    await logIn(page, userId);
+    await go(page, "Library");
+    await page.getByLabel("Song", { exact: true }).fill("Farewell");
+    await page.getByLabel("Genre", { exact: true }).fill("blues");
+    await page.getByRole("button", { name: "Add song" }).click();
+    await page.getByText("Farewell").first().waitFor();
+    await page.getByLabel("New playlist").fill("Last dance");
+    await page.getByRole("checkbox", { name: "Farewell" }).check();
+    await page.getByRole("button", { name: "Create playlist" }).click();
+    const play = page.getByRole("button", { name: "Play Last dance" });
+    for (let played = 1; played <= EDITOR_PLAYS; played++) {
+      await play.click();
+      await page.getByText(`1 song, ${played} play${played === 1 ? "" : "s"}`).waitFor();
+    }
+    // A login after the plays: the Action mirrors the role at the tenant.
+    await logOut(page);
+    await logIn(page, userId);
+    await page.getByText("EDITOR", { exact: true }).waitFor();
+    expect(userAppMetadata(stack.dataDir).get(userId)).toEqual({ roles: ["playlist_editor"] });
+
+    await go(page, "Settings");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download my data" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("music-data-export.json");
+    const saved = JSON.parse(readFileSync(await download.path(), "utf8"));
+    expect(saved).toMatchObject({
+      format: "music-user-data-export/1",
+      user: {
+        user_id: userId,
+        user_metadata: { displayName: "user" },
+        app_metadata: { roles: ["playlist_editor"] },
+      },
+      totalPlays: EDITOR_PLAYS,
+      songs: [{ songName: "Farewell", genre: "blues" }],
+      playlists: [{ name: "Last dance", plays: EDITOR_PLAYS }],
+    });
+    expect(saved.playlists[0].songIds).toEqual([saved.songs[0].songId]);
+    expect(saved).not.toHaveProperty("nextCursor");
+    await screenshot(page, "08-your-data");
+
+    // Asked twice: the first button only asks.
+    await page.getByRole("button", { name: "Delete my account" }).click();
+    await page.getByRole("group", { name: /cannot be undone/ }).waitFor();
+    await screenshot(page, "09-delete-account");
+    await page.getByRole("button", { name: "Yes, delete my account" }).click();
+    await page.getByRole("button", { name: "Log in" }).waitFor();
+    // The tenant forgot the user: its mirror of their app_metadata, and their session.
+    expect(userAppMetadata(stack.dataDir).get(userId)).toEqual({});
+
+    // The login page asks again, and the same user id comes back as a new user.
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByLabel("User id").fill(userId);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("heading", { name: "Welcome, user" }).waitFor();
+    await expect(page.getByText("EDITOR").count()).resolves.toBe(0);
+    expect(decodeJwt(await accessToken(page))[ROLES]).toEqual([]);
+    await go(page, "Library");
+    await expect.poll(() => page.getByTestId("total-plays").textContent()).toBe("0");
+    await expect(page.getByText("Farewell").count()).resolves.toBe(0);
     await page.context().close();
   });
 });

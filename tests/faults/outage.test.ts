@@ -205,9 +205,9 @@ describe("DynamoDB faults", () => {
     }
     const path = { pathParameters: { userId: sub }, rawPath: `/users/${encodeURIComponent(sub)}` };
     const response = await whileFaulty(
-      // The caller's rate limit, the mark, the songs query, the playlists query, the first
-      // batch's plays and its transaction; then the crash.
-      () => proxy.failAfter(6),
+      // The caller's rate limit, the deletion marker's read, the mark, the songs query, the
+      // playlists query, the first batch's plays and its transaction; then the crash.
+      () => proxy.failAfter(7),
       () => call("users", "users-delete", { token, ...path }),
     );
     expectUnavailable(response);

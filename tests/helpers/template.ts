@@ -44,6 +44,9 @@ export function packageEnv(values: Record<string, string>) {
     "AUTH_JWKS_URI",
     "CURSOR_SECRET",
     "CURSOR_SECRET_PARAMETER",
+    "AUTH0_MGMT_CLIENT_ID",
+    "AUTH0_MGMT_CLIENT_SECRET",
+    "AUTH0_MGMT_CLIENT_SECRET_PARAMETER",
     "ALARM_EMAIL",
     "INIT_WARM_UP",
     "CORS_ALLOWED_ORIGINS",
@@ -94,15 +97,22 @@ export function roleOf(template: Template, fn: string): string {
   return template.Resources[`${logicalName(fn)}LambdaFunction`].Properties.Role["Fn::GetAtt"][0];
 }
 
-/** The DynamoDB actions a role allows, by table logical id: `{ SongsTable: [...] }`. */
+/**
+ * The DynamoDB actions a role allows, by table logical id (`{ SongsTable: [...] }`), and its
+ * SSM reads by the parameter's last path segment (`{ "cursor-secret": ["ssm:GetParameter"] }`),
+ * as lib/call-log.ts records them.
+ */
 export function dynamoGrants(template: Template, role: string): Record<string, string[]> {
   const grants: Record<string, string[]> = {};
+  const parameterOf = (resource: Json): string | undefined =>
+    String(resource?.["Fn::Sub"] ?? "").match(/:parameter\/(?:.*\/)?([^/]+)$/)?.[1];
   for (const policy of template.Resources[role].Properties.Policies ?? []) {
     for (const statement of policy.PolicyDocument.Statement) {
       const actions: string[] = [statement.Action].flat();
-      if (!actions.some((a) => a.startsWith("dynamodb:"))) continue;
+      if (!actions.some((a) => a.startsWith("dynamodb:") || a.startsWith("ssm:"))) continue;
       for (const resource of [statement.Resource].flat()) {
-        const table = resource?.["Fn::GetAtt"]?.[0] ?? JSON.stringify(resource);
+        const table =
+          resource?.["Fn::GetAtt"]?.[0] ?? parameterOf(resource) ?? JSON.stringify(resource);
         grants[table] = [...(grants[table] ?? []), ...actions].sort();
       }
     }

@@ -54,6 +54,24 @@ describe("readConfig", () => {
     );
     expect(() => readConfig({ ...complete, CURSOR_SECRET: "short" })).toThrow("32 characters");
   });
+  it("configures the Management API client only with AUTH0_MGMT_CLIENT_ID, its secret from SSM or given", () => {
+    expect(readConfig(complete).managementApi).toBeUndefined();
+    const withId = { ...complete, AUTH0_MGMT_CLIENT_ID: "m2m" };
+    expect(
+      readConfig({
+        ...withId,
+        AUTH0_MGMT_CLIENT_SECRET_PARAMETER: "/music/prod/auth0-mgmt-client-secret",
+      }).managementApi,
+    ).toEqual({ clientId: "m2m", secret: { parameter: "/music/prod/auth0-mgmt-client-secret" } });
+    expect(readConfig({ ...withId, AUTH0_MGMT_CLIENT_SECRET: "shh" }).managementApi).toEqual({
+      clientId: "m2m",
+      secret: { value: "shh" },
+    });
+    expect(() => readConfig(withId)).toThrow("AUTH0_MGMT_CLIENT_SECRET_PARAMETER");
+    expect(() => readConfig({ ...withId, AUTH0_MGMT_CLIENT_SECRET_PARAMETER: "no-slash" })).toThrow(
+      ConfigError,
+    );
+  });
   it("warms the container up on init only when INIT_WARM_UP is true", () => {
     expect(readConfig(complete).warmUpOnInit).toBe(false);
     expect(readConfig({ ...complete, INIT_WARM_UP: "true" }).warmUpOnInit).toBe(true);

@@ -91,3 +91,26 @@ export function attributeCallsWith(resolve: () => string | undefined): void {
 export function currentFunction(lambdaName: string | undefined): string | undefined {
   return lambdaName?.split("-").at(-1) ?? harnessFunction?.();
 }
+
+let secretLog: { file: string; seen: Set<string> } | undefined;
+
+/**
+ * The same instrumentation for the secrets a function reads from SSM (lib/secure-parameter.ts),
+ * as `ssm:GetParameter` on the parameter's last path segment (`cursor-secret`): recorded even
+ * when the value was given locally, since deployed the read is what needs the grant.
+ */
+export function recordSecretRead(directory: string, lambdaName: string | undefined, name: string) {
+  const fn = currentFunction(lambdaName);
+  if (!fn) return;
+  if (!secretLog) {
+    mkdirSync(directory, { recursive: true });
+    secretLog = {
+      file: join(directory, `${process.pid}-ssm-${Math.random().toString(36).slice(2)}.jsonl`),
+      seen: new Set(),
+    };
+  }
+  const line = JSON.stringify({ function: fn, action: "ssm:GetParameter", table: name });
+  if (secretLog.seen.has(line)) return;
+  secretLog.seen.add(line);
+  appendFileSync(secretLog.file, `${line}\n`);
+}

@@ -1,0 +1,181 @@
+/**
+ * The walk behind a user's data export (CONTRACT: Data rights): the user's songs, then their
+ * playlists, each in key order, cut into pages by size rather than by count. A page's cursor
+ * says where the walk stands (section, last key, the export's time) and is signed like the list
+ * cursors, so a client cannot move it into another user's data or alter it (InvalidCursor).
+ *
+ * Consistency while the user writes: ids are time-ordered ULIDs, and each Query starts strictly
+ * after the last key a page holds, so an item is never read twice. The walk is bounded by the
+ * export's time: items whose id is later than `exportedAt` (created after the export began) are
+ * left out. Every item created up to `exportedAt` is read once, as it stands when its page is
+ * read (strongly consistent reads): one that is never deleted always appears, one deleted
+ * before the walk reaches it is absent (its deletion came after `exportedAt`, and the item is
+ * exported as of that later time), one changed appears once, before or after the change.
+ */
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { ULID_PATTERN } from "../ids.ts";
+import type { Playlist, Song } from "../schemas/index.ts";
+import { db } from "./client.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { InvalidCursor } from "./errors.ts";
+import { PLAYLISTS_TABLE, type PlaylistItem, playlistFromItem, playsOfMany } from "./playlists.ts";
+import { SONGS_TABLE, type SongItem, songFromItem } from "./songs.ts";
+
+/** What the cursors of this walk are bound to, beside the user. */
+const SCOPE = "export";
+
+type Section = "songs" | "playlists";
+
+/** Where a walk stands: the section it is in, the last key it answered there, its start. */
+export interface ExportPosition {
+  section: Section;
+  after?: string;
+  exportedAt: string;
+}
+
+/** One page of the walk; `next` is undefined on the last. */
+export interface ExportItems {
+  songs: Song[];
+  playlists: Playlist[];
+  next: ExportPosition | undefined;
+}
+
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/**
+ * The least ULID of the millisecond after `exportedAt`: every id created up to `exportedAt`
+ * sorts below it, every later one at or above it.
+ */
+function idBound(exportedAt: string): string {
+  let t = Date.parse(exportedAt) + 1;
+  let time = "";
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return `${time}${"0".repeat(16)}`;
+}
+
+export function encodeExportCursor(userId: string, position: ExportPosition): Promise<string> {
+  const key: Record<string, string> = { s: position.section, t: position.exportedAt };
+  if (position.after) key.a = position.after;
+  return encodeCursor(SCOPE, userId, key) as Promise<string>;
+}
+
+export async function decodeExportCursor(userId: string, cursor: string): Promise<ExportPosition> {
+  const key = await decodeCursor(SCOPE, userId, cursor);
+  const section = key?.s;
+  const exportedAt = key?.t;
+  const after = key?.a;
+  if (
+    (section !== "songs" && section !== "playlists") ||
+    typeof exportedAt !== "string" ||
+    Number.isNaN(Date.parse(exportedAt)) ||
+    (after !== undefined && (typeof after !== "string" || !ULID_PATTERN.test(after)))
+  ) {
+    throw new InvalidCursor();
+  }
+  return { section, exportedAt, ...(after ? { after } : {}) };
+}
+
+const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value), "utf8");
+
+/**
+ * The part of a user's partition after `after` and below `bound`, one Query (at most `limit`
+ * items and 1 MB read).
+ */
+async function readAfter<Item>(
+  table: string,
+  sortKey: string,
+  userId: string,
+  after: string | undefined,
+  bound: string,
+  limit: number,
+): Promise<{ items: Item[]; more: boolean }> {
+  const read = await db.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: "user_id = :user AND #sort < :bound",
+      ExpressionAttributeNames: { "#sort": sortKey },
+      ExpressionAttributeValues: { ":user": userId, ":bound": bound },
+      ConsistentRead: true,
+      Limit: limit,
+      ...(after ? { ExclusiveStartKey: { user_id: userId, [sortKey]: after } } : {}),
+    }),
+  );
+  return { items: (read.Items ?? []) as Item[], more: read.LastEvaluatedKey !== undefined };
+}
+
+/** Songs per Query: at most 1 MB is read whatever this says; 1,000 short songs fit in it. */
+const SONGS_PER_READ = 1_000;
+/** Playlists per Query: their plays come in one BatchGetItem, at most 100 keys. */
+const PLAYLISTS_PER_READ = 100;
+
+/**
+ * The items of one page, from `position` on, until the next one would take the page past
+ * `budget` bytes of JSON (each item's own JSON and the comma before it). Memory stays that of
+ * one page and one Query's answer; time, that of about budget / 1 MB Queries.
+ */
+export async function exportItems(
+  userId: string,
+  position: ExportPosition,
+  budget: number,
+): Promise<ExportItems> {
+  const songs: Song[] = [];
+  const playlists: Playlist[] = [];
+  const bound = idBound(position.exportedAt);
+  let used = 0;
+  let { section, after } = position;
+  const stop = (): ExportItems => ({
+    songs,
+    playlists,
+    next: { section, exportedAt: position.exportedAt, ...(after ? { after } : {}) },
+  });
+  const fits = (bytes: number) => used + bytes + 1 <= budget;
+  while (section === "songs") {
+    const read = await readAfter<SongItem>(
+      SONGS_TABLE,
+      "song_id",
+      userId,
+      after,
+      bound,
+      SONGS_PER_READ,
+    );
+    for (const item of read.items) {
+      const song = songFromItem(item);
+      const bytes = bytesOf(song);
+      if (!fits(bytes)) return stop();
+      songs.push(song);
+      used += bytes + 1;
+      after = item.song_id;
+    }
+    if (!read.more) {
+      section = "playlists";
+      after = undefined;
+    }
+  }
+  for (;;) {
+    const read = await readAfter<PlaylistItem>(
+      PLAYLISTS_TABLE,
+      "playlist_id",
+      userId,
+      after,
+      bound,
+      PLAYLISTS_PER_READ,
+    );
+    const plays = await playsOfMany(
+      userId,
+      read.items.map((item) => item.playlist_id),
+      true,
+    );
+    for (const item of read.items) {
+      const playlist = playlistFromItem(item, plays.get(item.playlist_id) ?? 0, false);
+      const bytes = bytesOf(playlist);
+      if (!fits(bytes)) return stop();
+      playlists.push(playlist);
+      used += bytes + 1;
+      after = item.playlist_id;
+    }
+    if (!read.more) return { songs, playlists, next: undefined };
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * A user's data export (CONTRACT: Data rights), page by page: the first page carries the
+ * profile, the favourite genre and the play total besides the first songs and playlists; each
+ * later one only the items that follow. A page holds at most EXPORT_PAGE_BYTES of JSON, well
+ * under the 6 MB a Lambda function may answer; lib/db/export.ts says what a page may hold while
+ * the user writes.
+ */
+import {
+  decodeExportCursor,
+  type ExportPosition,
+  encodeExportCursor,
+  exportItems,
+} from "../db/export.ts";
+import { emptyProfile, getProfileAndCounters, type Profile } from "../db/profiles.ts";
+import { NotFoundError } from "../errors.ts";
+import type { Metadata, Playlist, Song } from "../schemas/index.ts";
+
+const EXPORT_FORMAT = "music-user-data-export/1";
+
+/** At most this many bytes of JSON per page: 4 MB, whichever way a megabyte is counted. */
+const EXPORT_PAGE_BYTES = 4_000_000;
+
+/** Room kept for the cursor, which is written last (a signed position: under 200 bytes). */
+const CURSOR_ROOM = 512;
+
+/** A profile as GET /users/{userId} answers it. */
+export interface UserView {
+  user_id: string;
+  user_metadata: Metadata;
+  app_metadata: Metadata;
+  created_at: string | null;
+  updated_at: string | null;
+}
+
+export function userView(profile: Profile): UserView {
+  return {
+    user_id: profile.userId,
+    user_metadata: profile.userMetadata,
+    app_metadata: profile.appMetadata,
+    created_at: profile.createdAt,
+    updated_at: profile.updatedAt,
+  };
+}
+
+export interface ExportPage {
+  format: typeof EXPORT_FORMAT;
+  exportedAt: string;
+  user?: UserView;
+  favGenre?: string | null;
+  totalPlays?: number;
+  songs: Song[];
+  playlists: Playlist[];
+  nextCursor: string | null;
+}
+
+/**
+ * One page of `userId`'s export. Without a cursor, the first: the export's time is now, and a
+ * user with nothing stored is the empty profile for themself, `404 inexistent_user` for an
+ * operator (`mustExist`). With one, the page after it.
+ */
+export async function exportPage(
+  userId: string,
+  cursor: string | undefined,
+  mustExist: boolean,
+): Promise<ExportPage> {
+  let position: ExportPosition;
+  let head: Omit<ExportPage, "songs" | "playlists" | "nextCursor">;
+  if (cursor === undefined) {
+    // Taken before anything is read: every item created up to this instant belongs in it.
+    const exportedAt = new Date().toISOString();
+    const { profile, counters } = await getProfileAndCounters(userId);
+    if (!profile && mustExist)
+      throw new NotFoundError("The user does not exist", "inexistent_user");
+    const stored = profile ?? emptyProfile(userId);
+    position = { section: "songs", exportedAt };
+    head = {
+      format: EXPORT_FORMAT,
+      exportedAt,
+      user: userView(stored),
+      favGenre: stored.favGenre,
+      totalPlays: counters.totalPlays,
+    };
+  } else {
+    position = await decodeExportCursor(userId, cursor);
+    head = { format: EXPORT_FORMAT, exportedAt: position.exportedAt };
+  }
+  const envelope = Buffer.byteLength(
+    JSON.stringify({ ...head, songs: [], playlists: [], nextCursor: null }),
+    "utf8",
+  );
+  const { songs, playlists, next } = await exportItems(
+    userId,
+    position,
+    EXPORT_PAGE_BYTES - envelope - CURSOR_ROOM,
+  );
+  return {
+    ...head,
+    songs,
+    playlists,
+    nextCursor: next ? await encodeExportCursor(userId, next) : null,
+  };
+}
