@@ -1,8 +1,9 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { METADATA_CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
-import { batchGet, db } from "./client.ts";
+import { batchGet, db, unmarshallItem } from "./client.ts";
 import {
   COUNTERS_TABLE,
   tombstoneDeniedRoles,
@@ -149,9 +150,17 @@ async function writeMetadata(
         ...(current.version === 0 ? {} : { ":expected": current.version }),
       },
       ReturnValues: "ALL_NEW",
+      // A lost race answers the stored item with the refusal: the next attempt needs no read.
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
     }),
   );
   return fromItem(Attributes as ProfileItem);
+}
+
+/** The profile a refused metadata write found stored (undefined: none is). */
+function storedOnRefusal(error: unknown): Profile | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return item ? fromItem(unmarshallItem<ProfileItem>(item)) : undefined;
 }
 
 export interface ModifyOptions {
@@ -164,9 +173,11 @@ export interface ModifyOptions {
 }
 
 /**
- * Read, compute, conditionally write; on a concurrent write, read again and recompute. Every
- * write is checked against what is stored, so limits hold and no concurrent change is lost.
- * `compute` returns undefined when nothing needs to change: then nothing is written.
+ * Read, compute, conditionally write; on a concurrent write, recompute from the item the refusal
+ * answers (ALL_OLD) and write again, at most METADATA_CONTENTION's 4 attempts (then
+ * RetriesExhausted: 409 write_conflict with Retry-After). Every write is checked against what is
+ * stored, so limits hold and no concurrent change is lost. One read at most (none with
+ * `initial`). `compute` returns undefined when nothing needs to change: then nothing is written.
  * Refusals: "precondition" (If-Match), "not_found" (mustExist), "deleting".
  */
 export function modifyMetadata(
@@ -174,9 +185,10 @@ export function modifyMetadata(
   compute: (current: Profile) => MetadataPair | undefined,
   options: ModifyOptions = {},
 ): Promise<{ profile: Profile; changed: boolean }> {
-  return retry(METADATA_CONTENTION, async (attempt, again) => {
-    const stored =
-      attempt === 1 && "initial" in options ? options.initial : await getProfile(userId);
+  let known: { stored: Profile | undefined } | undefined =
+    "initial" in options ? { stored: options.initial } : undefined;
+  return retry(METADATA_CONTENTION, async (_attempt, again) => {
+    const stored = known ? known.stored : await getProfile(userId);
     if (!stored && options.mustExist) throw new Refused("not_found");
     const current = stored ?? emptyProfile(userId);
     if (current.deleting) throw new Refused("deleting");
@@ -188,8 +200,9 @@ export function modifyMetadata(
     try {
       return { profile: await writeMetadata(current, next, !!options.mustExist), changed: true };
     } catch (error) {
-      // Another write landed: the next read decides (a precondition on the old version fails).
+      // Another write landed: what it left decides (a precondition on the old version fails).
       if (!isConditionFailure(error)) throw error;
+      known = { stored: storedOnRefusal(error) };
       return again;
     }
   });
