@@ -46,11 +46,11 @@ function auditFeatured(request: HttpRequest, action: string, playlistId: string,
   });
 }
 
-/** The playlist as it is after a play. */
-async function playedResponse(userId: string, playlistId: string) {
+/** The playlist as it is after a play; `plays`: the count a play answered first (a replay). */
+async function playedResponse(userId: string, playlistId: string, plays?: number) {
   const playlist = await getPlaylist(userId, playlistId, true);
   if (!playlist) throw notFound();
-  return jsonResponse(200, playlist);
+  return jsonResponse(200, plays === undefined ? playlist : { ...playlist, plays });
 }
 
 async function tooSoon(userId: string, lastPlayAt: number | undefined): Promise<never> {
@@ -144,7 +144,15 @@ export const handler = httpHandler({
     const keyed = keyedRequest(request);
     const refused = await addPlay(userId, playlistId, playCooldownSeconds, recordOf(keyed));
     if (refused?.refusal === "duplicate_key" && keyed) {
-      return replay(keyed, () => playedResponse(userId, playlistId));
+      // The record holds the count first answered, not the playlist: the replay reads it again.
+      return replay(keyed, {
+        rebuild: (stored) =>
+          playedResponse(userId, playlistId, "plays" in stored ? stored.plays : undefined),
+        recover: async () => ({
+          status: 200,
+          plays: (await getPlaylist(userId, playlistId, true))?.plays ?? 0,
+        }),
+      });
     }
     if (refused?.refusal === "not_found") throw notFound();
     if (refused?.refusal === "too_soon") {
@@ -153,9 +161,10 @@ export const handler = httpHandler({
     }
     if (refused) throw new Refused(refused.refusal);
     metric("PlaysCounted");
-    const response = await playedResponse(userId, playlistId);
-    if (keyed) await completeResponse(keyed, response);
-    return response;
+    const playlist = await getPlaylist(userId, playlistId, true);
+    if (!playlist) throw notFound();
+    if (keyed) await completeResponse(keyed, { status: 200, plays: playlist.plays });
+    return jsonResponse(200, playlist);
   },
 
   "GET /playlists/featured": async ({ event, caller }) => {

@@ -13,11 +13,13 @@ export const IDEMPOTENCY_TABLE = config().tables.idempotency;
 
 export const RECORD_LIFETIME_SECONDS = 24 * 3600;
 
-/** A response as first sent: the status and the exact body text. */
-export interface StoredResponse {
-  status: number;
-  body: string;
-}
+/**
+ * A response as first sent: the status and the exact body text; or, for a play, the status and
+ * the count it answered, and no body: a play's answer is its playlist (up to 500 song ids, some
+ * 15 kB), which the replay reads again rather than every keyed play writing it (a record of
+ * a few hundred bytes: 1 WCU, twice in its transaction).
+ */
+export type StoredResponse = { status: number; body: string } | { status: number; plays: number };
 
 export interface IdempotencyRecord {
   bodyHash: string;
@@ -33,9 +35,27 @@ interface RecordItem {
   expires_at: number;
   response_status?: number;
   response_body?: string;
+  response_plays?: number;
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function responseAttributes(response: StoredResponse) {
+  return "body" in response
+    ? { response_status: response.status, response_body: response.body }
+    : { response_status: response.status, response_plays: response.plays };
+}
+
+function responseOf(item: RecordItem): StoredResponse | undefined {
+  if (item.response_status === undefined) return undefined;
+  if (item.response_body !== undefined) {
+    return { status: item.response_status, body: item.response_body };
+  }
+  if (item.response_plays !== undefined) {
+    return { status: item.response_status, plays: item.response_plays };
+  }
+  return undefined;
+}
 
 /**
  * Transaction item: the record of a keyed request, written in the same transaction as the work
@@ -49,7 +69,7 @@ export function newRecord(recordId: string, bodyHash: string, response?: StoredR
     body_hash: bodyHash,
     started_at: now,
     expires_at: nowSeconds() + RECORD_LIFETIME_SECONDS,
-    ...(response ? { response_status: response.status, response_body: response.body } : {}),
+    ...(response ? responseAttributes(response) : {}),
   };
   return {
     Put: {
@@ -74,24 +94,25 @@ export async function getRecord(recordId: string): Promise<IdempotencyRecord | u
   return {
     bodyHash: item.body_hash,
     startedAt: item.started_at,
-    response:
-      item.response_status !== undefined && item.response_body !== undefined
-        ? { status: item.response_status, body: item.response_body }
-        : undefined,
+    response: responseOf(item),
   };
 }
 
 /** Stores the response of a record written without one; the first response stored wins. */
 export async function completeRecord(recordId: string, response: StoredResponse): Promise<void> {
+  const attributes = responseAttributes(response);
+  const names = Object.keys(attributes);
   try {
     await db.send(
       new UpdateCommand({
         TableName: IDEMPOTENCY_TABLE,
         Key: { record_id: recordId },
-        UpdateExpression: "SET response_status = :status, response_body = :body",
+        UpdateExpression: `SET ${names.map((name) => `${name} = :${name}`).join(", ")}`,
         ConditionExpression:
           "attribute_exists(record_id) AND attribute_not_exists(response_status)",
-        ExpressionAttributeValues: { ":status": response.status, ":body": response.body },
+        ExpressionAttributeValues: Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [`:${name}`, value]),
+        ),
       }),
     );
   } catch (error) {

@@ -55,27 +55,32 @@ export function recordOf(keyed: KeyedRequest | undefined, response?: HttpRespons
   return keyed ? [newRecord(keyed.recordId, keyed.bodyHash, response && stored(response))] : [];
 }
 
-function replayed(response: StoredResponse): HttpResponse {
-  const replay = jsonResponse(response.status, undefined, { "Idempotent-Replayed": "true" });
-  return { ...replay, body: response.body };
+function replayed(response: HttpResponse): HttpResponse {
+  return { ...response, headers: { ...response.headers, "Idempotent-Replayed": "true" } };
 }
 
 /** Stores the response of a request recorded before its response was known. */
-export function completeResponse(keyed: KeyedRequest, response: HttpResponse): Promise<void> {
-  return completeRecord(keyed.recordId, stored(response));
+export function completeResponse(keyed: KeyedRequest, response: StoredResponse): Promise<void> {
+  return completeRecord(keyed.recordId, response);
+}
+
+/** For records that hold no body (a play's): how the replay rebuilds it, and recovers one. */
+export interface Rebuild {
+  /** The response again from what the record holds. */
+  rebuild: (stored: StoredResponse) => Promise<HttpResponse>;
+  /** What to record for a first request that did its write but died before recording it. */
+  recover: () => Promise<StoredResponse>;
 }
 
 /** A first request that recorded no response after this long died part way (10 s timeout). */
 const ABANDONED_AFTER_MS = 30_000;
 
 /**
- * The answer to a request whose key was recorded already. `recover` rebuilds the response of a
- * first request that did its write but died before storing its response.
+ * The answer to a request whose key was recorded already: the stored body, or the response
+ * `play` rebuilds from the record; `play.recover` completes a first request that did its write
+ * but died before storing its response.
  */
-export async function replay(
-  keyed: KeyedRequest,
-  recover?: () => Promise<HttpResponse>,
-): Promise<HttpResponse> {
+export async function replay(keyed: KeyedRequest, play?: Rebuild): Promise<HttpResponse> {
   const record = await getRecord(keyed.recordId);
   if (record && record.bodyHash !== keyed.bodyHash) {
     throw new UnprocessableError(
@@ -83,13 +88,18 @@ export async function replay(
       "idempotency_key_reused",
     );
   }
-  if (record?.response) {
+  const response = record?.response;
+  if (response && "body" in response) {
     metric("IdempotentReplays");
-    return replayed(record.response);
+    return replayed({ ...jsonResponse(response.status), body: response.body });
   }
-  if (record && recover && Date.now() - record.startedAt > ABANDONED_AFTER_MS) {
-    await completeResponse(keyed, await recover());
-    return replay(keyed);
+  if (response && play) {
+    metric("IdempotentReplays");
+    return replayed(await play.rebuild(response));
+  }
+  if (record && play && Date.now() - record.startedAt > ABANDONED_AFTER_MS) {
+    await completeResponse(keyed, await play.recover());
+    return replay(keyed, play);
   }
   throw new ConflictError(
     "A request with this Idempotency-Key is still running; retry shortly",

@@ -1,4 +1,4 @@
-import { TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { handler as getPlaysHandler } from "../../../functions/getPlays.ts";
 import { handler } from "../../../functions/playlists.ts";
@@ -93,6 +93,36 @@ describe("playlists", () => {
 
   it("defaults songIds to an empty list", async () => {
     expect((await create(await user(), { name: "Empty" })).body.songIds).toEqual([]);
+  });
+
+  it("replays a keyed play with the same status and body, its record holding the count and not the playlist", async () => {
+    const sub = uniqueUser();
+    const token = await tokenFor(sub);
+    const songIds = await storeSongs(sub, 500);
+    const { playlistId } = (await create(token, { name: "Largest", songIds })).body;
+    const event = httpEvent("playlists-play", {
+      token,
+      pathParameters: { playlistId },
+      rawPath: `/playlists/${playlistId}/plays`,
+      headers: { "idempotency-key": "big-play" },
+    });
+    const first = await invoke(handler, event);
+    expect(first.statusCode).toBe(200);
+    expect(first.body.songIds).toHaveLength(500);
+    const again = await invoke(handler, event);
+    expect(again.statusCode).toBe(200);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    // The same text (the same fields, in the same order).
+    expect(JSON.stringify(again.body)).toBe(JSON.stringify(first.body));
+    expect(await totalPlays(token)).toBe(1);
+    // The record: a few hundred bytes (1 WCU), where the answer is some 14 kB.
+    const caller = { sub, machine: false, permissions: new Set<string>() };
+    const keyed = keyedRequest({ event, caller, body: undefined, correlationId: "t" });
+    const { Item } = await db.send(
+      new GetCommand({ TableName: IDEMPOTENCY_TABLE, Key: { record_id: keyed?.recordId } }),
+    );
+    expect(Buffer.byteLength(JSON.stringify(first.body))).toBeGreaterThan(13_000);
+    expect(Buffer.byteLength(JSON.stringify(Item))).toBeLessThan(400);
   });
 
   it("answers 409 idempotency_key_in_use while a keyed play runs, and finishes one abandoned", async () => {
