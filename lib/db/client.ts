@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
-import { AGAIN, CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
+import { type AGAIN, CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
 import { currentFunction, recordIamCalls } from "./call-log.ts";
 import { cancellationReasons, isConditionFailure, isTransactionConflict } from "./errors.ts";
 
@@ -101,7 +101,9 @@ export interface Refusal {
 export const CONFLICT: unique symbol = Symbol("conflict");
 
 /** Sends one TransactWriteItems once: its Refusal, CONFLICT, or undefined when it committed. */
-export type SendTransaction = (items: TransactItems) => Promise<Refusal | undefined | typeof CONFLICT>;
+export type SendTransaction = (
+  items: TransactItems,
+) => Promise<Refusal | undefined | typeof CONFLICT>;
 
 /**
  * Runs `attempt` under the contention policy (lib/retry.ts CONTENTION: at most 5 attempts in

@@ -4,7 +4,14 @@ import { config } from "../config.ts";
 import { newId } from "../ids.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { Playlist, PlaylistChanges, PlaylistInput } from "../schemas/index.ts";
-import { batchGet, CONFLICT, db, type TransactItems, transact, withTransactions } from "./client.ts";
+import {
+  batchGet,
+  CONFLICT,
+  db,
+  type TransactItems,
+  transact,
+  withTransactions,
+} from "./client.ts";
 import {
   addPlaylistPlay,
   COUNTERS_TABLE,

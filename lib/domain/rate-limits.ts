@@ -121,7 +121,12 @@ async function takeReads(sub: string): Promise<void> {
   if (!taken.taken) refuseAndRemember("reads", bucket, now, taken.retryAfterMs);
   if (heldReads.size >= MAX_HELD) heldReads.clear();
   // This read takes one unit; the rest wait here for the caller's next reads.
-  heldReads.set(sub, { units: units - 1, usableUntil: now + HELD_FOR_MS, takenAt: now, size: units });
+  heldReads.set(sub, {
+    units: units - 1,
+    usableUntil: now + HELD_FOR_MS,
+    takenAt: now,
+    size: units,
+  });
 }
 
 /**

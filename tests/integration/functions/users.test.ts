@@ -263,7 +263,9 @@ describe("no lost updates", () => {
     let responses: Awaited<ReturnType<typeof patch>>[] = [];
     const calls = await dynamoCallsOf(async () => {
       responses = await Promise.all(
-        Array.from({ length: 80 }, (_, i) => patch(token, sub, { user_metadata: { [`k${i}`]: i } })),
+        Array.from({ length: 80 }, (_, i) =>
+          patch(token, sub, { user_metadata: { [`k${i}`]: i } }),
+        ),
       );
     });
     const count = (name: string) => calls.filter((c) => c === name).length;
