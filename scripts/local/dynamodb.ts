@@ -34,6 +34,8 @@ export function checkJava(): void {
 
 export interface LocalDynamoDb {
   endpoint: string;
+  /** The jar's own port, behind the guard (loopback, a fresh one each start). */
+  jarPort: number;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -139,6 +141,7 @@ export async function startDynamoDb(options: {
   }
   return {
     endpoint,
+    jarPort,
     process: child,
     async stop() {
       guard?.closeAllConnections();

@@ -1,8 +1,12 @@
 /**
  * DynamoDB Local's jar dying under npm start, its loopback guard (scripts/local/dynamodb.ts)
  * still listening: the functions see a cut connection, as from an unreachable endpoint, and
- * answer 503 with Retry-After in the contract's error shape, never a 500.
+ * answer 503 with Retry-After in the contract's error shape, never a 500. And a client that
+ * goes away part way leaves no request open to the jar.
  */
+import { readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LambdaHandler } from "../../lib/http/handler.ts";
 import { type LocalDynamoDb, startDynamoDb } from "../../scripts/local/dynamodb.ts";
@@ -30,6 +34,42 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dynamo?.stop();
+});
+
+/** TCP connections on loopback now established to `port` (Linux's /proc/net/tcp). */
+function connectionsTo(port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  return readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[2]?.endsWith(`:${hexPort}`) && fields[3] === "01").length;
+}
+
+async function eventually(check: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    if (check()) return true;
+    await sleep(100);
+  }
+  return check();
+}
+
+describe("the local DynamoDB's guard", () => {
+  it("ends the jar's request when the client goes away part way through its body", async () => {
+    const client = connect(Number(new URL(dynamo.endpoint).port), "127.0.0.1");
+    await new Promise((resolve) => client.once("connect", resolve));
+    // A request whose body never comes whole: the guard opens its upstream request at once.
+    client.write(
+      "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.0\r\n" +
+        "X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 100000\r\n\r\n{",
+    );
+    // Its connection to the jar (a new one, or the guard's idle keep-alive one, reused).
+    expect(await eventually(() => connectionsTo(dynamo.jarPort) >= 1)).toBe(true);
+    await sleep(300);
+    const during = connectionsTo(dynamo.jarPort);
+    client.destroy();
+    expect(await eventually(() => connectionsTo(dynamo.jarPort) < during)).toBe(true);
+  }, 30_000);
 });
 
 describe("the local DynamoDB's jar gone, its guard still up", () => {
