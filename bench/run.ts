@@ -15,6 +15,7 @@ import { buildBundles } from "./bundles.ts";
 import { measureCapacity } from "./capacity.ts";
 import { measureCold } from "./cold.ts";
 import { say } from "./common.ts";
+import { measureCost } from "./cost.ts";
 import { measureFirstRequests } from "./first-request.ts";
 import {
   measureAccountDeletion,
@@ -76,6 +77,8 @@ say(`5/8 warm latency (${WARM_RUNS} invocations per route, alternating with the 
 const warm = await measureWarm(stack, bundles.bareReplay, WARM_RUNS);
 say("6/8 consumed capacity with the smallest and the largest allowed items");
 const capacity = await measureCapacity(stack);
+say("    and at the largest sizes per route, under contention, and the per-caller limit's share");
+const cost = await measureCost(stack, bundles);
 say("7/8 getPlays with 10 and 10,000 playlists; an export and deleting an account at quota");
 const getPlaysScaling = await measureGetPlaysScaling(stack, WARM_RUNS);
 const exportPages = await measureExport(stack);
@@ -124,6 +127,16 @@ console.log("Warm: per route, in-process against DynamoDB Local (ms)");
 console.table(warm);
 console.log("Consumed capacity units per request, smallest vs largest allowed items");
 console.table(capacity);
+console.log(
+  "Capacity per request at the largest allowed sizes (the route's requests; the limiter's apart)",
+);
+console.table(cost.perRoute);
+console.log(
+  "80 concurrent PATCHes of one 2 × 30 kB profile: outcomes and cost per request (DynamoDB Local reports no capacity for a refused conditional write; DynamoDB bills it by the item's size, about 62 WCU here)",
+);
+console.table([cost.contention]);
+console.log("The per-caller limit's own cost per request (rate-limits table), at the defaults");
+console.table(cost.limiter);
 console.log(
   `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling["10000"]} ms with 10,000`,
 );

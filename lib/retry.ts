@@ -2,7 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * The one retry policy: up to `attempts` tries, waiting a random time in [0, min(cap, base·2^n))
- * between them ("full jitter"), so colliding writers do not retry in lockstep.
+ * between them ("full jitter"), so colliding writers do not retry in lockstep. A retried step
+ * never holds a retry of its own (the attempts would multiply): each policy's comment states
+ * its worst case.
  */
 export interface RetryPolicy {
   attempts: number;
@@ -12,16 +14,23 @@ export interface RetryPolicy {
 
 /**
  * Transactions cancelled by a concurrent write (every create and play of one user updates the
- * user's counter item), and conditional writes that lost a race. The worst case, about 2 s of
- * backoff in all, stays well inside a 10 s timeout.
+ * user's counter item), and conditional writes that lost a race. Worst case: 5 attempts and
+ * under 10 + 20 + 40 + 80 = 150 ms of backoff, each attempt one request (at most 1.5 s each,
+ * the client's request timeout: lib/db/client.ts); past it, 409 or 503 with Retry-After.
  */
-export const CONTENTION: RetryPolicy = { attempts: 12, baseMs: 5, capMs: 250 };
+export const CONTENTION: RetryPolicy = { attempts: 5, baseMs: 5, capMs: 100 };
 /**
- * Metadata writes: dozens of writers on one profile at once (40 concurrent PATCHes take about
- * 7 attempts each locally); the worst case, about 40 × 150 ms, stays inside a 10 s timeout.
+ * Metadata writes (read, merge, conditional write): many writers on one profile at once. Worst
+ * case: 4 conditional UpdateItems after one read (a lost race answers the stored item with the
+ * refusal, ALL_OLD, so no read again) and under 10 + 20 + 40 = 70 ms of backoff; past it, 409
+ * write_conflict with Retry-After. Each attempt of a 2 × 32 kB profile bills its size (about 65
+ * WCU), so the cap is the bound on what one request can cost.
  */
-export const METADATA_CONTENTION: RetryPolicy = { attempts: 40, baseMs: 5, capMs: 150 };
-/** Items DynamoDB left unprocessed in a batch (throttling): back off longer. */
+export const METADATA_CONTENTION: RetryPolicy = { attempts: 4, baseMs: 5, capMs: 100 };
+/**
+ * Items DynamoDB left unprocessed in a batch (throttling): back off longer. Worst case: 8
+ * requests and under 40 + 80 + 160 + 320 + 640 + 1,000 + 1,000 = 3.2 s of backoff.
+ */
 export const UNPROCESSED_ITEMS: RetryPolicy = { attempts: 8, baseMs: 20, capMs: 1_000 };
 
 export class RetriesExhausted extends Error {}

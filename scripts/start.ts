@@ -215,6 +215,13 @@ async function main(): Promise<void> {
   const dataPath = join(settings.dataDir, "dynamodb");
   mkdirSync(dataPath, { recursive: true });
   dynamo = await startDynamoDb({ port: settings.dynamodbPort, dataPath });
+  // Watched from the start: a jar that dies while the rest starts stops the stack too.
+  dynamo.process.once("exit", (code) => {
+    if (!stopping) {
+      say(`DynamoDB Local exited (${code}); stopping`);
+      void stopAll(1);
+    }
+  });
   say(`DynamoDB Local on ${dynamo.endpoint} (data in ${dataPath})`);
   const client = localClient(dynamo.endpoint);
   const created = await ensureTables(client, definitions);
@@ -296,12 +303,6 @@ async function main(): Promise<void> {
   forgetStack = recordRunningStack(settings);
   say(`ready: the API on ${apiUrl}`);
   console.log(startBlock(apiUrl));
-  dynamo.process.once("exit", (code) => {
-    if (!stopping) {
-      say(`DynamoDB Local exited (${code}); stopping`);
-      void stopAll(1);
-    }
-  });
 }
 
 main().catch(async (error: unknown) => {

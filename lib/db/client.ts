@@ -11,7 +11,7 @@ import {
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { currentFunction, recordIamCalls } from "../call-log.ts";
 import { config } from "../config.ts";
-import { CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
+import { type AGAIN, CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
 import { cancellationReasons, isTransactionConflict } from "./errors.ts";
 
 const cfg = config();
@@ -58,8 +58,8 @@ export const db = DynamoDBDocumentClient.from(dynamodb, {
   unmarshallOptions: { wrapNumbers },
 });
 
-/** A raw DynamoDB item (from a cancelled transaction) as plain JavaScript. */
-function unmarshallItem<T>(item: Record<string, AttributeValue>): T {
+/** A raw DynamoDB item (from a cancelled transaction, or a refused write: ALL_OLD) as plain JavaScript. */
+export function unmarshallItem<T>(item: Record<string, AttributeValue>): T {
   // A fresh options object: the document client adds convertWithoutMapWrapper to its own.
   return unmarshall(item, { wrapNumbers }) as T;
 }
@@ -75,37 +75,61 @@ export interface Refusal {
   items: (Record<string, unknown> | undefined)[];
 }
 
+/** A transaction DynamoDB cancelled for a conflict: it applied nothing, and may be sent again. */
+export const CONFLICT: unique symbol = Symbol("conflict");
+
+/** Sends one TransactWriteItems once: its Refusal, CONFLICT, or undefined when it committed. */
+export type SendTransaction = (
+  items: TransactItems,
+) => Promise<Refusal | undefined | typeof CONFLICT>;
+
+/**
+ * Runs `attempt` under the contention policy (lib/retry.ts CONTENTION: at most 5 attempts in
+ * all), giving it `send`, which sends a transaction once: undefined when it committed, a Refusal
+ * when a condition failed, CONFLICT when DynamoDB cancelled it for a concurrent write to one of
+ * its items (then `attempt` answers `again`). Other errors pass through. Conflicts to the end
+ * throw the last one, answered as DynamoDB trouble (503 with Retry-After).
+ */
+export async function withTransactions<T>(
+  attempt: (send: SendTransaction, again: typeof AGAIN) => Promise<T | typeof AGAIN>,
+): Promise<T> {
+  let lastConflict: unknown;
+  const send: SendTransaction = async (TransactItems) => {
+    try {
+      await db.send(new TransactWriteCommand({ TransactItems }));
+      return undefined;
+    } catch (error) {
+      if (isTransactionConflict(error)) {
+        lastConflict = error;
+        return CONFLICT;
+      }
+      const reasons = cancellationReasons(error);
+      const failed = reasons?.map((reason) => reason.Code === "ConditionalCheckFailed");
+      if (!reasons || !failed?.some(Boolean)) throw error;
+      return {
+        failed,
+        items: reasons.map((reason) => (reason.Item ? unmarshallItem(reason.Item) : undefined)),
+      };
+    }
+  };
+  try {
+    return await retry(CONTENTION, (_n, again) => attempt(send, again));
+  } catch (error) {
+    if (error instanceof RetriesExhausted && lastConflict) throw lastConflict;
+    throw error;
+  }
+}
+
 /**
  * One TransactWriteItems: undefined when it committed, a Refusal when a condition failed. A
  * transaction cancelled for a conflict (concurrent writes to one item, e.g. plays of one user)
- * applied nothing, so it is sent again under the contention policy; other errors pass through.
+ * applied nothing, so it is sent again, at most 5 times in all (withTransactions).
  */
-export async function transact(TransactItems: TransactItems): Promise<Refusal | undefined> {
-  let lastConflict: unknown;
-  try {
-    return await retry(CONTENTION, async (_n, again) => {
-      try {
-        await db.send(new TransactWriteCommand({ TransactItems }));
-        return undefined;
-      } catch (error) {
-        if (isTransactionConflict(error)) {
-          lastConflict = error;
-          return again;
-        }
-        const reasons = cancellationReasons(error);
-        const failed = reasons?.map((reason) => reason.Code === "ConditionalCheckFailed");
-        if (!reasons || !failed?.some(Boolean)) throw error;
-        return {
-          failed,
-          items: reasons.map((reason) => (reason.Item ? unmarshallItem(reason.Item) : undefined)),
-        };
-      }
-    });
-  } catch (error) {
-    // Endless conflicts: the last one goes up, and is answered as DynamoDB trouble (503).
-    if (error instanceof RetriesExhausted) throw lastConflict;
-    throw error;
-  }
+export function transact(TransactItems: TransactItems): Promise<Refusal | undefined> {
+  return withTransactions(async (send, again) => {
+    const outcome = await send(TransactItems);
+    return outcome === CONFLICT ? again : outcome;
+  });
 }
 
 type Key = Record<string, unknown>;

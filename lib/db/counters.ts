@@ -218,6 +218,8 @@ export function deletePlaylistCounter(userId: string, playlistId: string, plays?
         : {
             ConditionExpression: "attribute_not_exists(plays) OR plays = :plays",
             ExpressionAttributeValues: { ":plays": plays },
+            // A refusal names the plays now counted: the delete goes again with them.
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
           }),
     },
   };

@@ -4,7 +4,14 @@ import { config } from "../config.ts";
 import { newId } from "../ids.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { Playlist, PlaylistChanges, PlaylistInput } from "../schemas/index.ts";
-import { batchGet, db, type TransactItems, transact } from "./client.ts";
+import {
+  batchGet,
+  CONFLICT,
+  db,
+  type TransactItems,
+  transact,
+  withTransactions,
+} from "./client.ts";
 import {
   addPlaylistPlay,
   COUNTERS_TABLE,
@@ -218,13 +225,16 @@ export async function addPlay(
 
 /**
  * Deletes the playlist with its counter and lowers the owner's total by its plays, atomically:
- * the counter's delete is conditional on the plays read just before, and retried if a play
- * landed in between. False when there is no such playlist.
+ * the counter's delete is conditional on the plays read just before; a play landing in between
+ * refuses it with the counter's new plays (ALL_OLD), and the transaction goes again with them.
+ * One read and at most 5 transactions (a conflict and a lost race share the one policy). False
+ * when there is no such playlist.
  */
 export async function deletePlaylist(userId: string, playlistId: string): Promise<boolean> {
-  return retry(CONTENTION, async (_n, again) => {
-    const plays = await playsOf(userId, playlistId, true);
-    const refusal = await transact([
+  let plays: number | undefined;
+  return withTransactions(async (send, again) => {
+    plays ??= await playsOf(userId, playlistId, true);
+    const outcome = await send([
       {
         Delete: {
           TableName: PLAYLISTS_TABLE,
@@ -235,8 +245,11 @@ export async function deletePlaylist(userId: string, playlistId: string): Promis
       deletePlaylistCounter(userId, playlistId, plays),
       releaseCounts(userId, { playlists: 1, plays }),
     ]);
-    if (!refusal) return true;
-    if (refusal.failed[0]) return false;
+    if (outcome === CONFLICT) return again;
+    if (!outcome) return true;
+    if (outcome.failed[0]) return false;
+    const current = outcome.items[1]?.plays;
+    plays = typeof current === "number" ? current : undefined;
     return again;
   });
 }

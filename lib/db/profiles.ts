@@ -1,8 +1,9 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { METADATA_CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
-import { batchGet, db, type TransactItems, transact } from "./client.ts";
+import { batchGet, db, type TransactItems, transact, unmarshallItem } from "./client.ts";
 import {
   COUNTERS_TABLE,
   deletionMarkerKey,
@@ -133,16 +134,21 @@ export interface MetadataPair {
 
 const WRITABLE = "attribute_not_exists(deleting)";
 
+/** What a refused write found stored; undefined when it cannot say (read again). */
+type Lost = { stored: Profile | undefined } | undefined;
+
 /**
  * Writes both metadata objects only if no other write landed since `current` was read, with
- * `extra` items in the same transaction when there are any. Undefined when another write won.
+ * `extra` items in the same transaction when there are any. When another write won, answers
+ * what it left: a lone write's refusal carries the stored item (ALL_OLD), so the next attempt
+ * needs no read; a transaction's does not.
  */
 async function writeMetadata(
   current: Profile,
   next: MetadataPair,
   mustExist: boolean,
   extra: TransactItems,
-): Promise<Profile | undefined> {
+): Promise<{ written: Profile } | { lost: Lost }> {
   const now = new Date().toISOString();
   const unchanged = current.version === 0 ? "attribute_not_exists(version)" : "version = :expected";
   const update = {
@@ -161,22 +167,37 @@ async function writeMetadata(
   };
   if (extra.length > 0) {
     // A transaction answers no item: the profile written is the one read, changed as asked.
-    if (await transact([{ Update: update }, ...extra])) return undefined;
+    if (await transact([{ Update: update }, ...extra])) return { lost: undefined };
     return {
-      ...current,
-      ...next,
-      version: current.version + 1,
-      updatedAt: now,
-      createdAt: current.createdAt ?? now,
+      written: {
+        ...current,
+        ...next,
+        version: current.version + 1,
+        updatedAt: now,
+        createdAt: current.createdAt ?? now,
+      },
     };
   }
   try {
-    const { Attributes } = await db.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW" }));
-    return fromItem(Attributes as ProfileItem);
+    const { Attributes } = await db.send(
+      new UpdateCommand({
+        ...update,
+        ReturnValues: "ALL_NEW",
+        // A lost race answers the stored item with the refusal: the next attempt needs no read.
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return { written: fromItem(Attributes as ProfileItem) };
   } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    return { lost: { stored: storedOnRefusal(error) } };
   }
+}
+
+/** The profile a refused metadata write found stored (undefined: none is). */
+function storedOnRefusal(error: unknown): Profile | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return item ? fromItem(unmarshallItem<ProfileItem>(item)) : undefined;
 }
 
 export interface ModifyOptions {
@@ -194,9 +215,11 @@ export interface ModifyOptions {
 }
 
 /**
- * Read, compute, conditionally write; on a concurrent write, read again and recompute. Every
- * write is checked against what is stored, so limits hold and no concurrent change is lost.
- * `compute` returns undefined when nothing needs to change: then nothing is written.
+ * Read, compute, conditionally write; on a concurrent write, recompute from the item the refusal
+ * answers (ALL_OLD; a transaction's refusal reads again) and write again, at most
+ * METADATA_CONTENTION's attempts (then RetriesExhausted: 409 write_conflict with Retry-After).
+ * Every write is checked against what is stored, so limits hold and no concurrent change is
+ * lost. `compute` returns undefined when nothing needs to change: then nothing is written.
  * Refusals: "precondition" (If-Match), "not_found" (mustExist), "deleting".
  */
 export function modifyMetadata(
@@ -204,9 +227,9 @@ export function modifyMetadata(
   compute: (current: Profile) => MetadataPair | undefined,
   options: ModifyOptions = {},
 ): Promise<{ profile: Profile; changed: boolean }> {
-  return retry(METADATA_CONTENTION, async (attempt, again) => {
-    const stored =
-      attempt === 1 && "initial" in options ? options.initial : await getProfile(userId);
+  let known: Lost = "initial" in options ? { stored: options.initial } : undefined;
+  return retry(METADATA_CONTENTION, async (_attempt, again) => {
+    const stored = known ? known.stored : await getProfile(userId);
     if (!stored && options.mustExist) throw new Refused("not_found");
     const current = stored ?? emptyProfile(userId);
     if (current.deleting) throw new Refused("deleting");
@@ -219,9 +242,11 @@ export function modifyMetadata(
       if (together.length > 0) await transact(together);
       return { profile: current, changed: false };
     }
-    const profile = await writeMetadata(current, next, !!options.mustExist, together);
-    // Another write landed: the next read decides (a precondition on the old version fails).
-    return profile ? { profile, changed: true } : again;
+    const outcome = await writeMetadata(current, next, !!options.mustExist, together);
+    if ("written" in outcome) return { profile: outcome.written, changed: true };
+    // Another write landed: what it left decides (a precondition on the old version fails).
+    known = outcome.lost;
+    return again;
   });
 }
 

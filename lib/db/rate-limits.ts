@@ -40,11 +40,25 @@ function conditionFailureTat(error: unknown): number | undefined {
   return item?.tat?.N === undefined ? undefined : Number(item.tat.N);
 }
 
+/**
+ * The last `tat` this container saw per bucket. `tat` only grows, so it is a lower bound of the
+ * stored one: when it is past `now` the bucket is busy, and the first write is the busy one (one
+ * round trip for a caller writing faster than its interval, not two).
+ */
+const seenTat = new Map<string, number>();
+/** A container serving many callers forgets rather than grow without bound. */
+const MAX_SEEN = 10_000;
+
+function remember(id: string, tat: number): void {
+  if (seenTat.size >= MAX_SEEN) seenTat.clear();
+  seenTat.set(id, tat);
+}
+
 /** Takes `units` from the bucket at `now`; at most three writes when racing other takers. */
 export async function take(bucket: Bucket, units: number, now = Date.now()): Promise<Take> {
   const cost = units * bucket.intervalMs;
   const latestTat = now + (bucket.burst - units) * bucket.intervalMs;
-  let knownTat: number | undefined;
+  let knownTat = seenTat.get(bucket.id);
   for (let attempt = 0; attempt < 3; attempt++) {
     const busy = knownTat !== undefined && knownTat > now;
     if (busy && (knownTat as number) > latestTat) {
@@ -78,9 +92,11 @@ export async function take(bucket: Bucket, units: number, now = Date.now()): Pro
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
+      remember(bucket.id, busy ? (knownTat as number) + cost : now + cost);
       return { taken: true };
     } catch (error) {
       knownTat = conditionFailureTat(error);
+      if (knownTat !== undefined) remember(bucket.id, knownTat);
     }
   }
   // Three takers raced this one caller's bucket in a row: it is being flooded.

@@ -4,11 +4,17 @@
  * bursts of twice that, fleet-wide: the budgets live in DynamoDB (lib/db/rate-limits.ts), not
  * in a container. Over it: 429 `rate_limited` with Retry-After, before any other work.
  *
- * Writes are counted exactly: one conditional write per request. Reads are taken in batches of
- * a quarter of a second's worth per container and used within a second, so that most reads cost
+ * Writes are counted exactly: one conditional write per request. Reads are taken in batches per
+ * container, sized from how fast the caller reads here (a batch lasts about half a second at that
+ * pace, at most a quarter of a second's budget) and used within a second, so that most reads cost
  * nothing; a batch is taken from the shared budget before it is used, so a caller never reads
- * more than the budget allows, and a batch left unused in an idle container is lost (the caller
- * gets slightly less, never more).
+ * more than the budget allows. A caller reading slowly here takes one unit at a time and loses
+ * none; units are lost only when a caller's reads in a container slow down to less than half
+ * their pace, at most one batch (READ_BATCH - 1 units) each time.
+ *
+ * A refusal is remembered in the container until the budget refills (`blockedUntil`): the
+ * caller's next requests are refused there and then, without a request to the shared table, so
+ * that one caller's flood does not spend the table's write throughput that every caller shares.
  */
 import { config } from "../config.ts";
 import { type Bucket, take } from "../db/rate-limits.ts";
@@ -32,11 +38,21 @@ const bucketOf = (kind: RequestKind, sub: string): Bucket => ({
 });
 
 /** Reads taken from the shared budget and not used yet, per caller, in this container. */
-const heldReads = new Map<string, { units: number; usableUntil: number }>();
+interface HeldReads {
+  units: number;
+  usableUntil: number;
+  /** When the batch was taken, and its size: the pace the next batch is sized from. */
+  takenAt: number;
+  size: number;
+}
+const heldReads = new Map<string, HeldReads>();
 const READ_BATCH = Math.max(1, Math.floor(userReadsPerSecond / 4));
 const HELD_FOR_MS = 1_000;
-/** A container serving many callers forgets held batches rather than grow without bound. */
+/** A container serving many callers forgets what it holds rather than grow without bound. */
 const MAX_HELD = 10_000;
+
+/** Per bucket, until when (epoch ms) this container knows its budget is spent. */
+const blockedUntil = new Map<string, number>();
 
 function refuse(kind: RequestKind, retryAfterMs: number): never {
   metric("RateLimited", 1, kind);
@@ -47,10 +63,28 @@ function refuse(kind: RequestKind, retryAfterMs: number): never {
   );
 }
 
+/** Refuses at once, with no table request, a bucket this container saw spent. */
+function refuseIfBlocked(kind: RequestKind, bucket: Bucket, now: number): void {
+  const until = blockedUntil.get(bucket.id);
+  if (until === undefined) return;
+  if (now < until) refuse(kind, until - now);
+  blockedUntil.delete(bucket.id);
+}
+
+/** A refusal from the shared table: remembered until the units will be there, then refused. */
+function refuseAndRemember(kind: RequestKind, bucket: Bucket, now: number, retryAfterMs: number) {
+  if (blockedUntil.size >= MAX_HELD) blockedUntil.clear();
+  blockedUntil.set(bucket.id, now + retryAfterMs);
+  return refuse(kind, retryAfterMs);
+}
+
 /** One write of `sub`, or 429 rate_limited. */
 export async function spendWrite(sub: string): Promise<void> {
-  const taken = await take(bucketOf("writes", sub), 1);
-  if (!taken.taken) refuse("writes", taken.retryAfterMs);
+  const bucket = bucketOf("writes", sub);
+  const now = Date.now();
+  refuseIfBlocked("writes", bucket, now);
+  const taken = await take(bucket, 1, now);
+  if (!taken.taken) refuseAndRemember("writes", bucket, now, taken.retryAfterMs);
 }
 
 /** A batch being taken for a caller: concurrent reads wait for it instead of taking their own. */
@@ -63,20 +97,36 @@ function useHeldRead(sub: string, now: number): boolean {
   return true;
 }
 
+/**
+ * The size of the next batch: what lasts about half a second at the pace the last batch was used
+ * (so that it is used up before its second ends), one unit when the last one expired unused.
+ */
+function nextBatchSize(previous: HeldReads | undefined, now: number): number {
+  if (!previous || previous.units > 0) return 1;
+  const pacePerMs = previous.size / Math.max(1, now - previous.takenAt);
+  return Math.min(READ_BATCH, Math.max(1, Math.floor((pacePerMs * HELD_FOR_MS) / 2)));
+}
+
 async function takeReads(sub: string): Promise<void> {
   const now = Date.now();
   const bucket = bucketOf("reads", sub);
-  // A whole batch when the budget has it; near the limit, exactly the one read asked for.
-  let units = READ_BATCH;
+  refuseIfBlocked("reads", bucket, now);
+  // A batch when the caller reads fast enough here and the budget has it; else exactly one.
+  let units = nextBatchSize(heldReads.get(sub), now);
   let taken = await take(bucket, units, now);
   if (!taken.taken && units > 1) {
     units = 1;
     taken = await take(bucket, units, now);
   }
-  if (!taken.taken) refuse("reads", taken.retryAfterMs);
+  if (!taken.taken) refuseAndRemember("reads", bucket, now, taken.retryAfterMs);
   if (heldReads.size >= MAX_HELD) heldReads.clear();
   // This read takes one unit; the rest wait here for the caller's next reads.
-  heldReads.set(sub, { units: units - 1, usableUntil: now + HELD_FOR_MS });
+  heldReads.set(sub, {
+    units: units - 1,
+    usableUntil: now + HELD_FOR_MS,
+    takenAt: now,
+    size: units,
+  });
 }
 
 /**

@@ -42,6 +42,7 @@ export function toHttpError(error: unknown): HttpError | undefined {
     return new ConflictError(
       "The data is being changed by many requests at once; retry",
       "write_conflict",
+      1,
     );
   }
   if (isTransient(error)) {

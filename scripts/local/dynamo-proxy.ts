@@ -49,7 +49,7 @@ export async function startDynamoProxy(
 ) {
   let mode: ProxyMode = "pass";
   let operations: string[] = [];
-  let capacity: { operation: string; units: number }[] = [];
+  let capacity: { operation: string; table: string | undefined; units: number }[] = [];
   let requests: RecordedRequest[] = [];
   /** Transactions still to cancel for a conflict, as DynamoDB does under contention. */
   let conflictsLeft = 0;
@@ -118,7 +118,10 @@ export async function startDynamoProxy(
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
     const target = String(incoming.headers["x-amz-target"] ?? "?");
-    requests.push({ operation: target.slice(target.indexOf(".") + 1), input });
+    // Kept here, not read back from `requests` when the answer comes: requests run side by side.
+    const operation = target.slice(target.indexOf(".") + 1);
+    const table = typeof input.TableName === "string" ? input.TableName : undefined;
+    requests.push({ operation, input });
     const body = Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: "TOTAL" }));
     const upstream = request(
       {
@@ -132,10 +135,7 @@ export async function startDynamoProxy(
         const parts: Buffer[] = [];
         for await (const part of response) parts.push(part as Buffer);
         const text = Buffer.concat(parts);
-        capacity.push({
-          operation: requests.at(-1)?.operation ?? "?",
-          units: capacityOf(text.toString("utf8")),
-        });
+        capacity.push({ operation, table, units: capacityOf(text.toString("utf8")) });
         const headers = { ...response.headers, "content-length": String(text.length) };
         outgoing.writeHead(response.statusCode ?? 500, headers);
         outgoing.end(text);
@@ -170,6 +170,17 @@ export async function startDynamoProxy(
           .filter((c) => WRITES.has(c.operation) === write)
           .reduce((total, c) => total + c.units, 0);
       return { read: sum(false), write: sum(true) };
+    },
+    /** The same, for the requests to `table` only, and to every other table. */
+    capacityUnitsOf(table: string) {
+      const sum = (write: boolean, mine: boolean) =>
+        capacity
+          .filter((c) => WRITES.has(c.operation) === write && (c.table === table) === mine)
+          .reduce((total, c) => total + c.units, 0);
+      return {
+        table: { read: sum(false, true), write: sum(true, true) },
+        others: { read: sum(false, false), write: sum(true, false) },
+      };
     },
     /** The requests since the last reset, as sent (measureCapacity only): replayable. */
     requests: () => [...requests],

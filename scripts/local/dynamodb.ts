@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { Agent, createServer, request, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { pipeline } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { refuseForeignRequest } from "./loopback.ts";
@@ -33,6 +34,8 @@ function checkJava(): void {
 
 export interface LocalDynamoDb {
   endpoint: string;
+  /** The jar's own port, behind the guard (loopback, a fresh one each start). */
+  jarPort: number;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -57,14 +60,17 @@ async function guardDynamoDb(port: number, jarPort: number): Promise<Server> {
       },
       (answer) => {
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
+        // Either end going away closes the other: an aborted client ends the jar's request.
+        pipeline(answer, outgoing, () => undefined);
       },
     );
-    upstream.on("error", () => {
-      if (!outgoing.headersSent) outgoing.writeHead(502);
-      outgoing.end();
+    // The jar is down (or went away mid-answer): the connection is cut, as a real endpoint's
+    // would be, so the SDK sees a network error (ECONNRESET: retried, then the API's 503 with
+    // Retry-After) rather than a bare 502, which it would map to a 500.
+    upstream.on("error", () => incoming.socket.destroy());
+    pipeline(incoming, upstream, (error) => {
+      if (error) upstream.destroy();
     });
-    incoming.pipe(upstream);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -135,6 +141,7 @@ export async function startDynamoDb(options: {
   }
   return {
     endpoint,
+    jarPort,
     process: child,
     async stop() {
       guard?.closeAllConnections();

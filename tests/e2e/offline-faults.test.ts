@@ -5,7 +5,7 @@
  * functions of tests/fixtures/offline-faults under `serverless offline`, bundled by esbuild.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +50,7 @@ function expectNoInternals(text: string): void {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "offline-faults-"));
   copyFileSync(join(FIXTURE, "serverless.yml"), join(dir, "serverless.yml"));
+  writeFileSync(join(dir, "broken.zip"), "not a zip archive");
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
   await build({
     entryPoints: [join(FIXTURE, "handlers.ts"), join(FIXTURE, "slow-init.ts")],
@@ -133,6 +134,38 @@ describe("a Lambda function that fails, under npm start's emulator", () => {
     expect(again.status).toBe(500);
   });
 
+  it("whose runtime exits while idle fails the next call at once, not at its timeout, and the one after gets a new runtime", async () => {
+    expect((await get("/exit-idle")).status).toBe(200);
+    // The worker's stray timer ends it between the two invocations.
+    await sleep(600);
+    const next = await get("/exit-idle");
+    // A crashed runtime (500), not a wait for the 2 s timeout (503).
+    expect(next.status).toBe(500);
+    expect(JSON.parse(next.text)).toEqual({ message: "Internal Server Error" });
+    expect((await get("/exit-idle")).status).toBe(200);
+  });
+
+  it("whose environment cannot be made fails its own queued call, not the one that frees the slot", async () => {
+    // maxConcurrency 2: two slow calls hold both slots; the third waits, then cannot be set up.
+    const [first, second, broken] = await Promise.all([
+      get("/slow"),
+      get("/slow"),
+      sleep(300).then(() => get("/bad-env")),
+    ]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(broken.status).toBe(500);
+    expect(JSON.parse(broken.text)).toEqual({ message: "Internal Server Error" });
+  }, 40_000);
+
+  it("whose artifact cannot be extracted answers 500 each time, never leaving its instance busy", async () => {
+    // reservedConcurrency 1: an instance left busy would throttle the second call (503).
+    for (let i = 0; i < 2; i++) {
+      const { status, text } = await get("/broken-artifact");
+      expect(status).toBe(500);
+      expectNoInternals(text);
+    }
+  });
+
   it("that answers an object body answers 500, not a 502 with a stack trace", async () => {
     const { status, text } = await get("/object-body");
     expect(status).toBe(500);
@@ -164,6 +197,19 @@ describe("a Lambda function that fails, under npm start's emulator", () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 503]);
     const throttled = answers.find((a) => a.status === 503);
     expect(JSON.parse(throttled?.text ?? "")).toEqual({ message: "Service Unavailable" });
+  });
+
+  it("with reserved concurrency 1 refuses a second concurrent direct invocation 429 with Retry-After, as Lambda's Invoke API", async () => {
+    const invoke = () =>
+      fetch(`${lambdaUrl}/2015-03-31/functions/offline-faults-dev-reserved/invocations`, {
+        method: "POST",
+        body: "{}",
+      });
+    const answers = await Promise.all([invoke(), invoke()]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 429]);
+    const throttled = answers.find((a) => a.status === 429);
+    expect(throttled?.headers.get("x-amzn-errortype")).toBe("TooManyRequestsException");
+    expect(throttled?.headers.get("retry-after")).toBe("1");
   });
 
   it("queues calls beyond the machine's concurrency and answers each", async () => {

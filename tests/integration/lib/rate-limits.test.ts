@@ -22,13 +22,88 @@ const put = (token: string, genre: string) =>
 const get = (token: string) => invoke(genres, httpEvent("genres-getFav", { token }));
 
 describe("per-caller limits", () => {
-  it("cost one conditional write per write, and one per batch of five reads", async () => {
+  it("cost one conditional write per write; reads in quick succession one for the first and one per batch of five after", async () => {
     const token = await tokenFor(uniqueUser());
     expect(await limiterCallsOf(() => put(token, "jazz"))).toEqual(["UpdateItemCommand"]);
-    const reads = await limiterCallsOf(async () => {
-      for (let i = 0; i < 5; i++) expect((await get(token)).statusCode).toBe(200);
-    });
-    expect(reads).toEqual(["UpdateItemCommand"]);
+    // The clock stands still (Date only): the reads come faster than any pace, as a burst does.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const reads = await limiterCallsOf(async () => {
+        for (let i = 0; i < 6; i++) expect((await get(token)).statusCode).toBe(200);
+      });
+      // One unit for the first; a batch of five for the next (idle bucket, then a busy one: 2).
+      expect(reads.length).toBeLessThanOrEqual(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("cost one round trip per write for a caller writing faster than its interval", async () => {
+    const token = await tokenFor(uniqueUser());
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const writes = await limiterCallsOf(async () => {
+        for (let i = 0; i < 5; i++) expect((await put(token, `w${i}`)).statusCode).toBe(200);
+      });
+      expect(writes).toEqual(Array(5).fill("UpdateItemCommand"));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("remember a refusal in the container: a refused caller's next requests cost the shared table nothing until the budget refills", async () => {
+    const token = await tokenFor(uniqueUser());
+    // The clock stands still (Date only), so the budget refills only when the test says.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      for (let i = 0; i < 10; i++) expect((await put(token, `g${i}`)).statusCode).toBe(200);
+      const writes = await limiterCallsOf(async () => {
+        for (let i = 0; i < 20; i++) {
+          const refused = await put(token, `flood-${i}`);
+          expect(refused.statusCode).toBe(429);
+          expect(refused.body).toMatchObject({ statusCode: 429, errorCode: "rate_limited" });
+          expect(refused.headers["retry-after"]).toBe("1");
+        }
+      });
+      // At most the first refusal asks the table; the rest are answered in the container.
+      expect(writes.length).toBeLessThanOrEqual(1);
+      // Reads until the first refusal, then forty more: those cost the table nothing.
+      let first = 0;
+      while ((await get(token)).statusCode === 200) first++;
+      expect(first).toBe(40);
+      const reads = await limiterCallsOf(async () => {
+        for (let i = 0; i < 40; i++) expect((await get(token)).statusCode).toBe(429);
+      });
+      expect(reads).toEqual([]);
+      // One write's worth of budget later (200 ms at 5 a second), the caller writes again.
+      vi.setSystemTime(Date.now() + 200);
+      expect((await put(token, "after")).statusCode).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("give a caller spread over many containers its whole burst of reads, one unit each, and no more", async () => {
+    const sub = uniqueUser();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      // Forty containers (fresh module instances), one read each: the burst of 40.
+      const answers: string[] = [];
+      for (let i = 0; i < 41; i++) {
+        vi.resetModules();
+        const container = await import("../../../lib/domain/rate-limits.ts");
+        answers.push(
+          await container.spendRead(sub).then(
+            () => "read",
+            (error: Error) => error.constructor.name,
+          ),
+        );
+      }
+      expect(answers.slice(0, 40)).toEqual(Array(40).fill("read"));
+      expect(answers[40]).toBe("TooManyRequestsError");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("refuse a flood of writes past the burst with 429 rate_limited, doing nothing, and leave another caller whole", async () => {
