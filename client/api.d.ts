@@ -324,6 +324,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the API answers
+         * @description Liveness, for load balancers and a client's "starting" state: 200 once the API's functions answer. No token needed; reads no data (it says nothing of DynamoDB).
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2903,6 +2923,55 @@ export interface operations {
                         openapi: string;
                     } & {
                         [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A route nothing serves (no_route) */
+            404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "ok";
                     };
                 };
             };

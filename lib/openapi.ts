@@ -261,6 +261,15 @@ export const OPERATIONS: Record<string, Operation> = {
     public: true,
     ok: { status: 200, schema: z.looseObject({ openapi: z.string() }) },
   },
+  "GET /health": {
+    id: "getHealth",
+    tag: "meta",
+    description:
+      "Liveness, for load balancers and a client's \"starting\" state: 200 once the API's functions answer. No token needed; reads no data (it says nothing of DynamoDB).",
+    summary: "Whether the API answers",
+    public: true,
+    ok: { status: 200, schema: z.strictObject({ status: z.literal("ok") }) },
+  },
 };
 
 function jsonSchema(schema: Schema, io: "input" | "output"): Record<string, unknown> {

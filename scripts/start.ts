@@ -127,15 +127,15 @@ async function startApp(): Promise<void> {
 }
 
 /**
- * Waits until the API answers over HTTP (its public description), so that "ready" means ready:
- * serverless-offline's own banner comes before its workers can serve.
+ * Waits until the API answers over HTTP (`GET /health`, as a load balancer asks), so that
+ * "ready" means ready: serverless-offline's own banner comes before its workers can serve.
  */
 async function apiAnswers(baseUrl: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (offline?.exitCode !== null) throw new Error("serverless-offline exited while starting");
     try {
-      const response = await fetch(`${baseUrl}/openapi.json`, {
+      const response = await fetch(`${baseUrl}/health`, {
         signal: AbortSignal.timeout(5_000),
       });
       await response.arrayBuffer();
