@@ -265,7 +265,7 @@ export interface paths {
         };
         /**
          * A profile (own, or any with read:users)
-         * @description A profile: one's own (always, empty when nothing is stored), or any with read:users (404 when nothing is stored). Answers a strong ETag.
+         * @description A profile: one's own (always, empty when nothing is stored), or any with read:users (404 for a user the API never saw). All five fields unless fields/include_fields choose, as on Auth0's Management API. created_at is when the API first saw the user (any write, a play included), updated_at the last change of what this object shows; neither is ever null. Answers a strong ETag: the profile's version, which moves whenever the whole object changes.
          */
         get: operations["getUser"];
         put?: never;
@@ -2388,7 +2388,12 @@ export interface operations {
     };
     getUser: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Comma-separated fields to include (or, with include_fields=false, to leave out), e.g. user_id,user_metadata; names the object lacks select nothing; empty: every field */
+                fields?: string;
+                /** @description Whether fields lists the fields to include (true) or to leave out (false) */
+                include_fields?: "true" | "false";
+            };
             header?: never;
             path: {
                 /** @description An Auth0 user id such as google-oauth2|123, URL-encoded (google-oauth2%7C123) */
@@ -2409,19 +2414,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        user_id: string;
-                        user_metadata: {
+                        user_id?: string;
+                        user_metadata?: {
                             [key: string]: unknown;
                         };
-                        app_metadata: {
+                        app_metadata?: {
                             [key: string]: unknown;
                         };
-                        created_at: string | null;
-                        updated_at: string | null;
+                        created_at?: string;
+                        updated_at?: string;
                     };
                 };
             };
-            /** @description Bad input, nothing written: a malformed user id (invalid_user_id) */
+            /** @description Bad input, nothing written: include_fields not true or false, or fields over 1024 characters (invalid_query); a malformed user id (invalid_user_id) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2648,8 +2653,8 @@ export interface operations {
                         app_metadata: {
                             [key: string]: unknown;
                         };
-                        created_at: string | null;
-                        updated_at: string | null;
+                        created_at: string;
+                        updated_at: string;
                     };
                 };
             };

@@ -5,6 +5,7 @@ import type { Metadata } from "../schemas/index.ts";
 import { batchGet, db } from "./client.ts";
 import {
   COUNTERS_TABLE,
+  firstSeenOf,
   tombstoneDeniedRoles,
   tombstoneKey,
   type UserCounters,
@@ -69,6 +70,24 @@ export async function getProfile(userId: string): Promise<Profile | undefined> {
     new GetCommand({ TableName: PROFILES_TABLE, Key: profileKey(userId), ConsistentRead: true }),
   );
   return Item ? fromItem(Item as ProfileItem) : undefined;
+}
+
+/**
+ * The profile and when the API first saw the user (their counter item), in one consistent
+ * BatchGetItem: what the user object of `GET /users/{userId}` is made of.
+ */
+export async function getUserRecord(
+  userId: string,
+): Promise<{ profile: Profile | undefined; firstSeenAt: string | undefined }> {
+  const found = await batchGet({
+    [PROFILES_TABLE]: { keys: [profileKey(userId)], consistent: true },
+    [COUNTERS_TABLE]: { keys: [userCounterKey(userId)], consistent: true },
+  });
+  const item = found[PROFILES_TABLE]?.[0] as ProfileItem | undefined;
+  return {
+    profile: item ? fromItem(item) : undefined,
+    firstSeenAt: firstSeenOf(found[COUNTERS_TABLE]?.[0]),
+  };
 }
 
 /** The profile and the user's counters in one consistent BatchGetItem. */

@@ -59,6 +59,8 @@ export async function patchMetadata(
   patch: MetadataPatch,
   precondition?: IfVersion,
   mustExist = false,
+  /** Reads the profile for the first attempt (a caller that needs more of the user at once). */
+  firstRead?: () => Promise<Profile | undefined>,
 ): Promise<{ before: Profile | undefined; profile: Profile }> {
   // Bad input is 400 before anything else, even for a user who does not exist; checked once,
   // not on every attempt of the write.
@@ -70,7 +72,8 @@ export async function patchMetadata(
     before = current;
     return applyMetadataPatch(current, patch);
   };
-  const { profile } = await modifyMetadata(userId, apply, { precondition, mustExist });
+  const read = firstRead ? { initial: await firstRead() } : {};
+  const { profile } = await modifyMetadata(userId, apply, { precondition, mustExist, ...read });
   return { before, profile };
 }
 
