@@ -88,7 +88,7 @@ export const handler = httpHandler(
         async () => {
           const record = await getUserRecord(userId);
           firstSeenAt = record.firstSeenAt;
-          return record.profile;
+          return { profile: record.profile, known: firstSeenAt !== undefined };
         },
       );
       if (patch.app_metadata !== undefined && before) {

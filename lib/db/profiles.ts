@@ -180,6 +180,8 @@ export interface ModifyOptions {
   mustExist?: boolean;
   /** A profile read already (first attempt only). */
   initial?: Profile | undefined;
+  /** The user is known without a profile (songs, plays): mustExist lets the write create it. */
+  known?: boolean;
 }
 
 /**
@@ -196,7 +198,7 @@ export function modifyMetadata(
   return retry(METADATA_CONTENTION, async (attempt, again) => {
     const stored =
       attempt === 1 && "initial" in options ? options.initial : await getProfile(userId);
-    if (!stored && options.mustExist) throw new Refused("not_found");
+    if (!stored && options.mustExist && !options.known) throw new Refused("not_found");
     const current = stored ?? emptyProfile(userId);
     if (current.deleting) throw new Refused("deleting");
     if (options.precondition && !versionMatches(options.precondition, current.version)) {
@@ -205,7 +207,8 @@ export function modifyMetadata(
     const next = compute(current);
     if (!next) return { profile: current, changed: false };
     try {
-      return { profile: await writeMetadata(current, next, !!options.mustExist), changed: true };
+      const mustExist = !!options.mustExist && !!stored;
+      return { profile: await writeMetadata(current, next, mustExist), changed: true };
     } catch (error) {
       // Another write landed: the next read decides (a precondition on the old version fails).
       if (!isConditionFailure(error)) throw error;

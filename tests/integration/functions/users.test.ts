@@ -74,6 +74,7 @@ describe("GET /users/{userId}", () => {
       }),
     );
     expect(song.statusCode).toBe(201);
+    const afterSong = new Date().toISOString();
     const { body: playlist } = await invoke(
       playlistsHandler,
       httpEvent("playlists-create", {
@@ -88,7 +89,7 @@ describe("GET /users/{userId}", () => {
     );
     const seen = await onUser("users-get", token, sub);
     expect(seen.headers.etag).toBe('"0"');
-    expect(seen.body.created_at >= start && seen.body.created_at <= song.body.createdAt).toBe(true);
+    expect(seen.body.created_at >= start && seen.body.created_at <= afterSong).toBe(true);
     expect(seen.body.updated_at).toBe(seen.body.created_at);
     // An operator finds the user too: the API has seen them.
     const operator = await tokenFor(uniqueUser("auth0"), { permissions: ["read:users"] });
@@ -109,6 +110,24 @@ describe("GET /users/{userId}", () => {
     expect(patched.body.updated_at >= changed.body.updated_at).toBe(true);
     expect(patched.headers.etag).not.toBe(changed.headers.etag);
     expect((await onUser("users-get", token, sub)).body).toEqual(patched.body);
+  });
+
+  it("lets an operator PATCH a user the API knows only from a song (something is stored)", async () => {
+    const { sub, token } = await self();
+    await invoke(
+      songsHandler,
+      httpEvent("songs-create", {
+        token,
+        body: { songName: "Only", genre: "g" },
+        headers: { "idempotency-key": null },
+      }),
+    );
+    const operator = await tokenFor(uniqueUser("auth0"), {
+      permissions: ["update:users_app_metadata"],
+    });
+    const patched = await patch(operator, sub, { app_metadata: { plan: "pro" } });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.body.app_metadata).toEqual({ plan: "pro" });
   });
 
   it("honours Auth0's fields and include_fields, and refuses a malformed include_fields with 400", async () => {
