@@ -33,7 +33,10 @@ function earliest(a: string | null | undefined, b: string | null | undefined): s
   return a < b ? a : b;
 }
 
-/** The object from the profile and the first-seen time; both times are set by then. */
+/**
+ * The object from the profile and the first-seen time. One of them is set by then (readUser);
+ * were neither, during an account's erasure, the epoch stands in rather than a null.
+ */
 export function userObject(profile: Profile, firstSeenAt: string | undefined): UserObject {
   const createdAt = earliest(profile.createdAt, firstSeenAt) ?? new Date(0).toISOString();
   return {
