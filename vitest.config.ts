@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { isFunctionLogLine, requestLogsWanted } from "./scripts/local/request-logs.ts";
 
 export default defineConfig({
   test: {
@@ -6,6 +7,10 @@ export default defineConfig({
     // Local runs may be on Node 20; the Lambda runtime is Node 24 (CI covers both).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     testTimeout: 30_000,
+    // The functions' JSON log lines (requests, audits, metrics) drown the report: LOG_REQUESTS=1
+    // shows them. tests/integration/lib/logging.test.ts reads them itself, whatever this says.
+    onConsoleLog: (log) =>
+      requestLogsWanted() || !isFunctionLogLine(log.trim()) ? undefined : false,
     hookTimeout: 180_000,
     projects: [
       {

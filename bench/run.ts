@@ -4,12 +4,14 @@
  * round trips and consumed capacity per route against DynamoDB Local with real tokens
  * (bench/warm.ts), capacity with the smallest and largest items (bench/capacity.ts), getPlays
  * with 10 and 10,000 playlists, the export's pages and account deletion at quota and JWT verifications per second
- * (bench/scaling.ts). Prints tables, writes bench/results.json.
+ * (bench/scaling.ts). Prints tables, writes .data/bench/results.json (`--record`: the tracked
+ * bench/results.json).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { commandLine } from "../scripts/local/cli.ts";
+import { isFunctionLogLine, requestLogsWanted } from "../scripts/local/request-logs.ts";
 import { ROOT } from "../scripts/local/serverless-config.ts";
 import { buildBundles } from "./bundles.ts";
 import { measureCapacity } from "./capacity.ts";
@@ -26,14 +28,25 @@ import {
 import { runtimeEnv, startBenchStack } from "./stack.ts";
 import { measureWarm } from "./warm.ts";
 
-commandLine(
-  `usage: npm run bench
+const { values: options } = commandLine(
+  `usage: npm run bench [-- --record]
 
 Measures every function beside the bare minimum: bundle size, cold import and first request,
 warm latency, round trips and capacity per route, scaling; prints tables and writes
-bench/results.json. BENCH_IMPORT_RUNS (21) and BENCH_WARM_RUNS (1000) set the repetitions.`,
-  {},
+.data/bench/results.json (ignored by git). --record writes the tracked bench/results.json
+instead, the figures the README quotes. BENCH_IMPORT_RUNS (21) and BENCH_WARM_RUNS (1000) set
+the repetitions; LOG_REQUESTS=1 shows the functions' own JSON log lines.`,
+  { options: { record: { type: "boolean", default: false } } },
 );
+// The functions run in this process: their log lines (a thousand plays, each with its metric)
+// would bury the tables.
+if (!requestLogsWanted()) {
+  const log = console.log;
+  console.log = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && isFunctionLogLine(args[0])) return;
+    log(...args);
+  };
+}
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 21);
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 1000);
@@ -116,8 +129,10 @@ const results = {
   jwtVerificationsPerSecond: jwtPerSecond,
   goals,
 };
-mkdirSync(join(ROOT, "bench"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+const resultsDir = options.record ? join(ROOT, "bench") : join(ROOT, ".data", "bench");
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(join(resultsDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+say(`results in ${join(resultsDir, "results.json")}${options.record ? " (recorded)" : ""}`);
 
 console.log(`\nCold: bundle and import (bare minimum: ${bareBytes} bytes, ${bareImport} ms)`);
 console.table(cold);

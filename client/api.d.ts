@@ -285,7 +285,7 @@ export interface paths {
         };
         /**
          * A profile (own, or any with read:users)
-         * @description A profile: one's own (always, empty when nothing is stored), or any with read:users (404 when nothing is stored). Answers a strong ETag.
+         * @description A profile: one's own (always, empty when nothing is stored), or any with read:users (404 for a user the API never saw). All five fields unless fields/include_fields choose, as on Auth0's Management API. created_at is when the API first saw the user (any write, a play included), updated_at the last change of what this object shows; neither is ever null. Answers a strong ETag: the profile's version, which moves whenever the whole object changes.
          */
         get: operations["getUser"];
         put?: never;
@@ -364,6 +364,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the API answers
+         * @description Liveness, for load balancers and a client's "starting" state: 200 once the API's functions answer. No token needed; reads no data (it says nothing of DynamoDB).
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -378,6 +398,7 @@ export interface components {
          *     - `invalid_metadata` (400): Metadata breaks Auth0's rules
          *     - `metadata_too_large` (400): A metadata object would pass 32 kB of JSON
          *     - `invalid_user_id` (400): The path's user id is not one Auth0 issues
+         *     - `invalid_query` (400): A query parameter is malformed: the message names it
          *     - `invalid_cursor` (400): The cursor was not issued by the API: start over
          *     - `invalid_idempotency_key` (400): Idempotency-Key: 1 to 255 visible ASCII
          *     - `invalid_if_match` (400): If-Match is not an entity tag
@@ -412,7 +433,7 @@ export interface components {
             error: string;
             message: string;
             /** @enum {string} */
-            errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_if_match" | "unknown_song" | "missing_token" | "invalid_token" | "insufficient_scope" | "user_token_required" | "missing_role" | "not_featured_creator" | "not_found" | "no_route" | "inexistent_user" | "song_not_found" | "playlist_not_found" | "conflict" | "write_conflict" | "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "play_too_soon" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_query" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_if_match" | "unknown_song" | "missing_token" | "invalid_token" | "insufficient_scope" | "user_token_required" | "missing_role" | "not_featured_creator" | "not_found" | "no_route" | "inexistent_user" | "song_not_found" | "playlist_not_found" | "conflict" | "write_conflict" | "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "play_too_soon" | "rate_limited" | "internal_error" | "temporarily_unavailable";
         };
     };
     responses: never;
@@ -2613,7 +2634,12 @@ export interface operations {
     };
     getUser: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Comma-separated fields to include (or, with include_fields=false, to leave out), e.g. user_id,user_metadata; names the object lacks select nothing; empty: every field */
+                fields?: string;
+                /** @description Whether fields lists the fields to include (true) or to leave out (false) */
+                include_fields?: "true" | "false";
+            };
             header?: never;
             path: {
                 /** @description An Auth0 user id such as google-oauth2|123, URL-encoded (google-oauth2%7C123) */
@@ -2628,25 +2654,23 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
-                    /** @description The profile's strong ETag, e.g. "3" */
-                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        user_id: string;
-                        user_metadata: {
+                        user_id?: string;
+                        user_metadata?: {
                             [key: string]: unknown;
                         };
-                        app_metadata: {
+                        app_metadata?: {
                             [key: string]: unknown;
                         };
-                        created_at: string | null;
-                        updated_at: string | null;
+                        created_at?: string;
+                        updated_at?: string;
                     };
                 };
             };
-            /** @description Bad input, nothing written: a malformed user id (invalid_user_id) */
+            /** @description Bad input, nothing written: include_fields not true or false, or fields over 1024 characters (invalid_query); a malformed user id (invalid_user_id) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2873,8 +2897,8 @@ export interface operations {
                         app_metadata: {
                             [key: string]: unknown;
                         };
-                        created_at: string | null;
-                        updated_at: string | null;
+                        created_at: string;
+                        updated_at: string;
                     };
                 };
             };
@@ -3033,8 +3057,8 @@ export interface operations {
                             app_metadata: {
                                 [key: string]: unknown;
                             };
-                            created_at: string | null;
-                            updated_at: string | null;
+                            created_at: string;
+                            updated_at: string;
                         };
                         favGenre?: string | null;
                         totalPlays?: number;
@@ -3294,6 +3318,55 @@ export interface operations {
                         openapi: string;
                     } & {
                         [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A route nothing serves (no_route) */
+            404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "ok";
                     };
                 };
             };

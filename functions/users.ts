@@ -6,15 +6,16 @@ import {
 } from "../lib/auth/access.ts";
 import {
   emptyProfile,
-  getProfile,
+  getUserRecord,
   PROFILES_TABLE,
   type Profile,
   profileKey,
 } from "../lib/db/profiles.ts";
 import { Refused } from "../lib/db/refusals.ts";
 import { deleteAccount } from "../lib/domain/account.ts";
-import { exportPage, userView } from "../lib/domain/export.ts";
+import { exportPage } from "../lib/domain/export.ts";
 import { checkPatchNotEmpty, patchMetadata } from "../lib/domain/profile.ts";
+import { readUser, userFields, userObject } from "../lib/domain/user.ts";
 import { BadRequestError, NotFoundError } from "../lib/errors.ts";
 import { etagOf, ifMatch } from "../lib/http/etag.ts";
 import { httpHandler } from "../lib/http/handler.ts";
@@ -42,8 +43,11 @@ function userIdOf(event: HttpEvent): string {
   throw new BadRequestError("userId must be a URL-encoded Auth0 user id", "invalid_user_id");
 }
 
-function userResponse(profile: Profile) {
-  return jsonResponse(200, userView(profile), { ETag: etagOf(profile.version) });
+/** The user object; its ETag is the profile's version, whatever `fields` leaves out. */
+function userResponse(profile: Profile, firstSeenAt: string | undefined, project = userFields({})) {
+  return jsonResponse(200, project(userObject(profile, firstSeenAt)), {
+    ETag: etagOf(profile.version),
+  });
 }
 
 const UNKNOWN_USER = "The user does not exist";
@@ -61,10 +65,13 @@ export const handler = httpHandler(
     "GET /users/{userId}": async ({ event, caller }) => {
       const userId = userIdOf(event);
       requireSelfOrPermission(caller, userId, PERMISSIONS.readUsers);
-      const profile = await getProfile(userId);
-      if (profile) return userResponse(profile);
-      // A signed-in user always has a profile; an operator asking for an unknown user gets 404.
-      if (isSelf(caller, userId)) return userResponse(emptyProfile(userId));
+      const project = userFields(event.queryStringParameters ?? {});
+      const { profile, firstSeenAt } = await readUser(userId, isSelf(caller, userId));
+      // A signed-in user always has a profile, and so has anyone the API has seen (songs, plays);
+      // an operator asking for a user never seen gets 404.
+      if (profile || firstSeenAt)
+        return userResponse(profile ?? emptyProfile(userId), firstSeenAt, project);
+      if (isSelf(caller, userId)) return userResponse(emptyProfile(userId), undefined, project);
       throw new NotFoundError(UNKNOWN_USER, "inexistent_user");
     },
 
@@ -77,11 +84,18 @@ export const handler = httpHandler(
       }
       if (patch.app_metadata !== undefined)
         requirePermission(caller, PERMISSIONS.updateAppMetadata);
+      let firstSeenAt: string | undefined;
       const { before, profile } = await patchMetadata(
         userId,
         patch,
         ifMatch(event),
         !isSelf(caller, userId),
+        // The first read takes the user's first-seen time too (one BatchGetItem, as a GetItem).
+        async () => {
+          const record = await getUserRecord(userId);
+          firstSeenAt = record.firstSeenAt;
+          return { profile: record.profile, known: firstSeenAt !== undefined };
+        },
       );
       if (patch.app_metadata !== undefined && before) {
         const changed = changedKeys(before.appMetadata, profile.appMetadata);
@@ -95,7 +109,7 @@ export const handler = httpHandler(
           });
         }
       }
-      return userResponse(profile);
+      return userResponse(profile, firstSeenAt);
     },
 
     "GET /users/{userId}/export": async ({ event, caller, correlationId }) => {

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   invalid_metadata: { status: 400, meaning: "Metadata breaks Auth0's rules" },
   metadata_too_large: { status: 400, meaning: "A metadata object would pass 32 kB of JSON" },
   invalid_user_id: { status: 400, meaning: "The path's user id is not one Auth0 issues" },
+  invalid_query: { status: 400, meaning: "A query parameter is malformed: the message names it" },
   invalid_cursor: { status: 400, meaning: "The cursor was not issued by the API: start over" },
   invalid_idempotency_key: { status: 400, meaning: "Idempotency-Key: 1 to 255 visible ASCII" },
   invalid_if_match: { status: 400, meaning: "If-Match is not an entity tag" },

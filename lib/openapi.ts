@@ -14,6 +14,7 @@ import {
   Song,
   SongBody,
   User,
+  UserFields,
   UserPatchBody,
 } from "./schemas/index.ts";
 
@@ -44,6 +45,8 @@ interface Operation {
   cooldown?: boolean;
   /** Whose songs the body's songIds must name, when it has songIds (else 400 unknown_song). */
   songsOf?: string;
+  /** Auth0's fields and include_fields query parameters. */
+  userFields?: boolean;
 }
 
 const DisplayName = z.strictObject({ displayName: z.string() });
@@ -244,9 +247,10 @@ export const OPERATIONS: Record<string, Operation> = {
     id: "getUser",
     tag: "users",
     description:
-      "A profile: one's own (always, empty when nothing is stored), or any with read:users (404 when nothing is stored). Answers a strong ETag.",
+      "A profile: one's own (always, empty when nothing is stored), or any with read:users (404 for a user the API never saw). All five fields unless fields/include_fields choose, as on Auth0's Management API. created_at is when the API first saw the user (any write, a play included), updated_at the last change of what this object shows; neither is ever null. Answers a strong ETag: the profile's version, which moves whenever the whole object changes.",
     summary: "A profile (own, or any with read:users)",
-    ok: { status: 200, schema: User },
+    userFields: true,
+    ok: { status: 200, schema: UserFields },
   },
   "PATCH /users/{userId}": {
     id: "updateUser",
@@ -296,6 +300,15 @@ export const OPERATIONS: Record<string, Operation> = {
     summary: "This document",
     public: true,
     ok: { status: 200, schema: z.looseObject({ openapi: z.string() }) },
+  },
+  "GET /health": {
+    id: "getHealth",
+    tag: "meta",
+    description:
+      "Liveness, for load balancers and a client's \"starting\" state: 200 once the API's functions answer. No token needed; reads no data (it says nothing of DynamoDB).",
+    summary: "Whether the API answers",
+    public: true,
+    ok: { status: 200, schema: z.strictObject({ status: z.literal("ok") }) },
   },
 };
 
@@ -394,6 +407,23 @@ function operation(routeKey: string, op: Operation) {
       schema: { type: "string", maxLength: 2048 },
     });
   }
+  if (op.userFields) {
+    parameters.push(
+      {
+        name: "fields",
+        in: "query",
+        description:
+          "Comma-separated fields to include (or, with include_fields=false, to leave out), e.g. user_id,user_metadata; names the object lacks select nothing; empty: every field",
+        schema: { type: "string", maxLength: 1024 },
+      },
+      {
+        name: "include_fields",
+        in: "query",
+        description: "Whether fields lists the fields to include (true) or to leave out (false)",
+        schema: { type: "string", enum: ["true", "false"], default: "true" },
+      },
+    );
+  }
   if (op.idempotent) {
     parameters.push({
       name: "Idempotency-Key",
@@ -415,6 +445,9 @@ function operation(routeKey: string, op: Operation) {
     op.songsOf ? `an id in songIds that is not one of ${op.songsOf} songs (unknown_song)` : "",
     op.list ? "limit out of 1..100, or a cursor this API did not issue (invalid_cursor)" : "",
     op.cursor ? "a cursor this API did not issue (invalid_cursor)" : "",
+    op.userFields
+      ? "include_fields not true or false, or fields over 1024 characters (invalid_query)"
+      : "",
     path.includes("{userId}") ? "a malformed user id (invalid_user_id)" : "",
     op.ifMatch ? "a malformed If-Match (invalid_if_match)" : "",
     op.idempotent ? "a malformed Idempotency-Key (invalid_idempotency_key)" : "",

@@ -3,6 +3,8 @@
  * from serverless.yml, a local Auth0 tenant (unless AUTH_ISSUER names one), the functions under
  * serverless-offline and the sample web app. Ctrl-C or SIGTERM stops every child.
  */
+// First, before oidc-provider loads: its runtime warning gives way to the one line below.
+import "./local/node-notice.ts";
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
@@ -17,6 +19,7 @@ import {
   loadOrCreateSigningKey,
   userAppMetadata,
 } from "./local/issuer.ts";
+import { nodeSupportNotice } from "./local/node-support.ts";
 import { serveIssuer } from "./local/oidc-issuer.ts";
 import { portIsFree } from "./local/ports.ts";
 import {
@@ -25,7 +28,13 @@ import {
   ROOT,
   SERVERLESS_BIN,
 } from "./local/serverless-config.ts";
-import { localSecret, localSettings, recordRunningStack, stackFile } from "./local/settings.ts";
+import {
+  exportLines,
+  localSecret,
+  localSettings,
+  recordRunningStack,
+  stackFile,
+} from "./local/settings.ts";
 import { ensureTables, localClient } from "./local/tables.ts";
 import { appConfig, appFiles, appOrigins, serveApp } from "./local/web-app.ts";
 
@@ -39,7 +48,9 @@ sample app on APP_PORT (3004). Ctrl-C or SIGTERM stops all of it. Variables: REA
   {},
 );
 
-// Node 20 is supported locally; the SDK's notice about it is noise here (Lambda runs Node 24).
+// Node 20 still runs the stack: one line says what to install, instead of each library's notice.
+const nodeNotice = nodeSupportNotice(process.versions.node);
+if (nodeNotice) console.log(`[start] ${nodeNotice}`);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const settings = localSettings();
@@ -121,15 +132,15 @@ async function startApp(): Promise<void> {
 }
 
 /**
- * Waits until the API answers over HTTP (its public description), so that "ready" means ready:
- * serverless-offline's own banner comes before its workers can serve.
+ * Waits until the API answers over HTTP (`GET /health`, as a load balancer asks), so that
+ * "ready" means ready: serverless-offline's own banner comes before its workers can serve.
  */
 async function apiAnswers(baseUrl: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (offline?.exitCode !== null) throw new Error("serverless-offline exited while starting");
     try {
-      const response = await fetch(`${baseUrl}/openapi.json`, {
+      const response = await fetch(`${baseUrl}/health`, {
         signal: AbortSignal.timeout(5_000),
       });
       await response.arrayBuffer();
@@ -172,10 +183,11 @@ function startBlock(apiUrl: string): string {
   const functions = Object.keys(config.functions).map((key) => `${service}-dev-${key}`);
   const lambdaUrl = `http://127.0.0.1:${settings.lambdaPort}`;
   const hook = functions.find((name) => name.endsWith("-postLogin")) ?? functions[0];
-  // npm run token finds a recorded stack by itself; an unrecorded one needs its variables.
-  const ports = stackFile()
-    ? ""
-    : `    export ISSUER_PORT=${settings.issuerPort} DATA_DIR=${settings.dataDir}\n`;
+  // npm run token finds a recorded stack by itself; invoke local (the functions' environment)
+  // and an unrecorded stack need the variables, which npm run env prints for a recorded one.
+  const exports = stackFile()
+    ? ['    eval "$(npm run -s env)"   # this stack\'s variables, for serverless invoke local']
+    : exportLines(settings).map((line) => `    ${line}`);
   return [
     "",
     `  API                ${apiUrl}   (its OpenAPI document: ${apiUrl}/openapi.json)`,
@@ -185,10 +197,12 @@ function startBlock(apiUrl: string): string {
     `  DynamoDB Local     http://127.0.0.1:${settings.dynamodbPort}   (data in ${settings.dataDir})`,
     "",
     "  Next, in another shell:",
-    `${ports}    TOKEN=$(npm run -s token -- 'auth0|alice')`,
+    ...exports,
+    "    TOKEN=$(npm run -s token -- 'auth0|alice')",
     `    curl -s ${apiUrl}/displayName -H "Authorization: Bearer $TOKEN"`,
     `    curl -s -X POST ${lambdaUrl}/2015-03-31/functions/${hook}/invocations \\`,
     "      -H 'Content-Type: application/json' -d @events/postLogin-first-login.json",
+    "    npx serverless invoke local -f postLogin -p events/postLogin-editor.json",
     "",
   ].join("\n");
 }

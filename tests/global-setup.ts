@@ -5,6 +5,7 @@ import { type LocalDynamoDb, startDynamoDb } from "../scripts/local/dynamodb.ts"
 import { createSigningKey } from "../scripts/local/issuer.ts";
 import { serveIssuer } from "../scripts/local/oidc-issuer.ts";
 import { freePort } from "../scripts/local/ports.ts";
+import { requestLogsWanted } from "../scripts/local/request-logs.ts";
 import { loadTableDefinitions } from "../scripts/local/serverless-config.ts";
 import { ensureTables, localClient } from "../scripts/local/tables.ts";
 import { CALL_LOG_DIR } from "./helpers/call-log.ts";
@@ -53,7 +54,8 @@ export default async function setup(_project: TestProject): Promise<() => Promis
     CURSOR_SECRET: "test-cursor-secret-0123456789-abcdefghijkl",
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     TEST_ISSUER_PRIVATE_JWK: JSON.stringify(key.privateJwk),
-    LOG_LEVEL: "WARN",
+    // The functions' request lines only when asked for (LOG_REQUESTS=1; vitest.config.ts).
+    LOG_LEVEL: requestLogsWanted() ? "INFO" : "WARN",
     // DynamoDB Local on a busy 2-core CI machine answers bursts of 100 far slower than
     // DynamoDB does; tests/faults runs with the production timeouts instead.
     DYNAMODB_CONNECT_TIMEOUT_MS: "5000",

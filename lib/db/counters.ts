@@ -7,7 +7,9 @@ import { isConditionFailure } from "./errors.ts";
  * The counters table: small items of their own, so that counting costs the same whatever the
  * size of a playlist or a profile (DynamoDB bills a write by the whole item's size).
  * - `counter_id: "user"`: the user's songs and playlists (quotas), total plays, the time of the
- *   last counted play (cooldown), `deleting` while the account is being erased, and for song
+ *   last counted play (cooldown), `first_seen_at` (the first create or play, or the user's first
+ *   read of a profile with nothing stored: the user object's created_at when that is earlier than
+ *   the profile's), `deleting` while the account is being erased, and for song
  *   deletions `song_deletions` (how many ever, so that a playlist write can tell one raced it)
  *   and `removing_songs` (the ids still being taken out of the user's playlists).
  * - `counter_id: <playlistId>`: that playlist's plays; it exists exactly while the playlist does.
@@ -80,6 +82,37 @@ export async function getUserCounters(userId: string, consistent = false): Promi
 }
 
 const NOT_DELETING = "attribute_not_exists(deleting)";
+/** Kept from the first write of the user counter that stamps it (a create, a play). */
+const FIRST_SEEN = "first_seen_at = if_not_exists(first_seen_at, :seen)";
+
+/** When the API first saw the user, from their counter item, if it says. */
+export function firstSeenOf(item: Record<string, unknown> | undefined): string | undefined {
+  return typeof item?.first_seen_at === "string" ? item.first_seen_at : undefined;
+}
+
+/**
+ * A signed-in user reading a profile with nothing stored anywhere: this is when the API first
+ * sees them, kept so that created_at reads the same ever after. Answers the time kept, or
+ * undefined while the account is being erased (nothing is written then).
+ */
+export async function stampFirstSeen(userId: string): Promise<string | undefined> {
+  try {
+    const { Attributes } = await db.send(
+      new UpdateCommand({
+        TableName: COUNTERS_TABLE,
+        Key: userCounterKey(userId),
+        UpdateExpression: `SET ${FIRST_SEEN}`,
+        ConditionExpression: NOT_DELETING,
+        ExpressionAttributeValues: { ":seen": new Date().toISOString() },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return firstSeenOf(Attributes);
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
 
 export type Quota = "songs" | "playlists";
 
@@ -89,10 +122,10 @@ export function takeQuota(userId: string, quota: Quota, max: number) {
     Update: {
       TableName: COUNTERS_TABLE,
       Key: userCounterKey(userId),
-      UpdateExpression: "ADD #quota :one",
+      UpdateExpression: `ADD #quota :one SET ${FIRST_SEEN}`,
       ConditionExpression: `${NOT_DELETING} AND (attribute_not_exists(#quota) OR #quota < :max)`,
       ExpressionAttributeNames: { "#quota": quota },
-      ExpressionAttributeValues: { ":one": 1, ":max": max },
+      ExpressionAttributeValues: { ":one": 1, ":max": max, ":seen": new Date().toISOString() },
       ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
     },
   };
@@ -170,13 +203,14 @@ export function countPlay(userId: string, now: number, cooldownSeconds: number) 
     Update: {
       TableName: COUNTERS_TABLE,
       Key: userCounterKey(userId),
-      UpdateExpression: "ADD total_plays :one SET last_play_at = :now",
+      UpdateExpression: `ADD total_plays :one SET last_play_at = :now, ${FIRST_SEEN}`,
       ConditionExpression: cooldown
         ? `${NOT_DELETING} AND (attribute_not_exists(last_play_at) OR last_play_at <= :earliest)`
         : NOT_DELETING,
       ExpressionAttributeValues: {
         ":one": 1,
         ":now": now,
+        ":seen": new Date(now).toISOString(),
         ...(cooldown ? { ":earliest": now - cooldownSeconds * 1000 } : {}),
       },
       ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,

@@ -7,6 +7,7 @@ import { batchGet, db, type TransactItems, transact, unmarshallItem } from "./cl
 import {
   COUNTERS_TABLE,
   deletionMarkerKey,
+  firstSeenOf,
   tombstoneDeniedRoles,
   tombstoneKey,
   type UserCounters,
@@ -73,10 +74,30 @@ export async function getProfile(userId: string): Promise<Profile | undefined> {
   return Item ? fromItem(Item as ProfileItem) : undefined;
 }
 
+/**
+ * The profile and when the API first saw the user (their counter item), in one consistent
+ * BatchGetItem: what the user object of `GET /users/{userId}` is made of.
+ */
+export async function getUserRecord(
+  userId: string,
+): Promise<{ profile: Profile | undefined; firstSeenAt: string | undefined }> {
+  const found = await batchGet({
+    [PROFILES_TABLE]: { keys: [profileKey(userId)], consistent: true },
+    [COUNTERS_TABLE]: { keys: [userCounterKey(userId)], consistent: true },
+  });
+  const item = found[PROFILES_TABLE]?.[0] as ProfileItem | undefined;
+  return {
+    profile: item ? fromItem(item) : undefined,
+    firstSeenAt: firstSeenOf(found[COUNTERS_TABLE]?.[0]),
+  };
+}
+
 /** The profile and the user's counters in one consistent BatchGetItem. */
 export async function getProfileAndCounters(userId: string): Promise<{
   profile: Profile | undefined;
   counters: UserCounters;
+  /** When the API first saw the user without a profile (lib/db/counters.ts). */
+  firstSeenAt: string | undefined;
   /** The roles an operator denied an erased account of this user id (its tombstone). */
   inheritedDeniedRoles: string[];
   /** A deletion of the account was begun and is not finished (lib/db/counters.ts). */
@@ -96,6 +117,7 @@ export async function getProfileAndCounters(userId: string): Promise<{
   return {
     profile: item ? fromItem(item) : undefined,
     counters: userCountersOf(counterItems.find(named(userCounterKey(userId)))),
+    firstSeenAt: firstSeenOf(counterItems.find(named(userCounterKey(userId)))),
     inheritedDeniedRoles: tombstoneDeniedRoles(counterItems.find(named(tombstoneKey(userId)))),
     beingDeleted: counterItems.some(named(deletionMarkerKey(userId))),
   };
@@ -212,6 +234,8 @@ export interface ModifyOptions {
    * change copies in, deleted), or alone when nothing needs to change.
    */
   together?: TransactItems;
+  /** The user is known without a profile (songs, plays): mustExist lets the write create it. */
+  known?: boolean;
 }
 
 /**
@@ -227,10 +251,10 @@ export function modifyMetadata(
   compute: (current: Profile) => MetadataPair | undefined,
   options: ModifyOptions = {},
 ): Promise<{ profile: Profile; changed: boolean }> {
-  let known: Lost = "initial" in options ? { stored: options.initial } : undefined;
+  let lastSeen: Lost = "initial" in options ? { stored: options.initial } : undefined;
   return retry(METADATA_CONTENTION, async (_attempt, again) => {
-    const stored = known ? known.stored : await getProfile(userId);
-    if (!stored && options.mustExist) throw new Refused("not_found");
+    const stored = lastSeen ? lastSeen.stored : await getProfile(userId);
+    if (!stored && options.mustExist && !options.known) throw new Refused("not_found");
     const current = stored ?? emptyProfile(userId);
     if (current.deleting) throw new Refused("deleting");
     if (options.precondition && !versionMatches(options.precondition, current.version)) {
@@ -242,10 +266,12 @@ export function modifyMetadata(
       if (together.length > 0) await transact(together);
       return { profile: current, changed: false };
     }
-    const outcome = await writeMetadata(current, next, !!options.mustExist, together);
+    // A user known only from songs or plays gets a profile; one stored must still be there.
+    const mustExist = !!options.mustExist && !!stored;
+    const outcome = await writeMetadata(current, next, mustExist, together);
     if ("written" in outcome) return { profile: outcome.written, changed: true };
     // Another write landed: what it left decides (a precondition on the old version fails).
-    known = outcome.lost;
+    lastSeen = outcome.lost;
     return again;
   });
 }

@@ -11,9 +11,10 @@ import {
   encodeExportCursor,
   exportItems,
 } from "../db/export.ts";
-import { emptyProfile, getProfileAndCounters, type Profile } from "../db/profiles.ts";
+import { emptyProfile, getProfileAndCounters } from "../db/profiles.ts";
 import { NotFoundError } from "../errors.ts";
-import type { Metadata, Playlist, Song } from "../schemas/index.ts";
+import type { Playlist, Song } from "../schemas/index.ts";
+import { type UserObject, userObject } from "./user.ts";
 
 const EXPORT_FORMAT = "music-user-data-export/1";
 
@@ -23,29 +24,10 @@ const EXPORT_PAGE_BYTES = 4_000_000;
 /** Room kept for the cursor, which is written last (a signed position: under 200 bytes). */
 const CURSOR_ROOM = 512;
 
-/** A profile as GET /users/{userId} answers it. */
-export interface UserView {
-  user_id: string;
-  user_metadata: Metadata;
-  app_metadata: Metadata;
-  created_at: string | null;
-  updated_at: string | null;
-}
-
-export function userView(profile: Profile): UserView {
-  return {
-    user_id: profile.userId,
-    user_metadata: profile.userMetadata,
-    app_metadata: profile.appMetadata,
-    created_at: profile.createdAt,
-    updated_at: profile.updatedAt,
-  };
-}
-
 export interface ExportPage {
   format: typeof EXPORT_FORMAT;
   exportedAt: string;
-  user?: UserView;
+  user?: UserObject;
   favGenre?: string | null;
   totalPlays?: number;
   songs: Song[];
@@ -68,15 +50,15 @@ export async function exportPage(
   if (cursor === undefined) {
     // Taken before anything is read: every item created up to this instant belongs in it.
     const exportedAt = new Date().toISOString();
-    const { profile, counters } = await getProfileAndCounters(userId);
-    if (!profile && mustExist)
+    const { profile, counters, firstSeenAt } = await getProfileAndCounters(userId);
+    if (!profile && !firstSeenAt && mustExist)
       throw new NotFoundError("The user does not exist", "inexistent_user");
     const stored = profile ?? emptyProfile(userId);
     position = { section: "songs", exportedAt };
     head = {
       format: EXPORT_FORMAT,
       exportedAt,
-      user: userView(stored),
+      user: userObject(stored, firstSeenAt),
       favGenre: stored.favGenre,
       totalPlays: counters.totalPlays,
     };

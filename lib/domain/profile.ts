@@ -87,6 +87,11 @@ export async function patchMetadata(
   patch: MetadataPatch,
   precondition?: IfVersion,
   mustExist = false,
+  /**
+   * Reads the profile for the first attempt (a caller that needs more of the user at once), and
+   * whether the user is known without one (then an operator may write it).
+   */
+  firstRead?: () => Promise<{ profile: Profile | undefined; known: boolean }>,
 ): Promise<{ before: Profile | undefined; profile: Profile }> {
   // Bad input is 400 before anything else, even for a user who does not exist; checked once,
   // not on every attempt of the write.
@@ -98,7 +103,9 @@ export async function patchMetadata(
     before = current;
     return applyMetadataPatch(current, patch);
   };
-  const { profile } = await modifyMetadata(userId, apply, { precondition, mustExist });
+  const first = firstRead ? await firstRead() : undefined;
+  const read = first ? { initial: first.profile, known: first.known } : {};
+  const { profile } = await modifyMetadata(userId, apply, { precondition, mustExist, ...read });
   return { before, profile };
 }
 

@@ -144,8 +144,10 @@ export const User = z.strictObject({
   user_id: z.string(),
   user_metadata: Metadata,
   app_metadata: Metadata,
-  created_at: z.nullable(z.string()),
-  updated_at: z.nullable(z.string()),
+  /** When the API first saw the user (any write, a play included); never null. */
+  created_at: z.string(),
+  /** The last change of what this object shows (metadata, genre); created_at until then. */
+  updated_at: z.string(),
 });
 /** A page of GET /users/{userId}/export; user, favGenre and totalPlays on the first only. */
 export const ExportPage = z.strictObject({
@@ -158,6 +160,8 @@ export const ExportPage = z.strictObject({
   playlists: z.array(Playlist),
   nextCursor: z.nullable(z.string()),
 });
+/** `GET /users/{userId}`: the user object, or the part Auth0's `fields` parameter chose. */
+export const UserFields = z.partial(User);
 export const ErrorBody = z.strictObject({
   statusCode: z.int(),
   error: z.string(),

@@ -186,6 +186,7 @@ const HTTP: Record<string, HttpSample> = {
   "genres-putFav": { routeKey: "PUT /genres/fav", path: "/genres/fav", body: { genre: "jazz" } },
   getPlays: { routeKey: "GET /playlists/getPlays", path: "/playlists/getPlays" },
   openapi: { routeKey: "GET /openapi.json", path: "/openapi.json", anonymous: true },
+  health: { routeKey: "GET /health", path: "/health", anonymous: true },
   "unknown-route": { routeKey: "$default", method: "GET", path: "/no/such/route", anonymous: true },
   "playlists-create": {
     routeKey: "POST /playlists",

@@ -54,10 +54,33 @@ export function runningStack(): { pid: number; env: Record<string, string> } | u
   }
 }
 
-/** The variables of the running `npm start`, when no stack variable is set here. */
+/** Whether a variable set here names what the recorded stack runs with. */
+function agrees(name: string, value: string, recorded: Record<string, string>): boolean {
+  if (name === "DATA_DIR") return resolve(ROOT, value) === resolve(ROOT, recorded.DATA_DIR ?? "");
+  if (name === "AUTH_ISSUER") {
+    const issuer = recorded.AUTH_ISSUER ?? localIssuerUrl(Number(recorded.ISSUER_PORT));
+    return sameUrl(value, issuer);
+  }
+  return value === recorded[name];
+}
+
+function sameUrl(a: string, b: string): boolean {
+  try {
+    return new URL(a).href === new URL(b).href;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The variables of the running `npm start`, unless a stack variable set here names another
+ * stack (the lines `npm run env` prints agree with it, so they keep it).
+ */
 function runningStackEnv(): Record<string, string> {
-  if (STACK_VARIABLES.some((name) => process.env[name])) return {};
-  return runningStack()?.env ?? {};
+  const recorded = runningStack()?.env;
+  if (!recorded) return {};
+  const set = STACK_VARIABLES.filter((name) => process.env[name]);
+  return set.every((name) => agrees(name, process.env[name] as string, recorded)) ? recorded : {};
 }
 
 type Env = Record<string, string | undefined>;
@@ -77,7 +100,11 @@ export function localSettings() {
   const env: Env = { ...runningStackEnv(), ...process.env };
   const dataDir = resolve(ROOT, env.DATA_DIR || ".data");
   const issuerPort = port(env, "ISSUER_PORT", 3003);
-  const externalIssuer = env.AUTH_ISSUER || undefined;
+  // AUTH_ISSUER naming the local tenant itself (as `npm run env` exports it) is not external.
+  const externalIssuer =
+    env.AUTH_ISSUER && !sameUrl(env.AUTH_ISSUER, localIssuerUrl(issuerPort))
+      ? env.AUTH_ISSUER
+      : undefined;
   return {
     port: port(env, "PORT", 3000),
     lambdaPort: port(env, "LAMBDA_PORT", 3002),
@@ -130,4 +157,19 @@ export function localSecret(dataDir: string, name: string): string {
     writeFileSync(file, secret, { mode: 0o600 });
     return secret;
   }
+}
+
+/**
+ * The shell lines that give another shell this stack's variables, so that `npm run token`,
+ * `npm run login` and `npx serverless invoke local` (the functions' environment) all reach it.
+ * The cursor secret is never printed: a CURSOR_SECRET of this shell (given to npm start) wins,
+ * else it is read from the stack's file.
+ */
+export function exportLines(settings: ReturnType<typeof localSettings>): string[] {
+  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+  return [
+    `export PORT=${settings.port} LAMBDA_PORT=${settings.lambdaPort} DYNAMODB_PORT=${settings.dynamodbPort} ISSUER_PORT=${settings.issuerPort} APP_PORT=${settings.appPort}`,
+    `export DATA_DIR=${quote(settings.dataDir)} AUTH_ISSUER=${quote(settings.authIssuer)} AUTH_AUDIENCE=${quote(settings.authAudience)} CLAIMS_NAMESPACE=${quote(settings.claimsNamespace)}`,
+    `export DYNAMODB_ENDPOINT=http://127.0.0.1:${settings.dynamodbPort} CURSOR_SECRET="\${CURSOR_SECRET:-$(cat ${quote(join(settings.dataDir, "cursor.secret"))})}"`,
+  ];
 }

@@ -13,7 +13,25 @@ const { dirname, join } = require("node:path");
 class InvokeLocalEsm {
   constructor(serverless) {
     this.serverless = serverless;
-    this.hooks = { "before:invoke:local:invoke": () => this.writeDoors() };
+    this.hooks = {
+      "before:invoke:local:loadEnvVars": () => this.requireLocalStack(),
+      "before:invoke:local:invoke": () => this.writeDoors(),
+    };
+  }
+
+  /**
+   * On the dev stage the functions talk to the local stack: without its variables they would
+   * reach for AWS and fail with a 500 whose cause (no credentials) is only in the log. Say so
+   * before building anything.
+   */
+  requireLocalStack() {
+    if (this.serverless.getProvider("aws").getStage() !== "dev") return;
+    const environment = this.serverless.service.provider.environment ?? {};
+    const missing = ["DYNAMODB_ENDPOINT", "CURSOR_SECRET"].filter((name) => !environment[name]);
+    if (!missing.length) return;
+    throw new this.serverless.classes.Error(
+      `serverless invoke local runs the dev stage's functions against the local stack, and this shell lacks its variables (${missing.join(", ")}). With npm start running, run this first in the same shell: eval "$(npm run -s env)"`,
+    );
   }
 
   writeDoors() {

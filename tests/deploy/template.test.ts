@@ -272,14 +272,15 @@ describe("HTTP API", () => {
     });
   });
 
-  it("puts the authorizer on every route but GET /openapi.json and $default (a 404)", () => {
+  it("puts the authorizer on every route but GET /openapi.json, GET /health and $default (a 404)", () => {
     const routes = resources("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
     // One per httpApi event of serverless.yml, whatever their number.
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(
       Object.values(loadHttpRoutes()).flat().sort(),
     );
+    const anonymous = ["GET /openapi.json", "GET /health", "$default"];
     for (const route of routes) {
-      if (route.RouteKey === "GET /openapi.json" || route.RouteKey === "$default")
+      if (anonymous.includes(route.RouteKey))
         expect(route.AuthorizationType ?? "NONE").toBe("NONE");
       else expect(route.AuthorizationType, route.RouteKey).toBe("JWT");
     }
@@ -343,7 +344,7 @@ describe("operations (README: Operations)", () => {
     const settings = stage().Properties.RouteSettings;
     // A route's budget is every caller's: one account looping plays would use it up for all.
     // Each caller has a budget of their own in the functions (per-caller limits) instead.
-    const abused = ["GET /openapi.json", "$default"];
+    const abused = ["GET /openapi.json", "GET /health", "$default"];
     expect(Object.keys(settings).sort()).toEqual([...abused].sort());
     for (const key of abused) {
       expect(settings[key].ThrottlingRateLimit).toBeLessThan(1000);

@@ -44,6 +44,16 @@ describe("the API over HTTP", () => {
     expect(Object.keys(response.body.paths)).toContain("/users/{userId}");
   });
 
+  it("answers GET /health without a token, as a load balancer asks, and reads no data", async () => {
+    const response = await api("GET", "/health");
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ status: "ok" });
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    // A known route: /health/anything is still the unknown route's 404.
+    const unknown = await api("GET", "/health/deep");
+    expect(unknown).toMatchObject({ status: 404, body: { errorCode: "no_route" } });
+  });
+
   it("serves an app's flow through the typed client generated from the document", async () => {
     const sub = uniqueUser("google-oauth2");
     const app = musicApi(stack.baseUrl, await tokenFor(sub));

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/local/ports.ts";
-import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
-import { localSecret, STACK_VARIABLES } from "../../scripts/local/settings.ts";
+import { ROOT } from "../../scripts/local/serverless-config.ts";
+import { STACK_VARIABLES } from "../../scripts/local/settings.ts";
 import { LOCAL_TENANT, startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
 
@@ -108,34 +108,51 @@ describe("npm run token and npm run login next to a running npm start", () => {
 });
 
 describe("serverless invoke local next to a running npm start", () => {
-  it("runs the ESM bundle of a function with an event from events/, as the README shows", async () => {
-    const stack = await startStack(LOCAL_TENANT);
+  it("runs the ESM bundle of a function from a shell given the stack's variables by npm run env, where npm run token works too", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "music-stack-file-")), "stack.json");
+    // The stack keeps its own cursor secret in DATA_DIR, as with nothing exported.
+    const stack = await startStack({
+      ...LOCAL_TENANT,
+      LOCAL_STACK_FILE: record,
+      CURSOR_SECRET: "",
+    });
     // A build folder of its own, so that nothing else building in this checkout is disturbed.
     const workFolder = `.esbuild-offline/invoke-${process.pid}`;
+    // A developer's shell: none of the stack's variables (nor the test setup's), only its record.
+    const shell: Record<string, string | undefined> = {
+      ...process.env,
+      LOCAL_STACK_FILE: record,
+      ESBUILD_WORK_FOLDER: workFolder,
+      SLS_TELEMETRY_DISABLED: "1",
+    };
+    for (const name of [...STACK_VARIABLES, "DYNAMODB_ENDPOINT", "CURSOR_SECRET", "AUTH_JWKS_URI"])
+      delete shell[name];
+    const invoke = "npx serverless invoke local -f postLogin -p events/postLogin-editor.json";
     try {
-      const { stdout } = await run(
-        process.execPath,
-        [
-          SERVERLESS_BIN,
-          "invoke",
-          "local",
-          "-f",
-          "postLogin",
-          "-p",
-          "events/postLogin-editor.json",
-        ],
-        {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            AUTH_ISSUER: `http://127.0.0.1:${stack.issuerPort}/`,
-            CURSOR_SECRET: localSecret(stack.dataDir, "cursor"),
-            DYNAMODB_ENDPOINT: `http://127.0.0.1:${stack.dynamodbPort}`,
-            ESBUILD_WORK_FOLDER: workFolder,
-            SLS_TELEMETRY_DISABLED: "1",
-          },
-        },
+      // Without the variables: a message saying what to run, not a 500 from a function that
+      // went looking for AWS credentials.
+      const bare = await run("bash", ["-c", invoke], { cwd: ROOT, env: shell }).then(
+        () => ({ code: 0, output: "" }),
+        (error: { code: number; stdout: string; stderr: string }) => ({
+          code: error.code,
+          output: `${error.stdout}${error.stderr}`,
+        }),
       );
+      expect(bare.code).toBe(1);
+      expect(bare.output).toContain('eval "$(npm run -s env)"');
+      expect(bare.output).not.toContain("CredentialsProviderError");
+
+      // The README's steps, in one shell: the exports, a token, invoke local.
+      const { stdout } = await run(
+        "bash",
+        [
+          "-c",
+          `set -e; eval "$(npm run -s env)"; npm run -s token -- 'google-oauth2|invoker'; ${invoke}`,
+        ],
+        { cwd: ROOT, env: shell },
+      );
+      const token = stdout.split("\n")[0] as string;
+      expect((await call(stack.baseUrl, "GET", "/displayName", { token })).status).toBe(200);
       const answer = JSON.parse(stdout.slice(stdout.indexOf("{\n")));
       // The hook ran against the stack's DynamoDB: the first login of this user got the default.
       expect(answer.user_metadata).toEqual({ displayName: "user" });
@@ -198,7 +215,13 @@ describe("npm start on a laptop", () => {
         `${stack.lambdaUrl}/2015-03-31/functions/music-user-data-dev-postLogin/invocations`,
       );
       expect(said).not.toContain(`${stack.baseUrl}/2015-03-31/functions/`);
-      expect(said).toContain(`export ISSUER_PORT=${stack.issuerPort} DATA_DIR=${stack.dataDir}`);
+      // An unrecorded stack prints the export lines themselves (npm run env prints a recorded one's).
+      expect(said).toContain(`ISSUER_PORT=${stack.issuerPort} APP_PORT=`);
+      expect(said).toContain(`export DYNAMODB_ENDPOINT=http://127.0.0.1:${stack.dynamodbPort}`);
+      // Node 20 (past its end of life) is named once, in one line; Node 22 and 24 get no line.
+      const notices = said.match(/past its end of life.*install Node 24 LTS/g) ?? [];
+      expect(notices).toHaveLength(Number(process.versions.node.split(".")[0]) < 22 ? 1 : 0);
+      expect(said).not.toContain("Unsupported runtime");
 
       const rebound = { host: "rebind.evil.example" };
       const listTables = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { handler as displayNameHandler } from "../../../functions/displayName.ts";
+import { handler as genreHandler } from "../../../functions/getFavGenre.ts";
 import { handler as playlistsHandler } from "../../../functions/playlists.ts";
 import { handler as songsHandler } from "../../../functions/songs.ts";
 import { handler } from "../../../functions/users.ts";
@@ -16,7 +17,12 @@ function onUser(
   fixture: Fixture,
   token: string,
   userId: string,
-  options: { body?: unknown; headers?: Record<string, string>; rawPath?: string } = {},
+  options: {
+    body?: unknown;
+    headers?: Record<string, string>;
+    rawPath?: string;
+    query?: Record<string, string>;
+  } = {},
 ) {
   return invoke(
     handler,
@@ -26,6 +32,7 @@ function onUser(
       pathParameters: { userId },
       ...(options.body === undefined ? {} : { body: options.body }),
       ...(options.headers ? { headers: options.headers } : {}),
+      ...(options.query ? { query: options.query } : {}),
     }),
   );
 }
@@ -51,18 +58,112 @@ async function self(prefix = "google-oauth2") {
 }
 
 describe("GET /users/{userId}", () => {
-  it("answers a signed-in user's own empty profile with 200 before anything is stored", async () => {
+  it("answers a signed-in user's own empty profile with 200 before anything is stored, seen from then on", async () => {
     const { sub, token } = await self();
+    const before = new Date().toISOString();
     const response = await onUser("users-get", token, sub);
     expect(response.statusCode).toBe(200);
     expect(response.body).toEqual({
       user_id: sub,
       user_metadata: {},
       app_metadata: {},
-      created_at: null,
-      updated_at: null,
+      created_at: expect.any(String),
+      updated_at: response.body.created_at,
     });
+    expect(response.body.created_at >= before).toBe(true);
     expect(response.headers.etag).toBe('"0"');
+    // The same ETag, the same body: the first sight is kept.
+    expect((await onUser("users-get", token, sub)).body).toEqual(response.body);
+  });
+
+  it("dates the user from their first write of any kind: a song and a play before any metadata", async () => {
+    const { sub, token } = await self();
+    const start = new Date().toISOString();
+    const song = await invoke(
+      songsHandler,
+      httpEvent("songs-create", {
+        token,
+        body: { songName: "First", genre: "g" },
+        headers: { "idempotency-key": null },
+      }),
+    );
+    expect(song.statusCode).toBe(201);
+    const afterSong = new Date().toISOString();
+    const { body: playlist } = await invoke(
+      playlistsHandler,
+      httpEvent("playlists-create", {
+        token,
+        body: { name: "P" },
+        headers: { "idempotency-key": null },
+      }),
+    );
+    await invoke(
+      playlistsHandler,
+      httpEvent("playlists-play", { token, pathParameters: { playlistId: playlist.playlistId } }),
+    );
+    const seen = await onUser("users-get", token, sub);
+    expect(seen.headers.etag).toBe('"0"');
+    expect(seen.body.created_at >= start && seen.body.created_at <= afterSong).toBe(true);
+    expect(seen.body.updated_at).toBe(seen.body.created_at);
+    // An operator finds the user too: the API has seen them.
+    const operator = await tokenFor(uniqueUser("auth0"), { permissions: ["read:users"] });
+    expect((await onUser("users-get", operator, sub)).body).toEqual(seen.body);
+
+    // A change of what the object shows moves updated_at and the ETag; created_at stays.
+    const genre = await invoke(
+      genreHandler,
+      httpEvent("genres-putFav", { token, body: { genre: "jazz" } }),
+    );
+    expect(genre.statusCode).toBe(200);
+    const changed = await onUser("users-get", token, sub);
+    expect(changed.body.created_at).toBe(seen.body.created_at);
+    expect(changed.body.updated_at > seen.body.updated_at).toBe(true);
+    expect(changed.headers.etag).not.toBe(seen.headers.etag);
+    const patched = await patch(token, sub, { user_metadata: { theme: "dark" } });
+    expect(patched.body.created_at).toBe(seen.body.created_at);
+    expect(patched.body.updated_at >= changed.body.updated_at).toBe(true);
+    expect(patched.headers.etag).not.toBe(changed.headers.etag);
+    expect((await onUser("users-get", token, sub)).body).toEqual(patched.body);
+  });
+
+  it("lets an operator PATCH a user the API knows only from a song (something is stored)", async () => {
+    const { sub, token } = await self();
+    await invoke(
+      songsHandler,
+      httpEvent("songs-create", {
+        token,
+        body: { songName: "Only", genre: "g" },
+        headers: { "idempotency-key": null },
+      }),
+    );
+    const operator = await tokenFor(uniqueUser("auth0"), {
+      permissions: ["update:users_app_metadata"],
+    });
+    const patched = await patch(operator, sub, { app_metadata: { plan: "pro" } });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.body.app_metadata).toEqual({ plan: "pro" });
+  });
+
+  it("honours Auth0's fields and include_fields, and refuses a malformed include_fields with 400", async () => {
+    const { sub, token } = await self();
+    await patch(token, sub, { user_metadata: { theme: "dark" }, app_metadata: undefined });
+    const only = await onUser("users-get", token, sub, {
+      query: { fields: "user_id, user_metadata,email" },
+    });
+    expect(only.statusCode).toBe(200);
+    expect(only.body).toEqual({ user_id: sub, user_metadata: { theme: "dark" } });
+    const all = await onUser("users-get", token, sub);
+    expect(only.headers.etag).toBe(all.headers.etag);
+    const without = await onUser("users-get", token, sub, {
+      query: { fields: "user_metadata,app_metadata", include_fields: "false" },
+    });
+    expect(Object.keys(without.body).sort()).toEqual(["created_at", "updated_at", "user_id"]);
+    expect((await onUser("users-get", token, sub, { query: { fields: "" } })).body).toEqual(
+      all.body,
+    );
+    const refused = await onUser("users-get", token, sub, { query: { include_fields: "maybe" } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body.errorCode).toBe("invalid_query");
   });
 
   it("decodes the URL-encoded id exactly once", async () => {

@@ -21,6 +21,7 @@ async function npmRun(script: string, args: string[]) {
 describe("npm run <script> -- --help", () => {
   it.each([
     ["token", "usage: npm run token"],
+    ["env", "usage: npm run env"],
     ["load", "usage: npm run load"],
     ["login", "usage: npm run login"],
     ["events", "usage: npm run events"],
