@@ -1,19 +1,21 @@
 import { config } from "../lib/config.ts";
-import type { TransactItems } from "../lib/db/client.ts";
-import { COUNTERS_TABLE, getUserCounters, userCounterKey } from "../lib/db/counters.ts";
-import { listFeatured, newFeatured, putFeatured } from "../lib/db/featured.ts";
-import { getRecord } from "../lib/db/idempotency.ts";
+import { changeFeatured, deleteFeatured, restoreDeletedFeatured } from "../lib/domain/featured.ts";
 import {
   addPlay,
   deletePlaylist,
   getPlaylist,
+  getRecord,
+  getUserCounters,
+  listFeatured,
   listPlaylists,
+  newFeatured,
   newPlaylist,
+  putFeatured,
   putPlaylist,
+  type TransactItems,
   updatePlaylist,
-} from "../lib/db/playlists.ts";
-import { Refused, type WriteRefusal } from "../lib/db/refusals.ts";
-import { changeFeatured, deleteFeatured, restoreDeletedFeatured } from "../lib/domain/featured.ts";
+} from "../lib/domain/playlists.ts";
+import { COUNTERS_WARM_UP } from "../lib/domain/plays.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
 import { checkSongIds, type SongsChecked, settleSongIds } from "../lib/domain/songs.ts";
 import { NotFoundError, TooManyRequestsError } from "../lib/errors.ts";
@@ -30,6 +32,7 @@ import { jsonResponse } from "../lib/http/responses.ts";
 import type { HttpRequest, HttpResponse } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
+import { Refused, type WriteRefusal } from "../lib/refusals.ts";
 import { PlaylistBody, PlaylistPatchBody, parse } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
@@ -90,7 +93,7 @@ async function createWithSongs(
 
 const replayed = (response: HttpResponse) => response.headers?.["Idempotent-Replayed"] === "true";
 
-await warmContainer({ table: COUNTERS_TABLE, keyOf: userCounterKey });
+await warmContainer(COUNTERS_WARM_UP);
 
 export const handler = httpHandler(
   {

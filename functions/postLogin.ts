@@ -1,8 +1,8 @@
 import type { Context } from "aws-lambda";
 import { PERMISSIONS, requireMachinePermission } from "../lib/auth/access.ts";
 import { config } from "../lib/config.ts";
-import { PROFILES_TABLE, profileKey } from "../lib/db/profiles.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
+import { PROFILE_WARM_UP } from "../lib/domain/profile.ts";
 import { spendWrite } from "../lib/domain/rate-limits.ts";
 import { toHttpError } from "../lib/http/error-mapping.ts";
 import { httpHandler } from "../lib/http/handler.ts";
@@ -46,7 +46,7 @@ function isHttpEvent(event: unknown): event is HttpEvent {
   );
 }
 
-await warmContainer({ table: PROFILES_TABLE, keyOf: profileKey });
+await warmContainer(PROFILE_WARM_UP);
 
 /**
  * Reachable two ways: through the HTTP API (a client-credentials token with run:post_login), or

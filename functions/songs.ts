@@ -1,6 +1,11 @@
 import { config } from "../lib/config.ts";
-import { getSong, listSongs, putSong, SONGS_TABLE, songKey } from "../lib/db/songs.ts";
-import { deleteSongEverywhere } from "../lib/domain/songs.ts";
+import {
+  deleteSongEverywhere,
+  getSong,
+  listSongs,
+  putSong,
+  SONGS_WARM_UP,
+} from "../lib/domain/songs.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createOnce } from "../lib/http/idempotency.ts";
@@ -13,7 +18,7 @@ import { warmContainer } from "../lib/warm-up.ts";
 const { maxSongsPerUser } = config();
 const notFound = () => new NotFoundError("Song not found", "song_not_found");
 
-await warmContainer({ table: SONGS_TABLE, keyOf: (subject) => songKey(subject, subject) });
+await warmContainer(SONGS_WARM_UP);
 
 export const handler = httpHandler({
   "GET /songs": async ({ event, caller }) => {

@@ -4,18 +4,17 @@ import {
   requirePermission,
   requireSelfOrPermission,
 } from "../lib/auth/access.ts";
+import { deleteAccount } from "../lib/domain/account.ts";
+import { exportPage } from "../lib/domain/export.ts";
+import { checkPatchNotEmpty, PROFILE_WARM_UP, patchMetadata } from "../lib/domain/profile.ts";
 import {
   emptyProfile,
   getUserRecord,
-  PROFILES_TABLE,
   type Profile,
-  profileKey,
-} from "../lib/db/profiles.ts";
-import { Refused } from "../lib/db/refusals.ts";
-import { deleteAccount } from "../lib/domain/account.ts";
-import { exportPage } from "../lib/domain/export.ts";
-import { checkPatchNotEmpty, patchMetadata } from "../lib/domain/profile.ts";
-import { readUser, userFields, userObject } from "../lib/domain/user.ts";
+  readUser,
+  userFields,
+  userObject,
+} from "../lib/domain/user.ts";
 import { BadRequestError, NotFoundError } from "../lib/errors.ts";
 import { etagOf, ifMatch } from "../lib/http/etag.ts";
 import { httpHandler } from "../lib/http/handler.ts";
@@ -24,6 +23,7 @@ import type { HttpEvent } from "../lib/http/types.ts";
 import { isWellFormed } from "../lib/json.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
+import { Refused } from "../lib/refusals.ts";
 import { ExportQuery, parse, UserPatchBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
@@ -58,7 +58,7 @@ function changedKeys(before: Record<string, unknown>, after: Record<string, unkn
   return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
 }
 
-await warmContainer({ table: PROFILES_TABLE, keyOf: profileKey });
+await warmContainer(PROFILE_WARM_UP);
 
 export const handler = httpHandler(
   {

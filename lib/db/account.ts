@@ -1,4 +1,5 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { WriteRefusal } from "../refusals.ts";
 import { batchDelete, db, transact } from "./client.ts";
 import {
   deletePlaylistCounter,
@@ -11,7 +12,6 @@ import {
 } from "./counters.ts";
 import { PLAYLISTS_TABLE, playsOfMany } from "./playlists.ts";
 import { deleteProfileItem, getProfile, type IfVersion, markProfileDeleting } from "./profiles.ts";
-import type { WriteRefusal } from "./refusals.ts";
 import { SONGS_TABLE } from "./songs.ts";
 
 /**

@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
+import type { WriteRefusal } from "../refusals.ts";
 import type {
   FeaturedPlaylist,
   PlaylistChanges,
@@ -19,7 +20,7 @@ import {
   playlistUpdate,
   removeSongsFrom,
 } from "./playlists.ts";
-import { refusalOf, type WriteRefusal } from "./refusals.ts";
+import { refusalOf } from "./refusals.ts";
 
 /**
  * Featured playlists: editorial, readable by all, each created by an editor (`created_by`, whose

@@ -2,6 +2,7 @@ import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
 import { newId } from "../ids.ts";
+import type { WriteRefusal } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { Playlist, PlaylistChanges, PlaylistInput } from "../schemas/index.ts";
 import {
@@ -24,7 +25,7 @@ import {
 } from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
 import { type Page, userPartitionPage } from "./pages.ts";
-import { refusalOf, type WriteRefusal } from "./refusals.ts";
+import { refusalOf } from "./refusals.ts";
 
 /**
  * The playlists table: partition `user_id`, sort `playlist_id`. A playlist's plays live in its

@@ -1,6 +1,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
+import { Refused } from "../refusals.ts";
 import { METADATA_CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
 import { batchGet, db, type TransactItems, transact, unmarshallItem } from "./client.ts";
@@ -15,7 +16,6 @@ import {
   userCountersOf,
 } from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
-import { Refused } from "./refusals.ts";
 
 /**
  * The profiles table: one item per user, keyed by `user_id`, holding both metadata objects and

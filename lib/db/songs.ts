@@ -1,11 +1,12 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { ULID_PATTERN } from "../ids.ts";
+import type { WriteRefusal } from "../refusals.ts";
 import type { Song } from "../schemas/index.ts";
 import { batchGet, db, type TransactItems, transact } from "./client.ts";
 import { songDeleted, takeQuota } from "./counters.ts";
 import { type Page, userPartitionPage } from "./pages.ts";
-import { refusalOf, type WriteRefusal } from "./refusals.ts";
+import { refusalOf } from "./refusals.ts";
 
 /** The songs table: partition `user_id`, sort `song_id` (a ULID, so lists run in creation order). */
 export const SONGS_TABLE = config().tables.songs;

@@ -6,9 +6,9 @@ import {
 } from "../db/account.ts";
 import { deletionUnderWay, removeDeletionMarker } from "../db/counters.ts";
 import { getProfileAndCounters, type IfVersion } from "../db/profiles.ts";
-import type { WriteRefusal } from "../db/refusals.ts";
 import { deleteAuth0User } from "../management-api.ts";
 import { metric } from "../metrics.ts";
+import type { WriteRefusal } from "../refusals.ts";
 import { forgetEditorSongs } from "./featured.ts";
 import { deniedRoles } from "./roles.ts";
 

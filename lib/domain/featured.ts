@@ -9,9 +9,9 @@ import {
   trashFeatured,
   updateFeatured,
 } from "../db/featured.ts";
-import { Refused } from "../db/refusals.ts";
 import { ForbiddenError, NotFoundError } from "../errors.ts";
 import { metric } from "../metrics.ts";
+import { Refused } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { FeaturedPlaylist, PlaylistChanges } from "../schemas/index.ts";
 import { requirePlaylistEditor } from "./roles.ts";

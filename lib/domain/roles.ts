@@ -1,7 +1,7 @@
 import type { Caller } from "../auth/verify.ts";
 import { getProfile, type Profile } from "../db/profiles.ts";
-import { Refused } from "../db/refusals.ts";
 import { ForbiddenError } from "../errors.ts";
+import { Refused } from "../refusals.ts";
 
 export const PLAYLIST_EDITOR = "playlist_editor";
 

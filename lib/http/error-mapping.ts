@@ -1,5 +1,4 @@
 import { InvalidCursor, isTransient } from "../db/errors.ts";
-import { Refused } from "../db/refusals.ts";
 import {
   BadRequestError,
   ConflictError,
@@ -9,6 +8,7 @@ import {
   ServiceUnavailableError,
 } from "../errors.ts";
 import { metric } from "../metrics.ts";
+import { Refused } from "../refusals.ts";
 import { RetriesExhausted } from "../retry.ts";
 
 /** What a refusal from the db layer means to a caller, when the route did not say otherwise. */

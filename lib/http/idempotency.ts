@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import type { TransactItems } from "../db/client.ts";
 import { completeRecord, getRecord, newRecord, type StoredResponse } from "../db/idempotency.ts";
-import { Refused, type WriteRefusal } from "../db/refusals.ts";
 import { BadRequestError, ConflictError, UnprocessableError } from "../errors.ts";
 import { metric } from "../metrics.ts";
+import { Refused, type WriteRefusal } from "../refusals.ts";
 import { IDEMPOTENCY_KEY } from "../schemas/index.ts";
 import { jsonResponse } from "./responses.ts";
 import type { HttpEvent, HttpRequest, HttpResponse } from "./types.ts";

@@ -1,0 +1,18 @@
+/**
+ * Playlists, plays and featured playlists as the playlists routes use them: the table
+ * operations whose rules live in the table modules themselves (quotas and cooldowns are
+ * conditions of their writes), offered here so that route functions never import a table module.
+ */
+export type { TransactItems } from "../db/client.ts";
+export { getUserCounters } from "../db/counters.ts";
+export { listFeatured, newFeatured, putFeatured } from "../db/featured.ts";
+export { getRecord } from "../db/idempotency.ts";
+export {
+  addPlay,
+  deletePlaylist,
+  getPlaylist,
+  listPlaylists,
+  newPlaylist,
+  putPlaylist,
+  updatePlaylist,
+} from "../db/playlists.ts";
