@@ -21,12 +21,13 @@ export interface RetryPolicy {
 export const CONTENTION: RetryPolicy = { attempts: 5, baseMs: 5, capMs: 100 };
 /**
  * Metadata writes (read, merge, conditional write): many writers on one profile at once. Worst
- * case: 4 conditional UpdateItems after one read (a lost race answers the stored item with the
- * refusal, ALL_OLD, so no read again) and under 10 + 20 + 40 = 70 ms of backoff; past it, 409
- * write_conflict with Retry-After. Each attempt of a 2 × 32 kB profile bills its size (about 65
- * WCU), so the cap is the bound on what one request can cost.
+ * case: 10 conditional UpdateItems after one read (a lost race answers the stored item with the
+ * refusal, ALL_OLD, so no read again) and under 20 + 40 + 80 + 160 + 320 + 400 × 4 = 2.2 s of
+ * backoff; past it, 409 write_conflict with Retry-After. Each attempt of a 2 × 32 kB profile
+ * bills its size (about 65 WCU), so the cap is the bound on what one request can cost; 10 and
+ * the wide backoff let a dozen concurrent PATCHes of one profile all land (CONTRACT: none lost).
  */
-export const METADATA_CONTENTION: RetryPolicy = { attempts: 4, baseMs: 5, capMs: 100 };
+export const METADATA_CONTENTION: RetryPolicy = { attempts: 10, baseMs: 10, capMs: 400 };
 /**
  * Items DynamoDB left unprocessed in a batch (throttling): back off longer. Worst case: 8
  * requests and under 40 + 80 + 160 + 320 + 640 + 1,000 + 1,000 = 3.2 s of backoff.
