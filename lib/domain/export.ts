@@ -5,6 +5,8 @@
  * under the 6 MB a Lambda function may answer; lib/db/export.ts says what a page may hold while
  * the user writes.
  */
+
+import { stampFirstSeen } from "../db/counters.ts";
 import {
   decodeExportCursor,
   type ExportPosition,
@@ -50,9 +52,11 @@ export async function exportPage(
   if (cursor === undefined) {
     // Taken before anything is read: every item created up to this instant belongs in it.
     const exportedAt = new Date().toISOString();
-    const { profile, counters, firstSeenAt } = await getProfileAndCounters(userId);
-    if (!profile && !firstSeenAt && mustExist)
+    const { profile, counters, firstSeenAt: seen } = await getProfileAndCounters(userId);
+    if (!profile && !seen && mustExist)
       throw new NotFoundError("The user does not exist", "inexistent_user");
+    // The user themself with nothing stored is seen now, as GET /users/{userId} sees them.
+    const firstSeenAt = profile?.createdAt || seen ? seen : await stampFirstSeen(userId);
     const stored = profile ?? emptyProfile(userId);
     position = { section: "songs", exportedAt };
     head = {

@@ -252,7 +252,13 @@ describe("who may export whom", { timeout: 120_000 }, () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({
       format: "music-user-data-export/1",
-      user: { user_id: userId, user_metadata: {}, app_metadata: {}, created_at: null },
+      user: {
+        user_id: userId,
+        user_metadata: {},
+        app_metadata: {},
+        created_at: expect.any(String),
+        updated_at: expect.any(String),
+      },
       favGenre: null,
       totalPlays: 0,
       songs: [],
