@@ -206,8 +206,9 @@ describe("DynamoDB faults", () => {
     const path = { pathParameters: { userId: sub }, rawPath: `/users/${encodeURIComponent(sub)}` };
     const response = await whileFaulty(
       // The caller's rate limit, the deletion marker's read, the mark, the songs query, the
-      // playlists query, the first batch's plays and its transaction; then the crash.
-      () => proxy.failAfter(7),
+      // read of the featured playlists the user created as an editor, the playlists query, the
+      // first batch's plays and its transaction; then the crash.
+      () => proxy.failAfter(8),
       () => call("users", "users-delete", { token, ...path }),
     );
     expectUnavailable(response);
