@@ -48,6 +48,18 @@ export async function measureGetPlaysScaling(stack: BenchStack, runs: number) {
   return scaling;
 }
 
+/** The counters of a user at both quotas: 1,000 playlists of one play each, 10,000 songs. */
+async function putQuotaCounters(stack: BenchStack, owner: string): Promise<void> {
+  await putAll(stack, stack.tables.COUNTERS_TABLE as string, [
+    ...Array.from({ length: 1_000 }, (_, i) => ({
+      user_id: owner,
+      counter_id: id("P", i),
+      plays: 1,
+    })),
+    { user_id: owner, counter_id: "user", songs: 10_000, playlists: 1_000, total_plays: 1_000 },
+  ]);
+}
+
 /** Milliseconds to delete an account at both quotas: 10,000 songs and 1,000 playlists. */
 export async function measureAccountDeletion(stack: BenchStack): Promise<number> {
   const { tables } = stack;
@@ -64,14 +76,7 @@ export async function measureAccountDeletion(stack: BenchStack): Promise<number>
     })),
   );
   await putAll(stack, tables.PLAYLISTS_TABLE as string, playlistItems(owner, 1_000));
-  await putAll(stack, tables.COUNTERS_TABLE as string, [
-    ...Array.from({ length: 1_000 }, (_, i) => ({
-      user_id: owner,
-      counter_id: id("P", i),
-      plays: 1,
-    })),
-    { user_id: owner, counter_id: "user", songs: 10_000, playlists: 1_000, total_plays: 1_000 },
-  ]);
+  await putQuotaCounters(stack, owner);
   const event = httpEvent("users-delete", {
     token: await stack.tokenFor(owner),
     rawPath: `/users/${encodeURIComponent(owner)}`,
@@ -126,14 +131,7 @@ export async function measureExport(stack: BenchStack) {
     tables.PLAYLISTS_TABLE as string,
     playlistItems(owner, 1_000).map((item) => ({ ...item, song_ids: songIds.slice(0, 500) })),
   );
-  await putAll(stack, tables.COUNTERS_TABLE as string, [
-    ...Array.from({ length: 1_000 }, (_, i) => ({
-      user_id: owner,
-      counter_id: id("P", i),
-      plays: 1,
-    })),
-    { user_id: owner, counter_id: "user", songs: 10_000, playlists: 1_000, total_plays: 1_000 },
-  ]);
+  await putQuotaCounters(stack, owner);
   const token = await stack.tokenFor(owner);
   const users = stack.handlers.users as Handler;
   const gc = (globalThis as { gc?: () => void }).gc;

@@ -340,16 +340,18 @@ describe("DELETE /users/{userId} under npm start", { timeout: 120_000 }, () => {
     // The tenant's Management API, as the API called it: the user is unknown there now.
     const issuer = `http://127.0.0.1:${stack.issuerPort}/`;
     const client = loadOrCreateManagementClient(stack.dataDir);
-    const grant = await fetch(`${issuer}oauth/token`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        grant_type: "client_credentials",
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-        audience: `${issuer}api/v2/`,
-      }),
-    });
+    const clientCredentials = (audience: string) =>
+      fetch(`${issuer}oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          grant_type: "client_credentials",
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          audience,
+        }),
+      });
+    const grant = await clientCredentials(`${issuer}api/v2/`);
     expect(grant.status).toBe(200);
     const { access_token } = (await grant.json()) as { access_token: string };
     const again = await fetch(`${issuer}api/v2/users/${encodeURIComponent(userId)}`, {
@@ -363,16 +365,7 @@ describe("DELETE /users/{userId} under npm start", { timeout: 120_000 }, () => {
     });
     expect(misused.status).toBe(401);
     // Nor may the management client ask for the music API's audience.
-    const other = await fetch(`${issuer}oauth/token`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        grant_type: "client_credentials",
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-        audience: "https://api.music.local",
-      }),
-    });
+    const other = await clientCredentials("https://api.music.local");
     expect(other.status).toBe(403);
     // The API keeps nothing either.
     const songs = await call(stack.baseUrl, "GET", "/songs", { token });
