@@ -2654,6 +2654,8 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The profile's strong ETag, e.g. "3" */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {

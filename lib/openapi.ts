@@ -471,7 +471,7 @@ function operation(routeKey: string, op: Operation) {
       [op.ok.status]: {
         description: "Success",
         headers: headers(
-          op.ok.schema === User ? ["ETag"] : [],
+          op.ok.schema === User || op.userFields ? ["ETag"] : [],
           op.idempotent ? ["Idempotent-Replayed"] : [],
         ),
         ...(op.ok.schema

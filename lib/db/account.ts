@@ -2,16 +2,25 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { WriteRefusal } from "../refusals.ts";
 import { batchDelete, db, transact } from "./client.ts";
 import {
+  deleteDeletionMarker,
+  deleteFeaturedCounter,
   deletePlaylistCounter,
   deleteTombstone,
   deleteUserCounters,
+  eraseUserCounters,
   markUserDeleting,
   putDeletionMarker,
   putTombstone,
   releaseCounts,
 } from "./counters.ts";
 import { PLAYLISTS_TABLE, playsOfMany } from "./playlists.ts";
-import { deleteProfileItem, getProfile, type IfVersion, markProfileDeleting } from "./profiles.ts";
+import {
+  deleteProfileItem,
+  eraseProfileItem,
+  getProfile,
+  type IfVersion,
+  markProfileDeleting,
+} from "./profiles.ts";
 import { SONGS_TABLE } from "./songs.ts";
 
 /**
@@ -103,17 +112,29 @@ export async function deleteAllPlaylists(userId: string): Promise<number> {
 }
 
 /**
- * The last step: the profile and the counters go together, and the roles an operator denied
- * stay behind in a tombstone (`deniedRoles`, read from the profile before it goes); with none,
- * no tombstone of an earlier account stays either.
+ * After the purge: the profile and the user counter are erased together, down to their
+ * `deleting` marks (every write stays refused while the Auth0 user is deleted), the editor's
+ * featured quota goes, and the roles an operator denied stay behind in a tombstone
+ * (`deniedRoles`, read from the profile before it goes); with none, no tombstone of an earlier
+ * account stays either.
  */
 export async function deleteProfileAndCounters(
   userId: string,
   deniedRoles: readonly string[],
 ): Promise<void> {
   await transact([
+    eraseProfileItem(userId),
+    eraseUserCounters(userId),
+    deleteFeaturedCounter(userId),
+    deniedRoles.length ? putTombstone(userId, deniedRoles) : deleteTombstone(userId),
+  ]);
+}
+
+/** The last step, once Auth0 has deleted the user: the marks and the marker go together. */
+export async function finishAccountDeletion(userId: string): Promise<void> {
+  await transact([
     deleteProfileItem(userId),
     deleteUserCounters(userId),
-    deniedRoles.length ? putTombstone(userId, deniedRoles) : deleteTombstone(userId),
+    deleteDeletionMarker(userId),
   ]);
 }

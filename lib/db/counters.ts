@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { db } from "./client.ts";
 import { isConditionFailure } from "./errors.ts";
@@ -275,6 +275,16 @@ export function deleteUserCounters(userId: string) {
   return { Delete: { TableName: COUNTERS_TABLE, Key: userCounterKey(userId) } };
 }
 
+/**
+ * Transaction item: the user counter erased but still marked, so that every create and play
+ * stays refused (409 account_being_deleted) until the deletion's last step removes it.
+ */
+export function eraseUserCounters(userId: string) {
+  return {
+    Put: { TableName: COUNTERS_TABLE, Item: { ...userCounterKey(userId), deleting: true } },
+  };
+}
+
 export const tombstoneKey = (userId: string) => ({ user_id: userId, counter_id: TOMBSTONE });
 
 /** Transaction item: the roles an operator denied, kept for an erased account. */
@@ -365,6 +375,11 @@ export async function deletionUnderWay(userId: string): Promise<boolean> {
 }
 
 /** The deletion is done, Auth0's user included: the user id may log in again (a new user). */
-export async function removeDeletionMarker(userId: string): Promise<void> {
-  await db.send(new DeleteCommand({ TableName: COUNTERS_TABLE, Key: deletionMarkerKey(userId) }));
+export function deleteDeletionMarker(userId: string) {
+  return { Delete: { TableName: COUNTERS_TABLE, Key: deletionMarkerKey(userId) } };
+}
+
+/** Transaction item: the editor's featured quota goes with their account. */
+export function deleteFeaturedCounter(editor: string) {
+  return { Delete: { TableName: COUNTERS_TABLE, Key: featuredCounterKey(editor) } };
 }

@@ -341,37 +341,42 @@ export async function removeSongsFrom(
   songIds: ReadonlySet<string>,
   known: string[],
 ): Promise<void> {
-  let current: string[] | undefined = known;
-  await retry(CONTENTION, async (_n, again) => {
-    const list = current ?? [];
-    const positions = list
-      .flatMap((id, i) => (songIds.has(id) ? [i] : []))
-      .slice(0, REMOVALS_PER_UPDATE);
-    if (positions.length === 0) return undefined;
-    const values: Record<string, string> = { ":now": new Date().toISOString() };
-    for (const [n, i] of positions.entries()) values[`:r${n}`] = list[i] as string;
-    try {
-      await db.send(
-        new UpdateCommand({
-          TableName: table,
-          Key,
-          UpdateExpression: `REMOVE ${positions.map((i) => `song_ids[${i}]`).join(", ")} SET updated_at = :now`,
-          ConditionExpression: [
-            "attribute_exists(playlist_id)",
-            ...positions.map((i, n) => `song_ids[${i}] = :r${n}`),
-          ].join(" AND "),
-          ExpressionAttributeValues: values,
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      const removed = new Set(positions);
-      current = list.filter((_, i) => !removed.has(i));
-      if (!current.some((id) => songIds.has(id))) return undefined;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const item = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
-      current = item ? (unmarshall(item).song_ids as string[] | undefined) : undefined;
-    }
-    return again;
-  });
+  let current: string[] = known;
+  // Each update takes out up to REMOVALS_PER_UPDATE ids: that is progress, not a retry (500 ids
+  // are five updates); only an update that lost a race to another write is retried, with what
+  // the refusal found stored (ALL_OLD). Worst case: ceil(ids / 100) updates plus CONTENTION's
+  // retries for each.
+  while (current.some((id) => songIds.has(id))) {
+    current = await retry(CONTENTION, async (_n, again) => {
+      const positions = current
+        .flatMap((id, i) => (songIds.has(id) ? [i] : []))
+        .slice(0, REMOVALS_PER_UPDATE);
+      if (positions.length === 0) return current;
+      const values: Record<string, string> = { ":now": new Date().toISOString() };
+      for (const [n, i] of positions.entries()) values[`:r${n}`] = current[i] as string;
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key,
+            UpdateExpression: `REMOVE ${positions.map((i) => `song_ids[${i}]`).join(", ")} SET updated_at = :now`,
+            ConditionExpression: [
+              "attribute_exists(playlist_id)",
+              ...positions.map((i, n) => `song_ids[${i}] = :r${n}`),
+            ].join(" AND "),
+            ExpressionAttributeValues: values,
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        );
+        const removed = new Set(positions);
+        return current.filter((_, i) => !removed.has(i));
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // The playlist changed (or is gone: nothing left to take out of it).
+        const item = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+        current = item ? ((unmarshall(item).song_ids as string[] | undefined) ?? []) : [];
+        return current.some((id) => songIds.has(id)) ? again : current;
+      }
+    });
+  }
 }

@@ -325,3 +325,8 @@ export function markProfileDeleting(
 export function deleteProfileItem(userId: string) {
   return { Delete: { TableName: PROFILES_TABLE, Key: profileKey(userId) } };
 }
+
+/** Transaction item: the profile erased but still marked, so every write to it stays refused. */
+export function eraseProfileItem(userId: string) {
+  return { Put: { TableName: PROFILES_TABLE, Item: { ...profileKey(userId), deleting: true } } };
+}

@@ -2,10 +2,11 @@ import {
   deleteAllPlaylists,
   deleteAllSongs,
   deleteProfileAndCounters,
+  finishAccountDeletion,
   markAccountDeleting,
 } from "../db/account.ts";
-import { deletionUnderWay, removeDeletionMarker } from "../db/counters.ts";
-import { getProfileAndCounters, type IfVersion } from "../db/profiles.ts";
+import { deletionUnderWay } from "../db/counters.ts";
+import { getProfileAndCounters, getUserRecord, type IfVersion } from "../db/profiles.ts";
 import { deleteAuth0User } from "../management-api.ts";
 import { metric } from "../metrics.ts";
 import type { WriteRefusal } from "../refusals.ts";
@@ -19,8 +20,9 @@ export type Auth0Outcome = Awaited<ReturnType<typeof deleteAuth0User>>;
  * Erases a user (CONTRACT: Data rights): marks the account and writes the deletion marker
  * (If-Match checked atomically, before anything is removed), then songs, playlists, and the
  * profile with the counters; an operator's `denied_roles` outlive it (a tombstone), so that a
- * user cannot undo them by deleting their account. Then the Auth0 user goes (Management API),
- * and last the marker: until then the post-login hook refuses the user. Idempotent and
+ * user cannot undo them by deleting their account; the profile and the user counter stay as
+ * bare `deleting` marks, so every write stays refused. Then the Auth0 user goes (Management
+ * API), and last the marks with the marker: until then the post-login hook refuses the user. Idempotent and
  * resumable: while the marker exists, any DELETE of the user (its If-Match was checked when the
  * deletion began) runs every step again, finishing what an interrupted one left. Answers the
  * refusal, if any, else what became of the Auth0 user; throws a 503 when Auth0 could not be
@@ -33,7 +35,9 @@ export async function deleteAccount(
 ): Promise<{ refusal: WriteRefusal } | { auth0User: Auth0Outcome; resumed: boolean }> {
   const resumed = await deletionUnderWay(userId);
   if (!resumed) {
-    const refusal = await markAccountDeleting(userId, precondition, mustExist);
+    // For operators "nothing stored" is 404; a user known only from songs or plays has data.
+    const known = mustExist && (await getUserRecord(userId)).firstSeenAt !== undefined;
+    const refusal = await markAccountDeleting(userId, precondition, mustExist && !known);
     if (refusal) return { refusal };
   }
   await deleteAllSongs(userId);
@@ -45,7 +49,7 @@ export async function deleteAccount(
   const denied = new Set([...deniedRoles(profile), ...inheritedDeniedRoles]);
   await deleteProfileAndCounters(userId, [...denied]);
   const auth0User = await deleteAuth0User(userId);
-  await removeDeletionMarker(userId);
+  await finishAccountDeletion(userId);
   metric("AccountsDeleted");
   return { auth0User, resumed };
 }

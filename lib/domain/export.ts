@@ -56,7 +56,8 @@ export async function exportPage(
     if (!profile && !seen && mustExist)
       throw new NotFoundError("The user does not exist", "inexistent_user");
     // The user themself with nothing stored is seen now, as GET /users/{userId} sees them.
-    const firstSeenAt = profile?.createdAt || seen ? seen : await stampFirstSeen(userId);
+    const firstSeenAt =
+      profile?.createdAt || seen || mustExist ? seen : await stampFirstSeen(userId);
     const stored = profile ?? emptyProfile(userId);
     position = { section: "songs", exportedAt };
     head = {

@@ -31,6 +31,8 @@ Object.assign(process.env, {
 });
 const { handler: users } = await import("../../../functions/users.ts");
 const { handler: postLogin } = await import("../../../functions/postLogin.ts");
+const { handler: songs } = await import("../../../functions/songs.ts");
+const { handler: genres } = await import("../../../functions/getFavGenre.ts");
 const { getProfile } = await import("../../../lib/db/profiles.ts");
 const { deletionUnderWay } = await import("../../../lib/db/counters.ts");
 const { asFunction, httpEvent, invoke, lambdaContext } = await import("../../helpers/invoke.ts");
@@ -83,8 +85,24 @@ describe("an account deletion interrupted before Auth0 answered", () => {
     expect(first.statusCode).toBe(503);
     expect(Number(first.headers["retry-after"])).toBeGreaterThan(0);
     expect(first.body).toMatchObject({ statusCode: 503, errorCode: "temporarily_unavailable" });
-    expect(await getProfile(userId)).toBeUndefined();
+    // The profile is erased down to its mark, which refuses every write until the end.
+    expect(await getProfile(userId)).toMatchObject({
+      userMetadata: {},
+      appMetadata: {},
+      deleting: true,
+    });
     expect(await deletionUnderWay(userId)).toBe(true);
+    const song = await invoke(
+      songs,
+      httpEvent("songs-create", { token, body: { songName: "Back", genre: "jazz" } }),
+    );
+    expect(song.statusCode).toBe(409);
+    expect(song.body.errorCode).toBe("account_being_deleted");
+    const genre = await invoke(
+      genres,
+      httpEvent("genres-putFav", { token, body: { genre: "pop" } }),
+    );
+    expect(genre.statusCode).toBe(409);
 
     // A login now would recreate the profile: refused, directly and over HTTP.
     await expect(loginDirect(userId)).resolves.toMatchObject({
@@ -94,7 +112,7 @@ describe("an account deletion interrupted before Auth0 answered", () => {
     const overHttp = await loginOverHttp(userId);
     expect(overHttp.statusCode).toBe(409);
     expect(overHttp.body.errorCode).toBe("account_being_deleted");
-    expect(await getProfile(userId)).toBeUndefined();
+    expect(await getProfile(userId)).toMatchObject({ userMetadata: {}, deleting: true });
 
     // The tenant is back: it knows the user (its app_metadata mirror).
     const forgotten: string[] = [];
@@ -115,6 +133,7 @@ describe("an account deletion interrupted before Auth0 answered", () => {
     expect(second.statusCode).toBe(204);
     expect(forgotten).toEqual([userId]);
     expect(await deletionUnderWay(userId)).toBe(false);
+    expect(await getProfile(userId)).toBeUndefined();
 
     // The user id logs in again as a new user: nothing of the old account came back.
     const again = await loginDirect(userId);
