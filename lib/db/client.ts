@@ -94,29 +94,45 @@ export async function withTransactions<T>(
   attempt: (send: SendTransaction, again: typeof AGAIN) => Promise<T | typeof AGAIN>,
 ): Promise<T> {
   let lastConflict: unknown;
-  const send: SendTransaction = async (TransactItems) => {
-    try {
-      await db.send(new TransactWriteCommand({ TransactItems }));
-      return undefined;
-    } catch (error) {
-      if (isTransactionConflict(error)) {
-        lastConflict = error;
-        return CONFLICT;
-      }
-      const reasons = cancellationReasons(error);
-      const failed = reasons?.map((reason) => reason.Code === "ConditionalCheckFailed");
-      if (!reasons || !failed?.some(Boolean)) throw error;
-      return {
-        failed,
-        items: reasons.map((reason) => (reason.Item ? unmarshallItem(reason.Item) : undefined)),
-      };
-    }
-  };
+  const send: SendTransaction = (TransactItems) =>
+    sendTransaction(TransactItems, (error) => {
+      lastConflict = error;
+    });
   try {
     return await retry(CONTENTION, (_n, again) => attempt(send, again));
   } catch (error) {
     if (error instanceof RetriesExhausted && lastConflict) throw lastConflict;
     throw error;
+  }
+}
+
+/**
+ * Sends one TransactWriteItems once, for a step that is itself retried by its own policy (a
+ * retry never holds another): undefined when it committed, a Refusal, or CONFLICT.
+ */
+export function transactOnce(TransactItems: TransactItems) {
+  return sendTransaction(TransactItems, () => {});
+}
+
+async function sendTransaction(
+  TransactItems: TransactItems,
+  onConflict: (error: unknown) => void,
+): Promise<Refusal | undefined | typeof CONFLICT> {
+  try {
+    await db.send(new TransactWriteCommand({ TransactItems }));
+    return undefined;
+  } catch (error) {
+    if (isTransactionConflict(error)) {
+      onConflict(error);
+      return CONFLICT;
+    }
+    const reasons = cancellationReasons(error);
+    const failed = reasons?.map((reason) => reason.Code === "ConditionalCheckFailed");
+    if (!reasons || !failed?.some(Boolean)) throw error;
+    return {
+      failed,
+      items: reasons.map((reason) => (reason.Item ? unmarshallItem(reason.Item) : undefined)),
+    };
   }
 }
 

@@ -7,7 +7,7 @@ import type {
   PlaylistInput,
   Playlist as UserPlaylist,
 } from "../schemas/index.ts";
-import { batchGet, db, type TransactItems, transact } from "./client.ts";
+import { batchGet, CONFLICT, db, type TransactItems, transact, transactOnce } from "./client.ts";
 import { featuredIdsOf, releaseFeaturedPlace, takeFeaturedPlace } from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
 import { type Page, pageOf, type Read, startKey } from "./pages.ts";
@@ -154,14 +154,15 @@ export async function updateFeatured(
 /**
  * Moves a live featured playlist, as `seen` (read just before), to the deleted shelf for
  * RESTORABLE_DAYS, and gives its place in the creator's quota back: one transaction. Refused
- * (not_found) when it is gone or changed since it was read: the caller reads it again.
+ * (not_found) when it is gone or changed since it was read, or when a concurrent write cancelled
+ * it: sent once, the caller's own retry reads it again (no retry inside a retry).
  */
 export async function trashFeatured(
   seen: FeaturedPlaylist,
   deletedBy: string,
   now = new Date(),
 ): Promise<WriteRefusal | undefined> {
-  const refusal = await transact([
+  const refusal = await transactOnce([
     {
       Delete: {
         TableName: FEATURED_TABLE,
@@ -184,7 +185,7 @@ export async function trashFeatured(
     },
     releaseFeaturedPlace(seen.createdBy, seen.playlistId),
   ]);
-  return refusalOf(refusal, ["not_found"]);
+  return refusal === CONFLICT ? "not_found" : refusalOf(refusal, ["not_found"]);
 }
 
 /** A deleted featured playlist still restorable at `now`; undefined otherwise. */

@@ -4,7 +4,7 @@ import { config } from "../config.ts";
 import { Refused } from "../refusals.ts";
 import { METADATA_CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
-import { batchGet, db, type TransactItems, transact, unmarshallItem } from "./client.ts";
+import { batchGet, db, type TransactItems, transactOnce, unmarshallItem } from "./client.ts";
 import {
   COUNTERS_TABLE,
   deletionMarkerKey,
@@ -189,7 +189,8 @@ async function writeMetadata(
   };
   if (extra.length > 0) {
     // A transaction answers no item: the profile written is the one read, changed as asked.
-    if (await transact([{ Update: update }, ...extra])) return { lost: undefined };
+    // Sent once: a refusal or a conflict is a lost race, which modifyMetadata's policy retries.
+    if (await transactOnce([{ Update: update }, ...extra])) return { lost: undefined };
     return {
       written: {
         ...current,
@@ -263,7 +264,7 @@ export function modifyMetadata(
     const together = options.together ?? [];
     const next = compute(current);
     if (!next) {
-      if (together.length > 0) await transact(together);
+      if (together.length > 0 && (await transactOnce(together))) return again;
       return { profile: current, changed: false };
     }
     // A user known only from songs or plays gets a profile; one stored must still be there.
