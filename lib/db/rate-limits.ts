@@ -54,7 +54,7 @@ function remember(id: string, tat: number): void {
   seenTat.set(id, tat);
 }
 
-/** Takes `units` from the bucket at `now`; at most three writes when racing other takers. */
+/** Takes `units` from the bucket at `now`; at most four writes when racing other takers. */
 export async function take(bucket: Bucket, units: number, now = Date.now()): Promise<Take> {
   const cost = units * bucket.intervalMs;
   const latestTat = now + (bucket.burst - units) * bucket.intervalMs;
@@ -99,6 +99,33 @@ export async function take(bucket: Bucket, units: number, now = Date.now()): Pro
       if (knownTat !== undefined) remember(bucket.id, knownTat);
     }
   }
-  // Three takers raced this one caller's bucket in a row: it is being flooded.
-  return { taken: false, retryAfterMs: bucket.intervalMs };
+  // Three takers raced this one caller's bucket in a row, each time within the budget (a
+  // bucket over it is refused above without a race): the caller's own concurrent requests. One
+  // last write that cannot lose a race counts the units on whatever `tat` is stored (from a
+  // past one it charges less than the idle reset would: once, never past the burst).
+  try {
+    await db.send(
+      new UpdateCommand({
+        TableName: RATE_LIMITS_TABLE,
+        Key: { bucket_id: bucket.id },
+        UpdateExpression: "SET tat = if_not_exists(tat, :now) + :cost, expires_at = :expires",
+        ConditionExpression: "attribute_not_exists(tat) OR tat <= :latest",
+        ExpressionAttributeValues: {
+          ":cost": cost,
+          ":now": now,
+          ":latest": latestTat,
+          ":expires": expiresAt(Math.max(now, knownTat ?? now) + cost),
+        },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return { taken: true };
+  } catch (error) {
+    knownTat = conditionFailureTat(error);
+    if (knownTat !== undefined) remember(bucket.id, knownTat);
+    return {
+      taken: false,
+      retryAfterMs: Math.max(bucket.intervalMs, (knownTat ?? now) - latestTat),
+    };
+  }
 }
