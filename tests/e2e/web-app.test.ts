@@ -100,7 +100,7 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
     expect(claims).toMatchObject({ sub: editorId, aud: "https://api.music.local", [ROLES]: [] });
 
     await go(page, "Settings");
-    const name = page.getByLabel("Display name", { exact: true });
+    const name = page.getByRole("textbox", { name: "Display name", exact: true });
     // The screen has loaded the current name.
     await expect.poll(() => name.inputValue()).toBe("user");
     await name.fill("J".repeat(65));
@@ -110,7 +110,7 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
     await name.fill("J-vald3z");
     await page.getByRole("button", { name: "Save display name" }).click();
     await page.getByText("Display name saved.").waitFor();
-    await page.getByLabel("Favourite genre", { exact: true }).fill("jazz");
+    await page.getByRole("textbox", { name: "Favourite genre", exact: true }).fill("jazz");
     await page.getByRole("button", { name: "Save favourite genre" }).click();
     await page.getByText("Favourite genre saved.").waitFor();
     await screenshot(page, "02-settings");
