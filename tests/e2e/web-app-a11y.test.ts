@@ -195,6 +195,8 @@ describe("forms that never overwrite what the person typed", { timeout: 120_000 
     const name = page.getByRole("textbox", { name: "Display name", exact: true });
     await page.getByRole("status").getByText("Loading your settings…").waitFor();
     expect(await name.isDisabled()).toBe(true);
+    // The loading state passes axe-core too.
+    expect(await violations(page)).toEqual([]);
     // The person types as soon as they can (fill waits until the field is editable).
     const typing = name.fill("Typed at once");
     release();
@@ -217,6 +219,7 @@ describe("states that say what is happening", { timeout: 120_000 }, () => {
     await go(page, "Library");
     await page.getByText("No songs yet: add one below.").waitFor();
     await page.getByText("No playlists yet: create one below.").waitFor();
+    expect(await violations(page)).toEqual([]);
     await page.context().close();
   });
 
@@ -230,6 +233,7 @@ describe("states that say what is happening", { timeout: 120_000 }, () => {
       .getByText("You are offline; retrying once you are back online…")
       .waitFor();
     expect(await page.getByText("Failed to fetch").count()).toBe(0);
+    expect(await violations(page)).toEqual([]);
     await page.context().setOffline(false);
     await page.getByText("No songs yet: add one below.").waitFor({ timeout: 20_000 });
     expect(await page.getByRole("alert").count()).toBe(0);
