@@ -1,6 +1,9 @@
 import { AxeBuilder } from "@axe-core/playwright";
+import { type FlowResult, startFlow } from "lighthouse";
 import type { Browser, Page } from "playwright-core";
+import puppeteer from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/local/ports.ts";
 import { LOCAL_TENANT, type RunningStack, startStack } from "../../scripts/local/stack.ts";
 import { launchChromium, screenshot } from "../helpers/browser.ts";
 
@@ -16,11 +19,14 @@ const VIEWPORTS = {
 } as const;
 let stack: RunningStack;
 let browser: Browser;
+/** Chromium's DevTools port: Lighthouse audits the very pages the test drives. */
+let debuggingPort: number;
 
 beforeAll(async () => {
+  debuggingPort = await freePort();
   [stack, browser] = await Promise.all([
     startStack({ ...LOCAL_TENANT, PLAY_COOLDOWN_SECONDS: "0", PLAYLIST_EDITOR_MIN_PLAYS: "1" }),
-    launchChromium(),
+    launchChromium([`--remote-debugging-port=${debuggingPort}`]),
   ]);
 });
 afterAll(async () => {
@@ -266,4 +272,73 @@ describe("featured playlists, edited by their creator only", { timeout: 240_000 
     );
     await page.context().close();
   });
+});
+
+describe("Lighthouse on every screen", { timeout: 300_000 }, () => {
+  /** Lighthouse's accessibility and best-practices scores (0-100) of each screen, as it is now. */
+  async function scores(page: Page, marker: string, steps: () => AsyncGenerator<string>) {
+    // Lighthouse drives Puppeteer: it attaches to the same Chromium, to the page of `marker`.
+    const devtools = await puppeteer.connect({
+      browserURL: `http://127.0.0.1:${debuggingPort}`,
+      defaultViewport: null,
+    });
+    try {
+      const target = (await devtools.pages()).find((p) => p.url().includes(marker));
+      if (!target) throw new Error(`no page at ${page.url()} among Chromium's`);
+      // Snapshots audit the page in place (the screens are app state, not URLs).
+      const flow = await startFlow(target, {
+        config: {
+          extends: "lighthouse:default",
+          settings: { onlyCategories: ["accessibility", "best-practices"] },
+        },
+      });
+      for await (const name of steps()) await flow.snapshot({ name });
+      const result: FlowResult = await flow.createFlowResult();
+      return Object.fromEntries(
+        result.steps.map((step) => {
+          const { accessibility, "best-practices": practices } = step.lhr.categories;
+          const failed = Object.values(step.lhr.audits)
+            .filter((a) => a.scoreDisplayMode === "binary" && a.score === 0)
+            .map((a) => a.id);
+          return [
+            step.name,
+            {
+              accessibility: Math.round((accessibility?.score ?? 0) * 100),
+              bestPractices: Math.round((practices?.score ?? 0) * 100),
+              failed,
+            },
+          ];
+        }),
+      );
+    } finally {
+      await devtools.disconnect();
+    }
+  }
+
+  for (const viewport of Object.keys(VIEWPORTS) as (keyof typeof VIEWPORTS)[]) {
+    it(`scores accessibility and best practices at least 95 at the ${viewport}'s size`, async () => {
+      const page = await open(viewport);
+      const marker = `lighthouse-${viewport}`;
+      await page.goto(`${stack.appUrl}/?${marker}`);
+      await page.getByRole("button", { name: "Log in" }).waitFor();
+      const userId = unique(`lh-${viewport}`);
+      const found = await scores(page, marker, async function* () {
+        yield "login";
+        await becomeEditor(page, userId);
+        await createFeatured(page, `Lighthouse ${viewport}`);
+        for (const screen of ["Home", "Library", "Featured", "Settings"]) {
+          await go(page, screen);
+          await settled(page);
+          yield screen;
+        }
+      });
+      console.log(`Lighthouse at the ${viewport}'s size: ${JSON.stringify(found)}`);
+      for (const [screen, { accessibility, bestPractices }] of Object.entries(found)) {
+        expect(accessibility, `${screen}: accessibility`).toBeGreaterThanOrEqual(95);
+        expect(bestPractices, `${screen}: best practices`).toBeGreaterThanOrEqual(95);
+      }
+      expect(Object.keys(found)).toEqual(["login", "Home", "Library", "Featured", "Settings"]);
+      await page.context().close();
+    });
+  }
 });
