@@ -38,7 +38,10 @@ const unique = (name: string) => `auth0|${name}-${Date.now().toString(36)}`;
 
 async function open(viewport: keyof typeof VIEWPORTS = "phone"): Promise<Page> {
   const context = await browser.newContext({ viewport: VIEWPORTS[viewport] });
-  return context.newPage();
+  const page = await context.newPage();
+  // Lighthouse shares the machine's cores with the stack: waits get more room than 30 s.
+  page.setDefaultTimeout(60_000);
+  return page;
 }
 
 async function logIn(page: Page, userId: string): Promise<void> {
