@@ -9,6 +9,8 @@ type Json<Op extends keyof operations, Status extends number> = operations[Op] e
 
 export type Song = Json<"getSong", 200>;
 export type Playlist = Json<"getPlaylist", 200>;
+/** A featured playlist, with the editor who created it (`createdBy`) and who changed it last. */
+export type FeaturedPlaylist = Json<"listFeaturedPlaylists", 200>["playlists"][number];
 
 /** A signed-in person: the roles their token carries, and the API with a fresh token. */
 export interface Session {

@@ -65,7 +65,14 @@ function App() {
   const [failure, setFailure] = useState<string>();
   const [screen, setScreen] = useState<Screen>("Home");
   useEffect(() => {
-    start().then(setState, (error: Error) => setFailure(error.message));
+    start().then(setState, (error: Error) =>
+      // fetch's TypeError ("Failed to fetch"): the login service (the tenant) did not answer.
+      setFailure(
+        error instanceof TypeError
+          ? "the login service is starting or unreachable. Try again in a moment."
+          : error.message,
+      ),
+    );
   }, []);
 
   if (failure) {
@@ -78,7 +85,15 @@ function App() {
       </main>
     );
   }
-  if (!state) return <p class="muted">Loading…</p>;
+  if (!state) {
+    return (
+      <main class="welcome">
+        <p class="muted" role="status">
+          Loading…
+        </p>
+      </main>
+    );
+  }
   const { auth0, session } = state;
   if (!session) {
     return (
@@ -95,7 +110,7 @@ function App() {
   return (
     <div class="shell">
       <header>
-        <span class="title">{screen}</span>
+        <h1 class="title">{screen}</h1>
         <button type="button" class="link" onClick={logout}>
           Log out
         </button>

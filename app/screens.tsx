@@ -1,14 +1,27 @@
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import type { MusicApi } from "../client/index.ts";
-import { ApiError, idempotencyKey, ok, type Playlist, type Session, type Song } from "./api.ts";
+import {
+  ApiError,
+  type FeaturedPlaylist,
+  idempotencyKey,
+  ok,
+  type Playlist,
+  type Session,
+  type Song,
+} from "./api.ts";
 
 const EDITOR_ROLE = "playlist_editor";
 
-/** fetch rejects with a TypeError when nothing answers: the API is down, or still starting. */
-const UNREACHABLE_RETRYING =
-  "The API is not answering yet (it may still be starting). Trying again…";
-const UNREACHABLE = "The API is not answering. Check your connection and try again.";
+/**
+ * fetch rejects with a TypeError ("Failed to fetch") when nothing answers: the API is down or
+ * still starting, or the device is offline. Those say what is happening instead.
+ */
+const UNREACHABLE_RETRYING = "The music service is starting or unreachable; retrying…";
+const UNREACHABLE = "The music service is unreachable. Check your connection and try again.";
+const OFFLINE_RETRYING = "You are offline; retrying once you are back online…";
+const OFFLINE = "You are offline. Check your connection and try again.";
+const offline = () => typeof navigator !== "undefined" && navigator.onLine === false;
 /** A screen's load is retried this often, 2 s apart, while the API does not answer (1 min). */
 const LOAD_ATTEMPTS = 30;
 
@@ -29,11 +42,11 @@ function useAction(session: Session) {
         } catch (error) {
           if (error instanceof TypeError) {
             if (retry && attempt < LOAD_ATTEMPTS) {
-              setMessage(UNREACHABLE_RETRYING);
+              setMessage(offline() ? OFFLINE_RETRYING : UNREACHABLE_RETRYING);
               await new Promise((resolve) => setTimeout(resolve, 2_000));
               continue;
             }
-            setMessage(UNREACHABLE);
+            setMessage(offline() ? OFFLINE : UNREACHABLE);
           } else if (error instanceof ApiError && error.status === 429 && error.retryAfterSeconds)
             setMessage(`Try again in ${error.retryAfterSeconds} s.`);
           else setMessage(error instanceof Error ? error.message : String(error));
@@ -63,18 +76,41 @@ function Card({ title, children }: { title: string; children: ComponentChildren 
   );
 }
 
+/** What is loading, announced politely (a status, not an alert). */
+function Loading({ what }: { what: string }) {
+  return (
+    <p class="muted" role="status">
+      {what}
+    </p>
+  );
+}
+
+/**
+ * A labelled input: the label is its name (what it is), the hint its description, so a screen
+ * reader says "Display name, edit text, Shown when you log in…" rather than the hint alone.
+ */
 function TextField(props: {
   id: string;
   label: string;
+  hint?: string;
   value: string;
+  disabled?: boolean;
   onChange: (value: string) => void;
 }) {
+  const hintId = `${props.id}-hint`;
   return (
     <>
       <label for={props.id}>{props.label}</label>
+      {props.hint && (
+        <p id={hintId} class="hint">
+          {props.hint}
+        </p>
+      )}
       <input
         id={props.id}
         value={props.value}
+        disabled={props.disabled}
+        aria-describedby={props.hint ? hintId : undefined}
         onInput={(e) => props.onChange(e.currentTarget.value)}
       />
     </>
@@ -145,9 +181,10 @@ export function Home({ session }: { session: Session }) {
   return (
     <>
       <Alert message={message} />
+      {!home && !message && <Loading what="Loading your profile…" />}
       {home && (
         <div class="hero">
-          <h1>Welcome, {home.displayName}</h1>
+          <h2>Welcome, {home.displayName}</h2>
           {editor && (
             <span class="badge" title="You may edit featured playlists">
               EDITOR
@@ -169,6 +206,8 @@ export function Settings({ session }: { session: Session }) {
   const [displayName, setDisplayName] = useState("");
   const [genre, setGenre] = useState("");
   const [saved, setSaved] = useState<string>();
+  // The fields stay disabled until the profile arrives: typed text is never overwritten by it.
+  const [loaded, setLoaded] = useState(false);
   const { message, run } = useAction(session);
   useEffect(() => {
     void run(async (api) => {
@@ -178,6 +217,7 @@ export function Settings({ session }: { session: Session }) {
       ]);
       setDisplayName(name.displayName);
       setGenre(fav.favGenre ?? "");
+      setLoaded(true);
     }, true);
   }, [run]);
   const save = (what: string, work: (api: MusicApi) => Promise<unknown>) => async (e: Event) => {
@@ -188,7 +228,12 @@ export function Settings({ session }: { session: Session }) {
   return (
     <>
       <Alert message={message} />
-      {saved && <p class="saved">{saved}</p>}
+      {!loaded && !message && <Loading what="Loading your settings…" />}
+      {saved && (
+        <p class="saved" role="status">
+          {saved}
+        </p>
+      )}
       <Card title="Display name">
         <form
           onSubmit={save("Display name", async (api) => {
@@ -198,11 +243,15 @@ export function Settings({ session }: { session: Session }) {
         >
           <TextField
             id="displayName"
-            label="Shown when you log in and to other users"
+            label="Display name"
+            hint="Shown when you log in and to other users"
             value={displayName}
+            disabled={!loaded}
             onChange={setDisplayName}
           />
-          <button type="submit">Save name</button>
+          <button type="submit" disabled={!loaded}>
+            Save display name
+          </button>
         </form>
       </Card>
       <Card title="Favourite genre">
@@ -211,8 +260,16 @@ export function Settings({ session }: { session: Session }) {
             ok(await api.PUT("/genres/fav", { body: { genre } }));
           })}
         >
-          <TextField id="genre" label="Genre" value={genre} onChange={setGenre} />
-          <button type="submit">Save genre</button>
+          <TextField
+            id="genre"
+            label="Favourite genre"
+            value={genre}
+            disabled={!loaded}
+            onChange={setGenre}
+          />
+          <button type="submit" disabled={!loaded}>
+            Save favourite genre
+          </button>
         </form>
       </Card>
       <YourData session={session} run={run} />
@@ -293,7 +350,7 @@ function YourData({
       <button type="button" onClick={download} disabled={busy !== undefined}>
         Download my data
       </button>
-      {busy && <p class="muted">{busy}</p>}
+      {busy && <Loading what={busy} />}
       {confirming ? (
         <fieldset class="confirm">
           <legend>
@@ -316,8 +373,9 @@ function YourData({
 }
 
 export function Library({ session }: { session: Session }) {
-  const [songs, setSongs] = useState<Song[]>([]);
-  const [playlists, setPlaylists] = useState<Playlist[]>([]);
+  // undefined until loaded: "Loading…" then, "No songs yet." once the API said so.
+  const [songs, setSongs] = useState<Song[]>();
+  const [playlists, setPlaylists] = useState<Playlist[]>();
   const [plays, setPlays] = useState<number>();
   const [songName, setSongName] = useState("");
   const [songGenre, setSongGenre] = useState("");
@@ -359,7 +417,7 @@ export function Library({ session }: { session: Session }) {
           params: { path: { playlistId: playlist.playlistId }, header: idempotencyKey() },
         }),
       );
-      setPlaylists((all) => all.map((p) => (p.playlistId === played.playlistId ? played : p)));
+      setPlaylists((all) => all?.map((p) => (p.playlistId === played.playlistId ? played : p)));
       setPlays((total) => (total ?? 0) + 1);
     });
   return (
@@ -369,22 +427,26 @@ export function Library({ session }: { session: Session }) {
         Total plays: <strong data-testid="total-plays">{plays ?? "…"}</strong>
       </p>
       <Card title="Songs">
+        {songs === undefined && !message && <Loading what="Loading your songs…" />}
+        {songs?.length === 0 && <p class="muted">No songs yet: add one below.</p>}
         <ul class="items">
-          {songs.map((song) => (
+          {songs?.map((song) => (
             <Item key={song.songId} title={song.songName} detail={song.genre}>
               <DeleteButton label={`Delete song ${song.songName}`} onDelete={deleteSong(song)} />
             </Item>
           ))}
         </ul>
         <form onSubmit={submitted(addSong)}>
-          <TextField id="songName" label="Song" value={songName} onChange={setSongName} />
-          <TextField id="songGenre" label="Genre" value={songGenre} onChange={setSongGenre} />
+          <TextField id="songName" label="Song name" value={songName} onChange={setSongName} />
+          <TextField id="songGenre" label="Song genre" value={songGenre} onChange={setSongGenre} />
           <button type="submit">Add song</button>
         </form>
       </Card>
       <Card title="Playlists">
+        {playlists === undefined && !message && <Loading what="Loading your playlists…" />}
+        {playlists?.length === 0 && <p class="muted">No playlists yet: create one below.</p>}
         <ul class="items">
-          {playlists.map((playlist) => (
+          {playlists?.map((playlist) => (
             <Item
               key={playlist.playlistId}
               title={playlist.name}
@@ -407,11 +469,11 @@ export function Library({ session }: { session: Session }) {
         <form onSubmit={submitted(addPlaylist)}>
           <TextField
             id="playlistName"
-            label="New playlist"
+            label="New playlist name"
             value={playlistName}
             onChange={setPlaylistName}
           />
-          {songs.length > 0 && (
+          {songs !== undefined && songs.length > 0 && (
             <fieldset>
               <legend>Songs in it</legend>
               {songs.map((song) => (
@@ -440,22 +502,25 @@ export function Library({ session }: { session: Session }) {
 }
 
 export function Featured({ session }: { session: Session }) {
-  const [playlists, setPlaylists] = useState<Playlist[]>([]);
+  const [playlists, setPlaylists] = useState<FeaturedPlaylist[]>();
   const [names, setNames] = useState<Record<string, string>>({});
   const [newName, setNewName] = useState("");
   const editor = session.roles.includes(EDITOR_ROLE);
+  // The API lets an editor change only the featured playlists they created (else 403
+  // not_featured_creator): the others' are shown without edit controls.
+  const mine = (playlist: FeaturedPlaylist) => editor && playlist.createdBy === session.userId;
   const { message, change } = useLoadedScreen(session, async (api) => {
     const page = ok(await api.GET("/playlists/featured", { params: { query: { limit: 100 } } }));
     setPlaylists(page.playlists);
     setNames(Object.fromEntries(page.playlists.map((p) => [p.playlistId, p.name])));
   });
-  const nameOf = ({ playlistId, name }: Playlist) => names[playlistId] ?? name;
+  const nameOf = ({ playlistId, name }: FeaturedPlaylist) => names[playlistId] ?? name;
   const create = change(async (api) => {
     const body = { name: newName, songIds: [] };
     ok(await api.POST("/playlists/featured", { body, params: { header: idempotencyKey() } }));
     setNewName("");
   });
-  const rename = (playlist: Playlist) =>
+  const rename = (playlist: FeaturedPlaylist) =>
     change(async (api) => {
       const params = { path: { playlistId: playlist.playlistId } };
       ok(
@@ -465,7 +530,7 @@ export function Featured({ session }: { session: Session }) {
         }),
       );
     });
-  const remove = ({ playlistId }: Playlist) =>
+  const remove = ({ playlistId }: FeaturedPlaylist) =>
     change(async (api) => {
       const params = { path: { playlistId } };
       ok(await api.DELETE("/playlists/featured/{playlistId}", { params }));
@@ -474,10 +539,11 @@ export function Featured({ session }: { session: Session }) {
     <>
       <Alert message={message} />
       {!editor && <p class="muted">Editors choose these; play enough and you may become one.</p>}
+      {playlists === undefined && !message && <Loading what="Loading featured playlists…" />}
       <ul class="items">
-        {playlists.map((playlist) => (
+        {playlists?.map((playlist) => (
           <li key={playlist.playlistId}>
-            {editor ? (
+            {mine(playlist) ? (
               <form class="inline" onSubmit={submitted(rename(playlist))}>
                 <input
                   aria-label={`Name of ${playlist.name}`}
@@ -487,7 +553,9 @@ export function Featured({ session }: { session: Session }) {
                     setNames((all) => ({ ...all, [playlist.playlistId]: value }));
                   }}
                 />
-                <button type="submit">Rename</button>
+                <button type="submit" aria-label={`Rename ${playlist.name}`}>
+                  Rename
+                </button>
                 <DeleteButton
                   label={`Delete featured ${playlist.name}`}
                   onDelete={remove(playlist)}
@@ -499,11 +567,16 @@ export function Featured({ session }: { session: Session }) {
           </li>
         ))}
       </ul>
-      {playlists.length === 0 && <p class="muted">No featured playlists yet.</p>}
+      {playlists?.length === 0 && <p class="muted">No featured playlists yet.</p>}
       {editor && (
         <Card title="New featured playlist">
           <form onSubmit={submitted(create)}>
-            <TextField id="featuredName" label="Name" value={newName} onChange={setNewName} />
+            <TextField
+              id="featuredName"
+              label="Featured playlist name"
+              value={newName}
+              onChange={setNewName}
+            />
             <button type="submit">Create featured playlist</button>
           </form>
         </Card>

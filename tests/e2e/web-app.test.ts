@@ -100,18 +100,18 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
     expect(claims).toMatchObject({ sub: editorId, aud: "https://api.music.local", [ROLES]: [] });
 
     await go(page, "Settings");
-    const name = page.getByLabel("Shown when you log in and to other users");
+    const name = page.getByRole("textbox", { name: "Display name", exact: true });
     // The screen has loaded the current name.
     await expect.poll(() => name.inputValue()).toBe("user");
     await name.fill("J".repeat(65));
-    await page.getByRole("button", { name: "Save name" }).click();
+    await page.getByRole("button", { name: "Save display name" }).click();
     // The API's own message, not a generic failure.
     await expect(page.getByRole("alert").textContent()).resolves.toMatch(/displayName.*64/i);
     await name.fill("J-vald3z");
-    await page.getByRole("button", { name: "Save name" }).click();
+    await page.getByRole("button", { name: "Save display name" }).click();
     await page.getByText("Display name saved.").waitFor();
-    await page.getByLabel("Genre", { exact: true }).fill("jazz");
-    await page.getByRole("button", { name: "Save genre" }).click();
+    await page.getByRole("textbox", { name: "Favourite genre", exact: true }).fill("jazz");
+    await page.getByRole("button", { name: "Save favourite genre" }).click();
     await page.getByText("Favourite genre saved.").waitFor();
     await screenshot(page, "02-settings");
 
@@ -125,11 +125,11 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
     const page = await phone(browser);
     await logIn(page, editorId);
     await go(page, "Library");
-    await page.getByLabel("Song", { exact: true }).fill("So What");
-    await page.getByLabel("Genre", { exact: true }).fill("jazz");
+    await page.getByLabel("Song name", { exact: true }).fill("So What");
+    await page.getByLabel("Song genre", { exact: true }).fill("jazz");
     await page.getByRole("button", { name: "Add song" }).click();
     await page.getByText("So What").first().waitFor();
-    await page.getByLabel("New playlist").fill("Modal");
+    await page.getByLabel("New playlist name").fill("Modal");
     await page.getByRole("checkbox", { name: "So What" }).check();
     await page.getByRole("button", { name: "Create playlist" }).click();
     const play = page.getByRole("button", { name: "Play Modal" });
@@ -154,7 +154,7 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
 
     await go(page, "Featured");
     featuredName = `Staff picks ${Date.now().toString(36)}`;
-    await page.getByLabel("Name", { exact: true }).fill("Staff pick");
+    await page.getByLabel("Featured playlist name", { exact: true }).fill("Staff pick");
     await page.getByRole("button", { name: "Create featured playlist" }).click();
     const rename = page.getByLabel("Name of Staff pick");
     await rename.fill(featuredName);
@@ -201,11 +201,11 @@ describe("a person's data rights, from the app", { timeout: 180_000 }, () => {
     const page = await phone(browser);
     await logIn(page, userId);
     await go(page, "Library");
-    await page.getByLabel("Song", { exact: true }).fill("Farewell");
-    await page.getByLabel("Genre", { exact: true }).fill("blues");
+    await page.getByLabel("Song name", { exact: true }).fill("Farewell");
+    await page.getByLabel("Song genre", { exact: true }).fill("blues");
     await page.getByRole("button", { name: "Add song" }).click();
     await page.getByText("Farewell").first().waitFor();
-    await page.getByLabel("New playlist").fill("Last dance");
+    await page.getByLabel("New playlist name").fill("Last dance");
     await page.getByRole("checkbox", { name: "Farewell" }).check();
     await page.getByRole("button", { name: "Create playlist" }).click();
     const play = page.getByRole("button", { name: "Play Last dance" });
@@ -307,7 +307,7 @@ describe("an API that does not answer yet", { timeout: 60_000 }, () => {
     await go(page, "Settings");
     await page
       .getByRole("alert")
-      .getByText(/not answering yet \(it may still be starting\)/)
+      .getByText("The music service is starting or unreachable; retrying…")
       .waitFor();
     expect(await page.getByText("Failed to fetch").count()).toBe(0);
     await page.unroute(api);
@@ -325,7 +325,7 @@ describe("the play cooldown", { timeout: 60_000 }, () => {
     const page = await phone(browser);
     await logIn(page, unique("hasty"), cooldownStack);
     await go(page, "Library");
-    await page.getByLabel("New playlist").fill("Hasty");
+    await page.getByLabel("New playlist name").fill("Hasty");
     await page.getByRole("button", { name: "Create playlist" }).click();
     const play = page.getByRole("button", { name: "Play Hasty" });
     await play.click();

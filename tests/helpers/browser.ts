@@ -8,7 +8,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 /** Where browser tests leave their screenshots (not committed). */
 const SCREENSHOTS = join(ROOT, "test-output", "screenshots");
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: e.g. `--remote-debugging-port=N`, for Lighthouse to reach the same Chromium. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `No Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH`,
@@ -24,6 +25,7 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      ...extraArgs,
     ],
   });
 }
