@@ -109,21 +109,29 @@ export interface LocalClient {
   scope: string;
 }
 
-/** The local M2M client the post-login Action uses, created once under `dataDir/issuer`. */
-export function loadOrCreateLocalClient(dataDir: string): LocalClient {
-  const file = join(dataDir, "issuer", "post-login-client.json");
+/** An M2M client of the local tenant, read from `dataDir/issuer/<fileName>`, made there once. */
+function loadOrCreateClient(
+  dataDir: string,
+  fileName: string,
+  made: Omit<LocalClient, "clientSecret">,
+): LocalClient {
+  const file = join(dataDir, "issuer", fileName);
   try {
     return JSON.parse(readFileSync(file, "utf8")) as LocalClient;
   } catch {
-    const client = {
-      clientId: "local-post-login-action",
-      clientSecret: randomBytes(32).toString("base64url"),
-      scope: "run:post_login",
-    };
+    const client = { ...made, clientSecret: randomBytes(32).toString("base64url") };
     mkdirSync(join(dataDir, "issuer"), { recursive: true, mode: 0o700 });
     writeFileSync(file, JSON.stringify(client), { mode: 0o600 });
     return client;
   }
+}
+
+/** The local M2M client the post-login Action uses, created once under `dataDir/issuer`. */
+export function loadOrCreateLocalClient(dataDir: string): LocalClient {
+  return loadOrCreateClient(dataDir, "post-login-client.json", {
+    clientId: "local-post-login-action",
+    scope: "run:post_login",
+  });
 }
 
 /**
@@ -166,17 +174,8 @@ export function userAppMetadata(dataDir: string) {
  * these); created once under `dataDir/issuer`.
  */
 export function loadOrCreateManagementClient(dataDir: string): LocalClient {
-  const file = join(dataDir, "issuer", "management-client.json");
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as LocalClient;
-  } catch {
-    const client = {
-      clientId: "local-management-api",
-      clientSecret: randomBytes(32).toString("base64url"),
-      scope: "delete:users",
-    };
-    mkdirSync(join(dataDir, "issuer"), { recursive: true, mode: 0o700 });
-    writeFileSync(file, JSON.stringify(client), { mode: 0o600 });
-    return client;
-  }
+  return loadOrCreateClient(dataDir, "management-client.json", {
+    clientId: "local-management-api",
+    scope: "delete:users",
+  });
 }
