@@ -24,8 +24,9 @@ export const CONTENTION: RetryPolicy = { attempts: 5, baseMs: 5, capMs: 100 };
  * case: 10 conditional UpdateItems after one read (a lost race answers the stored item with the
  * refusal, ALL_OLD, so no read again) and under 20 + 40 + 80 + 160 + 320 + 400 × 4 = 2.2 s of
  * backoff; past it, 409 write_conflict with Retry-After. Each attempt of a 2 × 32 kB profile
- * bills its size (about 65 WCU), so the cap is the bound on what one request can cost; 10 and
- * the wide backoff let a dozen concurrent PATCHes of one profile all land (CONTRACT: none lost).
+ * bills its size (about 65 WCU), so the cap is the bound on what one request can cost. Every
+ * lost race is another writer's win, so up to 10 concurrent PATCHes of one profile always all
+ * land (CONTRACT: none lost); more may see 409, and each one acknowledged has landed.
  */
 export const METADATA_CONTENTION: RetryPolicy = { attempts: 10, baseMs: 10, capMs: 400 };
 /**
