@@ -18,6 +18,7 @@ import { measureCapacity } from "./capacity.ts";
 import { measureCold } from "./cold.ts";
 import { say } from "./common.ts";
 import { measureCost } from "./cost.ts";
+import { measureFeaturedHotRead } from "./featured.ts";
 import { measureFirstRequests } from "./first-request.ts";
 import {
   measureAccountDeletion,
@@ -92,6 +93,8 @@ say("6/8 consumed capacity with the smallest and the largest allowed items");
 const capacity = await measureCapacity(stack);
 say("    and at the largest sizes per route, under contention, and the per-caller limit's share");
 const cost = await measureCost(stack, bundles);
+say("    and the featured list's hot read: 1,000 home loads without and with the container cache");
+const featured = await measureFeaturedHotRead(stack, bundles);
 say("7/8 getPlays with 10 and 10,000 playlists; an export and deleting an account at quota");
 const getPlaysScaling = await measureGetPlaysScaling(stack, WARM_RUNS);
 const exportPages = await measureExport(stack);
@@ -123,6 +126,7 @@ const results = {
   firstRequest,
   warm,
   capacity,
+  featuredHotRead: featured,
   exportPagesAtQuota: exportPages,
   accountDeletionAtQuotaMs: accountDeletionMs,
   getPlaysMedianMsByPlaylists: getPlaysScaling,
@@ -152,6 +156,10 @@ console.log(
 console.table([cost.contention]);
 console.log("The per-caller limit's own cost per request (rate-limits table), at the defaults");
 console.table(cost.limiter);
+console.log(
+  `The featured list's hot read: ${featured.homeLoads} home loads of ${featured.shelf}, ${featured.containers} containers, ${featured.changes} changes`,
+);
+console.table(featured.rows);
 console.log(
   `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling["10000"]} ms with 10,000`,
 );
