@@ -5,16 +5,17 @@
  * consistent GetItem of the version stamp per load, a Query per container after each change).
  * The packaged `playlists` function, in this process, through the capacity-measuring proxy,
  * over a shelf of 50 of the largest featured playlists (500 song ids each): what a home screen
- * reads. Run alone with `npx tsx bench/featured.ts` (it packages the functions first), or as part
- * of `npm run bench`.
+ * reads. Run alone with `npx tsx bench/featured.ts` (it packages the functions first; `--record`
+ * adds its figures to the tracked bench/results.json), or as part of `npm run bench`.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { newId } from "../lib/ids.ts";
 import { httpEvent } from "../scripts/local/events.ts";
 import { isFunctionLogLine, requestLogsWanted } from "../scripts/local/request-logs.ts";
+import { ROOT } from "../scripts/local/serverless-config.ts";
 import { type Bundles, buildBundles } from "./bundles.ts";
 import { type Handler, round, say } from "./common.ts";
 import { type BenchStack, context, freshInstance, startBenchStack } from "./stack.ts";
@@ -202,6 +203,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const stack = await startBenchStack(bundles);
   try {
     const result = await measureFeaturedHotRead(stack, bundles);
+    if (process.argv.includes("--record")) {
+      // Into the tracked bench/results.json, beside the other parts' figures.
+      const file = join(ROOT, "bench", "results.json");
+      const recorded = JSON.parse(readFileSync(file, "utf8"));
+      recorded.featuredHotRead = { date: new Date().toISOString(), ...result };
+      writeFileSync(file, `${JSON.stringify(recorded, null, 2)}\n`);
+      say(`recorded in ${file}`);
+    }
     console.log(
       `Featured list: ${result.homeLoads} home loads, ${result.shelf}, ${result.containers} containers, ${result.changes} changes`,
     );
