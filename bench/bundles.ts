@@ -46,6 +46,19 @@ export async function buildBundles(work: string): Promise<Bundles> {
     execFileSync("unzip", ["-q", "-o", join(packageDir, zip), "-d", dir]);
     functions[name] = join(dir, "functions", `${name}.mjs`);
   }
+  return {
+    functions,
+    bareMinimum: await buildBare(join(work, "bare"), "minimum"),
+    bareReplay: await buildBare(join(work, "bare"), "replay"),
+    cursorSecret,
+  };
+}
+
+/**
+ * Builds bench/bare/<entry>.ts with the functions' esbuild settings into `<folder>/<entry>`
+ * (its entry file and every chunk it may import); answers the entry file.
+ */
+export async function buildBare(folder: string, entry: string): Promise<string> {
   const settings = (
     loadServerlessConfig("dev") as unknown as { custom: { esbuild: Record<string, unknown> } }
   ).custom.esbuild as {
@@ -57,28 +70,20 @@ export async function buildBundles(work: string): Promise<Bundles> {
     splitting: boolean;
     mainFields: string[];
   };
-  const buildBare = async (entry: string): Promise<string> => {
-    const outdir = join(work, "bare", entry);
-    const { bundle, minify, target, platform, format, splitting, mainFields } = settings;
-    await build({
-      entryPoints: [join(ROOT, "bench", "bare", `${entry}.ts`)],
-      outdir,
-      outExtension: { ".js": ".mjs" },
-      bundle,
-      minify,
-      target,
-      platform,
-      format,
-      splitting,
-      mainFields,
-      logLevel: "silent",
-    });
-    return join(outdir, `${entry}.mjs`);
-  };
-  return {
-    functions,
-    bareMinimum: await buildBare("minimum"),
-    bareReplay: await buildBare("replay"),
-    cursorSecret,
-  };
+  const outdir = join(folder, entry);
+  const { bundle, minify, target, platform, format, splitting, mainFields } = settings;
+  await build({
+    entryPoints: [join(ROOT, "bench", "bare", `${entry}.ts`)],
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    bundle,
+    minify,
+    target,
+    platform,
+    format,
+    splitting,
+    mainFields,
+    logLevel: "silent",
+  });
+  return join(outdir, `${entry}.mjs`);
 }

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { commandLine } from "../scripts/local/cli.ts";
 import { isFunctionLogLine, requestLogsWanted } from "../scripts/local/request-logs.ts";
 import { ROOT } from "../scripts/local/serverless-config.ts";
@@ -18,6 +18,7 @@ import { measureCapacity } from "./capacity.ts";
 import { measureCold } from "./cold.ts";
 import { say } from "./common.ts";
 import { measureCost } from "./cost.ts";
+import { measureFeaturedHotRead } from "./featured.ts";
 import { measureFirstRequests } from "./first-request.ts";
 import {
   measureAccountDeletion,
@@ -27,6 +28,7 @@ import {
 } from "./scaling.ts";
 import { runtimeEnv, startBenchStack } from "./stack.ts";
 import { measureWarm } from "./warm.ts";
+import { measureZips } from "./zips.ts";
 
 const { values: options } = commandLine(
   `usage: npm run bench [-- --record]
@@ -54,6 +56,12 @@ const work = mkdtempSync(join(tmpdir(), "music-bench-"));
 
 say("1/8 packaging the functions (serverless package) and the bare minimum");
 const bundles = await buildBundles(work);
+// Before anything copies module instances into the unpacked folders.
+const zips = measureZips(
+  join(work, "package"),
+  Object.fromEntries(Object.keys(bundles.functions).map((fn) => [fn, join(work, "functions", fn)])),
+  dirname(bundles.bareMinimum),
+);
 say(`2/8 cold imports (${IMPORT_RUNS} fresh processes each, interleaved with the bare minimum)`);
 // The default configuration: the code alone, no network during init.
 const codeOnly = await measureCold(bundles, runtimeEnv(bundles.cursorSecret), IMPORT_RUNS);
@@ -92,6 +100,8 @@ say("6/8 consumed capacity with the smallest and the largest allowed items");
 const capacity = await measureCapacity(stack);
 say("    and at the largest sizes per route, under contention, and the per-caller limit's share");
 const cost = await measureCost(stack, bundles);
+say("    and the featured list's hot read: 1,000 home loads without and with the container cache");
+const featured = await measureFeaturedHotRead(stack, bundles);
 say("7/8 getPlays with 10 and 10,000 playlists; an export and deleting an account at quota");
 const getPlaysScaling = await measureGetPlaysScaling(stack, WARM_RUNS);
 const exportPages = await measureExport(stack);
@@ -106,6 +116,7 @@ const goals = {
   coldImportWithWarmUpRatioMax: Math.max(...cold.map((c) => c.importWithWarmUpRatio ?? 0)),
   firstRequestRatioMax: Math.max(...firstRequest.map((f) => f.ratio)),
   bundleRatioMax: Math.max(...cold.map((c) => c.bundleRatio)),
+  zipRatioMax: Math.max(...zips.rows.map((z) => z.ratio)),
   warmRatioMax: Math.max(...warm.map((w) => w.ratio)),
   playWriteCapacityFlat: capacity[0]?.smallestWriteCU === capacity[0]?.largestWriteCU,
 };
@@ -119,10 +130,12 @@ const results = {
   },
   bareMinimum: { bytes: bareBytes, importMs: bareImport },
   cold,
+  zips,
   bareFirstRequestMs,
   firstRequest,
   warm,
   capacity,
+  featuredHotRead: featured,
   exportPagesAtQuota: exportPages,
   accountDeletionAtQuotaMs: accountDeletionMs,
   getPlaysMedianMsByPlaylists: getPlaysScaling,
@@ -136,6 +149,10 @@ say(`results in ${join(resultsDir, "results.json")}${options.record ? " (recorde
 
 console.log(`\nCold: bundle and import (bare minimum: ${bareBytes} bytes, ${bareImport} ms)`);
 console.table(cold);
+console.log(
+  `Zips: deployed, and deflated like the bare minimum's files (bare minimum: ${zips.bareDeflatedBytes} bytes)`,
+);
+console.table(zips.rows);
 console.log(`First request of a cold process (bare minimum: ${bareFirstRequestMs} ms)`);
 console.table(firstRequest);
 console.log("Warm: per route, in-process against DynamoDB Local (ms)");
@@ -153,6 +170,10 @@ console.table([cost.contention]);
 console.log("The per-caller limit's own cost per request (rate-limits table), at the defaults");
 console.table(cost.limiter);
 console.log(
+  `The featured list's hot read: ${featured.homeLoads} home loads of ${featured.shelf}, ${featured.containers} containers, ${featured.changes} changes`,
+);
+console.table(featured.rows);
+console.log(
   `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling["10000"]} ms with 10,000`,
 );
 console.log(
@@ -169,6 +190,7 @@ console.log(
 );
 console.log(`first request ratio max ${goals.firstRequestRatioMax} (goal <= 1.05)`);
 console.log(`bundle ratio max ${goals.bundleRatioMax} (goal <= 1.30)`);
+console.log(`zip ratio max ${goals.zipRatioMax} (goal <= 1.30)`);
 console.log(`warm ratio max ${goals.warmRatioMax} (goal <= 1.10)`);
 console.log(
   `a play writes ${capacity[0]?.smallestWriteCU} WCU with the smallest items and ${capacity[0]?.largestWriteCU} with the largest (${goals.playWriteCapacityFlat ? "flat" : "NOT flat"})`,

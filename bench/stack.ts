@@ -122,7 +122,10 @@ export async function startBenchStack(bundles: Bundles) {
       new PutCommand({
         TableName: tables.FEATURED_TABLE,
         Item: {
+          shelf: "live",
           playlist_id: `01JD0000000000000000FEAT${String(i).padStart(2, "0")}`,
+          created_by: "google-oauth2|bench-editor",
+          updated_by: "google-oauth2|bench-editor",
           name: `F${i}`,
           song_ids: [],
           plays: 0,

@@ -25,6 +25,12 @@ export interface Config {
   maxPlaylistsPerUser: number;
   /** Featured playlists one editor may hold, created and not deleted. */
   maxFeaturedPerEditor: number;
+  /**
+   * Most seconds a container serves a cached page of the featured list (lib/db/featured.ts)
+   * while the version stamp says it is current: a backstop for a change whose stamp bump was
+   * lost. 0 turns the cache off.
+   */
+  featuredCacheSeconds: number;
   /** Per-caller limits (requests per second; bursts of twice that), lib/domain/rate-limits.ts. */
   userReadsPerSecond: number;
   userWritesPerSecond: number;
@@ -64,6 +70,7 @@ export const DEFAULTS = {
   maxSongsPerUser: 10_000,
   maxPlaylistsPerUser: 1_000,
   maxFeaturedPerEditor: 50,
+  featuredCacheSeconds: 60,
   userReadsPerSecond: 20,
   userWritesPerSecond: 5,
   logLevel: "INFO",
@@ -180,6 +187,7 @@ export function readConfig(env: Env): Config {
     maxSongsPerUser: count(env, "MAX_SONGS_PER_USER", DEFAULTS.maxSongsPerUser, 1),
     maxPlaylistsPerUser: count(env, "MAX_PLAYLISTS_PER_USER", DEFAULTS.maxPlaylistsPerUser, 1),
     maxFeaturedPerEditor: count(env, "MAX_FEATURED_PER_EDITOR", DEFAULTS.maxFeaturedPerEditor, 1),
+    featuredCacheSeconds: count(env, "FEATURED_CACHE_SECONDS", DEFAULTS.featuredCacheSeconds, 0),
     userReadsPerSecond: count(env, "USER_READS_PER_SECOND", DEFAULTS.userReadsPerSecond, 1),
     userWritesPerSecond: count(env, "USER_WRITES_PER_SECOND", DEFAULTS.userWritesPerSecond, 1),
     cursorSecret: cursorSecretSource(env),

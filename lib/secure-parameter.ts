@@ -2,8 +2,8 @@
  * Secrets a function needs on some requests only: deployed, each lives in SSM Parameter Store
  * as a SecureString (never in the template or the environment) and is read once per container,
  * the first time it is needed; locally, the value is given. The SSM client is imported only
- * then: the bundle keeps it in a chunk of its own, so a cold start that needs no secret never
- * loads it. A read that fails is a 503 (and is tried again on the next request).
+ * then, from the AWS SDK the Lambda runtime includes (not bundled: the zips do not carry it), so
+ * a cold start that needs no secret never loads it. A read that fails is a 503 (and is tried again on the next request).
  */
 
 import { recordSecretRead } from "./call-log.ts";
@@ -43,7 +43,13 @@ export function secretReader(spec: SecretSpec): () => Promise<string> {
 
 async function readParameter(name: string, spec: SecretSpec): Promise<string> {
   try {
-    const { GetParameterCommand, SSMClient } = await import("@aws-sdk/client-ssm");
+    // Deployed, this is the runtime's copy of the SDK (serverless.yml leaves the SSM client out
+    // of the bundle), which is CommonJS: its exports may come as the default export only.
+    type Ssm = typeof import("@aws-sdk/client-ssm");
+    const loaded = (await import("@aws-sdk/client-ssm")) as Ssm & { default?: Ssm };
+    const { GetParameterCommand, SSMClient } = loaded.SSMClient
+      ? loaded
+      : (loaded.default ?? loaded);
     const ssm = new SSMClient({
       region: config().region,
       maxAttempts: 3,

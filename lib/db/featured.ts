@@ -26,9 +26,10 @@ import { refusalOf } from "./refusals.ts";
  * Featured playlists: editorial, readable by all, each created by an editor (`created_by`, whose
  * songs it lists) and last changed by `updated_by`. Their own table: partition `shelf`, sort
  * `playlist_id` (a ULID, so a Query lists them in creation order, page after page).
- * - shelf "live": what the list shows. One partition for now: a page is one consistent Query,
- *   so a deletion leaves the list at once. A hot list (issue 29) can later be cached in front of
- *   it, or spread over "live#0".."live#N" (shelfOf, from the id) and merged by id.
+ * - shelf "live": what the list shows, one partition. Every home screen reads it, so a
+ *   container keeps the pages it read (listFeatured) under the live shelf's version stamp.
+ * - shelf "version", sort "live": the stamp, one tiny item whose `version` every change of the
+ *   live shelf bumps once it has landed (create, change, delete, restore, a song leaving).
  * - shelf "deleted": deleted playlists, restorable for 30 days (`expires_at`, DynamoDB's TTL
  *   removes them later; a restore checks the time itself, as TTL runs late).
  * They are never played: `plays` stays 0. Each editor's quota is the set of their live ids in
@@ -43,8 +44,34 @@ const RESTORABLE_DAYS = 30;
 
 /** The live partition of a featured playlist: one today, derivable from the id if sharded. */
 const shelfOf = (_playlistId: string) => LIVE;
+const STAMP_KEY = { shelf: "version", playlist_id: LIVE };
 const liveKey = (playlistId: string) => ({ shelf: shelfOf(playlistId), playlist_id: playlistId });
 const deletedKey = (playlistId: string) => ({ shelf: DELETED, playlist_id: playlistId });
+
+/**
+ * Marks the live shelf changed, after the change landed and before its request answers: a
+ * reader that reads the stamp afterwards finds a version newer than any page cached before the
+ * change. Not inside the change's transaction: featured writes of different editors would then
+ * all conflict on this one item. A bump lost after its change (a timeout between the two) leaves
+ * caches stale for at most featuredCacheSeconds.
+ */
+async function bumpVersion(): Promise<void> {
+  await db.send(
+    new UpdateCommand({
+      TableName: FEATURED_TABLE,
+      Key: STAMP_KEY,
+      UpdateExpression: "ADD version :one",
+      ExpressionAttributeValues: { ":one": 1 },
+    }),
+  );
+}
+
+/** Runs a change of the live shelf and bumps the stamp when it changed something. */
+async function changing<T>(write: Promise<T>, changed: (result: T) => boolean): Promise<T> {
+  const result = await write;
+  if (changed(result)) await bumpVersion();
+  return result;
+}
 
 /** Cursors of the shared list are bound to the caller all the same. */
 const LIST = "featured";
@@ -92,17 +119,20 @@ export async function putFeatured(
   max: number,
   extra: TransactItems = [],
 ): Promise<WriteRefusal | undefined> {
-  const refusal = await transact([
-    {
-      Put: {
-        TableName: FEATURED_TABLE,
-        Item: liveItem(playlist),
-        ConditionExpression: "attribute_not_exists(playlist_id)",
+  const refusal = await changing(
+    transact([
+      {
+        Put: {
+          TableName: FEATURED_TABLE,
+          Item: liveItem(playlist),
+          ConditionExpression: "attribute_not_exists(playlist_id)",
+        },
       },
-    },
-    takeFeaturedPlace(playlist.createdBy, playlist.playlistId, max),
-    ...extra,
-  ]);
+      takeFeaturedPlace(playlist.createdBy, playlist.playlistId, max),
+      ...extra,
+    ]),
+    (refused) => refused === undefined,
+  );
   return refusalOf(refusal, [undefined, "quota", "duplicate_key"]);
 }
 
@@ -144,6 +174,7 @@ export async function updateFeatured(
         ReturnValues: "ALL_NEW",
       }),
     );
+    await bumpVersion();
     return fromItem(Attributes as FeaturedItem);
   } catch (error) {
     if (isConditionFailure(error)) return undefined;
@@ -162,29 +193,32 @@ export async function trashFeatured(
   deletedBy: string,
   now = new Date(),
 ): Promise<WriteRefusal | undefined> {
-  const refusal = await transactOnce([
-    {
-      Delete: {
-        TableName: FEATURED_TABLE,
-        Key: liveKey(seen.playlistId),
-        ConditionExpression: "updated_at = :seen",
-        ExpressionAttributeValues: { ":seen": seen.updatedAt },
-      },
-    },
-    {
-      Put: {
-        TableName: FEATURED_TABLE,
-        Item: {
-          ...liveItem(seen),
-          ...deletedKey(seen.playlistId),
-          deleted_at: now.toISOString(),
-          deleted_by: deletedBy,
-          expires_at: Math.floor(now.getTime() / 1000) + RESTORABLE_DAYS * 86_400,
+  const refusal = await changing(
+    transactOnce([
+      {
+        Delete: {
+          TableName: FEATURED_TABLE,
+          Key: liveKey(seen.playlistId),
+          ConditionExpression: "updated_at = :seen",
+          ExpressionAttributeValues: { ":seen": seen.updatedAt },
         },
       },
-    },
-    releaseFeaturedPlace(seen.createdBy, seen.playlistId),
-  ]);
+      {
+        Put: {
+          TableName: FEATURED_TABLE,
+          Item: {
+            ...liveItem(seen),
+            ...deletedKey(seen.playlistId),
+            deleted_at: now.toISOString(),
+            deleted_by: deletedBy,
+            expires_at: Math.floor(now.getTime() / 1000) + RESTORABLE_DAYS * 86_400,
+          },
+        },
+      },
+      releaseFeaturedPlace(seen.createdBy, seen.playlistId),
+    ]),
+    (refused) => refused === undefined,
+  );
   return refusal === CONFLICT ? "not_found" : refusalOf(refusal, ["not_found"]);
 }
 
@@ -215,48 +249,125 @@ export async function restoreFeatured(
   max: number,
   now = new Date(),
 ): Promise<WriteRefusal | undefined> {
-  const refusal = await transact([
-    {
-      Delete: {
-        TableName: FEATURED_TABLE,
-        Key: deletedKey(restored.playlistId),
-        ConditionExpression: "expires_at > :now",
-        ExpressionAttributeValues: { ":now": Math.floor(now.getTime() / 1000) },
+  const refusal = await changing(
+    transact([
+      {
+        Delete: {
+          TableName: FEATURED_TABLE,
+          Key: deletedKey(restored.playlistId),
+          ConditionExpression: "expires_at > :now",
+          ExpressionAttributeValues: { ":now": Math.floor(now.getTime() / 1000) },
+        },
       },
-    },
-    {
-      Put: {
-        TableName: FEATURED_TABLE,
-        Item: liveItem(restored),
-        ConditionExpression: "attribute_not_exists(playlist_id)",
+      {
+        Put: {
+          TableName: FEATURED_TABLE,
+          Item: liveItem(restored),
+          ConditionExpression: "attribute_not_exists(playlist_id)",
+        },
       },
-    },
-    takeFeaturedPlace(restored.createdBy, restored.playlistId, max),
-  ]);
+      takeFeaturedPlace(restored.createdBy, restored.playlistId, max),
+    ]),
+    (refused) => refused === undefined,
+  );
   return refusalOf(refusal, ["not_found", "not_found", "quota"]);
 }
 
+/** The stamp as a consistent read sees it now (0 before the first change). */
+async function readVersion(): Promise<number> {
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: FEATURED_TABLE,
+      Key: STAMP_KEY,
+      ConsistentRead: true,
+      ProjectionExpression: "version",
+    }),
+  );
+  return typeof Item?.version === "number" ? Item.version : 0;
+}
+
+let versionInFlight: Promise<number> | undefined;
+let versionNext: Promise<number> | undefined;
+
 /**
- * A page of the live featured playlists in creation order: one consistent Query of at most
- * `limit + 1` items and 1 MB (pageOf cuts the page where DynamoDB stopped).
+ * The stamp for a request that starts now: one consistent read in flight per container. A
+ * request never joins a read sent before it arrived (that read may predate a change the caller
+ * has just seen answered); requests arriving meanwhile share the next read, sent when it ends.
+ */
+function currentVersion(): Promise<number> {
+  if (!versionInFlight) {
+    versionInFlight = readVersion().finally(() => {
+      versionInFlight = undefined;
+    });
+    return versionInFlight;
+  }
+  versionNext ??= versionInFlight
+    .catch(() => undefined)
+    .then(() => {
+      versionNext = undefined;
+      return currentVersion();
+    });
+  return versionNext;
+}
+
+interface CachedPage {
+  version: number;
+  readAt: number;
+  read: Promise<Read<FeaturedItem>>;
+}
+
+/**
+ * Pages this container read, by limit and start: at most PAGES_KEPT of them (a page is at most
+ * 1 MB), the oldest dropped first. A page read under a stamp holds every change bumped up to it,
+ * since the stamp is read before the page and bumped after each change.
+ */
+const pagesRead = new Map<string, CachedPage>();
+const PAGES_KEPT = 16;
+
+/**
+ * A page of the live featured playlists in creation order. Each request reads the stamp (one
+ * consistent GetItem of a tiny item, 1 read unit) and answers the page this container read
+ * under that version, else one consistent Query of at most `limit + 1` items and 1 MB (pageOf
+ * cuts the page where DynamoDB stopped), shared by the requests that want it meanwhile. So a
+ * change leaves the list at once for every caller, and the shelf's partition sees about one
+ * Query per container per change instead of one per home screen.
  */
 export async function listFeatured(
   caller: string,
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<FeaturedPlaylist>> {
-  const read = await db.send(
-    new QueryCommand({
-      TableName: FEATURED_TABLE,
-      KeyConditionExpression: "#shelf = :shelf",
-      ExpressionAttributeNames: { "#shelf": "shelf" },
-      ExpressionAttributeValues: { ":shelf": LIVE },
-      ConsistentRead: true,
-      Limit: limit + 1,
-      ExclusiveStartKey: await startKey(LIST, caller, cursor, "playlist_id", { shelf: LIVE }),
-    }),
-  );
-  return pageOf(LIST, caller, read as Read<FeaturedItem>, limit, "playlist_id", fromItem);
+  const start = await startKey(LIST, caller, cursor, "playlist_id", { shelf: LIVE });
+  const maxAgeMs = config().featuredCacheSeconds * 1000;
+  const version = maxAgeMs > 0 ? await currentVersion() : 0;
+  const key = `${limit}/${start?.playlist_id ?? ""}`;
+  const now = Date.now();
+  let cached = pagesRead.get(key);
+  if (!cached || cached.version < version || now - cached.readAt >= maxAgeMs) {
+    const read = db.send(
+      new QueryCommand({
+        TableName: FEATURED_TABLE,
+        KeyConditionExpression: "#shelf = :shelf",
+        ExpressionAttributeNames: { "#shelf": "shelf" },
+        ExpressionAttributeValues: { ":shelf": LIVE },
+        ConsistentRead: true,
+        Limit: limit + 1,
+        ExclusiveStartKey: start,
+      }),
+    ) as Promise<Read<FeaturedItem>>;
+    cached = { version, readAt: now, read };
+    if (maxAgeMs > 0) {
+      const entry = cached;
+      pagesRead.delete(key);
+      pagesRead.set(key, entry);
+      if (pagesRead.size > PAGES_KEPT) pagesRead.delete(pagesRead.keys().next().value as string);
+      // A failed read is not kept: the next request tries again.
+      read.catch(() => {
+        if (pagesRead.get(key) === entry) pagesRead.delete(key);
+      });
+    }
+  }
+  return pageOf(LIST, caller, await cached.read, limit, "playlist_id", fromItem);
 }
 
 /**
@@ -288,10 +399,11 @@ export async function editorFeaturedListing(
 }
 
 /** Takes `songIds` out of a live featured playlist (removeSongs, on the featured table). */
-export function removeFeaturedSongs(
+export async function removeFeaturedSongs(
   playlistId: string,
   songIds: ReadonlySet<string>,
   known: string[],
 ): Promise<void> {
-  return removeSongsFrom(FEATURED_TABLE, liveKey(playlistId), songIds, known);
+  await removeSongsFrom(FEATURED_TABLE, liveKey(playlistId), songIds, known);
+  await bumpVersion();
 }
