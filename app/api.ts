@@ -55,10 +55,26 @@ export function ok<T>({ data, error, response }: Answer<T>): T {
 
 /**
  * The typed client of client/index.ts with a fresh access token per call: auth0-spa-js answers
- * from its cache and renews the token (silently, through the issuer) when it is about to expire.
+ * from its cache and, when the token is about to expire, exchanges the refresh token for new
+ * ones (no iframe: that works with third-party cookies blocked). `renewed` hears of each token
+ * that differs from the last (`current` at first), so what the app shows follows the roles a
+ * refresh brought.
  */
-export function apiFor(auth0: Auth0Client, apiUrl: string) {
-  return async (): Promise<MusicApi> => musicApi(apiUrl, await auth0.getTokenSilently());
+export function apiFor(
+  auth0: Auth0Client,
+  apiUrl: string,
+  renewed: (token: string) => void,
+  current?: string,
+) {
+  let last = current;
+  return async (): Promise<MusicApi> => {
+    const token = (await auth0.getTokenSilently()) ?? "";
+    if (token !== last) {
+      last = token;
+      renewed(token);
+    }
+    return musicApi(apiUrl, token);
+  };
 }
 
 /** A key per user action, so that a retried create or play is not done twice. */
