@@ -18,7 +18,7 @@ export interface Session {
   userId: string;
   roles: string[];
   api: () => Promise<MusicApi>;
-  /** Ends the session at the tenant too, back to the app's front page. */
+  /** Revokes the refresh token and ends the session at the tenant, back to the front page. */
   logout: () => void;
 }
 

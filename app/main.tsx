@@ -79,7 +79,12 @@ async function start(
         (next) => renewed(rolesIn(next, config.claimsNamespace)),
         token,
       ),
-      logout: () => auth0.logout({ logoutParams: { returnTo: `${location.origin}/` } }),
+      logout: async () => {
+        // Ending the tenant's session (/v2/logout) leaves a refresh token valid, as at Auth0:
+        // revoke it first. Unreachable, the logout goes on: the browser forgets it either way.
+        await auth0.revokeRefreshToken().catch(() => undefined);
+        await auth0.logout({ logoutParams: { returnTo: `${location.origin}/` } });
+      },
     },
   };
 }

@@ -321,6 +321,18 @@ function tenantRequests(page: Page, at: RunningStack): { grants: string[]; autho
   return seen;
 }
 
+/** The app's refresh token presented at the tenant from outside the browser (a stolen copy). */
+const exchangeElsewhere = (at: RunningStack, refreshToken: string) =>
+  fetch(`http://127.0.0.1:${at.issuerPort}/oauth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      grant_type: "refresh_token",
+      client_id: "local-music-app",
+      refresh_token: refreshToken,
+    }),
+  });
+
 describe("the session, with third-party cookies blocked", { timeout: 120_000 }, () => {
   it("runs in a browser that keeps no cookie for a frame of another site", async () => {
     // The app on localhost, the tenant on 127.0.0.1: a hidden iframe to the tenant is such a
@@ -380,6 +392,11 @@ describe("the session, with third-party cookies blocked", { timeout: 120_000 }, 
     const { refreshToken: second } = await cachedSession(page);
     expect(second).toEqual(expect.any(String));
     expect(second).not.toBe(first);
+
+    // Logging out revokes it at the tenant: a copy of it is worth nothing after.
+    await logOut(page);
+    const copy = await exchangeElsewhere(at, second as string);
+    expect(copy.status).toBe(400);
     await page.context().close();
   });
 
@@ -442,31 +459,14 @@ describe("the session, with third-party cookies blocked", { timeout: 120_000 }, 
     await logIn(page, unique("copied"), at);
     const { refreshToken } = await cachedSession(page);
     // A copy of the refresh token is spent by someone else first.
-    const elsewhere = await fetch(`http://127.0.0.1:${stack.issuerPort}/oauth/token`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        grant_type: "refresh_token",
-        client_id: "local-music-app",
-        refresh_token: refreshToken,
-      }),
-    });
+    const elsewhere = await exchangeElsewhere(at, refreshToken as string);
     expect(elsewhere.status).toBe(200);
     const stolen = ((await elsewhere.json()) as { refresh_token: string }).refresh_token;
     // The app presents the spent token: refused, and the whole family with it.
     await cachedSession(page, true);
     await page.reload();
     await page.getByRole("button", { name: "Log in" }).waitFor();
-    const thief = await fetch(`http://127.0.0.1:${stack.issuerPort}/oauth/token`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        grant_type: "refresh_token",
-        client_id: "local-music-app",
-        refresh_token: stolen,
-      }),
-    });
-    expect(thief.status).toBe(400);
+    expect((await exchangeElsewhere(at, stolen)).status).toBe(400);
     await page.context().close();
   });
 });
