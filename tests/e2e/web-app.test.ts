@@ -471,6 +471,33 @@ describe("the session, with third-party cookies blocked", { timeout: 120_000 }, 
   });
 });
 
+describe("the native app's registration under npm start", () => {
+  it("knows local-music-native with its custom-scheme callback, PKCE required", async () => {
+    const authorize = (params: Record<string, string>) =>
+      fetch(
+        `http://127.0.0.1:${stack.issuerPort}/authorize?${new URLSearchParams({
+          client_id: "local-music-native",
+          response_type: "code",
+          redirect_uri: "com.example.music://callback",
+          scope: "openid profile email offline_access",
+          audience: "https://api.music.local",
+          ...params,
+        })}`,
+        { redirect: "manual" },
+      );
+    const login = await authorize({
+      code_challenge: "x".repeat(43),
+      code_challenge_method: "S256",
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.get("location")).toMatch(/^\/login\//);
+    const noPkce = await authorize({});
+    expect(noPkce.headers.get("location")).toMatch(
+      /^com\.example\.music:\/\/callback\?error=invalid_request/,
+    );
+  });
+});
+
 describe("an API that does not answer yet", { timeout: 60_000 }, () => {
   it("shows that the API is starting, then the screen once it answers", async () => {
     const page = await phone(browser);
