@@ -120,7 +120,8 @@ export const DEFAULT_REFRESH_TOKEN_LIFETIMES: RefreshTokenLifetimes = {
  * absolute one.
  */
 function refreshTokenTtl(lifetimes: RefreshTokenLifetimes, ageSeconds: number): number {
-  return Math.max(0, Math.min(lifetimes.idleSeconds, lifetimes.absoluteSeconds - ageSeconds));
+  // At least a second: oidc-provider and the store read 0 as "never expires".
+  return Math.max(1, Math.min(lifetimes.idleSeconds, lifetimes.absoluteSeconds - ageSeconds));
 }
 
 /** Permissions an operator may be given on the API: the API's own list. */
