@@ -53,25 +53,33 @@ export function ok<T>({ data, error, response }: Answer<T>): T {
   );
 }
 
+/** auth0-spa-js's answers meaning that this browser holds no usable session: log in again. */
+export const SESSION_OVER = new Set(["login_required", "missing_refresh_token", "invalid_grant"]);
+
 /**
  * The typed client of client/index.ts with a fresh access token per call: auth0-spa-js answers
  * from its cache and, when the token is about to expire, exchanges the refresh token for new
  * ones (no iframe: that works with third-party cookies blocked). `renewed` hears of each token
  * that differs from the last (`current` at first), so what the app shows follows the roles a
- * refresh brought.
+ * refresh brought; `ended`, of a refresh the tenant refused (the session is over).
  */
 export function apiFor(
   auth0: Auth0Client,
   apiUrl: string,
-  renewed: (token: string) => void,
-  current?: string,
+  session: { current: string; renewed(token: string): void; ended(): void },
 ) {
-  let last = current;
+  let last = session.current;
   return async (): Promise<MusicApi> => {
-    const token = (await auth0.getTokenSilently()) ?? "";
+    let token: string;
+    try {
+      token = (await auth0.getTokenSilently()) ?? "";
+    } catch (error) {
+      if (SESSION_OVER.has((error as { error?: string }).error ?? "")) session.ended();
+      throw error;
+    }
     if (token !== last) {
       last = token;
-      renewed(token);
+      session.renewed(token);
     }
     return musicApi(apiUrl, token);
   };

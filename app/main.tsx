@@ -7,7 +7,7 @@
 import { type Auth0Client, createAuth0Client } from "@auth0/auth0-spa-js";
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { apiFor, type Session } from "./api.ts";
+import { apiFor, SESSION_OVER, type Session } from "./api.ts";
 import type { AppConfig } from "./config.ts";
 import { Featured, Home, Library, Settings } from "./screens.tsx";
 
@@ -30,11 +30,9 @@ function rolesIn(token: string, claimsNamespace: string): string[] {
   return Array.isArray(roles) ? roles.map(String) : [];
 }
 
-/** auth0-spa-js's answers meaning that this browser holds no usable session: log in again. */
-const SESSION_OVER = new Set(["login_required", "missing_refresh_token", "invalid_grant"]);
-
 async function start(
   renewed: (roles: string[]) => void,
+  ended: (auth0: Auth0Client) => void,
 ): Promise<{ auth0: Auth0Client; session?: Session }> {
   const config = readConfig();
   const auth0 = await createAuth0Client({
@@ -73,12 +71,11 @@ async function start(
     session: {
       userId: String(claims.sub),
       roles: rolesIn(token, config.claimsNamespace),
-      api: apiFor(
-        auth0,
-        config.apiUrl,
-        (next) => renewed(rolesIn(next, config.claimsNamespace)),
-        token,
-      ),
+      api: apiFor(auth0, config.apiUrl, {
+        current: token,
+        renewed: (next) => renewed(rolesIn(next, config.claimsNamespace)),
+        ended: () => ended(auth0),
+      }),
       logout: async () => {
         // Ending the tenant's session (/v2/logout) leaves a refresh token valid, as at Auth0:
         // revoke it first. Unreachable, the logout goes on: the browser forgets it either way.
@@ -100,7 +97,11 @@ function App() {
   useEffect(() => {
     const renewed = (next: string[]) =>
       setRoles((current) => (current && sameRoles(current, next) ? current : next));
-    start(renewed).then(setState, (error: Error) =>
+    // A refresh refused mid-session (the family revoked, or past its lifetime): the login
+    // screen, with what the browser kept of the session forgotten.
+    const ended = (auth0: Auth0Client) =>
+      void auth0.logout({ openUrl: false }).then(() => setState({ auth0 }));
+    start(renewed, ended).then(setState, (error: Error) =>
       // fetch's TypeError ("Failed to fetch"): the login service (the tenant) did not answer.
       setFailure(
         error instanceof TypeError

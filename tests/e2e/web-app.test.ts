@@ -462,11 +462,15 @@ describe("the session, with third-party cookies blocked", { timeout: 120_000 }, 
     const elsewhere = await exchangeElsewhere(at, refreshToken as string);
     expect(elsewhere.status).toBe(200);
     const stolen = ((await elsewhere.json()) as { refresh_token: string }).refresh_token;
-    // The app presents the spent token: refused, and the whole family with it.
+    // The app presents the spent token at its next renewal, mid-session: refused, and the whole
+    // family with it; the app goes back to its login screen.
     await cachedSession(page, true);
-    await page.reload();
+    await go(page, "Settings");
     await page.getByRole("button", { name: "Log in" }).waitFor();
     expect((await exchangeElsewhere(at, stolen)).status).toBe(400);
+    // Nothing of the session is left in the browser: a reload asks for a login too.
+    await page.reload();
+    await page.getByRole("button", { name: "Log in" }).waitFor();
     await page.context().close();
   });
 });
