@@ -18,7 +18,7 @@ export interface Session {
   userId: string;
   roles: string[];
   api: () => Promise<MusicApi>;
-  /** Ends the session at the tenant too, back to the app's front page. */
+  /** Revokes the refresh token and ends the session at the tenant, back to the front page. */
   logout: () => void;
 }
 
@@ -53,12 +53,36 @@ export function ok<T>({ data, error, response }: Answer<T>): T {
   );
 }
 
+/** auth0-spa-js's answers meaning that this browser holds no usable session: log in again. */
+export const SESSION_OVER = new Set(["login_required", "missing_refresh_token", "invalid_grant"]);
+
 /**
  * The typed client of client/index.ts with a fresh access token per call: auth0-spa-js answers
- * from its cache and renews the token (silently, through the issuer) when it is about to expire.
+ * from its cache and, when the token is about to expire, exchanges the refresh token for new
+ * ones (no iframe: that works with third-party cookies blocked). `renewed` hears of each token
+ * that differs from the last (`current` at first), so what the app shows follows the roles a
+ * refresh brought; `ended`, of a refresh the tenant refused (the session is over).
  */
-export function apiFor(auth0: Auth0Client, apiUrl: string) {
-  return async (): Promise<MusicApi> => musicApi(apiUrl, await auth0.getTokenSilently());
+export function apiFor(
+  auth0: Auth0Client,
+  apiUrl: string,
+  session: { current: string; renewed(token: string): void; ended(): void },
+) {
+  let last = session.current;
+  return async (): Promise<MusicApi> => {
+    let token: string;
+    try {
+      token = (await auth0.getTokenSilently()) ?? "";
+    } catch (error) {
+      if (SESSION_OVER.has((error as { error?: string }).error ?? "")) session.ended();
+      throw error;
+    }
+    if (token !== last) {
+      last = token;
+      session.renewed(token);
+    }
+    return musicApi(apiUrl, token);
+  };
 }
 
 /** A key per user action, so that a retried create or play is not done twice. */

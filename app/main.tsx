@@ -6,8 +6,8 @@
  */
 import { type Auth0Client, createAuth0Client } from "@auth0/auth0-spa-js";
 import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
-import { apiFor, type Session } from "./api.ts";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { apiFor, SESSION_OVER, type Session } from "./api.ts";
 import type { AppConfig } from "./config.ts";
 import { Featured, Home, Library, Settings } from "./screens.tsx";
 
@@ -24,13 +24,28 @@ function readConfig(): AppConfig {
   return JSON.parse(document.getElementById("app-config")?.textContent ?? "{}") as AppConfig;
 }
 
-async function start(): Promise<{ auth0: Auth0Client; session?: Session }> {
+/** The roles an access token carries (the Action's claim): only to choose what to show. */
+function rolesIn(token: string, claimsNamespace: string): string[] {
+  const roles = claimsOf(token)[`${claimsNamespace}roles`];
+  return Array.isArray(roles) ? roles.map(String) : [];
+}
+
+async function start(
+  renewed: (roles: string[]) => void,
+  ended: (auth0: Auth0Client) => void,
+): Promise<{ auth0: Auth0Client; session?: Session }> {
   const config = readConfig();
   const auth0 = await createAuth0Client({
     domain: config.domain,
     clientId: config.clientId,
     authorizationParams: { audience: config.audience, redirect_uri: `${location.origin}/` },
-    // Survives a reload; auth0-spa-js renews tokens with a hidden iframe (prompt=none).
+    // Refresh-token rotation (Auth0's advice for browsers): tokens are renewed at /oauth/token,
+    // never through a hidden iframe to the tenant, which a browser blocking third-party cookies
+    // (Safari, Chrome's tracking protection) would break. No iframe fallback either.
+    useRefreshTokens: true,
+    useRefreshTokensFallback: false,
+    // The refresh token must survive a reload, or each reload would be a new login (README: How
+    // it logs in); rotation and reuse detection limit what a stolen one is worth.
     cacheLocation: "localstorage",
   });
   const query = new URLSearchParams(location.search);
@@ -43,29 +58,50 @@ async function start(): Promise<{ auth0: Auth0Client; session?: Session }> {
   try {
     token = (await auth0.getTokenSilently()) ?? "";
   } catch (error) {
-    // The tenant's session is over (expired, logged out elsewhere): log in again.
-    if ((error as { error?: string }).error === "login_required") return { auth0 };
+    // The tenant's session is over (expired, revoked, logged out elsewhere): log in again.
+    if (SESSION_OVER.has((error as { error?: string }).error ?? "")) {
+      await auth0.logout({ openUrl: false });
+      return { auth0 };
+    }
     throw error;
   }
   const claims = claimsOf(token);
-  const roles = claims[`${config.claimsNamespace}roles`];
   return {
     auth0,
     session: {
       userId: String(claims.sub),
-      roles: Array.isArray(roles) ? roles.map(String) : [],
-      api: apiFor(auth0, config.apiUrl),
-      logout: () => auth0.logout({ logoutParams: { returnTo: `${location.origin}/` } }),
+      roles: rolesIn(token, config.claimsNamespace),
+      api: apiFor(auth0, config.apiUrl, {
+        current: token,
+        renewed: (next) => renewed(rolesIn(next, config.claimsNamespace)),
+        ended: () => ended(auth0),
+      }),
+      logout: async () => {
+        // Ending the tenant's session (/v2/logout) leaves a refresh token valid, as at Auth0:
+        // revoke it first. Unreachable, the logout goes on: the browser forgets it either way.
+        await auth0.revokeRefreshToken().catch(() => undefined);
+        await auth0.logout({ logoutParams: { returnTo: `${location.origin}/` } });
+      },
     },
   };
 }
+
+const sameRoles = (a: string[], b: string[]) => a.join("\n") === b.join("\n");
 
 function App() {
   const [state, setState] = useState<Awaited<ReturnType<typeof start>>>();
   const [failure, setFailure] = useState<string>();
   const [screen, setScreen] = useState<Screen>("Home");
+  // The roles of the newest access token: a refresh brings those the Action set just now.
+  const [roles, setRoles] = useState<string[]>();
   useEffect(() => {
-    start().then(setState, (error: Error) =>
+    const renewed = (next: string[]) =>
+      setRoles((current) => (current && sameRoles(current, next) ? current : next));
+    // A refresh refused mid-session (the family revoked, or past its lifetime): the login
+    // screen, with what the browser kept of the session forgotten.
+    const ended = (auth0: Auth0Client) =>
+      void auth0.logout({ openUrl: false }).then(() => setState({ auth0 }));
+    start(renewed, ended).then(setState, (error: Error) =>
       // fetch's TypeError ("Failed to fetch"): the login service (the tenant) did not answer.
       setFailure(
         error instanceof TypeError
@@ -74,6 +110,13 @@ function App() {
       ),
     );
   }, []);
+
+  // One session object per roles: the screens reload when it changes, and only then.
+  const started = state?.session;
+  const session = useMemo(
+    () => started && { ...started, roles: roles ?? started.roles },
+    [started, roles],
+  );
 
   if (failure) {
     return (
@@ -94,7 +137,7 @@ function App() {
       </main>
     );
   }
-  const { auth0, session } = state;
+  const { auth0 } = state;
   if (!session) {
     return (
       <main class="welcome">

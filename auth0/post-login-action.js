@@ -16,6 +16,12 @@
  *   TOKEN_URL      optional: the token endpoint, when not https://AUTH0_DOMAIN/oauth/token
  *   CLAIMS_NAMESPACE optional: the API's CLAIMS_NAMESPACE, when not https://music.example.com/
  *
+ * Auth0 runs it at every login and at every refresh-token exchange (event.transaction.protocol
+ * "oauth2-refresh-token"), so renewed tokens carry the roles stored now. It uses only what Auth0
+ * allows on both: custom claims, api.user.setAppMetadata, api.cache and api.access.deny (a
+ * refresh is then answered 403); never api.redirect or an MFA challenge, which a refresh, with no
+ * person at a browser, cannot show.
+ *
  * Failure policy: fail open. If the hook is down or slow, the login goes on without the roles
  * claim. That is safe: the API decides who edits featured playlists from the stored roles, not
  * from the claim, so a missing claim only hides the EDITOR welcome until the next login. One

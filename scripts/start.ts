@@ -111,6 +111,9 @@ process.on("SIGTERM", () => void stopAll(0));
 
 /** The client id of the sample app at the local tenant. */
 const LOCAL_APP_CLIENT_ID = "local-music-app";
+/** The local tenant's Native application: the iOS and Android apps (README: Mobile apps). */
+const LOCAL_NATIVE_CLIENT_ID = "local-music-native";
+const LOCAL_NATIVE_CALLBACK = "com.example.music://callback";
 const origins = appOrigins(settings.appPort);
 
 /** The sample web app, against the local tenant, or the one AUTH_ISSUER names (APP_CLIENT_ID). */
@@ -258,9 +261,11 @@ async function main(): Promise<void> {
       },
       login: {
         app: { clientId: LOCAL_APP_CLIENT_ID, origins },
+        nativeApp: { clientId: LOCAL_NATIVE_CLIENT_ID, callbacks: [LOCAL_NATIVE_CALLBACK] },
         customClaims: [`${settings.claimsNamespace}roles`],
-        postLogin: (user) => runLocalLogin(settings, user, actionCache),
+        postLogin: (user, protocol) => runLocalLogin(settings, user, actionCache, protocol),
       },
+      refreshTokens: settings.refreshTokens,
     });
     say(
       `local Auth0 tenant ${settings.authIssuer} (npm run token -- <user_id>, npm run login -- <user_id>)`,

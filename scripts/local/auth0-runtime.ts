@@ -1,14 +1,16 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { loadOrCreateLocalClient, userAppMetadata } from "./issuer.ts";
-import type { LoginUser } from "./oidc-issuer.ts";
+import type { LoginProtocol, LoginUser } from "./oidc-issuer.ts";
 import { ROOT } from "./serverless-config.ts";
 import type { localSettings } from "./settings.ts";
 
 /**
  * What Auth0 hands a post-login Action, reduced to the parts our Action uses: the event, and an
  * `api` whose token claims and cache are kept here for the caller to read. Lets the real Action
- * run on a laptop (`npm run login`) and in tests.
+ * run on a laptop (`npm run login`) and in tests. The `api` has only what Auth0 allows on every
+ * protocol, a refresh-token exchange included: no api.redirect and no MFA challenge, which need
+ * a person at a browser and which Auth0 does not run on a refresh.
  */
 export interface ActionRun {
   accessTokenClaims: Record<string, unknown>;
@@ -27,6 +29,8 @@ export interface PostLoginEvent {
     name?: string;
     app_metadata?: Record<string, unknown>;
   };
+  /** How the user came: a login, or a refresh-token exchange ("oauth2-refresh-token"). */
+  transaction?: { protocol: LoginProtocol };
   secrets: Record<string, string>;
 }
 
@@ -84,7 +88,8 @@ export async function runPostLoginAction(
 }
 
 /**
- * A login on the local tenant, as Auth0 runs one: the Action with the secrets it is configured
+ * A login (or a refresh-token exchange) on the local tenant, as Auth0 runs one: the Action with
+ * its event's `transaction.protocol`, the secrets it is configured
  * with (the running stack's hook, the local M2M client) and the user's app_metadata; what it
  * sets with api.user.setAppMetadata is merged into the user's, as Auth0 does.
  */
@@ -92,12 +97,14 @@ export async function runLocalLogin(
   settings: ReturnType<typeof localSettings>,
   user: LoginUser,
   cache?: ActionRun["cache"],
+  protocol: LoginProtocol = "oidc-basic-profile",
 ): Promise<ActionRun> {
   const client = loadOrCreateLocalClient(settings.dataDir);
   const appMetadata = userAppMetadata(settings.dataDir);
   const run = await runPostLoginAction(
     {
       user: { ...user, app_metadata: appMetadata.get(user.user_id) },
+      transaction: { protocol },
       secrets: {
         HOOK_URL: `http://127.0.0.1:${settings.port}/hooks/post-login`,
         TOKEN_URL: `${settings.authIssuer}oauth/token`,

@@ -28,6 +28,10 @@ import { namesLoopback } from "./loopback.ts";
  * - a login page where a person types who they are, after which the post-login Action runs and
  *   its claims go into the ID and access tokens (or it denies the login); no consent screen (a
  *   first-party app);
+ * - refresh tokens as Auth0 issues them: for `offline_access`, rotated at each exchange, a reused
+ *   one revoking its whole family, with an idle and an absolute lifetime; the Action runs again
+ *   at each exchange (`event.transaction.protocol` "oauth2-refresh-token"), so roles are fresh;
+ * - a native application (public, PKCE, a custom-scheme callback) beside the single-page app;
  * - the one Management API call the API makes, `DELETE /api/v2/users/{id}` (audience
  *   `${issuer}api/v2/`, scope `delete:users`), which forgets the user.
  */
@@ -39,6 +43,19 @@ interface LocalApp {
    * origins allowed to call /oauth/token ("Allowed Web Origins"). */
   origins: string[];
 }
+
+/** The mobile app of the seed, registered as Auth0 registers a Native application. */
+interface LocalNativeApp {
+  clientId: string;
+  /** Its callback and logout URLs, custom schemes such as `com.example.music://callback`. */
+  callbacks: string[];
+}
+
+/**
+ * Auth0's `event.transaction.protocol` of a post-login run: a login through /authorize, or a
+ * refresh-token exchange at /oauth/token.
+ */
+export type LoginProtocol = "oidc-basic-profile" | "oauth2-refresh-token";
 
 /** Who typed themselves in at the login page. */
 export interface LoginUser {
@@ -69,13 +86,42 @@ export interface IssuerOptions {
    * forgets; `forget` answers whether it knew the user.
    */
   management?: { client: LocalClient; forget(userId: string): boolean };
-  /** When set, the app may log users in; each login runs `postLogin` (the Action). */
+  /**
+   * When set, the app (and the native app) may log users in; each login and each refresh-token
+   * exchange runs `postLogin` (the Action) with its protocol.
+   */
   login?: {
     app: LocalApp;
+    nativeApp?: LocalNativeApp;
     /** Namespaced claims the Action may set; listed so that ID tokens carry them. */
     customClaims: string[];
-    postLogin(user: LoginUser): Promise<LoginClaims>;
+    postLogin(user: LoginUser, protocol: LoginProtocol): Promise<LoginClaims>;
   };
+  /** Refresh tokens' lifetimes, as Auth0's "Idle" and "Maximum" ones; Auth0's defaults. */
+  refreshTokens?: RefreshTokenLifetimes;
+}
+
+/** In seconds: unused for `idleSeconds`, or `absoluteSeconds` after the login, a family ends. */
+export interface RefreshTokenLifetimes {
+  idleSeconds: number;
+  absoluteSeconds: number;
+}
+
+/** Auth0's defaults for rotating refresh tokens: 15 days idle, 30 days in all. */
+export const DEFAULT_REFRESH_TOKEN_LIFETIMES: RefreshTokenLifetimes = {
+  idleSeconds: 15 * 86_400,
+  absoluteSeconds: 30 * 86_400,
+};
+
+/**
+ * How long a refresh token issued now lives: the idle lifetime, cut to what is left of the
+ * family's absolute one (`ageSeconds` since the login that began it). Each rotation issues a
+ * token for this long, so a token unused for the idle lifetime dies, and none outlives the
+ * absolute one.
+ */
+function refreshTokenTtl(lifetimes: RefreshTokenLifetimes, ageSeconds: number): number {
+  // At least a second: oidc-provider and the store read 0 as "never expires".
+  return Math.max(1, Math.min(lifetimes.idleSeconds, lifetimes.absoluteSeconds - ageSeconds));
 }
 
 /** Permissions an operator may be given on the API: the API's own list. */
@@ -239,6 +285,8 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
   const managementAudience = `${issuer}api/v2/`;
   const logins = new Map<string, LoginUser & LoginClaims>();
   const app = login?.app;
+  const nativeApp = login?.nativeApp;
+  const lifetimes = options.refreshTokens ?? DEFAULT_REFRESH_TOKEN_LIFETIMES;
   const store = memoryStore();
 
   const registered: ClientMetadata[] = [
@@ -261,10 +309,25 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
             client_name: "Music (local)",
             application_type: "web",
             token_endpoint_auth_method: "none",
-            grant_types: ["authorization_code"],
+            grant_types: ["authorization_code", "refresh_token"],
             response_types: ["code"] as const,
             redirect_uris: app.origins.map((origin) => `${origin}/`),
             post_logout_redirect_uris: app.origins.map((origin) => `${origin}/`),
+          } satisfies ClientMetadata,
+        ]
+      : []),
+    ...(nativeApp
+      ? [
+          {
+            client_id: nativeApp.clientId,
+            client_name: "Music (local, native)",
+            application_type: "native",
+            // A public client: an app on a phone keeps no secret (PKCE is required of it).
+            token_endpoint_auth_method: "none",
+            grant_types: ["authorization_code", "refresh_token"],
+            response_types: ["code"] as const,
+            redirect_uris: nativeApp.callbacks,
+            post_logout_redirect_uris: nativeApp.callbacks,
           } satisfies ClientMetadata,
         ]
       : []),
@@ -292,10 +355,30 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
     // Auth0 puts the profile into the ID token, which auth0-spa-js reads as the user.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
+    // Auth0's Refresh Token Rotation: every exchange consumes the token and answers a new one.
+    // oidc-provider calls this once per exchange, after it checked the token (a consumed one was
+    // already refused there, its family revoked) and before it issues anything: the moment
+    // Auth0 runs the post-login Action of a refresh, so the new tokens carry what it sets now.
+    rotateRefreshToken: async (ctx) => {
+      const accountId = ctx.oidc.entities.RefreshToken?.accountId;
+      if (accountId) {
+        const { name, email } = logins.get(accountId) ?? {};
+        const denied = await runLogin({ user_id: accountId, name, email }, "oauth2-refresh-token");
+        // As Auth0 answers api.access.deny on a refresh: 403, the token left as it was.
+        if (denied !== undefined) {
+          throw Object.assign(new errors.AccessDenied(denied), { status: 403, statusCode: 403 });
+        }
+      }
+      return true;
+    },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      revocation: { enabled: true },
+      // An application revokes its own tokens only (Auth0's /oauth/revoke checks the client).
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
       // getTokenSilently's hidden iframe (prompt=none) answers by postMessage, as Auth0's does.
       webMessageResponseMode: { enabled: true, ack: "individual-draft-01" },
       rpInitiatedLogout: {
@@ -344,7 +427,10 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       IdToken: 36_000,
       Interaction: 3_600,
       Session: 3 * 86_400,
-      Grant: 3 * 86_400,
+      // The grant is what a refresh token family lives on: it lasts as long as a family may.
+      Grant: lifetimes.absoluteSeconds,
+      // The family's first token carries its login's time (`iiat`) into every rotation.
+      RefreshToken: (_ctx, token) => refreshTokenTtl(lifetimes, token.totalLifetime()),
     },
     interactions: { url: async (_ctx, interaction) => `${LOGIN_PATH}${interaction.uid}` },
     findAccount: async (_ctx, sub) => ({
@@ -387,18 +473,22 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
           .join("")}`,
       );
     },
+    // The SPA's origins only: a native app sends no Origin, and no other site may read answers.
     clientBasedCORS: (_ctx, origin) => app?.origins.includes(origin) ?? false,
   };
 
   const provider = new Provider(issuer, configuration);
 
   /**
-   * The post-login step of one login; its claims go into the tokens this login's code buys.
-   * Answers the reason when the Action denied the login.
+   * The post-login step of one login or refresh; its claims go into the tokens this login's code
+   * (or this exchange) buys. Answers the reason when the Action denied the login.
    */
-  async function runLogin(user: LoginUser): Promise<string | undefined> {
+  async function runLogin(
+    user: LoginUser,
+    protocol: LoginProtocol = "oidc-basic-profile",
+  ): Promise<string | undefined> {
     if (!login) return undefined;
-    const { accessTokenClaims, idTokenClaims, denied } = await login.postLogin(user);
+    const { accessTokenClaims, idTokenClaims, denied } = await login.postLogin(user, protocol);
     if (denied !== undefined) return denied;
     // Only the custom claims this tenant lists reach a token, whatever an Action sets: never
     // `sub`, `permissions`, `gty` or another claim the API reads to decide who may do what.
@@ -476,6 +566,29 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
     if (ctx.path === "/authorize" && ctx.query.audience && !ctx.query.resource) {
       const { audience: requested, ...rest } = ctx.query;
       ctx.querystring = stringify({ ...rest, resource: requested });
+    }
+    // oidc-provider grants `offline_access` only with prompt=consent (OpenID Connect Core 11);
+    // Auth0 grants it to any application allowed refresh tokens. The consent prompt this adds is
+    // answered by the login step at once (a first-party app: no consent screen).
+    if (ctx.path === "/authorize" && typeof ctx.query.scope === "string") {
+      const prompts = String(ctx.query.prompt ?? "")
+        .split(" ")
+        .filter(Boolean);
+      if (ctx.query.scope.split(" ").includes("offline_access") && !prompts.includes("none")) {
+        ctx.querystring = stringify({
+          ...ctx.query,
+          prompt: [...new Set([...prompts, "consent"])].join(" "),
+        });
+      }
+    }
+    // Auth0's SDKs post JSON to /oauth/revoke too (Auth0.swift's and Auth0.Android's revoke).
+    if (ctx.path === "/oauth/revoke" && ctx.method === "POST") {
+      const form = parseBody(
+        await readBody(ctx.req),
+        ctx.is("application/json") === "application/json",
+      );
+      ctx.req.headers["content-type"] = "application/x-www-form-urlencoded";
+      (ctx.request as { body?: unknown }).body = form;
     }
     if (ctx.path === "/oauth/token" && ctx.method === "POST") {
       const form = parseBody(
@@ -568,8 +681,25 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       // After a POST, the browser goes on with a GET.
       ctx.status = 303;
     };
+    const refuse = async (reason: string) => {
+      // As Auth0 does: back to the app with error=access_denied and the Action's reason.
+      ctx.redirect(
+        await provider.interactionResult(
+          ctx.req,
+          ctx.res,
+          { error: "access_denied", error_description: reason },
+          { mergeWithLastSubmission: false },
+        ),
+      );
+      ctx.status = 303;
+    };
     if (prompt.name !== "login" && session?.accountId) {
-      await finish(session.accountId);
+      // A login of a live session (the consent prompt of offline_access): the Action runs, as
+      // at every Auth0 login.
+      const { name, email } = logins.get(session.accountId) ?? {};
+      const denied = await runLogin({ user_id: session.accountId, name, email });
+      if (denied !== undefined) await refuse(denied);
+      else await finish(session.accountId);
       return;
     }
     const uid = details.uid;
@@ -587,20 +717,8 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       return;
     }
     const denied = await runLogin(user);
-    if (denied !== undefined) {
-      // As Auth0 does: back to the app with error=access_denied and the Action's reason.
-      ctx.redirect(
-        await provider.interactionResult(
-          ctx.req,
-          ctx.res,
-          { error: "access_denied", error_description: denied },
-          { mergeWithLastSubmission: false },
-        ),
-      );
-      ctx.status = 303;
-      return;
-    }
-    await finish(user.user_id);
+    if (denied !== undefined) await refuse(denied);
+    else await finish(user.user_id);
   }
 
   return new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULTS } from "../../lib/config.ts";
 import { localIssuerUrl } from "./issuer.ts";
+import { DEFAULT_REFRESH_TOKEN_LIFETIMES, type RefreshTokenLifetimes } from "./oidc-issuer.ts";
 import { ROOT } from "./serverless-config.ts";
 
 /**
@@ -95,6 +96,38 @@ function port(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function seconds(env: Env, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a whole number of seconds (at least 1), got "${text}"`);
+  }
+  return value;
+}
+
+/** The local tenant's refresh-token lifetimes; as Auth0, the idle one may not exceed the other. */
+function refreshTokenLifetimes(env: Env): RefreshTokenLifetimes {
+  const lifetimes = {
+    idleSeconds: seconds(
+      env,
+      "REFRESH_TOKEN_IDLE_SECONDS",
+      DEFAULT_REFRESH_TOKEN_LIFETIMES.idleSeconds,
+    ),
+    absoluteSeconds: seconds(
+      env,
+      "REFRESH_TOKEN_LIFETIME_SECONDS",
+      DEFAULT_REFRESH_TOKEN_LIFETIMES.absoluteSeconds,
+    ),
+  };
+  if (lifetimes.idleSeconds > lifetimes.absoluteSeconds) {
+    throw new Error(
+      `REFRESH_TOKEN_IDLE_SECONDS (${lifetimes.idleSeconds}) must not exceed REFRESH_TOKEN_LIFETIME_SECONDS (${lifetimes.absoluteSeconds})`,
+    );
+  }
+  return lifetimes;
+}
+
 /** The local stack's settings: the contract's variables with their local defaults. */
 export function localSettings() {
   const env: Env = { ...runningStackEnv(), ...process.env };
@@ -117,6 +150,7 @@ export function localSettings() {
     authIssuer: externalIssuer ?? localIssuerUrl(issuerPort),
     authAudience: env.AUTH_AUDIENCE || "https://api.music.local",
     claimsNamespace: env.CLAIMS_NAMESPACE || DEFAULTS.claimsNamespace,
+    refreshTokens: refreshTokenLifetimes(env),
   };
 }
 

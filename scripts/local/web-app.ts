@@ -49,8 +49,9 @@ function issuerOrigin(domain: string): string {
 }
 
 /**
- * What the page may load and talk to: its own script and styles, the API, and the issuer (its
- * hidden iframe renews tokens). `frame-ancestors` only works as a header, so servers add it.
+ * What the page may load and talk to: its own script and styles, the API, and the issuer's
+ * endpoints (tokens are renewed with the refresh token at /oauth/token: no frame of the issuer).
+ * `frame-ancestors` only works as a header, so servers add it.
  */
 function contentSecurityPolicy(config: AppConfig): string {
   const issuer = issuerOrigin(config.domain);
@@ -60,7 +61,6 @@ function contentSecurityPolicy(config: AppConfig): string {
     "style-src 'self'",
     "img-src 'self' data:",
     `connect-src ${new URL(config.apiUrl).origin} ${issuer}`,
-    `frame-src ${issuer}`,
     "base-uri 'none'",
     "form-action 'none'",
   ].join("; ");

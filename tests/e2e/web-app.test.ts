@@ -4,15 +4,26 @@ import type { AddressInfo } from "node:net";
 import { decodeJwt } from "jose";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { userAppMetadata } from "../../scripts/local/issuer.ts";
-import { LOCAL_TENANT, type RunningStack, startStack } from "../../scripts/local/stack.ts";
+import {
+  loadOrCreateSigningKey,
+  signAccessToken,
+  userAppMetadata,
+} from "../../scripts/local/issuer.ts";
+import {
+  LOCAL_TENANT,
+  type RunningStack,
+  stackToken,
+  startStack,
+} from "../../scripts/local/stack.ts";
 import { launchChromium, phone, screenshot } from "../helpers/browser.ts";
+import { call } from "../helpers/http.ts";
 
 /**
  * The seed's story in a real browser (Debian's Chromium, driven by playwright-core) at a phone's
  * size: the sample app served by `npm start`, a login through the local Auth0 tenant with
- * auth0-spa-js (Authorization Code with PKCE), the real post-login Action granting the editor
- * role from plays, and the API called cross-origin under its CORS settings.
+ * auth0-spa-js (Authorization Code with PKCE; renewals with rotating refresh tokens, third-party
+ * cookies blocked), the real post-login Action granting the editor role from plays, and the API
+ * called cross-origin under its CORS settings.
  */
 const ROLES = "https://music.example.com/roles";
 const EDITOR_PLAYS = 3;
@@ -29,7 +40,8 @@ beforeAll(async () => {
       PLAYLIST_EDITOR_MIN_PLAYS: String(EDITOR_PLAYS),
     }),
     startStack({ ...LOCAL_TENANT, PLAY_COOLDOWN_SECONDS: "" }),
-    launchChromium(),
+    // Third-party cookies blocked, as Safari and Chrome's tracking protection block them.
+    launchChromium(["--test-third-party-cookie-phaseout"]),
   ]);
 });
 afterAll(async () => {
@@ -264,36 +276,229 @@ describe("a person's data rights, from the app", { timeout: 180_000 }, () => {
   });
 });
 
-describe("the session", { timeout: 60_000 }, () => {
-  it("renews an access token silently at the tenant (hidden iframe, prompt=none)", async () => {
+/** The same stack with the app opened on `localhost`: another site than the tenant's 127.0.0.1. */
+const crossSite = (at: RunningStack): RunningStack => ({
+  ...at,
+  appUrl: at.appUrl.replace("//127.0.0.1:", "//localhost:"),
+});
+
+/**
+ * What auth0-spa-js keeps of the session in localStorage, changed in place: with `expire`, the
+ * access token is made due (as it is a day later), which the next API call renews.
+ */
+function cachedSession(page: Page, expire = false): Promise<{ refreshToken?: string }> {
+  return page.evaluate((expire) => {
+    const storage = (
+      globalThis as unknown as { localStorage: { setItem(key: string, value: string): void } }
+    ).localStorage;
+    let refreshToken: string | undefined;
+    for (const [key, value] of Object.entries(storage as unknown as Record<string, string>)) {
+      const entry = JSON.parse(value);
+      if (typeof entry?.body?.access_token !== "string") continue;
+      refreshToken = entry.body.refresh_token;
+      if (expire) storage.setItem(key, JSON.stringify({ ...entry, expiresAt: 0 }));
+    }
+    return { refreshToken };
+  }, expire);
+}
+
+/** What the page asks of the tenant: each token request's grant type, and any /authorize. */
+function tenantRequests(page: Page, at: RunningStack): { grants: string[]; authorize: string[] } {
+  const seen = { grants: [] as string[], authorize: [] as string[] };
+  const tenant = `http://127.0.0.1:${at.issuerPort}/`;
+  page.on("request", (r) => {
+    if (!r.url().startsWith(tenant)) return;
+    const path = new URL(r.url()).pathname;
+    if (path === "/authorize") seen.authorize.push(r.url());
+    if (path === "/oauth/token" && r.method() === "POST") {
+      const body = r.postData() ?? "";
+      const grant = body.startsWith("{")
+        ? JSON.parse(body).grant_type
+        : new URLSearchParams(body).get("grant_type");
+      seen.grants.push(String(grant));
+    }
+  });
+  return seen;
+}
+
+/** The app's refresh token presented at the tenant from outside the browser (a stolen copy). */
+const exchangeElsewhere = (at: RunningStack, refreshToken: string) =>
+  fetch(`http://127.0.0.1:${at.issuerPort}/oauth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      grant_type: "refresh_token",
+      client_id: "local-music-app",
+      refresh_token: refreshToken,
+    }),
+  });
+
+describe("the session, with third-party cookies blocked", { timeout: 120_000 }, () => {
+  it("runs in a browser that keeps no cookie for a frame of another site", async () => {
+    // The app on localhost, the tenant on 127.0.0.1: a hidden iframe to the tenant is such a
+    // frame, so silent renewal through it (prompt=none) cannot see the tenant's session.
+    const probe = createServer((request, response) => {
+      response.writeHead(200, { "content-type": "text/html" });
+      const [, , host] = (request.url ?? "").split("/");
+      response.end(host ? `<iframe src="http://${host}:${port}/frame"></iframe>` : "frame");
+    });
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    const cookiesOfFrame = async (host: string) => {
+      const page = await phone(browser);
+      await page.goto(`http://127.0.0.1:${port}/top/${host}`);
+      const frame = await (await page.waitForSelector("iframe")).contentFrame();
+      await frame?.waitForLoadState();
+      const cookie = await frame?.evaluate(() => {
+        const doc = (globalThis as unknown as { document: { cookie: string } }).document;
+        doc.cookie = "probe=1; SameSite=None; Secure";
+        return doc.cookie;
+      });
+      await page.context().close();
+      return cookie;
+    };
+    try {
+      // The same site keeps its cookie; another site's frame keeps none.
+      await expect(cookiesOfFrame("127.0.0.1")).resolves.toBe("probe=1");
+      await expect(cookiesOfFrame("localhost")).resolves.toBe("");
+    } finally {
+      probe.close();
+    }
+  });
+
+  it("keeps the session across a reload and renews tokens with the refresh token, never an iframe", async () => {
+    const at = crossSite(stack);
     const page = await phone(browser);
     const userId = unique("returning");
-    await logIn(page, userId);
-    const first = await accessToken(page);
-    await cachedAccessTokens(page, true);
-    const renewals: string[] = [];
-    page.on("request", (r) => {
-      if (r.url().includes("prompt=none")) renewals.push(r.url());
-    });
+    const seen = tenantRequests(page, at);
+    await logIn(page, userId, at);
+    const { refreshToken: first } = await cachedSession(page);
+    expect(first).toEqual(expect.any(String));
+    const token = await accessToken(page);
+
+    // The access token is due: the reload renews it from the refresh token alone.
+    await cachedSession(page, true);
+    seen.authorize.length = 0;
+    seen.grants.length = 0;
     await page.reload();
     await page.getByRole("heading", { name: "Welcome, user" }).waitFor();
-    expect(renewals).toHaveLength(1);
-    expect(new URL(renewals[0] as string).searchParams.get("response_mode")).toBe("web_message");
+    expect(seen.grants).toEqual(["refresh_token"]);
+    expect(seen.authorize).toEqual([]);
+    expect(page.frames()).toHaveLength(1);
     const renewed = await accessToken(page);
-    expect(renewed).not.toBe(first);
+    expect(renewed).not.toBe(token);
     expect(decodeJwt(renewed)).toMatchObject({ sub: userId, [ROLES]: [] });
+    // Rotated: the browser now holds a new refresh token.
+    const { refreshToken: second } = await cachedSession(page);
+    expect(second).toEqual(expect.any(String));
+    expect(second).not.toBe(first);
+
+    // Logging out revokes it at the tenant: a copy of it is worth nothing after.
+    await logOut(page);
+    const copy = await exchangeElsewhere(at, second as string);
+    expect(copy.status).toBe(400);
     await page.context().close();
   });
 
-  it("asks the user to log in again once the tenant's session is over", async () => {
+  it("shows a role granted, then taken, after the next token refresh, without logging out", async () => {
+    const at = crossSite(stack);
     const page = await phone(browser);
-    await logIn(page, unique("expired"));
-    await cachedAccessTokens(page, true);
-    // The tenant forgets the session (its cookies expire, or npm start restarted).
-    await page.context().clearCookies({ domain: "127.0.0.1", path: "/" });
+    const userId = unique("promoted");
+    await logIn(page, userId, at);
+    await expect(page.getByText("EDITOR").count()).resolves.toBe(0);
+
+    // The plays that earn the role, from another device of the same user.
+    const user = await stackToken(stack, userId);
+    const created = await call(stack.baseUrl, "POST", "/playlists", {
+      token: user,
+      body: { name: "On the road", songIds: [] },
+    });
+    expect(created.status).toBe(201);
+    for (let played = 0; played < EDITOR_PLAYS; played++) {
+      const play = await call(
+        stack.baseUrl,
+        "POST",
+        `/playlists/${created.body.playlistId}/plays`,
+        {
+          token: user,
+        },
+      );
+      expect(play.status).toBe(200);
+    }
+    // The next refresh runs the Action, whose hook grants the role: Home shows it.
+    await cachedSession(page, true);
+    await go(page, "Settings");
+    await go(page, "Home");
+    await page.getByText("EDITOR", { exact: true }).waitFor();
+    expect(decodeJwt(await accessToken(page))[ROLES]).toEqual(["playlist_editor"]);
+
+    // An operator denies the role: the next refresh takes it away.
+    const operator = await signAccessToken(await loadOrCreateSigningKey(stack.dataDir), {
+      issuer: `http://127.0.0.1:${stack.issuerPort}/`,
+      audience: "https://api.music.local",
+      sub: "auth0|operator",
+      permissions: ["update:users_app_metadata"],
+    });
+    const denied = await call(stack.baseUrl, "PATCH", `/users/${encodeURIComponent(userId)}`, {
+      token: operator,
+      body: { app_metadata: { denied_roles: ["playlist_editor"] } },
+    });
+    expect(denied.status).toBe(200);
+    await cachedSession(page, true);
+    await go(page, "Settings");
+    await go(page, "Home");
+    await page.getByRole("heading", { name: "Welcome, user" }).waitFor();
+    await expect.poll(() => page.getByText("EDITOR").count()).toBe(0);
+    expect(decodeJwt(await accessToken(page))[ROLES]).toEqual([]);
+    await page.context().close();
+  });
+
+  it("asks the user to log in again when their refresh token was used elsewhere (the family is revoked)", async () => {
+    const at = crossSite(stack);
+    const page = await phone(browser);
+    await logIn(page, unique("copied"), at);
+    const { refreshToken } = await cachedSession(page);
+    // A copy of the refresh token is spent by someone else first.
+    const elsewhere = await exchangeElsewhere(at, refreshToken as string);
+    expect(elsewhere.status).toBe(200);
+    const stolen = ((await elsewhere.json()) as { refresh_token: string }).refresh_token;
+    // The app presents the spent token at its next renewal, mid-session: refused, and the whole
+    // family with it; the app goes back to its login screen.
+    await cachedSession(page, true);
+    await go(page, "Settings");
+    await page.getByRole("button", { name: "Log in" }).waitFor();
+    expect((await exchangeElsewhere(at, stolen)).status).toBe(400);
+    // Nothing of the session is left in the browser: a reload asks for a login too.
     await page.reload();
     await page.getByRole("button", { name: "Log in" }).waitFor();
     await page.context().close();
+  });
+});
+
+describe("the native app's registration under npm start", () => {
+  it("knows local-music-native with its custom-scheme callback, PKCE required", async () => {
+    const authorize = (params: Record<string, string>) =>
+      fetch(
+        `http://127.0.0.1:${stack.issuerPort}/authorize?${new URLSearchParams({
+          client_id: "local-music-native",
+          response_type: "code",
+          redirect_uri: "com.example.music://callback",
+          scope: "openid profile email offline_access",
+          audience: "https://api.music.local",
+          ...params,
+        })}`,
+        { redirect: "manual" },
+      );
+    const login = await authorize({
+      code_challenge: "x".repeat(43),
+      code_challenge_method: "S256",
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.get("location")).toMatch(/^\/login\//);
+    const noPkce = await authorize({});
+    expect(noPkce.headers.get("location")).toMatch(
+      /^com\.example\.music:\/\/callback\?error=invalid_request/,
+    );
   });
 });
 

@@ -4,7 +4,11 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 
 import { type APIRequestContext, request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSigningKey, type LocalClient } from "../../../../scripts/local/issuer.ts";
-import { type LoginUser, serveIssuer } from "../../../../scripts/local/oidc-issuer.ts";
+import {
+  type LoginProtocol,
+  type LoginUser,
+  serveIssuer,
+} from "../../../../scripts/local/oidc-issuer.ts";
 import { freePort } from "../../../../scripts/local/ports.ts";
 
 /**
@@ -16,6 +20,8 @@ const AUDIENCE = "https://api.music.test";
 const ROLES = "https://music.example.com/roles";
 const APP = { clientId: "test-app", origins: ["http://127.0.0.1:1234"] };
 const REDIRECT_URI = "http://127.0.0.1:1234/";
+const NATIVE = { clientId: "test-native", callbacks: ["com.example.music://callback"] };
+const NATIVE_CALLBACK = "com.example.music://callback";
 const M2M: LocalClient = {
   clientId: "test-m2m",
   clientSecret: randomBytes(24).toString("base64url"),
@@ -28,6 +34,11 @@ let http: APIRequestContext;
 const loggedIn: LoginUser[] = [];
 /** Whom the post-login step makes editors (the hook's decision, in the real stack). */
 const editors = new Set<string>(["auth0|editor-1"]);
+/** Each run of the post-login step: whom for, and Auth0's `event.transaction.protocol`. */
+const runs: { userId: string; protocol: LoginProtocol }[] = [];
+/** Whom the post-login step refuses (api.access.deny: their account is being deleted). */
+const refused = new Set<string>();
+let shortLived: { server: Server; issuer: string };
 
 beforeAll(async () => {
   const port = await freePort();
@@ -39,19 +50,46 @@ beforeAll(async () => {
     clients: [M2M],
     login: {
       app: APP,
+      nativeApp: NATIVE,
       customClaims: [ROLES],
-      async postLogin(user) {
-        loggedIn.push(user);
+      async postLogin(user, protocol) {
+        if (protocol !== "oauth2-refresh-token") loggedIn.push(user);
+        runs.push({ userId: user.user_id, protocol });
+        if (refused.has(user.user_id))
+          return {
+            accessTokenClaims: {},
+            idTokenClaims: {},
+            denied: "This account is being deleted.",
+          };
         const roles = editors.has(user.user_id) ? ["playlist_editor"] : [];
         return { accessTokenClaims: { [ROLES]: roles }, idTokenClaims: { [ROLES]: roles } };
       },
     },
   });
+  // A tenant whose refresh tokens live 2 s unused and 3 s in all, to see both lifetimes end.
+  const shortPort = await freePort();
+  const shortIssuer = `http://127.0.0.1:${shortPort}/`;
+  shortLived = {
+    issuer: shortIssuer,
+    server: await serveIssuer(shortPort, {
+      issuer: shortIssuer,
+      key: await createSigningKey(),
+      audience: AUDIENCE,
+      login: {
+        app: APP,
+        nativeApp: NATIVE,
+        customClaims: [ROLES],
+        postLogin: async () => ({ accessTokenClaims: {}, idTokenClaims: {} }),
+      },
+      refreshTokens: { idleSeconds: 2, absoluteSeconds: 3 },
+    }),
+  };
   http = await request.newContext({ maxRedirects: 0 });
 });
 afterAll(async () => {
   await http?.dispose();
   server?.close();
+  shortLived?.server.close();
 });
 
 const keys = () => createRemoteJWKSet(new URL(`${issuer}.well-known/jwks.json`));
@@ -118,8 +156,12 @@ describe("a login with Authorization Code and PKCE, as auth0-spa-js does it", ()
   const verifier = () => randomBytes(32).toString("base64url");
   const challengeOf = (v: string) => createHash("sha256").update(v).digest("base64url");
 
-  function authorizeUrl(challenge: string | undefined, overrides: Record<string, string> = {}) {
-    const url = new URL(`${issuer}authorize`);
+  function authorizeUrl(
+    challenge: string | undefined,
+    overrides: Record<string, string> = {},
+    at = issuer,
+  ) {
+    const url = new URL(`${at}authorize`);
     const params = {
       client_id: APP.clientId,
       response_type: "code",
@@ -149,15 +191,17 @@ describe("a login with Authorization Code and PKCE, as auth0-spa-js does it", ()
     userId: string,
     challenge: string,
     browser?: APIRequestContext,
+    overrides: Record<string, string> = {},
+    at = issuer,
   ): Promise<URL> {
     const http = browser ?? (await newBrowser());
-    const started = await http.get(authorizeUrl(challenge));
+    const started = await http.get(authorizeUrl(challenge, overrides, at));
     expect(started.status()).toBe(303);
-    const loginPage = new URL(started.headers().location as string, issuer).href;
+    const loginPage = new URL(started.headers().location as string, at).href;
     expect((await http.get(loginPage)).status()).toBe(200);
     const submitted = await http.post(loginPage, { form: { user_id: userId, name: "Ann" } });
     expect(submitted.status()).toBe(303);
-    const resumed = await http.get(new URL(submitted.headers().location as string, issuer).href);
+    const resumed = await http.get(new URL(submitted.headers().location as string, at).href);
     expect(resumed.status()).toBe(303);
     return new URL(resumed.headers().location as string);
   }
@@ -318,6 +362,174 @@ describe("a login with Authorization Code and PKCE, as auth0-spa-js does it", ()
     const refused = await http.post(loginPage, { form: { user_id: "two words" } });
     expect(refused.status()).toBe(400);
     expect(await refused.text()).toContain("Type a user id without spaces");
+  });
+
+  /** The app's refresh-token exchange, as auth0-spa-js and Auth0.swift send it (JSON). */
+  const refresh = (refreshToken: string, clientId = APP.clientId, at = issuer) =>
+    http.post(`${at}oauth/token`, {
+      data: { grant_type: "refresh_token", client_id: clientId, refresh_token: refreshToken },
+    });
+
+  /** A login asking for `offline_access`; answers the token response. */
+  async function offlineLogin(
+    userId: string,
+    client: "spa" | "native" = "spa",
+    at = issuer,
+  ): Promise<{ access_token: string; refresh_token?: string; id_token: string }> {
+    const codeVerifier = verifier();
+    const native = client === "native";
+    const overrides = {
+      scope: "openid profile email offline_access",
+      ...(native ? { client_id: NATIVE.clientId, redirect_uri: NATIVE_CALLBACK } : {}),
+    };
+    const callback = await logIn(userId, challengeOf(codeVerifier), undefined, overrides, at);
+    const response = await http.post(`${at}oauth/token`, {
+      data: {
+        grant_type: "authorization_code",
+        client_id: native ? NATIVE.clientId : APP.clientId,
+        code: callback.searchParams.get("code"),
+        redirect_uri: native ? NATIVE_CALLBACK : REDIRECT_URI,
+        code_verifier: codeVerifier,
+      },
+    });
+    expect(response.status()).toBe(200);
+    return response.json();
+  }
+
+  describe("refresh tokens, as Auth0's rotation", () => {
+    it("issues one for offline_access only", async () => {
+      const codeVerifier = verifier();
+      const callback = await logIn("auth0|online", challengeOf(codeVerifier));
+      const online = await (
+        await exchange(callback.searchParams.get("code") as string, codeVerifier)
+      ).json();
+      expect(online.refresh_token).toBeUndefined();
+      const offline = await offlineLogin("auth0|offline");
+      expect(offline.refresh_token).toEqual(expect.any(String));
+    });
+
+    it("rotates at each exchange and runs the Action with protocol oauth2-refresh-token, so a role granted or taken reaches the next token", async () => {
+      const userId = "auth0|refreshed";
+      const first = await offlineLogin(userId);
+      expect(decodeJwt(first.access_token)[ROLES]).toEqual([]);
+
+      editors.add(userId);
+      const before = runs.length;
+      const granted = await refresh(first.refresh_token as string);
+      expect(granted.status()).toBe(200);
+      const second = await granted.json();
+      expect(runs.slice(before)).toEqual([{ userId, protocol: "oauth2-refresh-token" }]);
+      expect(second.refresh_token).toEqual(expect.any(String));
+      expect(second.refresh_token).not.toBe(first.refresh_token);
+      const access = await jwtVerify(second.access_token, keys(), { issuer, audience: AUDIENCE });
+      expect(access.payload).toMatchObject({ sub: userId, [ROLES]: ["playlist_editor"] });
+      const id = await jwtVerify(second.id_token, keys(), { issuer, audience: APP.clientId });
+      expect(id.payload[ROLES]).toEqual(["playlist_editor"]);
+
+      editors.delete(userId);
+      const third = await (await refresh(second.refresh_token)).json();
+      expect(decodeJwt(third.access_token)[ROLES]).toEqual([]);
+    });
+
+    it("refuses a used refresh token, and its reuse revokes the whole family: the newest one too", async () => {
+      const first = await offlineLogin("auth0|stolen");
+      const second = await (await refresh(first.refresh_token as string)).json();
+      const before = runs.length;
+      const reused = await refresh(first.refresh_token as string);
+      expect(reused.status()).toBe(400);
+      expect((await reused.json()).error).toBe("invalid_grant");
+      // No Action ran for the refused exchange.
+      expect(runs.length).toBe(before);
+      const newest = await refresh(second.refresh_token);
+      expect(newest.status()).toBe(400);
+      expect((await newest.json()).error).toBe("invalid_grant");
+    });
+
+    it("answers 403 access_denied when the Action denies a refresh, leaving the token usable", async () => {
+      const userId = "auth0|leaving-soon";
+      const first = await offlineLogin(userId);
+      refused.add(userId);
+      const denied = await refresh(first.refresh_token as string);
+      expect(denied.status()).toBe(403);
+      expect(await denied.json()).toMatchObject({
+        error: "access_denied",
+        error_description: "This account is being deleted.",
+      });
+      refused.delete(userId);
+      expect((await refresh(first.refresh_token as string)).status()).toBe(200);
+    });
+
+    it("ends a family unused for the idle lifetime, and one used all along at the absolute lifetime", async () => {
+      const idle = await offlineLogin("auth0|idle", "spa", shortLived.issuer);
+      await new Promise((resolve) => setTimeout(resolve, 3_200));
+      const late = await refresh(idle.refresh_token as string, APP.clientId, shortLived.issuer);
+      expect(late.status()).toBe(400);
+      expect((await late.json()).error).toBe("invalid_grant");
+
+      // Used every 0.6 s, well inside 2 s idle: only the 3 s absolute lifetime ends it.
+      let token = (await offlineLogin("auth0|busy", "spa", shortLived.issuer))
+        .refresh_token as string;
+      let exchanges = 0;
+      for (let tried = 0; tried < 12; tried++) {
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        const response = await refresh(token, APP.clientId, shortLived.issuer);
+        if (response.status() !== 200) break;
+        exchanges++;
+        token = (await response.json()).refresh_token;
+      }
+      expect(exchanges).toBeGreaterThan(1);
+      expect(exchanges).toBeLessThan(12);
+    });
+  });
+
+  describe("the native app (Auth0's Native application: public, PKCE, custom scheme)", () => {
+    it("logs in with code + PKCE to com.example.music://callback, without a secret", async () => {
+      const tokens = await offlineLogin("auth0|phone", "native");
+      const access = await jwtVerify(tokens.access_token, keys(), { issuer, audience: AUDIENCE });
+      expect(access.payload).toMatchObject({ sub: "auth0|phone", azp: NATIVE.clientId });
+      expect(tokens.refresh_token).toEqual(expect.any(String));
+    });
+
+    it("refuses an authorization without PKCE, and a callback it did not register", async () => {
+      const base = { client_id: NATIVE.clientId, redirect_uri: NATIVE_CALLBACK };
+      const noPkce = await http.get(authorizeUrl(undefined, base));
+      expect(noPkce.status()).toBe(303);
+      const location = new URL(noPkce.headers().location as string);
+      expect(location.protocol).toBe("com.example.music:");
+      expect(location.searchParams.get("error")).toBe("invalid_request");
+      const other = await http.get(
+        authorizeUrl(challengeOf(verifier()), { ...base, redirect_uri: "com.evil.app://callback" }),
+      );
+      expect(other.status()).toBe(400);
+      expect(other.headers().location).toBeUndefined();
+    });
+
+    it("refreshes with rotation; a reused token revokes the family; revocation and logout end it", async () => {
+      const first = await offlineLogin("auth0|phone-2", "native");
+      const rotated = await refresh(first.refresh_token as string, NATIVE.clientId);
+      expect(rotated.status()).toBe(200);
+      const second = await rotated.json();
+      expect(second.refresh_token).not.toBe(first.refresh_token);
+      // The old one is spent...
+      expect((await refresh(first.refresh_token as string, NATIVE.clientId)).status()).toBe(400);
+      // ...and presenting it revoked the new one too.
+      expect((await refresh(second.refresh_token, NATIVE.clientId)).status()).toBe(400);
+
+      // Logout, as Auth0.swift's credentialsManager.revoke() and clearSession() do it.
+      const again = await offlineLogin("auth0|phone-2", "native");
+      const revoked = await http.post(`${issuer}oauth/revoke`, {
+        data: { client_id: NATIVE.clientId, token: again.refresh_token },
+      });
+      expect(revoked.status()).toBe(200);
+      const after = await refresh(again.refresh_token as string, NATIVE.clientId);
+      expect(after.status()).toBe(400);
+      expect((await after.json()).error).toBe("invalid_grant");
+      const loggedOut = await http.get(
+        `${issuer}v2/logout?client_id=${NATIVE.clientId}&returnTo=${encodeURIComponent(NATIVE_CALLBACK)}`,
+        { maxRedirects: 5 },
+      );
+      expect(loggedOut.status()).toBe(200);
+    });
   });
 });
 
