@@ -1,6 +1,6 @@
 /**
- * `npm run openapi`: writes the OpenAPI document (built from the validating schemas by
- * lib/openapi.ts) to docs/openapi.json, then lints it with Redocly (recommended-strict rules,
+ * `npm run openapi`: writes the OpenAPI document (built by lib/openapi.ts from every function's
+ * route declarations) to docs/openapi.json, which GET /openapi.json serves as bundled, then lints it with Redocly (recommended-strict rules,
  * redocly.yaml: the file Redocly CLI 2 finds by itself, so a plain `npx redocly lint` agrees) and
  * Spectral (spectral:oas, .spectral.yaml). `--check` fails when the file on disk differs from the
  * code's document instead of writing it.
@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { openApiDocument } from "../lib/openapi.ts";
 import { commandLine } from "./local/cli.ts";
+import { declaredRoutes } from "./local/routes.ts";
 import { ROOT } from "./local/serverless-config.ts";
 
 const { values } = commandLine(
@@ -23,7 +24,7 @@ nothing and fails when either file differs from what the code makes (npm run che
 );
 const check = values.check;
 const file = join(ROOT, "docs", "openapi.json");
-const document = openApiDocument();
+const document = openApiDocument(Object.values(await declaredRoutes()).flat());
 const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
 if (check) {
   const onDisk = JSON.parse(readFileSync(file, "utf8"));

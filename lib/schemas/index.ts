@@ -3,14 +3,22 @@ import * as z from "zod/mini";
 import { BadRequestError, ERROR_CODES, type ErrorCode } from "../errors.ts";
 
 /**
- * The contract's input limits, defined once. Requests are validated with these schemas and the
- * OpenAPI document is generated from them (lib/openapi.ts), so the two cannot drift apart.
+ * The contract's input limits and the API's answers, defined once. Route declarations
+ * (lib/http/route.ts) name these schemas: requests are validated with them, handlers' answers
+ * are typed by them, and lib/openapi.ts documents them (npm run check fails on a stale document).
  */
 
 // English messages for zod's own checks (zod/mini ships without a locale).
 z.config(en());
 
 const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
+
+/**
+ * How a schema is documented when its JSON Schema would say less than the API does: a query
+ * parameter read as a string but meaning an integer, an id whose pattern only decides 404.
+ * lib/openapi.ts documents a schema registered here as this JSON Schema instead.
+ */
+export const documentedAs = z.registry<Record<string, unknown>>();
 
 /** An Idempotency-Key: 1 to 255 visible ASCII characters (checked here, documented as is). */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -69,28 +77,9 @@ export const PlaylistPatchBody = z
       (body) => body.name !== undefined || body.songIds !== undefined,
       "Send name, songIds or both",
     ),
-  );
-
-/** Unknown query parameters are ignored (cache busters and the like), known ones checked. */
-export const ListQuery = z.object({
-  limit: z.optional(
-    z
-      .string()
-      .check(z.regex(/^\d{1,3}$/, "limit must be an integer from 1 to 100"))
-      .check(
-        z.refine(
-          (v) => Number(v) >= 1 && Number(v) <= 100,
-          "limit must be an integer from 1 to 100",
-        ),
-      ),
-  ),
-  cursor: z.optional(z.string().check(z.maxLength(2048, "cursor is invalid"))),
-});
-
-/** GET /users/{userId}/export: the cursor only; unknown parameters are ignored as on lists. */
-export const ExportQuery = z.object({
-  cursor: z.optional(z.string().check(z.maxLength(2048, "cursor is invalid"))),
-});
+  )
+  // What the refinement says, for the document: a PATCH changes something.
+  .register(z.globalRegistry, { minProperties: 1 });
 
 /** A metadata object: any JSON object; its keys and size are checked by lib/domain/metadata.ts. */
 export const Metadata = z.record(z.string(), z.unknown());
@@ -113,7 +102,22 @@ export const PostLoginEvent = z.looseObject({
   }),
 });
 
-// Responses, for the OpenAPI document.
+// Responses: what each route's declaration answers (lib/http/route.ts types its handler by them).
+/** A page of a list: its items and the cursor of the next page (null on the last). */
+export const pageOf = <K extends string, T extends z.ZodMiniType>(key: K, item: T) =>
+  z.strictObject({ [key]: z.array(item), nextCursor: z.nullable(z.string()) } as {
+    [P in K]: z.ZodMiniArray<T>;
+  } & { nextCursor: z.ZodMiniNullable<z.ZodMiniString> });
+export const DisplayNameResult = z.strictObject({ displayName: z.string() });
+export const FavGenreResult = z.strictObject({ favGenre: z.nullable(z.string()) });
+export const PlaysResult = z.strictObject({ plays: z.int() });
+export const Health = z.strictObject({ status: z.literal("ok") });
+export const OpenApiDocument = z.looseObject({ openapi: z.string() });
+export const PostLoginResult = z.strictObject({
+  user_metadata: z.record(z.string(), z.unknown()),
+  app_metadata: z.record(z.string(), z.unknown()),
+  claims: z.record(z.string(), z.unknown()),
+});
 export const Song = z.strictObject({
   songId: z.string(),
   songName: z.string(),
