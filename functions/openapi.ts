@@ -42,6 +42,9 @@ export const routes = [
   }),
 ];
 
+/** Every route nothing else serves: 404 in the API's error shape, deployed as locally. */
+export const defaultRoute = { throttle: { rate: 10, burst: 20 } };
+
 export const handler = publicHttpHandler({
   ...publicRoutes(routes),
   [DEFAULT_ROUTE]: noSuchRoute,

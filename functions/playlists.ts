@@ -27,7 +27,7 @@ import {
   recordOf,
   replay,
 } from "../lib/http/idempotency.ts";
-import { IdempotencyKey, ListQuery, PlaylistId } from "../lib/http/params.ts";
+import { IdempotencyKey, PlaylistId } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { answered, defineRoute } from "../lib/http/route.ts";
 import type { HttpRequest, HttpResponse } from "../lib/http/types.ts";
@@ -36,6 +36,7 @@ import { metric } from "../lib/metrics.ts";
 import { Refused, type WriteRefusal } from "../lib/refusals.ts";
 import {
   FeaturedPlaylist,
+  ListQuery,
   Playlist,
   PlaylistBody,
   PlaylistPatchBody,

@@ -9,11 +9,11 @@ import {
 import { NotFoundError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createOnce } from "../lib/http/idempotency.ts";
-import { IdempotencyKey, ListQuery, SongId } from "../lib/http/params.ts";
+import { IdempotencyKey, SongId } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { answered, defineRoute } from "../lib/http/route.ts";
 import { newId } from "../lib/ids.ts";
-import { pageOf, Song, SongBody } from "../lib/schemas/index.ts";
+import { ListQuery, pageOf, Song, SongBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxSongsPerUser } = config();

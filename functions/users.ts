@@ -18,12 +18,19 @@ import {
 import { NotFoundError } from "../lib/errors.ts";
 import { etagOf } from "../lib/http/etag.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { ExportQuery, IfMatch, UserFieldsQuery, UserId } from "../lib/http/params.ts";
+import { IfMatch, UserId } from "../lib/http/params.ts";
 import { defineRoute } from "../lib/http/route.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { Refused } from "../lib/refusals.ts";
-import { ExportPage, User, UserFields, UserPatchBody } from "../lib/schemas/index.ts";
+import {
+  ExportPage,
+  ExportQuery,
+  User,
+  UserFields,
+  UserFieldsQuery,
+  UserPatchBody,
+} from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 /** The user object; its ETag is the profile's version, whatever `fields` leaves out. */

@@ -81,6 +81,54 @@ export const PlaylistPatchBody = z
   // What the refinement says, for the document: a PATCH changes something.
   .register(z.globalRegistry, { minProperties: 1 });
 
+const DEFAULT_PAGE_SIZE = 50;
+
+const Cursor = z
+  .optional(z.string().check(z.maxLength(2048, "cursor is invalid")))
+  .register(z.globalRegistry, { description: "The nextCursor of the previous page, unchanged" });
+
+/** A list's page: `limit` (1 to 100, 50 by default) and `cursor`; unknown ones are ignored. */
+export const ListQuery = z.object({
+  limit: z
+    .pipe(
+      z.optional(
+        z.string().check(
+          z.regex(/^\d{1,3}$/, "limit must be an integer from 1 to 100"),
+          z.refine(
+            (v) => Number(v) >= 1 && Number(v) <= 100,
+            "limit must be an integer from 1 to 100",
+          ),
+        ),
+      ),
+      z.transform((v) => (v === undefined ? DEFAULT_PAGE_SIZE : Number(v))),
+    )
+    .register(documentedAs, {
+      description: "Items per page",
+      type: "integer",
+      minimum: 1,
+      maximum: 100,
+      default: DEFAULT_PAGE_SIZE,
+    }),
+  cursor: Cursor,
+});
+
+/** GET /users/{userId}/export: the cursor only; unknown parameters are ignored as on lists. */
+export const ExportQuery = z.object({ cursor: Cursor });
+
+/** Auth0's `fields` and `include_fields`, checked by lib/domain/user.ts (400 invalid_query). */
+export const UserFieldsQuery = z.object({
+  fields: z.optional(z.string()).register(z.globalRegistry, {
+    description:
+      "Comma-separated fields to include (or, with include_fields=false, to leave out), e.g. user_id,user_metadata; names the object lacks select nothing; empty: every field",
+    maxLength: 1024,
+  }),
+  include_fields: z.optional(z.string()).register(z.globalRegistry, {
+    description: "Whether fields lists the fields to include (true) or to leave out (false)",
+    enum: ["true", "false"],
+    default: "true",
+  }),
+});
+
 /** A metadata object: any JSON object; its keys and size are checked by lib/domain/metadata.ts. */
 export const Metadata = z.record(z.string(), z.unknown());
 export type Metadata = z.output<typeof Metadata>;

@@ -1,10 +1,15 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { warmRoutes } from "../../bench/warm.ts";
 import type { LambdaHandler } from "../../lib/http/handler.ts";
 import { openApiDocument } from "../../lib/openapi.ts";
-import { declaredRoutes } from "../../scripts/local/routes.ts";
-import { loadHttpRoutes, ROOT } from "../../scripts/local/serverless-config.ts";
+import { declaredRoutes, serverlessRoutes } from "../../scripts/local/routes.ts";
+import {
+  loadHttpRoutes,
+  loadServerlessConfig,
+  ROOT,
+} from "../../scripts/local/serverless-config.ts";
 
 /**
  * A route is declared once, with defineRoute in its function's module; this test holds every
@@ -13,6 +18,16 @@ import { loadHttpRoutes, ROOT } from "../../scripts/local/serverless-config.ts";
  * `serverless invoke local` send). A route missing anywhere fails here, naming it.
  */
 const deployed = loadHttpRoutes();
+const { operations } = (
+  loadServerlessConfig() as unknown as {
+    custom: {
+      operations: {
+        routeThrottles: Record<string, { rate: number; burst: number }>;
+        alarms: { routeP99Ms: Record<string, number> };
+      };
+    };
+  }
+).custom;
 const declarations = await declaredRoutes();
 const functions = Object.keys(declarations);
 
@@ -45,6 +60,45 @@ describe("every route, declared once and found everywhere", () => {
       ([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
     );
     expect(documented.sort()).toEqual(all.map((route) => route.key).sort());
+  });
+
+  it("throttles exactly the routes that declare a throttle, as declared, and $default", () => {
+    const declared = Object.fromEntries(
+      Object.values(declarations)
+        .flat()
+        .filter((route) => route.throttle)
+        .map((route) => [route.key, route.throttle]),
+    );
+    const { $default, ...perRoute } = operations.routeThrottles;
+    expect(perRoute).toEqual(declared);
+    expect($default).toEqual({ rate: 10, burst: 20 });
+  });
+
+  it("alarms on each route's p99 at its declared threshold, 1000 ms by default", () => {
+    const declared = Object.fromEntries(
+      Object.values(declarations)
+        .flat()
+        .map((route) => [route.key, route.p99Ms ?? 1000]),
+    );
+    expect(operations.alarms.routeP99Ms).toEqual(declared);
+    expect(declared["DELETE /users/{userId}"]).toBe(10000);
+    expect(declared["GET /users/{userId}/export"]).toBe(5000);
+  });
+
+  it("deploys what scripts/serverless/routes.json holds, generated from the declarations", async () => {
+    const onDisk = JSON.parse(
+      readFileSync(join(ROOT, "scripts", "serverless", "routes.json"), "utf8"),
+    );
+    expect(onDisk).toEqual(await serverlessRoutes());
+  });
+
+  it("benches only declared routes, each on the function that declares it", () => {
+    const owner = new Map(
+      Object.entries(declarations).flatMap(([fn, routes]) => routes.map((r) => [r.key, fn])),
+    );
+    const user = { token: "t", hookToken: "h", songId: "s", playlistId: "p", sub: "auth0|u" };
+    const benched = warmRoutes({ user } as unknown as Parameters<typeof warmRoutes>[0]);
+    expect(benched.filter((route) => owner.get(route.route) !== route.fn)).toEqual([]);
   });
 
   it("has a sample event in events/ for every declared route", () => {

@@ -3,8 +3,8 @@ import { bearerToken } from "../../../../lib/auth/verify.ts";
 import { BadRequestError, NotFoundError, UnauthorizedError } from "../../../../lib/errors.ts";
 import { ifMatch } from "../../../../lib/http/etag.ts";
 import { idempotencyKey } from "../../../../lib/http/idempotency.ts";
-import { ListQuery, SongId } from "../../../../lib/http/params.ts";
-import { parse } from "../../../../lib/schemas/index.ts";
+import { SongId } from "../../../../lib/http/params.ts";
+import { ListQuery, parse } from "../../../../lib/schemas/index.ts";
 import { httpEvent } from "../../../helpers/invoke.ts";
 
 const withHeaders = (headers: Record<string, string>) => httpEvent("users-patch", { headers });
