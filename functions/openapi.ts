@@ -6,7 +6,7 @@ import {
   publicRoutes,
 } from "../lib/http/handler.ts";
 import { defineRoute } from "../lib/http/route.ts";
-import { Health, OpenApiDocument } from "../lib/schemas/index.ts";
+import { Health, OpenApiDocument } from "../lib/schemas/answers.ts";
 
 export const routes = [
   // Generated at build time from every route's declaration (npm run openapi), bundled as JSON:

@@ -13,7 +13,7 @@
 import type * as z from "zod/mini";
 import type { Caller } from "../auth/verify.ts";
 import type { ErrorCode, HttpError } from "../errors.ts";
-import { parse } from "../schemas/index.ts";
+import { validate } from "../validate.ts";
 import { jsonResponse } from "./responses.ts";
 import type { HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
 
@@ -227,7 +227,7 @@ export function defineRoute<
       const { event } = request;
       const params_ = lazy(() => readParams(event, key, params));
       const query_ = lazy(() =>
-        query ? parse(query, event.queryStringParameters ?? {}, "Query") : {},
+        query ? validate<unknown>(query as never, event.queryStringParameters ?? {}, "Query") : {},
       );
       const headers_ = lazy(() =>
         Object.fromEntries(
@@ -237,7 +237,9 @@ export function defineRoute<
           ]),
         ),
       );
-      const body_ = lazy(() => (body ? parse(body, request.body, bodyName) : undefined));
+      const body_ = lazy(() =>
+        body ? validate<unknown>(body as never, request.body, bodyName) : undefined,
+      );
       const parts = {
         caller: request.caller,
         correlationId: request.correlationId,

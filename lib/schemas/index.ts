@@ -1,6 +1,7 @@
 import { en } from "zod/locales";
 import * as z from "zod/mini";
-import { BadRequestError, ERROR_CODES, type ErrorCode } from "../errors.ts";
+import { ERROR_CODES, type ErrorCode } from "../errors.ts";
+import { validate } from "../validate.ts";
 
 /**
  * The contract's input limits and the API's answers, defined once. Route declarations
@@ -158,9 +159,6 @@ export const pageOf = <K extends string, T extends z.ZodMiniType>(key: K, item: 
   } & { nextCursor: z.ZodMiniNullable<z.ZodMiniString> });
 export const DisplayNameResult = z.strictObject({ displayName: z.string() });
 export const FavGenreResult = z.strictObject({ favGenre: z.nullable(z.string()) });
-export const PlaysResult = z.strictObject({ plays: z.int() });
-export const Health = z.strictObject({ status: z.literal("ok") });
-export const OpenApiDocument = z.looseObject({ openapi: z.string() });
 export const PostLoginResult = z.strictObject({
   user_metadata: z.record(z.string(), z.unknown()),
   app_metadata: z.record(z.string(), z.unknown()),
@@ -222,25 +220,11 @@ export const ErrorBody = z.strictObject({
   errorCode: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
 });
 
-function describe(issue: z.core.$ZodIssue, what: string): string {
-  if (issue.code === "unrecognized_keys") {
-    return `Unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
-  }
-  const where = issue.path.length ? issue.path.join(".") : what;
-  // Custom messages already name the field; zod's defaults get the field's path in front.
-  return issue.message.startsWith(String(issue.path.at(-1) ?? "\0"))
-    ? issue.message
-    : `${where}: ${issue.message}`;
-}
-
 /** Validates input against a schema; the 400's message names every problem found. */
 export function parse<T extends z.ZodMiniType>(
   schema: T,
   input: unknown,
   what = "Request body",
 ): z.output<T> {
-  if (input === undefined) throw new BadRequestError(`${what} is required`);
-  const result = z.safeParse(schema, input);
-  if (result.success) return result.data;
-  throw new BadRequestError(result.error.issues.map((issue) => describe(issue, what)).join("; "));
+  return validate<z.output<T>>(schema as never, input, what);
 }

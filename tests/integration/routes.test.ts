@@ -93,7 +93,7 @@ describe("every route, declared once and found everywhere", () => {
   });
 
   it("benches only declared routes, each on the function that declares it", () => {
-    const owner = new Map(
+    const owner = new Map<string, string>(
       Object.entries(declarations).flatMap(([fn, routes]) => routes.map((r) => [r.key, fn])),
     );
     const user = { token: "t", hookToken: "h", songId: "s", playlistId: "p", sub: "auth0|u" };
