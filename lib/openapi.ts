@@ -146,6 +146,12 @@ function queryParameters(query: Schema) {
   });
 }
 
+/** A response schema; its loader must have run (scripts/local/routes.ts loads them). */
+function loaded(schema: Schema | (() => Promise<Schema>)): Schema {
+  if (typeof schema === "function") throw new Error("a response schema's loader did not run");
+  return schema;
+}
+
 function operation(route: Route) {
   const [method = ""] = route.key.split(" ");
   const parameters: unknown[] = [
@@ -174,7 +180,11 @@ function operation(route: Route) {
         description: "Success",
         headers: headers(required, optional),
         ...(response?.schema
-          ? { content: { "application/json": { schema: jsonSchema(response.schema, "output") } } }
+          ? {
+              content: {
+                "application/json": { schema: jsonSchema(loaded(response.schema), "output") },
+              },
+            }
           : {}),
       },
     ];

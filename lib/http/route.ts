@@ -54,15 +54,29 @@ export interface HeaderParam<T> {
 /** A response header: always there (`required`) or sometimes. */
 type HeaderPresence = "required" | "optional";
 
+/**
+ * A response body's schema, or a loader of it: a function that otherwise loads no zod/mini
+ * (getPlays, openapi) names its answer by a dynamic import, which only the document's build
+ * runs (scripts/local/routes.ts), so the function's bundle keeps it in a chunk never loaded.
+ * Write it `async () => (await import("…")).Name`: a `.then((m) => …)` leaves the body untyped.
+ */
+type AnswerSchema = z.ZodMiniType | (() => Promise<z.ZodMiniType>);
+
 interface ResponseDeclaration {
   /** The body's schema; none: an empty body (204). */
-  schema?: z.ZodMiniType;
+  schema?: AnswerSchema;
   headers?: Record<string, HeaderPresence>;
 }
 
 export type Responses = Partial<Record<200 | 201 | 204, ResponseDeclaration>>;
 
-type BodyOf<D> = D extends { schema: infer S extends z.ZodMiniType } ? z.output<S> : undefined;
+type BodyOf<D> = D extends { schema: infer S }
+  ? S extends () => Promise<infer L extends z.ZodMiniType>
+    ? z.output<L>
+    : S extends z.ZodMiniType
+      ? z.output<S>
+      : undefined
+  : undefined;
 
 /** A typed answer: a declared status with a body its schema describes. */
 type Reply<R extends Responses> = {

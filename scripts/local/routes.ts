@@ -49,10 +49,31 @@ async function functionModules(): Promise<Record<string, FunctionModule>> {
   return Object.fromEntries(entries);
 }
 
-/** Each function's declarations, by function name. */
+/** A route with its response schemas' loaders run (lib/http/route.ts: AnswerSchema). */
+async function withSchemas(route: Route): Promise<Route> {
+  const responses = await Promise.all(
+    Object.entries(route.responses).map(async ([status, response]) => {
+      const schema = response?.schema;
+      return [
+        status,
+        { ...response, schema: typeof schema === "function" ? await schema() : schema },
+      ];
+    }),
+  );
+  return { ...route, responses: Object.fromEntries(responses) };
+}
+
+/** Each function's declarations, by function name, their response schemas loaded. */
 export async function declaredRoutes(): Promise<Record<string, readonly Route[]>> {
   const modules = await functionModules();
-  return Object.fromEntries(Object.entries(modules).map(([name, m]) => [name, m.routes]));
+  return Object.fromEntries(
+    await Promise.all(
+      Object.entries(modules).map(async ([name, m]) => [
+        name,
+        await Promise.all(m.routes.map(withSchemas)),
+      ]),
+    ),
+  );
 }
 
 /** The p99 alarm's threshold of a route that declares none (README: Runbook). */
