@@ -68,7 +68,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/songs": {
+    "/playlists/getPlays": {
         parameters: {
             query?: never;
             header?: never;
@@ -76,23 +76,19 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's songs, a page at a time
-         * @description The caller's songs in creation order, a page at a time; the last page has nextCursor null.
+         * Total plays of the caller's playlists
+         * @description Total plays of the caller's playlists.
          */
-        get: operations["listSongs"];
+        get: operations["getTotalPlays"];
         put?: never;
-        /**
-         * Add a song
-         * @description Adds a song, within MAX_SONGS_PER_USER. With an Idempotency-Key, a retry answers the first response.
-         */
-        post: operations["createSong"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/songs/{songId}": {
+    "/openapi.json": {
         parameters: {
             query?: never;
             header?: never;
@@ -100,17 +96,33 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One of the caller's songs
-         * @description One of the caller's songs; another user's is not found.
+         * This document
+         * @description This document. No token needed.
          */
-        get: operations["getSong"];
+        get: operations["getOpenApiDocument"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         /**
-         * Delete one of the caller's songs (and take it out of their playlists)
-         * @description Deletes one of the caller's songs, frees its place in the quota and takes it out of every playlist of the caller that lists it. A retry finishes a deletion that was interrupted.
+         * Whether the API answers
+         * @description Liveness, for load balancers and a client's "starting" state: 200 once the API's functions answer. No token needed; reads no data (it says nothing of DynamoDB).
          */
-        delete: operations["deleteSong"];
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -256,7 +268,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/playlists/getPlays": {
+    "/hooks/post-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the login rules (client-credentials token with run:post_login)
+         * @description Runs the login rules for the Auth0 Action: default display name, the playlist_editor role from plays, the roles claim. Client-credentials tokens with run:post_login only.
+         */
+        post: operations["runPostLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/songs": {
         parameters: {
             query?: never;
             header?: never;
@@ -264,13 +296,41 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Total plays of the caller's playlists
-         * @description Total plays of the caller's playlists.
+         * The caller's songs, a page at a time
+         * @description The caller's songs in creation order, a page at a time; the last page has nextCursor null.
          */
-        get: operations["getTotalPlays"];
+        get: operations["listSongs"];
+        put?: never;
+        /**
+         * Add a song
+         * @description Adds a song, within MAX_SONGS_PER_USER. With an Idempotency-Key, a retry answers the first response.
+         */
+        post: operations["createSong"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/songs/{songId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the caller's songs
+         * @description One of the caller's songs; another user's is not found.
+         */
+        get: operations["getSong"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete one of the caller's songs (and take it out of their playlists)
+         * @description Deletes one of the caller's songs, frees its place in the quota and takes it out of every playlist of the caller that lists it. A retry finishes a deletion that was interrupted.
+         */
+        delete: operations["deleteSong"];
         options?: never;
         head?: never;
         patch?: never;
@@ -316,66 +376,6 @@ export interface paths {
          * @description One page of everything the API keeps of a user (own, or any with read:users; another user's is 403, an unknown user 404 for operators): the first page holds the profile, favGenre, totalPlays and the first songs and playlists, each later one (nextCursor) only songs and playlists. A page holds at most 4 MB of JSON. The pages together hold every song and playlist created up to exportedAt exactly once, each as it is when its page is read; one deleted before the walk reaches it is absent, none created later is in it.
          */
         get: operations["exportUser"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/hooks/post-login": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Run the login rules (client-credentials token with run:post_login)
-         * @description Runs the login rules for the Auth0 Action: default display name, the playlist_editor role from plays, the roles claim. Client-credentials tokens with run:post_login only.
-         */
-        post: operations["runPostLogin"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * This document
-         * @description This document. No token needed.
-         */
-        get: operations["getOpenApiDocument"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Whether the API answers
-         * @description Liveness, for load balancers and a client's "starting" state: 200 once the API's functions answer. No token needed; reads no data (it says nothing of DynamoDB).
-         */
-        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -466,7 +466,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -479,7 +479,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -490,7 +490,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -503,7 +503,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -546,7 +546,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -557,7 +557,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -570,7 +570,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -581,7 +581,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 64 kB (payload_too_large) */
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -592,7 +592,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -603,7 +603,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -616,7 +616,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -653,7 +653,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -666,7 +666,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -677,7 +677,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -690,7 +690,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -733,7 +733,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -744,7 +744,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -757,7 +757,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -768,7 +768,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 64 kB (payload_too_large) */
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -779,7 +779,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -790,7 +790,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -803,7 +803,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -818,14 +818,9 @@ export interface operations {
             };
         };
     };
-    listSongs: {
+    getTotalPlays: {
         parameters: {
-            query?: {
-                /** @description Items per page */
-                limit?: number;
-                /** @description The nextCursor of the previous page, unchanged */
-                cursor?: string;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -841,28 +836,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        songs: {
-                            songId: string;
-                            songName: string;
-                            genre: string;
-                            createdAt: string;
-                        }[];
-                        nextCursor: string | null;
+                        plays: number;
                     };
                 };
             };
-            /** @description Bad input, nothing written: limit out of 1..100, or a cursor this API did not issue (invalid_cursor) */
-            400: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -875,7 +853,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -886,7 +864,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -899,7 +877,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -914,160 +892,11 @@ export interface operations {
             };
         };
     };
-    createSong: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Makes a retry safe: the same key and body answer the first response again */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    songName: string;
-                    genre: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Success */
-            201: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description true when this is the stored first response to this Idempotency-Key */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        songId: string;
-                        songName: string;
-                        genre: string;
-                        createdAt: string;
-                    };
-                };
-            };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); a malformed Idempotency-Key (invalid_idempotency_key) */
-            400: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
-            401: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
-            403: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description quota_exceeded (MAX_SONGS_PER_USER reached) or account_being_deleted */
-            409: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Body over 64 kB (payload_too_large) */
-            413: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
-            415: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description idempotency_key_reused: this key came with another body; nothing written */
-            422: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
-            429: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
-            503: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getSong: {
+    getOpenApiDocument: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description An id this API issued (a ULID) */
-                songId: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1081,38 +910,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        songId: string;
-                        songName: string;
-                        genre: string;
-                        createdAt: string;
+                        openapi: string;
+                    } & {
+                        [key: string]: unknown;
                     };
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
-            401: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
-            403: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `no_route`: No such route: see GET /openapi.json (a route nothing serves) */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1123,20 +927,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
-            429: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1151,52 +942,30 @@ export interface operations {
             };
         };
     };
-    deleteSong: {
+    getHealth: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description An id this API issued (a ULID) */
-                songId: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
             /** @description Success */
-            204: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
-            401: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
-            403: {
+            200: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @constant */
+                        status: "ok";
+                    };
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `no_route`: No such route: see GET /openapi.json (a route nothing serves) */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1207,20 +976,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
-            429: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1271,7 +1027,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: limit out of 1..100, or a cursor this API did not issue (invalid_cursor) */
+            /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1282,7 +1038,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1295,7 +1051,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1306,7 +1062,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1319,7 +1075,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1374,7 +1130,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of the caller's songs (unknown_song); a malformed Idempotency-Key (invalid_idempotency_key) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the caller's songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1385,7 +1141,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1398,7 +1154,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1409,7 +1165,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description quota_exceeded (MAX_PLAYLISTS_PER_USER reached) or account_being_deleted */
+            /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (MAX_PLAYLISTS_PER_USER reached); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1422,7 +1178,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 64 kB (payload_too_large) */
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1433,7 +1189,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1444,7 +1200,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description idempotency_key_reused: this key came with another body; nothing written */
+            /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1455,7 +1211,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1468,7 +1224,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1514,7 +1270,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1527,7 +1283,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1538,7 +1294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1549,7 +1305,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1562,7 +1318,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1598,7 +1354,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1611,7 +1367,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1622,7 +1378,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1633,7 +1389,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1646,7 +1402,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1699,7 +1455,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of the caller's songs (unknown_song) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the caller's songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1710,7 +1466,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1723,7 +1479,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1734,7 +1490,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1745,7 +1501,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 64 kB (payload_too_large) */
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1756,7 +1512,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1767,7 +1523,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1780,7 +1536,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1831,7 +1587,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: a malformed Idempotency-Key (invalid_idempotency_key) */
+            /** @description Bad input, nothing written. `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1842,7 +1598,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1855,7 +1611,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1866,7 +1622,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1877,7 +1633,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description idempotency_key_in_use (the first request with this key is still running; Retry-After) or account_being_deleted */
+            /** @description Conflict, nothing written. `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1890,7 +1646,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A body was sent, and not as Content-Type: application/json (unsupported_media_type); this operation needs no body, and nothing was written */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1901,7 +1657,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description idempotency_key_reused: this key came with another body; nothing written */
+            /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1912,7 +1668,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests, nothing done: rate_limited (over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND, bursts of twice that), or play_too_soon (within the cooldown; nothing counted); retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `play_too_soon`: One play counts per cooldown: see Retry-After (within the cooldown; nothing counted); `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1925,7 +1681,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1978,7 +1734,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: limit out of 1..100, or a cursor this API did not issue (invalid_cursor) */
+            /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1989,7 +1745,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2002,7 +1758,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2013,7 +1769,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2026,7 +1782,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2083,7 +1839,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of the editor's (the caller's) songs (unknown_song); a malformed Idempotency-Key (invalid_idempotency_key) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the editor's (the caller's) songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2094,7 +1850,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2107,7 +1863,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token; `missing_role`: The stored roles do not include the one named */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2118,7 +1874,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description quota_exceeded (the editor holds MAX_FEATURED_PER_EDITOR featured playlists) or account_being_deleted */
+            /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (the editor holds MAX_FEATURED_PER_EDITOR featured playlists); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2131,7 +1887,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 64 kB (payload_too_large) */
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2142,7 +1898,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2153,7 +1909,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description idempotency_key_reused: this key came with another body; nothing written */
+            /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2164,7 +1920,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2177,7 +1933,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2213,7 +1969,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2226,7 +1982,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `insufficient_scope`: The token lacks the permission named; `missing_role`: The stored roles do not include the one named; `not_featured_creator`: Another editor's featured playlist */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2237,7 +1993,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2248,7 +2004,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description account_being_deleted (the editor's own account), or write_conflict under extreme contention (retry) */
+            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted (the editor's own account) */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2261,7 +2017,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2274,7 +2030,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2329,7 +2085,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); an id in songIds that is not one of its creator's songs (unknown_song) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of its creator's songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2340,7 +2096,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2353,7 +2109,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `insufficient_scope`: The token lacks the permission named; `missing_role`: The stored roles do not include the one named; `not_featured_creator`: Another editor's featured playlist */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2364,7 +2120,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2375,7 +2131,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description account_being_deleted (the editor's own account), or write_conflict under extreme contention (retry) */
+            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted (the editor's own account) */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2388,7 +2144,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 64 kB (payload_too_large) */
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2399,7 +2155,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2410,7 +2166,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2423,7 +2179,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2471,7 +2227,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2484,7 +2240,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2495,7 +2251,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2506,7 +2262,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description quota_exceeded (its editor holds MAX_FEATURED_PER_EDITOR featured playlists) */
+            /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (its editor holds MAX_FEATURED_PER_EDITOR featured playlists) */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2519,7 +2275,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A body was sent, and not as Content-Type: application/json (unsupported_media_type); this operation needs no body, and nothing was written */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2530,7 +2286,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2543,7 +2299,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2558,9 +2314,156 @@ export interface operations {
             };
         };
     };
-    getTotalPlays: {
+    runPostLogin: {
         parameters: {
             query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    user: {
+                        user_id: string;
+                        email?: string | null;
+                        name?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user_metadata: {
+                            [key: string]: unknown;
+                        };
+                        app_metadata: {
+                            [key: string]: unknown;
+                        };
+                        claims: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
+            400: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
+            401: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
+            403: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written. `account_being_deleted`: The account is being deleted (the user's account deletion is under way; the Action denies the login) */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
+            413: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
+            415: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
+            429: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSongs: {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The nextCursor of the previous page, unchanged */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2576,11 +2479,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        plays: number;
+                        songs: {
+                            songId: string;
+                            songName: string;
+                            genre: string;
+                            createdAt: string;
+                        }[];
+                        nextCursor: string | null;
                     };
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
+            400: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2593,7 +2513,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2604,7 +2524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2617,7 +2537,328 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createSong: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and body answer the first response again */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    songName: string;
+                    genre: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description true when this is the stored first response to this Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        songId: string;
+                        songName: string;
+                        genre: string;
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII */
+            400: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
+            401: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
+            403: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (MAX_SONGS_PER_USER reached); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
+            413: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
+            415: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
+            422: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
+            429: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSong: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id this API issued (a ULID) */
+                songId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        songId: string;
+                        songName: string;
+                        genre: string;
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
+            401: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
+            403: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
+            404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
+            429: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSong: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id this API issued (a ULID) */
+                songId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
+            401: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
+            403: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
+            404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
+            429: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2672,7 +2913,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: include_fields not true or false, or fields over 1024 characters (invalid_query); a malformed user id (invalid_user_id) */
+            /** @description Bad input, nothing written. `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_query`: A query parameter is malformed: the message names it (include_fields not true or false, or fields over 1024 characters) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2683,7 +2924,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2696,7 +2937,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2707,7 +2948,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2718,7 +2959,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2731,7 +2972,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2770,7 +3011,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input, nothing written: a malformed user id (invalid_user_id); a malformed If-Match (invalid_if_match) */
+            /** @description Bad input, nothing written. `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_if_match`: If-Match is not an entity tag */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2781,7 +3022,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2794,7 +3035,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2805,7 +3046,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2816,7 +3057,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description If-Match no longer matches (precondition_failed); nothing changed */
+            /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
             412: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2827,7 +3068,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2840,7 +3081,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out, or Auth0's Management API did not answer (the next DELETE finishes the deletion); retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds (or Auth0's Management API did not answer (the next DELETE finishes the deletion)) */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2904,7 +3145,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...); a malformed user id (invalid_user_id); a malformed If-Match (invalid_if_match) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_metadata`: Metadata breaks Auth0's rules; `metadata_too_large`: A metadata object would pass 32 kB of JSON; `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_if_match`: If-Match is not an entity tag */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2915,7 +3156,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2928,7 +3169,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2939,7 +3180,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2950,7 +3191,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description account_being_deleted, or write_conflict under extreme contention (retry) */
+            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2963,7 +3204,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description If-Match no longer matches (precondition_failed); nothing changed */
+            /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
             412: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2974,7 +3215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body over 64 kB (payload_too_large) */
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2985,7 +3226,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2996,7 +3237,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -3009,7 +3250,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -3083,7 +3324,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written: a cursor this API did not issue (invalid_cursor); a malformed user id (invalid_user_id) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it (cursor over 2048 characters); `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -3094,7 +3335,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -3107,7 +3348,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
+            /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -3118,7 +3359,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found (song_not_found, playlist_not_found, inexistent_user); another user's item is not found either */
+            /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -3129,7 +3370,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -3142,248 +3383,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
-            503: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    runPostLogin: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    user: {
-                        user_id: string;
-                        email?: string | null;
-                        name?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                } & {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        user_metadata: {
-                            [key: string]: unknown;
-                        };
-                        app_metadata: {
-                            [key: string]: unknown;
-                        };
-                        claims: {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-            /** @description Bad input, nothing written: the body breaks a rule (invalid_body, invalid_key, invalid_metadata, ...) */
-            400: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid access token (missing_token, invalid_token) */
-            401: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed (insufficient_scope, missing_role, not_featured_creator, user_token_required) */
-            403: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description account_being_deleted: the user's account deletion is under way; the Action denies the login */
-            409: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Body over 64 kB (payload_too_large) */
-            413: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body was not sent as Content-Type: application/json (unsupported_media_type); nothing written */
-            415: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description rate_limited: over the caller's USER_READS_PER_SECOND or USER_WRITES_PER_SECOND (bursts of twice that); nothing read or written; retry after Retry-After */
-            429: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
-            503: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getOpenApiDocument: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        openapi: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description A route nothing serves (no_route) */
-            404: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
-            503: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getHealth: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        status: "ok";
-                    };
-                };
-            };
-            /** @description A route nothing serves (no_route) */
-            404: {
-                headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
-                    "X-Correlation-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Temporarily unavailable (temporarily_unavailable): DynamoDB, the issuer's keys or time ran out; retry after Retry-After */
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */

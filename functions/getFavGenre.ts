@@ -1,16 +1,36 @@
 import { chooseFavGenre, favGenreOf, PROFILE_WARM_UP } from "../lib/domain/profile.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { jsonResponse } from "../lib/http/responses.ts";
-import { GenreBody, parse } from "../lib/schemas/index.ts";
+import { defineRoute } from "../lib/http/route.ts";
+import { FavGenreResult, GenreBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
+
+export const routes = [
+  defineRoute({
+    key: "GET /genres/getFav",
+    id: "getFavouriteGenre",
+    tag: "profile",
+    summary: "The caller's favourite genre",
+    description: "The caller's favourite genre, null when unset.",
+    caller: "person",
+    responses: { 200: { schema: FavGenreResult } },
+    handler: async ({ caller, respond }) =>
+      respond(200, { favGenre: await favGenreOf(caller.sub) }),
+  }),
+  defineRoute({
+    key: "PUT /genres/fav",
+    id: "setFavouriteGenre",
+    tag: "profile",
+    summary: "Set the caller's favourite genre",
+    description:
+      "Sets the caller's favourite genre (1 to 64 characters). Moves the profile's ETag.",
+    caller: "person",
+    body: GenreBody,
+    responses: { 200: { schema: FavGenreResult } },
+    handler: async ({ caller, body, respond }) =>
+      respond(200, { favGenre: await chooseFavGenre(caller.sub, body.genre) }),
+  }),
+];
 
 await warmContainer(PROFILE_WARM_UP);
 
-export const handler = httpHandler({
-  "GET /genres/getFav": async ({ caller }) =>
-    jsonResponse(200, { favGenre: await favGenreOf(caller.sub) }),
-  "PUT /genres/fav": async ({ caller, body }) => {
-    const { genre } = parse(GenreBody, body);
-    return jsonResponse(200, { favGenre: await chooseFavGenre(caller.sub, genre) });
-  },
-});
+export const handler = httpHandler(routes);

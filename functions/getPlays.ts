@@ -1,11 +1,24 @@
 import { COUNTERS_WARM_UP, totalPlaysOf } from "../lib/domain/plays.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { jsonResponse } from "../lib/http/responses.ts";
+import { defineRoute } from "../lib/http/route.ts";
 import { warmContainer } from "../lib/warm-up.ts";
+
+export const routes = [
+  defineRoute({
+    key: "GET /playlists/getPlays",
+    id: "getTotalPlays",
+    tag: "playlists",
+    summary: "Total plays of the caller's playlists",
+    description: "Total plays of the caller's playlists.",
+    caller: "person",
+    // Loaded by the document's build only: this function loads no zod/mini.
+    responses: {
+      200: { schema: async () => (await import("../lib/schemas/answers.ts")).PlaysResult },
+    },
+    handler: async ({ caller, respond }) => respond(200, { plays: await totalPlaysOf(caller.sub) }),
+  }),
+];
 
 await warmContainer(COUNTERS_WARM_UP);
 
-export const handler = httpHandler({
-  "GET /playlists/getPlays": async ({ caller }) =>
-    jsonResponse(200, { plays: await totalPlaysOf(caller.sub) }),
-});
+export const handler = httpHandler(routes);

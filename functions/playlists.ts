@@ -18,7 +18,7 @@ import {
 import { COUNTERS_WARM_UP } from "../lib/domain/plays.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
 import { checkSongIds, type SongsChecked, settleSongIds } from "../lib/domain/songs.ts";
-import { NotFoundError, TooManyRequestsError } from "../lib/errors.ts";
+import { type ErrorCode, NotFoundError, TooManyRequestsError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import {
   completeResponse,
@@ -27,18 +27,25 @@ import {
   recordOf,
   replay,
 } from "../lib/http/idempotency.ts";
-import { itemId, listQuery } from "../lib/http/params.ts";
+import { IdempotencyKey, PlaylistId } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
+import { answered, defineRoute } from "../lib/http/route.ts";
 import type { HttpRequest, HttpResponse } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { Refused, type WriteRefusal } from "../lib/refusals.ts";
-import { PlaylistBody, PlaylistPatchBody, parse } from "../lib/schemas/index.ts";
+import {
+  FeaturedPlaylist,
+  ListQuery,
+  Playlist,
+  PlaylistBody,
+  PlaylistPatchBody,
+  pageOf,
+} from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxPlaylistsPerUser, maxFeaturedPerEditor, playCooldownSeconds } = config();
 const notFound = () => new NotFoundError("Playlist not found", "playlist_not_found");
-const playlistIdOf = (request: HttpRequest) => itemId(request.event, "playlistId", "Playlist");
 
 function auditFeatured(request: HttpRequest, action: string, playlistId: string, changed?: object) {
   audit(action, {
@@ -95,17 +102,47 @@ const replayed = (response: HttpResponse) => response.headers?.["Idempotent-Repl
 
 await warmContainer(COUNTERS_WARM_UP);
 
-export const handler = httpHandler(
-  {
-    "GET /playlists": async ({ event, caller }) => {
-      const { limit, cursor } = listQuery(event);
-      const page = await listPlaylists(caller.sub, limit, cursor);
-      return jsonResponse(200, { playlists: page.items, nextCursor: page.nextCursor });
-    },
+const params = { playlistId: PlaylistId };
+const idempotent = { idempotencyKey: IdempotencyKey } as const;
+const replayable = { "Idempotent-Replayed": "optional" } as const;
+const NOT_EDITOR: ErrorCode[] = ["missing_role", "not_featured_creator", "insufficient_scope"];
 
-    "POST /playlists": async (request) => {
-      const userId = request.caller.sub;
-      const playlist = newPlaylist(parse(PlaylistBody, request.body), false);
+export const routes = [
+  defineRoute({
+    key: "GET /playlists",
+    id: "listPlaylists",
+    tag: "playlists",
+    summary: "The caller's playlists",
+    description: "The caller's playlists with their plays, in creation order, a page at a time.",
+    caller: "person",
+    query: ListQuery,
+    responses: { 200: { schema: pageOf("playlists", Playlist) } },
+    errors: ["invalid_cursor"],
+    handler: async ({ query, caller, respond }) => {
+      const page = await listPlaylists(caller.sub, query.limit, query.cursor);
+      return respond(200, { playlists: page.items, nextCursor: page.nextCursor });
+    },
+  }),
+
+  defineRoute({
+    key: "POST /playlists",
+    id: "createPlaylist",
+    tag: "playlists",
+    summary: "Create a playlist",
+    description:
+      "Creates a playlist, within MAX_PLAYLISTS_PER_USER; songIds are songs of the caller, each at most once. With an Idempotency-Key, a retry answers the first response.",
+    caller: "person",
+    headers: idempotent,
+    body: PlaylistBody,
+    responses: { 201: { schema: Playlist, headers: replayable } },
+    errors: ["unknown_song", "quota_exceeded", "account_being_deleted"],
+    notes: {
+      unknown_song: "an id in songIds that is not one of the caller's songs",
+      quota_exceeded: "MAX_PLAYLISTS_PER_USER reached",
+    },
+    handler: async ({ body, caller, request }) => {
+      const userId = caller.sub;
+      const playlist = newPlaylist(body, false);
       const { response, checked } = await createWithSongs(
         request,
         playlist.songIds,
@@ -116,40 +153,86 @@ export const handler = httpHandler(
       if (!replayed(response)) {
         await settleSongIds(userId, checked, playlist);
       }
-      return response;
+      return answered(response);
     },
+  }),
 
-    "GET /playlists/{playlistId}": async (request) => {
-      const playlist = await getPlaylist(request.caller.sub, playlistIdOf(request));
+  defineRoute({
+    key: "GET /playlists/{playlistId}",
+    id: "getPlaylist",
+    tag: "playlists",
+    summary: "One of the caller's playlists",
+    description: "One of the caller's playlists with its plays.",
+    caller: "person",
+    params,
+    responses: { 200: { schema: Playlist } },
+    handler: async ({ params, caller, respond }) => {
+      const playlist = await getPlaylist(caller.sub, params.playlistId);
       if (!playlist) throw notFound();
-      return jsonResponse(200, playlist);
+      return respond(200, playlist);
     },
+  }),
 
-    "PATCH /playlists/{playlistId}": async (request) => {
-      const userId = request.caller.sub;
-      const changes = parse(PlaylistPatchBody, request.body);
-      const playlistId = playlistIdOf(request);
+  defineRoute({
+    key: "PATCH /playlists/{playlistId}",
+    id: "updatePlaylist",
+    tag: "playlists",
+    summary: "Rename a playlist or change its songs",
+    description:
+      "Renames a playlist or replaces its songs (songs of the caller, each at most once); send name, songIds or both.",
+    caller: "person",
+    params,
+    body: PlaylistPatchBody,
+    responses: { 200: { schema: Playlist } },
+    errors: ["unknown_song"],
+    notes: { unknown_song: "an id in songIds that is not one of the caller's songs" },
+    handler: async ({ body: changes, params, caller, respond }) => {
+      const userId = caller.sub;
       const checked = await checkSongIds(userId, changes.songIds ?? []);
-      const playlist = await updatePlaylist(userId, playlistId, changes);
+      const playlist = await updatePlaylist(userId, params.playlistId, changes);
       if (!playlist) throw notFound();
       await settleSongIds(userId, checked, playlist);
-      return jsonResponse(200, playlist);
+      return respond(200, playlist);
     },
+  }),
 
-    "DELETE /playlists/{playlistId}": async (request) => {
-      if (!(await deletePlaylist(request.caller.sub, playlistIdOf(request)))) throw notFound();
-      return jsonResponse(204);
+  defineRoute({
+    key: "DELETE /playlists/{playlistId}",
+    id: "deletePlaylist",
+    tag: "playlists",
+    summary: "Delete a playlist (the play total drops by its plays)",
+    description: "Deletes a playlist; the caller's play total drops by its plays.",
+    caller: "person",
+    params,
+    responses: { 204: {} },
+    handler: async ({ params, caller, respond }) => {
+      if (!(await deletePlaylist(caller.sub, params.playlistId))) throw notFound();
+      return respond(204, undefined);
     },
+  }),
 
-    // One play, counted once per cooldown and once per Idempotency-Key. The response (the playlist
-    // as it now is) needs a read after the count, so the key's record gets it in a second step.
-    "POST /playlists/{playlistId}/plays": async (request) => {
-      const userId = request.caller.sub;
-      const playlistId = playlistIdOf(request);
+  // One play, counted once per cooldown and once per Idempotency-Key. The response (the playlist
+  // as it now is) needs a read after the count, so the key's record gets it in a second step.
+  defineRoute({
+    key: "POST /playlists/{playlistId}/plays",
+    id: "playPlaylist",
+    tag: "playlists",
+    summary: "Count one play (at most one per PLAY_COOLDOWN_SECONDS per user)",
+    description:
+      "Counts one play: at most one per PLAY_COOLDOWN_SECONDS per user, once per Idempotency-Key.",
+    caller: "person",
+    params,
+    headers: idempotent,
+    responses: { 200: { schema: Playlist, headers: replayable } },
+    errors: ["play_too_soon", "account_being_deleted"],
+    notes: { play_too_soon: "within the cooldown; nothing counted" },
+    handler: async ({ params, caller, request }) => {
+      const userId = caller.sub;
+      const { playlistId } = params;
       const keyed = keyedRequest(request);
       const refused = await addPlay(userId, playlistId, playCooldownSeconds, recordOf(keyed));
       if (refused?.refusal === "duplicate_key" && keyed) {
-        return replay(keyed, () => playedResponse(userId, playlistId));
+        return answered(await replay(keyed, () => playedResponse(userId, playlistId)));
       }
       if (refused?.refusal === "not_found") throw notFound();
       if (refused?.refusal === "too_soon") {
@@ -160,19 +243,47 @@ export const handler = httpHandler(
       metric("PlaysCounted");
       const response = await playedResponse(userId, playlistId);
       if (keyed) await completeResponse(keyed, response);
-      return response;
+      return answered(response);
     },
+  }),
 
-    "GET /playlists/featured": async ({ event, caller }) => {
-      const { limit, cursor } = listQuery(event);
-      const page = await listFeatured(caller.sub, limit, cursor);
-      return jsonResponse(200, { playlists: page.items, nextCursor: page.nextCursor });
+  defineRoute({
+    key: "GET /playlists/featured",
+    id: "listFeaturedPlaylists",
+    tag: "featured",
+    summary: "Featured playlists, for every signed-in user",
+    description:
+      "The featured playlists in creation order, a page at a time, for every signed-in user; a deleted one is never listed.",
+    caller: "person",
+    query: ListQuery,
+    responses: { 200: { schema: pageOf("playlists", FeaturedPlaylist) } },
+    errors: ["invalid_cursor"],
+    handler: async ({ query, caller, respond }) => {
+      const page = await listFeatured(caller.sub, query.limit, query.cursor);
+      return respond(200, { playlists: page.items, nextCursor: page.nextCursor });
     },
+  }),
 
-    "POST /playlists/featured": async (request) => {
-      const editor = request.caller.sub;
-      const playlist = newFeatured(parse(PlaylistBody, request.body), editor);
-      await requirePlaylistEditor(request.caller);
+  defineRoute({
+    key: "POST /playlists/featured",
+    id: "createFeaturedPlaylist",
+    tag: "featured",
+    summary: "Create a featured playlist (playlist_editor role)",
+    description:
+      "Creates a featured playlist: holders of the playlist_editor role only (stored roles less denied_roles), within MAX_FEATURED_PER_EDITOR per editor; songIds are songs of the editor, each at most once. createdBy and updatedBy are the editor.",
+    caller: "person",
+    headers: idempotent,
+    body: PlaylistBody,
+    responses: { 201: { schema: FeaturedPlaylist, headers: replayable } },
+    errors: ["unknown_song", "missing_role", "quota_exceeded", "account_being_deleted"],
+    notes: {
+      unknown_song: "an id in songIds that is not one of the editor's (the caller's) songs",
+      quota_exceeded: "the editor holds MAX_FEATURED_PER_EDITOR featured playlists",
+    },
+    handler: async ({ body, caller, request }) => {
+      const editor = caller.sub;
+      const playlist = newFeatured(body, editor);
+      await requirePlaylistEditor(caller);
       const { response, checked } = await createWithSongs(
         request,
         playlist.songIds,
@@ -184,42 +295,79 @@ export const handler = httpHandler(
         await settleSongIds(editor, checked, playlist);
         auditFeatured(request, "featured playlist created", playlist.playlistId);
       }
-      return response;
+      return answered(response);
     },
+  }),
 
-    "PATCH /playlists/featured/{playlistId}": async (request) => {
-      const changes = parse(PlaylistPatchBody, request.body);
-      const playlistId = playlistIdOf(request);
-      const playlist = await changeFeatured(request.caller, playlistId, changes);
-      auditFeatured(request, "featured playlist changed", playlistId, changes);
-      return jsonResponse(200, playlist);
-    },
-
-    "DELETE /playlists/featured/{playlistId}": async (request) => {
-      const playlistId = playlistIdOf(request);
-      await deleteFeatured(request.caller, playlistId);
-      auditFeatured(request, "featured playlist deleted", playlistId);
-      return jsonResponse(204);
-    },
-
-    "POST /playlists/featured/{playlistId}/restore": async (request) => {
-      const playlistId = playlistIdOf(request);
-      const playlist = await restoreDeletedFeatured(
-        request.caller,
-        playlistId,
-        maxFeaturedPerEditor,
-      );
-      auditFeatured(request, "featured playlist restored", playlistId);
-      return jsonResponse(200, playlist);
-    },
-  },
   // Operators with update:featured may use client-credentials tokens on the featured edits;
   // every other route serves a signed-in user only.
-  {
-    machines: [
-      "PATCH /playlists/featured/{playlistId}",
-      "DELETE /playlists/featured/{playlistId}",
-      "POST /playlists/featured/{playlistId}/restore",
-    ],
-  },
-);
+  defineRoute({
+    key: "PATCH /playlists/featured/{playlistId}",
+    id: "updateFeaturedPlaylist",
+    tag: "featured",
+    summary: "Change a featured playlist (its editor, or update:featured)",
+    description:
+      "Changes a featured playlist: the editor who created it (playlist_editor role), or any with update:featured (another editor's: 403 not_featured_creator); songIds are songs of its creator, each at most once. updatedBy becomes the caller.",
+    caller: "person-or-machine",
+    params,
+    body: PlaylistPatchBody,
+    responses: { 200: { schema: FeaturedPlaylist } },
+    errors: ["unknown_song", ...NOT_EDITOR, "account_being_deleted", "write_conflict"],
+    notes: {
+      unknown_song: "an id in songIds that is not one of its creator's songs",
+      account_being_deleted: "the editor's own account",
+      write_conflict: "under extreme contention (retry)",
+    },
+    handler: async ({ body: changes, params, caller, request, respond }) => {
+      const { playlistId } = params;
+      const playlist = await changeFeatured(caller, playlistId, changes);
+      auditFeatured(request, "featured playlist changed", playlistId, changes);
+      return respond(200, playlist);
+    },
+  }),
+
+  defineRoute({
+    key: "DELETE /playlists/featured/{playlistId}",
+    id: "deleteFeaturedPlaylist",
+    tag: "featured",
+    summary: "Delete a featured playlist (its editor, or update:featured)",
+    description:
+      "Deletes a featured playlist: the editor who created it, or any with update:featured. It leaves the list at once and its editor's quota, and an operator may restore it for 30 days.",
+    caller: "person-or-machine",
+    params,
+    responses: { 204: {} },
+    errors: [...NOT_EDITOR, "account_being_deleted", "write_conflict"],
+    notes: {
+      account_being_deleted: "the editor's own account",
+      write_conflict: "under extreme contention (retry)",
+    },
+    handler: async ({ params, caller, request, respond }) => {
+      const { playlistId } = params;
+      await deleteFeatured(caller, playlistId);
+      auditFeatured(request, "featured playlist deleted", playlistId);
+      return respond(204, undefined);
+    },
+  }),
+
+  defineRoute({
+    key: "POST /playlists/featured/{playlistId}/restore",
+    id: "restoreFeaturedPlaylist",
+    tag: "featured",
+    summary: "Restore a deleted featured playlist (update:featured)",
+    description:
+      "Puts a featured playlist deleted in the last 30 days back in the list, at its place in creation order: update:featured only. It counts against its editor's MAX_FEATURED_PER_EDITOR again; songs its editor deleted since are left out. Never deleted, or deleted over 30 days ago: 404.",
+    caller: "person-or-machine",
+    params,
+    responses: { 200: { schema: FeaturedPlaylist } },
+    errors: ["insufficient_scope", "quota_exceeded"],
+    notes: { quota_exceeded: "its editor holds MAX_FEATURED_PER_EDITOR featured playlists" },
+    handler: async ({ params, caller, request, respond }) => {
+      const { playlistId } = params;
+      const playlist = await restoreDeletedFeatured(caller, playlistId, maxFeaturedPerEditor);
+      auditFeatured(request, "featured playlist restored", playlistId);
+      return respond(200, playlist);
+    },
+  }),
+];
+
+export const handler = httpHandler(routes);

@@ -1,4 +1,5 @@
 import type { Context } from "aws-lambda";
+import type * as z from "zod/mini";
 import { PERMISSIONS, requireMachinePermission } from "../lib/auth/access.ts";
 import { config } from "../lib/config.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
@@ -6,39 +7,56 @@ import { PROFILE_WARM_UP } from "../lib/domain/profile.ts";
 import { spendWrite } from "../lib/domain/rate-limits.ts";
 import { toHttpError } from "../lib/http/error-mapping.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { errorBody, jsonResponse } from "../lib/http/responses.ts";
+import { errorBody } from "../lib/http/responses.ts";
+import { defineRoute } from "../lib/http/route.ts";
 import type { HttpEvent, HttpResponse } from "../lib/http/types.ts";
 import { parseJson } from "../lib/json.ts";
 import { log } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
-import { PostLoginEvent, parse } from "../lib/schemas/index.ts";
+import { PostLoginResult as PostLoginAnswer, PostLoginEvent, parse } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 const { playlistEditorMinPlays, claimsNamespace } = config();
 
+const EVENT = "The post-login event";
+
 async function postLogin(
-  auth0Event: unknown,
+  { user }: z.output<typeof PostLoginEvent>,
   audited: { actor: string; correlationId: string; requestId?: string },
 ): Promise<PostLoginResult> {
-  const { user } = parse(PostLoginEvent, auth0Event, "The post-login event");
   // A login writes the user's profile: it spends that user's budget, whoever calls the hook.
   await spendWrite(user.user_id);
   return runPostLogin(user.user_id, playlistEditorMinPlays, claimsNamespace, audited);
 }
 
-const overHttp = httpHandler(
-  {
-    "POST /hooks/post-login": async ({ event, caller, body, correlationId }) => {
+export const routes = [
+  defineRoute({
+    key: "POST /hooks/post-login",
+    id: "runPostLogin",
+    tag: "hooks",
+    summary: "Run the login rules (client-credentials token with run:post_login)",
+    description:
+      "Runs the login rules for the Auth0 Action: default display name, the playlist_editor role from plays, the roles claim. Client-credentials tokens with run:post_login only.",
+    caller: "person-or-machine",
+    body: PostLoginEvent,
+    bodyName: EVENT,
+    responses: { 200: { schema: PostLoginAnswer } },
+    errors: ["insufficient_scope", "account_being_deleted"],
+    notes: {
+      account_being_deleted:
+        "the user's account deletion is under way; the Action denies the login",
+    },
+    // The permission first: a caller without it learns nothing of what a valid event is.
+    handler: async ({ event, caller, body, correlationId, respond }) => {
       requireMachinePermission(caller, PERMISSIONS.runPostLogin);
       const requestId = event.requestContext?.requestId;
-      return jsonResponse(
-        200,
-        await postLogin(body, { actor: caller.sub, correlationId, requestId }),
-      );
+      return respond(200, await postLogin(body, { actor: caller.sub, correlationId, requestId }));
     },
-  },
-  { machines: true, rateLimited: false },
-);
+  }),
+];
+
+// The Action's one client calls for every login: the user's own budget is spent instead.
+const overHttp = httpHandler(routes, { rateLimited: false });
 
 function isHttpEvent(event: unknown): event is HttpEvent {
   return (
@@ -70,7 +88,10 @@ export async function handler(
   let status = 200;
   try {
     const body = parseJson(JSON.stringify(event ?? null));
-    return await postLogin(body, { actor: "lambda:invoke", correlationId });
+    return await postLogin(parse(PostLoginEvent, body, EVENT), {
+      actor: "lambda:invoke",
+      correlationId,
+    });
   } catch (error) {
     const mapped = toHttpError(error);
     if (!mapped) {

@@ -9,45 +9,95 @@ import {
 import { NotFoundError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createOnce } from "../lib/http/idempotency.ts";
-import { itemId, listQuery } from "../lib/http/params.ts";
+import { IdempotencyKey, SongId } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
+import { answered, defineRoute } from "../lib/http/route.ts";
 import { newId } from "../lib/ids.ts";
-import { parse, SongBody } from "../lib/schemas/index.ts";
+import { ListQuery, pageOf, Song, SongBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxSongsPerUser } = config();
 const notFound = () => new NotFoundError("Song not found", "song_not_found");
 
-await warmContainer(SONGS_WARM_UP);
+export const routes = [
+  defineRoute({
+    key: "GET /songs",
+    id: "listSongs",
+    tag: "songs",
+    summary: "The caller's songs, a page at a time",
+    description:
+      "The caller's songs in creation order, a page at a time; the last page has nextCursor null.",
+    caller: "person",
+    query: ListQuery,
+    responses: { 200: { schema: pageOf("songs", Song) } },
+    errors: ["invalid_cursor"],
+    handler: async ({ caller, query, respond }) => {
+      const page = await listSongs(caller.sub, query.limit, query.cursor);
+      return respond(200, { songs: page.items, nextCursor: page.nextCursor });
+    },
+  }),
 
-export const handler = httpHandler({
-  "GET /songs": async ({ event, caller }) => {
-    const { limit, cursor } = listQuery(event);
-    const page = await listSongs(caller.sub, limit, cursor);
-    return jsonResponse(200, { songs: page.items, nextCursor: page.nextCursor });
-  },
+  defineRoute({
+    key: "POST /songs",
+    id: "createSong",
+    tag: "songs",
+    summary: "Add a song",
+    description:
+      "Adds a song, within MAX_SONGS_PER_USER. With an Idempotency-Key, a retry answers the first response.",
+    caller: "person",
+    headers: { idempotencyKey: IdempotencyKey },
+    body: SongBody,
+    responses: { 201: { schema: Song, headers: { "Idempotent-Replayed": "optional" } } },
+    errors: ["quota_exceeded", "account_being_deleted"],
+    notes: { quota_exceeded: "MAX_SONGS_PER_USER reached" },
+    handler: async ({ body, caller, request }) => {
+      const { songName, genre } = body;
+      const song = { songId: newId(), songName, genre, createdAt: new Date().toISOString() };
+      return answered(
+        await createOnce(
+          request,
+          jsonResponse(201, song),
+          (extra) => putSong(caller.sub, song, maxSongsPerUser, extra),
+          `A user holds at most ${maxSongsPerUser} songs: delete some before adding more`,
+        ),
+      );
+    },
+  }),
 
-  "POST /songs": async (request) => {
-    const { songName, genre } = parse(SongBody, request.body);
-    const song = { songId: newId(), songName, genre, createdAt: new Date().toISOString() };
-    return createOnce(
-      request,
-      jsonResponse(201, song),
-      (extra) => putSong(request.caller.sub, song, maxSongsPerUser, extra),
-      `A user holds at most ${maxSongsPerUser} songs: delete some before adding more`,
-    );
-  },
-
-  "GET /songs/{songId}": async ({ event, caller }) => {
-    const song = await getSong(caller.sub, itemId(event, "songId", "Song"));
-    if (!song) throw notFound();
-    return jsonResponse(200, song);
-  },
+  defineRoute({
+    key: "GET /songs/{songId}",
+    id: "getSong",
+    tag: "songs",
+    summary: "One of the caller's songs",
+    description: "One of the caller's songs; another user's is not found.",
+    caller: "person",
+    params: { songId: SongId },
+    responses: { 200: { schema: Song } },
+    handler: async ({ params, caller, respond }) => {
+      const song = await getSong(caller.sub, params.songId);
+      if (!song) throw notFound();
+      return respond(200, song);
+    },
+  }),
 
   // The song leaves the caller's playlists too, before the 204.
-  "DELETE /songs/{songId}": async ({ event, caller }) => {
-    const songId = itemId(event, "songId", "Song");
-    if (!(await deleteSongEverywhere(caller.sub, songId))) throw notFound();
-    return jsonResponse(204);
-  },
-});
+  defineRoute({
+    key: "DELETE /songs/{songId}",
+    id: "deleteSong",
+    tag: "songs",
+    summary: "Delete one of the caller's songs (and take it out of their playlists)",
+    description:
+      "Deletes one of the caller's songs, frees its place in the quota and takes it out of every playlist of the caller that lists it. A retry finishes a deletion that was interrupted.",
+    caller: "person",
+    params: { songId: SongId },
+    responses: { 204: {} },
+    handler: async ({ params, caller, respond }) => {
+      if (!(await deleteSongEverywhere(caller.sub, params.songId))) throw notFound();
+      return respond(204, undefined);
+    },
+  }),
+];
+
+await warmContainer(SONGS_WARM_UP);
+
+export const handler = httpHandler(routes);

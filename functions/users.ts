@@ -15,39 +15,34 @@ import {
   userFields,
   userObject,
 } from "../lib/domain/user.ts";
-import { BadRequestError, NotFoundError } from "../lib/errors.ts";
-import { etagOf, ifMatch } from "../lib/http/etag.ts";
+import { NotFoundError } from "../lib/errors.ts";
+import { etagOf } from "../lib/http/etag.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { jsonResponse } from "../lib/http/responses.ts";
-import type { HttpEvent } from "../lib/http/types.ts";
-import { isWellFormed } from "../lib/json.ts";
+import { IfMatch, UserId } from "../lib/http/params.ts";
+import { defineRoute } from "../lib/http/route.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { Refused } from "../lib/refusals.ts";
-import { ExportQuery, parse, UserPatchBody } from "../lib/schemas/index.ts";
+import {
+  ExportPage,
+  ExportQuery,
+  User,
+  UserFields,
+  UserFieldsQuery,
+  UserPatchBody,
+} from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
-/**
- * `{userId}` as sent (`google-oauth2%7C123`), decoded exactly once from the raw path: the
- * segment after `/users/`, whatever follows it (`/export`).
- */
-function userIdOf(event: HttpEvent): string {
-  const segments = event.rawPath.split("/");
-  const encoded = segments[segments.indexOf("users") + 1] ?? "";
-  try {
-    const userId = decodeURIComponent(encoded);
-    if (userId.length > 0 && userId.length <= 256 && isWellFormed(userId)) return userId;
-  } catch {
-    // fall through: malformed percent-encoding
-  }
-  throw new BadRequestError("userId must be a URL-encoded Auth0 user id", "invalid_user_id");
-}
-
 /** The user object; its ETag is the profile's version, whatever `fields` leaves out. */
-function userResponse(profile: Profile, firstSeenAt: string | undefined, project = userFields({})) {
-  return jsonResponse(200, project(userObject(profile, firstSeenAt)), {
-    ETag: etagOf(profile.version),
-  });
+function userAnswer(
+  profile: Profile,
+  firstSeenAt: string | undefined,
+  project: ReturnType<typeof userFields>,
+) {
+  return {
+    body: project(userObject(profile, firstSeenAt)),
+    etag: { ETag: etagOf(profile.version) },
+  };
 }
 
 const UNKNOWN_USER = "The user does not exist";
@@ -60,24 +55,68 @@ function changedKeys(before: Record<string, unknown>, after: Record<string, unkn
 
 await warmContainer(PROFILE_WARM_UP);
 
-export const handler = httpHandler(
-  {
-    "GET /users/{userId}": async ({ event, caller }) => {
-      const userId = userIdOf(event);
+// Operators with client-credentials tokens manage users; the permission checks decide.
+const caller = "person-or-machine";
+const tag = "users";
+const params = { userId: UserId };
+
+export const routes = [
+  defineRoute({
+    key: "GET /users/{userId}",
+    id: "getUser",
+    tag,
+    summary: "A profile (own, or any with read:users)",
+    description:
+      "A profile: one's own (always, empty when nothing is stored), or any with read:users (404 for a user the API never saw). All five fields unless fields/include_fields choose, as on Auth0's Management API. created_at is when the API first saw the user (any write, a play included), updated_at the last change of what this object shows; neither is ever null. Answers a strong ETag: the profile's version, which moves whenever the whole object changes.",
+    caller,
+    params,
+    query: UserFieldsQuery,
+    responses: { 200: { schema: UserFields, headers: { ETag: "required" } } },
+    errors: ["invalid_query", "insufficient_scope", "inexistent_user"],
+    notes: { invalid_query: "include_fields not true or false, or fields over 1024 characters" },
+    handler: async (request) => {
+      const { caller, respond } = request;
+      const { userId } = request.params;
       requireSelfOrPermission(caller, userId, PERMISSIONS.readUsers);
-      const project = userFields(event.queryStringParameters ?? {});
+      const project = userFields(request.query);
       const { profile, firstSeenAt } = await readUser(userId, isSelf(caller, userId));
       // A signed-in user always has a profile, and so has anyone the API has seen (songs, plays);
       // an operator asking for a user never seen gets 404.
-      if (profile || firstSeenAt)
-        return userResponse(profile ?? emptyProfile(userId), firstSeenAt, project);
-      if (isSelf(caller, userId)) return userResponse(emptyProfile(userId), undefined, project);
-      throw new NotFoundError(UNKNOWN_USER, "inexistent_user");
+      if (!profile && !firstSeenAt && !isSelf(caller, userId)) {
+        throw new NotFoundError(UNKNOWN_USER, "inexistent_user");
+      }
+      const { body, etag } = userAnswer(profile ?? emptyProfile(userId), firstSeenAt, project);
+      return respond(200, body, etag);
     },
+  }),
 
-    "PATCH /users/{userId}": async ({ event, caller, body, correlationId }) => {
-      const userId = userIdOf(event);
-      const patch = parse(UserPatchBody, body);
+  defineRoute({
+    key: "PATCH /users/{userId}",
+    id: "updateUser",
+    tag,
+    summary: "Merge metadata with Auth0's semantics",
+    description:
+      "Merges user_metadata (own, or update:users) and app_metadata (update:users_app_metadata) with Auth0's semantics; If-Match makes it conditional.",
+    caller,
+    params,
+    headers: { ifMatch: IfMatch },
+    body: UserPatchBody,
+    responses: { 200: { schema: User, headers: { ETag: "required" } } },
+    errors: [
+      "invalid_key",
+      "invalid_metadata",
+      "metadata_too_large",
+      "insufficient_scope",
+      "inexistent_user",
+      "account_being_deleted",
+      "write_conflict",
+    ],
+    notes: { write_conflict: "under extreme contention (retry)" },
+    // Parts are parsed as read: If-Match only once the caller may change what they send.
+    handler: async (request) => {
+      const { caller, correlationId, event, respond } = request;
+      const { userId } = request.params;
+      const patch = request.body;
       checkPatchNotEmpty(patch);
       if (patch.user_metadata !== undefined) {
         requireSelfOrPermission(caller, userId, PERMISSIONS.updateUsers);
@@ -88,7 +127,7 @@ export const handler = httpHandler(
       const { before, profile } = await patchMetadata(
         userId,
         patch,
-        ifMatch(event),
+        request.headers.ifMatch,
         !isSelf(caller, userId),
         // The first read takes the user's first-seen time too (one BatchGetItem, as a GetItem).
         async () => {
@@ -109,13 +148,32 @@ export const handler = httpHandler(
           });
         }
       }
-      return userResponse(profile, firstSeenAt);
+      return respond(200, userObject(profile, firstSeenAt), {
+        ETag: etagOf(profile.version),
+      });
     },
+  }),
 
-    "GET /users/{userId}/export": async ({ event, caller, correlationId }) => {
-      const userId = userIdOf(event);
+  defineRoute({
+    key: "GET /users/{userId}/export",
+    id: "exportUser",
+    tag,
+    summary: "Export a user's data, page by page",
+    description:
+      "One page of everything the API keeps of a user (own, or any with read:users; another user's is 403, an unknown user 404 for operators): the first page holds the profile, favGenre, totalPlays and the first songs and playlists, each later one (nextCursor) only songs and playlists. A page holds at most 4 MB of JSON. The pages together hold every song and playlist created up to exportedAt exactly once, each as it is when its page is read; one deleted before the walk reaches it is absent, none created later is in it.",
+    caller,
+    params,
+    query: ExportQuery,
+    responses: { 200: { schema: ExportPage } },
+    errors: ["invalid_body", "invalid_cursor", "insufficient_scope", "inexistent_user"],
+    notes: { invalid_body: "cursor over 2048 characters" },
+    // An export page reads up to 4 MB from DynamoDB.
+    p99Ms: 5000,
+    handler: async (request) => {
+      const { caller, correlationId, event, respond } = request;
+      const { userId } = request.params;
       requireSelfOrPermission(caller, userId, PERMISSIONS.readUsers);
-      const { cursor } = parse(ExportQuery, event.queryStringParameters ?? {}, "Query");
+      const { cursor } = request.query;
       const page = await exportPage(userId, cursor, !isSelf(caller, userId));
       metric("ExportPages");
       if (cursor === undefined) {
@@ -126,13 +184,34 @@ export const handler = httpHandler(
           requestId: event.requestContext?.requestId,
         });
       }
-      return jsonResponse(200, page);
+      return respond(200, page);
     },
+  }),
 
-    "DELETE /users/{userId}": async ({ event, caller, correlationId }) => {
-      const userId = userIdOf(event);
+  defineRoute({
+    key: "DELETE /users/{userId}",
+    id: "deleteUser",
+    tag,
+    summary: "Erase the user's data and the Auth0 user (a retry finishes an interrupted one)",
+    description:
+      "Erases the profile, songs and playlists (own, or delete:users), then deletes the Auth0 user through the Management API (when AUTH0_MGMT_CLIENT_ID is configured). If-Match is checked before anything is removed. Until the deletion is done the post-login hook refuses the user (409 account_being_deleted); a deletion interrupted anywhere (a 503) is finished by the next DELETE of the same user, whatever its If-Match.",
+    caller,
+    params,
+    headers: { ifMatch: IfMatch },
+    responses: { 204: {} },
+    errors: ["insufficient_scope", "inexistent_user"],
+    notes: {
+      temporarily_unavailable:
+        "or Auth0's Management API did not answer (the next DELETE finishes the deletion)",
+    },
+    // Deleting an account pages through up to 11,000 items.
+    p99Ms: 10000,
+    handler: async (request) => {
+      const { caller, correlationId, event, respond } = request;
+      const { userId } = request.params;
       requireSelfOrPermission(caller, userId, PERMISSIONS.deleteUsers);
-      const outcome = await deleteAccount(userId, ifMatch(event), !isSelf(caller, userId));
+      const ifMatch = request.headers.ifMatch;
+      const outcome = await deleteAccount(userId, ifMatch, !isSelf(caller, userId));
       // A user with nothing stored (operators) is the mapper's 404 inexistent_user, as for PATCH.
       if ("refusal" in outcome) throw new Refused(outcome.refusal);
       audit("account deleted", {
@@ -143,9 +222,9 @@ export const handler = httpHandler(
         correlationId,
         requestId: event.requestContext?.requestId,
       });
-      return jsonResponse(204);
+      return respond(204, undefined);
     },
-  },
-  // Operators with client-credentials tokens manage users; the permission checks above decide.
-  { machines: true },
-);
+  }),
+];
+
+export const handler = httpHandler(routes);

@@ -1,10 +1,12 @@
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { requirePerson } from "../auth/access.ts";
+import type { Caller } from "../auth/verify.ts";
 import { NotFoundError, ServiceUnavailableError } from "../errors.ts";
 import { metric } from "../metrics.ts";
 import { authenticate, jsonBody, rateLimit, requestLifecycle } from "./middlewares.ts";
-import type { HttpContext, HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
+import type { Route } from "./route.ts";
+import type { HttpContext, HttpEvent, HttpResponse } from "./types.ts";
 import { stateOf } from "./types.ts";
 
 /** A Lambda handler of the HTTP API, with the route keys it serves (checked by tests/). */
@@ -12,18 +14,7 @@ export type LambdaHandler = ((event: HttpEvent, context: Context) => Promise<Htt
   routes: readonly string[];
 };
 
-type RouteHandler = (request: HttpRequest) => Promise<HttpResponse>;
-
-/** Route handlers of one Lambda, keyed by the HTTP API route key, e.g. "GET /songs/{songId}". */
-export type Routes = Record<string, RouteHandler>;
-
 export interface HandlerOptions {
-  /**
-   * Whether client-credentials tokens (machines) may call these routes (all, or those route
-   * keys). The user routes say no: a machine has no songs. Those that serve operators and the
-   * Auth0 Action say yes.
-   */
-  machines?: boolean | readonly string[];
   /**
    * Whether each request spends the caller's per-second budget (the default). The post-login
    * hook says no: its caller is the Action's one client for every login, so it spends the
@@ -64,15 +55,15 @@ function withRoutes(
  * mapping) outermost, then token verification, then the caller's rate limit, then body
  * parsing, then the route.
  */
-export function httpHandler(routes: Routes, options: HandlerOptions = {}): LambdaHandler {
+export function httpHandler(routes: readonly Route[], options: HandlerOptions = {}): LambdaHandler {
+  const byKey = Object.fromEntries(routes.map((route) => [route.key, route]));
   const dispatch = async (event: HttpEvent, context: HttpContext): Promise<HttpResponse> => {
-    const route = routeOf(routes, event.routeKey);
+    const route = routeOf(byKey, event.routeKey);
     const { caller, body, correlationId } = stateOf(context);
     if (!caller) throw new Error("the authenticate middleware did not run");
-    const machines = options.machines;
-    const machinesAllowed = Array.isArray(machines) ? machines.includes(event.routeKey) : machines;
-    if (!machinesAllowed) requirePerson(caller);
-    return route({ event, caller, body, correlationId });
+    // Operators' client-credentials tokens reach only the routes that say so.
+    if (route.caller !== "person-or-machine") requirePerson(caller);
+    return route.handle({ event, caller, body, correlationId });
   };
   const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>(TIMEOUT)
     .use(requestLifecycle())
@@ -80,7 +71,7 @@ export function httpHandler(routes: Routes, options: HandlerOptions = {}): Lambd
     .use(options.rateLimited === false ? [] : [rateLimit()])
     .use(jsonBody())
     .handler(dispatch);
-  return withRoutes(stack, Object.keys(routes));
+  return withRoutes(stack, Object.keys(byKey));
 }
 
 /**
@@ -97,6 +88,24 @@ export function publicHttpHandler(
       return route(event);
     });
   return withRoutes(stack, Object.keys(routes));
+}
+
+/** Declared public routes, as publicHttpHandler serves them: no caller, no body. */
+export function publicRoutes(
+  routes: readonly Route[],
+): Record<string, (event: HttpEvent) => Promise<HttpResponse>> {
+  return Object.fromEntries(
+    routes.map((route) => {
+      if (route.caller !== "public") throw new Error(`${route.key} is not public`);
+      // A public route's handler never reads the caller: there is none.
+      const nobody = undefined as unknown as Caller;
+      return [
+        route.key,
+        (event: HttpEvent) =>
+          route.handle({ event, caller: nobody, body: undefined, correlationId: "" }),
+      ];
+    }),
+  );
 }
 
 /** The route key API Gateway gives a request no other route matches. */

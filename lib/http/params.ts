@@ -1,23 +1,59 @@
-import { NotFoundError } from "../errors.ts";
+/**
+ * The path parameters and headers routes declare (lib/http/route.ts), each with its refusal and
+ * its description for the document. Query and body schemas live in lib/schemas.
+ */
+import * as z from "zod/mini";
+import { BadRequestError, NotFoundError } from "../errors.ts";
 import { ULID_PATTERN } from "../ids.ts";
-import { ListQuery, parse } from "../schemas/index.ts";
-import type { HttpEvent } from "./types.ts";
+import { isWellFormed } from "../json.ts";
+import { documentedAs, IDEMPOTENCY_KEY } from "../schemas/index.ts";
+import { ifMatch } from "./etag.ts";
+import { idempotencyKey } from "./idempotency.ts";
+import type { HeaderParam, PathParam } from "./route.ts";
 
-const DEFAULT_PAGE_SIZE = 50;
-
-export function listQuery(event: HttpEvent): { limit: number; cursor: string | undefined } {
-  const query = parse(ListQuery, event.queryStringParameters ?? {}, "Query");
+/** An id this API issued. Anything it could not have issued is simply not found. */
+function issuedId(code: "song_not_found" | "playlist_not_found", what: string): PathParam {
   return {
-    limit: query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit),
-    cursor: query.cursor,
+    // Documented as any id: one this API did not issue is simply not found (404), not refused.
+    schema: z
+      .string()
+      .check(z.regex(ULID_PATTERN))
+      .register(documentedAs, { type: "string", minLength: 1 }),
+    refusal: () => new NotFoundError(`${what} not found`, code),
+    code,
+    description: "An id this API issued (a ULID)",
   };
 }
 
-const NOT_FOUND = { Song: "song_not_found", Playlist: "playlist_not_found" } as const;
+export const SongId = issuedId("song_not_found", "Song");
+export const PlaylistId = issuedId("playlist_not_found", "Playlist");
 
-/** An id from the path. Anything this API could not have issued is simply not found. */
-export function itemId(event: HttpEvent, name: string, what: keyof typeof NOT_FOUND): string {
-  const id = event.pathParameters?.[name];
-  if (!id || !ULID_PATTERN.test(id)) throw new NotFoundError(`${what} not found`, NOT_FOUND[what]);
-  return id;
-}
+/** `{userId}` as sent (`google-oauth2%7C123`), decoded exactly once from the raw path. */
+export const UserId: PathParam = {
+  schema: z.string().check(
+    z.minLength(1),
+    z.maxLength(256),
+    z.refine((id) => isWellFormed(id)),
+  ),
+  refusal: () =>
+    new BadRequestError("userId must be a URL-encoded Auth0 user id", "invalid_user_id"),
+  code: "invalid_user_id",
+  description: "An Auth0 user id such as google-oauth2|123, URL-encoded (google-oauth2%7C123)",
+  raw: true,
+};
+
+export const IdempotencyKey: HeaderParam<string | undefined> = {
+  name: "Idempotency-Key",
+  read: idempotencyKey,
+  codes: ["invalid_idempotency_key", "idempotency_key_in_use", "idempotency_key_reused"],
+  description: "Makes a retry safe: the same key and body answer the first response again",
+  schema: { type: "string", pattern: IDEMPOTENCY_KEY.source },
+};
+
+export const IfMatch: HeaderParam<ReturnType<typeof ifMatch>> = {
+  name: "If-Match",
+  read: ifMatch,
+  codes: ["invalid_if_match", "precondition_failed"],
+  description: 'Strong ETags such as "3", or *; a weak W/ tag never matches',
+  schema: { type: "string" },
+};

@@ -1,16 +1,25 @@
 import { en } from "zod/locales";
 import * as z from "zod/mini";
-import { BadRequestError, ERROR_CODES, type ErrorCode } from "../errors.ts";
+import { ERROR_CODES, type ErrorCode } from "../errors.ts";
+import { validate } from "../validate.ts";
 
 /**
- * The contract's input limits, defined once. Requests are validated with these schemas and the
- * OpenAPI document is generated from them (lib/openapi.ts), so the two cannot drift apart.
+ * The contract's input limits and the API's answers, defined once. Route declarations
+ * (lib/http/route.ts) name these schemas: requests are validated with them, handlers' answers
+ * are typed by them, and lib/openapi.ts documents them (npm run check fails on a stale document).
  */
 
 // English messages for zod's own checks (zod/mini ships without a locale).
 z.config(en());
 
 const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
+
+/**
+ * How a schema is documented when its JSON Schema would say less than the API does: a query
+ * parameter read as a string but meaning an integer, an id whose pattern only decides 404.
+ * lib/openapi.ts documents a schema registered here as this JSON Schema instead.
+ */
+export const documentedAs = z.registry<Record<string, unknown>>();
 
 /** An Idempotency-Key: 1 to 255 visible ASCII characters (checked here, documented as is). */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -69,27 +78,56 @@ export const PlaylistPatchBody = z
       (body) => body.name !== undefined || body.songIds !== undefined,
       "Send name, songIds or both",
     ),
-  );
+  )
+  // What the refinement says, for the document: a PATCH changes something.
+  .register(z.globalRegistry, { minProperties: 1 });
 
-/** Unknown query parameters are ignored (cache busters and the like), known ones checked. */
+const DEFAULT_PAGE_SIZE = 50;
+
+const Cursor = z
+  .optional(z.string().check(z.maxLength(2048, "cursor is invalid")))
+  .register(z.globalRegistry, { description: "The nextCursor of the previous page, unchanged" });
+
+/** A list's page: `limit` (1 to 100, 50 by default) and `cursor`; unknown ones are ignored. */
 export const ListQuery = z.object({
-  limit: z.optional(
-    z
-      .string()
-      .check(z.regex(/^\d{1,3}$/, "limit must be an integer from 1 to 100"))
-      .check(
-        z.refine(
-          (v) => Number(v) >= 1 && Number(v) <= 100,
-          "limit must be an integer from 1 to 100",
+  limit: z
+    .pipe(
+      z.optional(
+        z.string().check(
+          z.regex(/^\d{1,3}$/, "limit must be an integer from 1 to 100"),
+          z.refine(
+            (v) => Number(v) >= 1 && Number(v) <= 100,
+            "limit must be an integer from 1 to 100",
+          ),
         ),
       ),
-  ),
-  cursor: z.optional(z.string().check(z.maxLength(2048, "cursor is invalid"))),
+      z.transform((v) => (v === undefined ? DEFAULT_PAGE_SIZE : Number(v))),
+    )
+    .register(documentedAs, {
+      description: "Items per page",
+      type: "integer",
+      minimum: 1,
+      maximum: 100,
+      default: DEFAULT_PAGE_SIZE,
+    }),
+  cursor: Cursor,
 });
 
 /** GET /users/{userId}/export: the cursor only; unknown parameters are ignored as on lists. */
-export const ExportQuery = z.object({
-  cursor: z.optional(z.string().check(z.maxLength(2048, "cursor is invalid"))),
+export const ExportQuery = z.object({ cursor: Cursor });
+
+/** Auth0's `fields` and `include_fields`, checked by lib/domain/user.ts (400 invalid_query). */
+export const UserFieldsQuery = z.object({
+  fields: z.optional(z.string()).register(z.globalRegistry, {
+    description:
+      "Comma-separated fields to include (or, with include_fields=false, to leave out), e.g. user_id,user_metadata; names the object lacks select nothing; empty: every field",
+    maxLength: 1024,
+  }),
+  include_fields: z.optional(z.string()).register(z.globalRegistry, {
+    description: "Whether fields lists the fields to include (true) or to leave out (false)",
+    enum: ["true", "false"],
+    default: "true",
+  }),
 });
 
 /** A metadata object: any JSON object; its keys and size are checked by lib/domain/metadata.ts. */
@@ -113,7 +151,19 @@ export const PostLoginEvent = z.looseObject({
   }),
 });
 
-// Responses, for the OpenAPI document.
+// Responses: what each route's declaration answers (lib/http/route.ts types its handler by them).
+/** A page of a list: its items and the cursor of the next page (null on the last). */
+export const pageOf = <K extends string, T extends z.ZodMiniType>(key: K, item: T) =>
+  z.strictObject({ [key]: z.array(item), nextCursor: z.nullable(z.string()) } as {
+    [P in K]: z.ZodMiniArray<T>;
+  } & { nextCursor: z.ZodMiniNullable<z.ZodMiniString> });
+export const DisplayNameResult = z.strictObject({ displayName: z.string() });
+export const FavGenreResult = z.strictObject({ favGenre: z.nullable(z.string()) });
+export const PostLoginResult = z.strictObject({
+  user_metadata: z.record(z.string(), z.unknown()),
+  app_metadata: z.record(z.string(), z.unknown()),
+  claims: z.record(z.string(), z.unknown()),
+});
 export const Song = z.strictObject({
   songId: z.string(),
   songName: z.string(),
@@ -170,25 +220,11 @@ export const ErrorBody = z.strictObject({
   errorCode: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
 });
 
-function describe(issue: z.core.$ZodIssue, what: string): string {
-  if (issue.code === "unrecognized_keys") {
-    return `Unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
-  }
-  const where = issue.path.length ? issue.path.join(".") : what;
-  // Custom messages already name the field; zod's defaults get the field's path in front.
-  return issue.message.startsWith(String(issue.path.at(-1) ?? "\0"))
-    ? issue.message
-    : `${where}: ${issue.message}`;
-}
-
 /** Validates input against a schema; the 400's message names every problem found. */
 export function parse<T extends z.ZodMiniType>(
   schema: T,
   input: unknown,
   what = "Request body",
 ): z.output<T> {
-  if (input === undefined) throw new BadRequestError(`${what} is required`);
-  const result = z.safeParse(schema, input);
-  if (result.success) return result.data;
-  throw new BadRequestError(result.error.issues.map((issue) => describe(issue, what)).join("; "));
+  return validate<z.output<T>>(schema as never, input, what);
 }

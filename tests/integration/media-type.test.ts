@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LambdaHandler } from "../../lib/http/handler.ts";
-import { OPERATIONS } from "../../lib/openapi.ts";
+import { declaredRoutes } from "../../scripts/local/routes.ts";
 import { loadHttpRoutes, ROOT } from "../../scripts/local/serverless-config.ts";
 import { dynamoCallsOf } from "../helpers/calls.ts";
 import { httpEvent, invoke } from "../helpers/invoke.ts";
@@ -25,9 +25,10 @@ const fixtureOf = new Map(
     })
     .filter(([routeKey]) => routeKey !== undefined),
 );
-const bodyRoutes = Object.entries(OPERATIONS)
-  .filter(([, op]) => op.body !== undefined)
-  .map(([routeKey]) => routeKey);
+const bodyRoutes = Object.values(await declaredRoutes())
+  .flat()
+  .filter((route) => route.body !== undefined)
+  .map((route) => route.key);
 
 async function handlerOf(routeKey: string): Promise<LambdaHandler> {
   const module = (await import(`../../functions/${functionOf.get(routeKey)}.ts`)) as {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { openApiDocument } from "../../../lib/openapi.ts";
+import { openApiDocument as fromRoutes } from "../../../lib/openapi.ts";
+import { declaredRoutes } from "../../../scripts/local/routes.ts";
 import { loadHttpRoutes } from "../../../scripts/local/serverless-config.ts";
+
+const declared = Object.values(await declaredRoutes()).flat();
+const openApiDocument = () => fromRoutes(declared);
 
 describe("the OpenAPI document", () => {
   const routes = Object.values(loadHttpRoutes())

@@ -3,7 +3,8 @@ import { bearerToken } from "../../../../lib/auth/verify.ts";
 import { BadRequestError, NotFoundError, UnauthorizedError } from "../../../../lib/errors.ts";
 import { ifMatch } from "../../../../lib/http/etag.ts";
 import { idempotencyKey } from "../../../../lib/http/idempotency.ts";
-import { itemId, listQuery } from "../../../../lib/http/params.ts";
+import { SongId } from "../../../../lib/http/params.ts";
+import { ListQuery, parse } from "../../../../lib/schemas/index.ts";
 import { httpEvent } from "../../../helpers/invoke.ts";
 
 const withHeaders = (headers: Record<string, string>) => httpEvent("users-patch", { headers });
@@ -25,21 +26,18 @@ describe("ifMatch", () => {
 });
 
 describe("path ids, list queries and keys", () => {
-  it("answers 404 for an id this API could not have issued", () => {
-    const event = httpEvent("songs-get", { pathParameters: { songId: "not-a-ulid" } });
-    expect(() => itemId(event, "songId", "Song")).toThrow(NotFoundError);
-    const good = httpEvent("songs-get", {
-      pathParameters: { songId: "01JD0000000000000000000SNG" },
+  it("refuses with 404 an id this API could not have issued", () => {
+    expect(SongId.schema["~standard"].validate("not-a-ulid")).toHaveProperty("issues");
+    expect(SongId.refusal()).toBeInstanceOf(NotFoundError);
+    expect(SongId.schema["~standard"].validate("01JD0000000000000000000SNG")).toEqual({
+      value: "01JD0000000000000000000SNG",
     });
-    expect(itemId(good, "songId", "Song")).toBe("01JD0000000000000000000SNG");
   });
   it("defaults the page size to 50 and refuses 0 and 101", () => {
-    expect(listQuery(httpEvent("songs-list", { query: {} })).limit).toBe(50);
-    expect(listQuery(httpEvent("songs-list", { query: { limit: "100" } })).limit).toBe(100);
+    expect(parse(ListQuery, {}, "Query").limit).toBe(50);
+    expect(parse(ListQuery, { limit: "100" }, "Query").limit).toBe(100);
     for (const limit of ["0", "101", "ten", "-1"]) {
-      expect(() => listQuery(httpEvent("songs-list", { query: { limit } }))).toThrow(
-        BadRequestError,
-      );
+      expect(() => parse(ListQuery, { limit }, "Query")).toThrow(BadRequestError);
     }
   });
   it("takes 1 to 255 visible ASCII characters as an Idempotency-Key", () => {

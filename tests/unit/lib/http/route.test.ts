@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import type { Caller } from "../../../../lib/auth/verify.ts";
+import { BadRequestError, ForbiddenError, NotFoundError } from "../../../../lib/errors.ts";
+import { SongId, UserId } from "../../../../lib/http/params.ts";
+import { defineRoute } from "../../../../lib/http/route.ts";
+import { ExportQuery } from "../../../../lib/schemas/index.ts";
+import { httpEvent } from "../../../helpers/invoke.ts";
+
+/**
+ * The parts a declaration names reach its handler parsed, by name, and only when it reads them:
+ * the user id of GET /users/{userId}/export is the segment at {userId}'s place, not the last
+ * one ("export"), and a permission checked before the query still answers first.
+ */
+const caller: Caller = { sub: "auth0|a", machine: false, permissions: new Set() };
+
+const exportRoute = (check: (userId: string) => void) =>
+  defineRoute({
+    key: "GET /users/{userId}/export",
+    id: "exportUser",
+    tag: "users",
+    summary: "",
+    description: "",
+    caller: "person-or-machine",
+    params: { userId: UserId },
+    query: ExportQuery,
+    responses: { 200: { schema: undefined } },
+    handler: (request) => {
+      check(request.params.userId);
+      return request.respond(200, undefined, { "X-User": request.params.userId });
+    },
+  });
+
+const exportEvent = (rawPath: string, query: Record<string, string> = {}) =>
+  httpEvent("users-export", { rawPath, query });
+
+describe("defineRoute's parts", () => {
+  it("reads a path parameter by name, decoded once, wherever it stands", async () => {
+    const route = exportRoute(() => undefined);
+    for (const rawPath of [
+      "/users/google-oauth2%7C123/export",
+      "/dev/users/google-oauth2%7C123/export",
+    ]) {
+      const response = await route.handle({
+        event: exportEvent(rawPath),
+        caller,
+        body: undefined,
+        correlationId: "c",
+      });
+      expect(response.headers?.["X-User"]).toBe("google-oauth2|123");
+    }
+  });
+
+  it("refuses a malformed one with the parameter's own error", async () => {
+    const route = exportRoute(() => undefined);
+    await expect(
+      route.handle({
+        event: exportEvent("/users/%E0%A4%A/export"),
+        caller,
+        body: undefined,
+        correlationId: "c",
+      }),
+    ).rejects.toThrow(BadRequestError);
+    expect(SongId.refusal()).toBeInstanceOf(NotFoundError);
+  });
+
+  it("parses the query only when the handler reads it: a refused permission answers first", async () => {
+    const route = exportRoute(() => {
+      throw new ForbiddenError("not yours");
+    });
+    const event = exportEvent("/users/auth0%7Cb/export", { cursor: "x".repeat(3000) });
+    await expect(
+      route.handle({ event, caller, body: undefined, correlationId: "c" }),
+    ).rejects.toThrow(ForbiddenError);
+  });
+});
