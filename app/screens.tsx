@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { MusicApi } from "../client/index.ts";
 import {
   ApiError,
@@ -147,12 +147,23 @@ const submitted = (work: () => unknown) => (e: Event) => {
 
 /**
  * A screen that shows what `load` fetches: loads it once, and again after each change that
- * succeeded (`change`), so the screen shows what the API stored.
+ * succeeded (`change`), so the screen shows what the API stored. `load` answers how to show
+ * what it read; only the latest load's is shown, so a slow first load that ends after a
+ * change's reload never puts back the list from before the change.
  */
-function useLoadedScreen(session: Session, load: (api: MusicApi) => Promise<unknown>) {
+function useLoadedScreen(session: Session, load: (api: MusicApi) => Promise<() => void>) {
   const { message, run } = useAction(session);
+  const latest = useRef(0);
   // Once per screen: `load` only sets the screen's state, so the first one serves throughout.
-  const reload = useCallback(() => run(load, true), [run]);
+  const reload = useCallback(
+    () =>
+      run(async (api) => {
+        const mine = ++latest.current;
+        const show = await load(api);
+        if (mine === latest.current) show();
+      }, true),
+    [run],
+  );
   useEffect(() => void reload(), [reload]);
   const change = (work: (api: MusicApi) => Promise<unknown>) => async () => {
     if (await run(work)) await reload();
@@ -387,9 +398,11 @@ export function Library({ session }: { session: Session }) {
       api.GET("/playlists", { params: { query: { limit: 100 } } }).then(ok),
       api.GET("/playlists/getPlays").then(ok),
     ]);
-    setSongs(songPage.songs);
-    setPlaylists(playlistPage.playlists);
-    setPlays(total.plays);
+    return () => {
+      setSongs(songPage.songs);
+      setPlaylists(playlistPage.playlists);
+      setPlays(total.plays);
+    };
   });
   const addSong = change(async (api) => {
     const body = { songName, genre: songGenre };
@@ -511,8 +524,10 @@ export function Featured({ session }: { session: Session }) {
   const mine = (playlist: FeaturedPlaylist) => editor && playlist.createdBy === session.userId;
   const { message, change } = useLoadedScreen(session, async (api) => {
     const page = ok(await api.GET("/playlists/featured", { params: { query: { limit: 100 } } }));
-    setPlaylists(page.playlists);
-    setNames(Object.fromEntries(page.playlists.map((p) => [p.playlistId, p.name])));
+    return () => {
+      setPlaylists(page.playlists);
+      setNames(Object.fromEntries(page.playlists.map((p) => [p.playlistId, p.name])));
+    };
   });
   const nameOf = ({ playlistId, name }: FeaturedPlaylist) => names[playlistId] ?? name;
   const create = change(async (api) => {

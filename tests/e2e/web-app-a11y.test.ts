@@ -221,6 +221,42 @@ describe("forms that never overwrite what the person typed", { timeout: 120_000 
   });
 });
 
+describe("lists that keep what the person added", { timeout: 120_000 }, () => {
+  it("keeps a song added while the list was still loading, though the first load ends last", async () => {
+    const page = await open();
+    await logIn(page, unique("hasty"));
+    // The first read of the songs, taken before the song is added, is held back until after
+    // the add's own reload, as a slow phone network can deliver it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let first = true;
+    let delivered = () => {};
+    const stale = new Promise<void>((resolve) => {
+      delivered = resolve;
+    });
+    await page.route(`${stack.baseUrl}/songs?limit=100`, async (route) => {
+      if (!first) return route.continue();
+      first = false;
+      const response = await route.fetch();
+      await held;
+      await route.fulfill({ response });
+      delivered();
+    });
+    await go(page, "Library");
+    await page.getByLabel("Song name", { exact: true }).fill("So What");
+    await page.getByLabel("Song genre", { exact: true }).fill("jazz");
+    await page.getByRole("button", { name: "Add song" }).click();
+    await page.getByRole("checkbox", { name: "So What" }).waitFor();
+    release();
+    await stale;
+    await settled(page);
+    expect(await page.getByRole("checkbox", { name: "So What" }).count()).toBe(1);
+    await page.context().close();
+  });
+});
+
 describe("states that say what is happening", { timeout: 120_000 }, () => {
   it("says a new user's lists are empty", async () => {
     const page = await open();
