@@ -271,6 +271,21 @@ export function markUserDeleting(userId: string) {
   };
 }
 
+/**
+ * Transaction item: the user's account is not being deleted. Refused, its ALL_OLD item says
+ * `deleting` (refusalOf: "deleting", 409 account_being_deleted).
+ */
+export function userNotDeleting(userId: string) {
+  return {
+    ConditionCheck: {
+      TableName: COUNTERS_TABLE,
+      Key: userCounterKey(userId),
+      ConditionExpression: NOT_DELETING,
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    },
+  };
+}
+
 export function deleteUserCounters(userId: string) {
   return { Delete: { TableName: COUNTERS_TABLE, Key: userCounterKey(userId) } };
 }

@@ -8,7 +8,12 @@ import type {
   Playlist as UserPlaylist,
 } from "../schemas/index.ts";
 import { batchGet, CONFLICT, db, type TransactItems, transact, transactOnce } from "./client.ts";
-import { featuredIdsOf, releaseFeaturedPlace, takeFeaturedPlace } from "./counters.ts";
+import {
+  featuredIdsOf,
+  releaseFeaturedPlace,
+  takeFeaturedPlace,
+  userNotDeleting,
+} from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
 import { type Page, pageOf, type Read, startKey } from "./pages.ts";
 import {
@@ -129,11 +134,14 @@ export async function putFeatured(
         },
       },
       takeFeaturedPlace(playlist.createdBy, playlist.playlistId, max),
+      // In the write, not read before it: an erasure racing the create would otherwise leave a
+      // playlist and a quota entry of the account it is erasing.
+      userNotDeleting(playlist.createdBy),
       ...extra,
     ]),
     (refused) => refused === undefined,
   );
-  return refusalOf(refusal, [undefined, "quota", "duplicate_key"]);
+  return refusalOf(refusal, [undefined, "quota", "deleting", "duplicate_key"]);
 }
 
 /** A live featured playlist (a consistent read); undefined when there is none. */

@@ -10,6 +10,7 @@ import { handler } from "../../../functions/playlists.ts";
 import { handler as songsHandler } from "../../../functions/songs.ts";
 import { handler as usersHandler } from "../../../functions/users.ts";
 import { db } from "../../../lib/db/client.ts";
+import { COUNTERS_TABLE } from "../../../lib/db/counters.ts";
 import { FEATURED_TABLE } from "../../../lib/db/featured.ts";
 import { PROFILES_TABLE } from "../../../lib/db/profiles.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
@@ -159,6 +160,25 @@ describe("an editor whose account is being deleted", () => {
     const refused = await create(alice.token, { name: "Outliving" });
     expect(refused.statusCode).toBe(409);
     expect(refused.body.errorCode).toBe("account_being_deleted");
+  });
+
+  it("creates none when the deletion's mark lands between the role check and the write", async () => {
+    const alice = await editor();
+    // The profile read that found the role came first; the account's mark (on the user
+    // counter too, in the same transaction as the profile's) lands before the create's write.
+    await db.send(
+      new UpdateCommand({
+        TableName: COUNTERS_TABLE,
+        Key: { user_id: alice.sub, counter_id: "user" },
+        UpdateExpression: "SET deleting = :true",
+        ExpressionAttributeValues: { ":true": true },
+      }),
+    );
+    const refused = await create(alice.token, { name: "Raced the erasure" });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body.errorCode).toBe("account_being_deleted");
+    const everyone = (await operator()).token;
+    expect((await listAll(everyone)).some((p) => p.createdBy === alice.sub)).toBe(false);
   });
 });
 
