@@ -8,14 +8,20 @@
 import "./featured-cache-env.ts";
 import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { handler } from "../../../functions/playlists.ts";
 import { handler as songsHandler } from "../../../functions/songs.ts";
 import { dynamodb } from "../../../lib/db/client.ts";
 import { FEATURED_TABLE } from "../../../lib/db/featured.ts";
 import { newId } from "../../../lib/ids.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
+import {
+  createFeatured,
+  editor,
+  featuredPage,
+  patchFeatured,
+  removeFeatured,
+  restoreFeatured,
+} from "../../helpers/featured.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
-import { storeProfile } from "../../helpers/profiles.ts";
 import { storeSongs, writeItems } from "../../helpers/tables.ts";
 import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
@@ -34,27 +40,7 @@ beforeAll(async () => {
   );
 });
 
-async function editor() {
-  const sub = uniqueUser();
-  await storeProfile(sub, { app_metadata: { roles: ["playlist_editor"] } });
-  return { sub, token: await tokenFor(sub) };
-}
-
 const listener = async () => ({ token: await tokenFor(uniqueUser()) });
-
-const create = (token: string, body: unknown) =>
-  invoke(
-    handler,
-    httpEvent("featured-create", { token, body, headers: { "idempotency-key": null } }),
-  );
-const patch = (token: string, playlistId: string, body: unknown) =>
-  invoke(handler, httpEvent("featured-patch", { token, pathParameters: { playlistId }, body }));
-const remove = (token: string, playlistId: string) =>
-  invoke(handler, httpEvent("featured-delete", { token, pathParameters: { playlistId } }));
-const restore = (token: string, playlistId: string) =>
-  invoke(handler, httpEvent("featured-restore", { token, pathParameters: { playlistId } }));
-const page = (token: string, query: Record<string, string> = {}) =>
-  invoke(handler, httpEvent("featured-list", { token, query }));
 
 /** Every featured playlist, walking the cursors with pages of `limit`. */
 async function listAll(token: string, limit = 100) {
@@ -62,7 +48,10 @@ async function listAll(token: string, limit = 100) {
   let pages = 0;
   let cursor: string | undefined;
   do {
-    const answer = await page(token, { limit: String(limit), ...(cursor ? { cursor } : {}) });
+    const answer = await featuredPage(token, {
+      limit: String(limit),
+      ...(cursor ? { cursor } : {}),
+    });
     expect(answer.statusCode).toBe(200);
     playlists.push(...answer.body.playlists);
     cursor = answer.body.nextCursor ?? undefined;
@@ -81,25 +70,25 @@ describe("the featured list, cached per container under a version stamp", () => 
     await listAll(alice.token);
     await listAll(bob.token);
 
-    const created = await create(alice.token, { name: "Tonight" });
+    const created = await createFeatured(alice.token, { name: "Tonight" });
     expect(created.statusCode).toBe(201);
     const id = created.body.playlistId;
     for (const { token } of [alice, bob]) {
       expect((await listAll(token)).ids).toContain(id);
     }
 
-    expect((await patch(alice.token, id, { name: "Tonight, late" })).statusCode).toBe(200);
+    expect((await patchFeatured(alice.token, id, { name: "Tonight, late" })).statusCode).toBe(200);
     for (const { token } of [alice, bob]) {
       const shown = (await listAll(token)).playlists.find((p) => p.playlistId === id);
       expect(shown?.name).toBe("Tonight, late");
     }
 
-    expect((await remove(alice.token, id)).statusCode).toBe(204);
+    expect((await removeFeatured(alice.token, id)).statusCode).toBe(204);
     for (const { token } of [alice, bob]) {
       expect((await listAll(token)).ids).not.toContain(id);
     }
 
-    expect((await restore(await operatorToken(), id)).statusCode).toBe(200);
+    expect((await restoreFeatured(await operatorToken(), id)).statusCode).toBe(200);
     for (const { token } of [alice, bob]) {
       expect((await listAll(token)).ids).toContain(id);
     }
@@ -108,7 +97,7 @@ describe("the featured list, cached per container under a version stamp", () => 
   it("drops a song its editor deletes from a cached page at once", async () => {
     const alice = await editor();
     const [kept, gone] = (await storeSongs(alice.sub, 2)) as [string, string];
-    const created = await create(alice.token, { name: "Two songs", songIds: [kept, gone] });
+    const created = await createFeatured(alice.token, { name: "Two songs", songIds: [kept, gone] });
     expect(created.statusCode).toBe(201);
     const bob = await listener();
     const songsOf = async () =>
@@ -125,23 +114,23 @@ describe("the featured list, cached per container under a version stamp", () => 
 
   it("answers a warm home load with one GetItem of the stamp, and no Query", async () => {
     const alice = await editor();
-    expect((await create(alice.token, { name: "Warm" })).statusCode).toBe(201);
+    expect((await createFeatured(alice.token, { name: "Warm" })).statusCode).toBe(201);
     const bob = await listener();
-    await page(bob.token);
-    const calls = await dynamoCallsOf(() => page(bob.token));
+    await featuredPage(bob.token);
+    const calls = await dynamoCallsOf(() => featuredPage(bob.token));
     expect(calls).toEqual(["GetItemCommand"]);
     // Another caller in the same container reads the same page: the cache is not per caller.
     const carol = await listener();
-    expect(await dynamoCallsOf(() => page(carol.token))).toEqual(["GetItemCommand"]);
+    expect(await dynamoCallsOf(() => featuredPage(carol.token))).toEqual(["GetItemCommand"]);
   });
 
   it("makes one Query for 20 concurrent home loads after a change", async () => {
     const alice = await editor();
-    expect((await create(alice.token, { name: "Busy evening" })).statusCode).toBe(201);
+    expect((await createFeatured(alice.token, { name: "Busy evening" })).statusCode).toBe(201);
     const callers = await Promise.all(Array.from({ length: 20 }, listener));
-    let answers: Awaited<ReturnType<typeof page>>[] = [];
+    let answers: Awaited<ReturnType<typeof featuredPage>>[] = [];
     const calls = await dynamoCallsOf(async () => {
-      answers = await Promise.all(callers.map(({ token }) => page(token)));
+      answers = await Promise.all(callers.map(({ token }) => featuredPage(token)));
     });
     expect(calls.filter((call) => call === "QueryCommand")).toHaveLength(1);
     // One stamp read in flight at a time: loads arriving meanwhile share the next one.
@@ -156,7 +145,7 @@ describe("the featured list, cached per container under a version stamp", () => 
   it("keeps each caller's cursors their own, and walks every playlist once in creation order", async () => {
     const alice = await editor();
     for (const name of ["one", "two", "three"]) {
-      expect((await create(alice.token, { name })).statusCode).toBe(201);
+      expect((await createFeatured(alice.token, { name })).statusCode).toBe(201);
     }
     const bob = await listener();
     const carol = await listener();
@@ -165,8 +154,8 @@ describe("the featured list, cached per container under a version stamp", () => 
     expect(carols.ids).toEqual(bobs.ids);
     expect(new Set(bobs.ids).size).toBe(bobs.ids.length);
     expect(bobs.ids).toEqual([...bobs.ids].sort());
-    const first = await page(bob.token, { limit: "2" });
-    const stolen = await page(carol.token, { limit: "2", cursor: first.body.nextCursor });
+    const first = await featuredPage(bob.token, { limit: "2" });
+    const stolen = await featuredPage(carol.token, { limit: "2", cursor: first.body.nextCursor });
     expect(stolen.statusCode).toBe(400);
     expect(stolen.body.errorCode).toBe("invalid_cursor");
   });
@@ -189,7 +178,9 @@ describe("the featured list, cached per container under a version stamp", () => 
     }));
     await writeItems(FEATURED_TABLE, items);
     // Written straight to the table, they bump no stamp: a change through the API does.
-    expect((await create(alice.token, { name: "After the large ones" })).statusCode).toBe(201);
+    expect((await createFeatured(alice.token, { name: "After the large ones" })).statusCode).toBe(
+      201,
+    );
     const bob = await listener();
     const fromTable = await listAll(bob.token);
     const expected = items.map((item) => item.playlist_id);

@@ -13,36 +13,24 @@ import { db } from "../../../lib/db/client.ts";
 import { COUNTERS_TABLE } from "../../../lib/db/counters.ts";
 import { FEATURED_TABLE } from "../../../lib/db/featured.ts";
 import { PROFILES_TABLE } from "../../../lib/db/profiles.ts";
+import {
+  createFeatured,
+  editor,
+  patchFeatured,
+  removeFeatured,
+  restoreFeatured,
+} from "../../helpers/featured.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
-import { storeProfile } from "../../helpers/profiles.ts";
 import { storeSongs } from "../../helpers/tables.ts";
 import { machineTokenFor, tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
 const MAX = Number(process.env.MAX_FEATURED_PER_EDITOR);
-
-async function editor() {
-  const sub = uniqueUser();
-  await storeProfile(sub, { app_metadata: { roles: ["playlist_editor"] } });
-  return { sub, token: await tokenFor(sub) };
-}
 
 /** A person with the operator permission from Auth0 RBAC, and no editor role. */
 async function operator() {
   const sub = uniqueUser();
   return { sub, token: await tokenFor(sub, { permissions: ["update:featured"] }) };
 }
-
-const create = (token: string, body: unknown) =>
-  invoke(
-    handler,
-    httpEvent("featured-create", { token, body, headers: { "idempotency-key": null } }),
-  );
-const patch = (token: string, playlistId: string, body: unknown) =>
-  invoke(handler, httpEvent("featured-patch", { token, pathParameters: { playlistId }, body }));
-const remove = (token: string, playlistId: string) =>
-  invoke(handler, httpEvent("featured-delete", { token, pathParameters: { playlistId } }));
-const restore = (token: string, playlistId: string) =>
-  invoke(handler, httpEvent("featured-restore", { token, pathParameters: { playlistId } }));
 
 /** Every featured playlist, walking the cursors with pages of `limit`. */
 async function listAll(token: string, limit = 100) {
@@ -68,7 +56,7 @@ const listed = async (token: string, playlistId: string) =>
 describe("featured playlists are editorial content", () => {
   it("answer createdBy and updatedBy: the editor who made them, then whoever changed them", async () => {
     const alice = await editor();
-    const created = await create(alice.token, { name: "Alice's picks" });
+    const created = await createFeatured(alice.token, { name: "Alice's picks" });
     expect(created.statusCode).toBe(201);
     expect(created.body).toMatchObject({
       name: "Alice's picks",
@@ -79,7 +67,7 @@ describe("featured playlists are editorial content", () => {
     });
     const id = created.body.playlistId;
     const ops = await operator();
-    const renamed = await patch(ops.token, id, { name: "Staff picks" });
+    const renamed = await patchFeatured(ops.token, id, { name: "Staff picks" });
     expect(renamed.statusCode).toBe(200);
     expect(renamed.body).toMatchObject({ createdBy: alice.sub, updatedBy: ops.sub });
     expect(await listed(alice.token, id)).toMatchObject({
@@ -92,10 +80,10 @@ describe("featured playlists are editorial content", () => {
   it("refuse another editor's rename and delete with 403 not_featured_creator, changing nothing", async () => {
     const alice = await editor();
     const bob = await editor();
-    const { body: mine } = await create(alice.token, { name: "Keep me" });
+    const { body: mine } = await createFeatured(alice.token, { name: "Keep me" });
     for (const response of [
-      await patch(bob.token, mine.playlistId, { name: "Bob's now" }),
-      await remove(bob.token, mine.playlistId),
+      await patchFeatured(bob.token, mine.playlistId, { name: "Bob's now" }),
+      await removeFeatured(bob.token, mine.playlistId),
     ]) {
       expect(response.statusCode).toBe(403);
       expect(response.body.errorCode).toBe("not_featured_creator");
@@ -106,40 +94,44 @@ describe("featured playlists are editorial content", () => {
       updatedBy: alice.sub,
     });
     // The creator still may.
-    expect((await patch(alice.token, mine.playlistId, { name: "Kept" })).statusCode).toBe(200);
+    expect((await patchFeatured(alice.token, mine.playlistId, { name: "Kept" })).statusCode).toBe(
+      200,
+    );
   });
 
   it("let update:featured change and delete any, from a machine's scope or a user's permissions", async () => {
     const alice = await editor();
-    const { body: one } = await create(alice.token, { name: "One" });
-    const { body: two } = await create(alice.token, { name: "Two" });
+    const { body: one } = await createFeatured(alice.token, { name: "One" });
+    const { body: two } = await createFeatured(alice.token, { name: "Two" });
     const machine = await machineTokenFor("curation", "update:featured");
-    const renamed = await patch(machine, one.playlistId, { name: "One, curated" });
+    const renamed = await patchFeatured(machine, one.playlistId, { name: "One, curated" });
     expect(renamed.statusCode).toBe(200);
     expect(renamed.body.updatedBy).toBe("curation@clients");
-    expect((await remove(machine, one.playlistId)).statusCode).toBe(204);
-    expect((await remove((await operator()).token, two.playlistId)).statusCode).toBe(204);
+    expect((await removeFeatured(machine, one.playlistId)).statusCode).toBe(204);
+    expect((await removeFeatured((await operator()).token, two.playlistId)).statusCode).toBe(204);
     expect(await listed(alice.token, one.playlistId)).toBeUndefined();
     expect(await listed(alice.token, two.playlistId)).toBeUndefined();
   });
 
   it("grant nothing to a user token's scope, nor to a machine without the permission", async () => {
     const alice = await editor();
-    const { body: mine } = await create(alice.token, { name: "Mine" });
+    const { body: mine } = await createFeatured(alice.token, { name: "Mine" });
     // With RBAC off Auth0 puts any requested permission into scope: it counts for nothing.
     const scoped = await tokenFor(uniqueUser(), { scope: "update:featured" });
     const machine = await machineTokenFor("other", "read:users");
     for (const token of [scoped, machine]) {
       for (const response of [
-        await patch(token, mine.playlistId, { name: "x" }),
-        await remove(token, mine.playlistId),
-        await restore(token, mine.playlistId),
+        await patchFeatured(token, mine.playlistId, { name: "x" }),
+        await removeFeatured(token, mine.playlistId),
+        await restoreFeatured(token, mine.playlistId),
       ]) {
         expect(response.statusCode).toBe(403);
       }
     }
     // A machine never creates one: a featured playlist's songs are an editor's.
-    const made = await create(await machineTokenFor("curation", "update:featured"), { name: "x" });
+    const made = await createFeatured(await machineTokenFor("curation", "update:featured"), {
+      name: "x",
+    });
     expect(made.statusCode).toBe(403);
     expect(made.body.errorCode).toBe("user_token_required");
     expect(await listed(alice.token, mine.playlistId)).toMatchObject({ name: "Mine" });
@@ -157,7 +149,7 @@ describe("an editor whose account is being deleted", () => {
         ExpressionAttributeValues: { ":true": true },
       }),
     );
-    const refused = await create(alice.token, { name: "Outliving" });
+    const refused = await createFeatured(alice.token, { name: "Outliving" });
     expect(refused.statusCode).toBe(409);
     expect(refused.body.errorCode).toBe("account_being_deleted");
   });
@@ -174,7 +166,7 @@ describe("an editor whose account is being deleted", () => {
         ExpressionAttributeValues: { ":true": true },
       }),
     );
-    const refused = await create(alice.token, { name: "Raced the erasure" });
+    const refused = await createFeatured(alice.token, { name: "Raced the erasure" });
     expect(refused.statusCode).toBe(409);
     expect(refused.body.errorCode).toBe("account_being_deleted");
     const everyone = (await operator()).token;
@@ -186,7 +178,7 @@ describe("MAX_FEATURED_PER_EDITOR", () => {
   it("holds under parallel creates: exactly the quota is made, the rest 409 quota_exceeded", async () => {
     const alice = await editor();
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => create(alice.token, { name: `Parallel ${i}` })),
+      Array.from({ length: 10 }, (_, i) => createFeatured(alice.token, { name: `Parallel ${i}` })),
     );
     const made = results.filter((r) => r.statusCode === 201);
     expect(made).toHaveLength(MAX);
@@ -198,10 +190,10 @@ describe("MAX_FEATURED_PER_EDITOR", () => {
     const theirs = (await listAll(alice.token)).filter((p) => p.createdBy === alice.sub);
     expect(theirs).toHaveLength(MAX);
     // Another editor's quota is their own; a deletion gives its place back.
-    expect((await create((await editor()).token, { name: "Bob's" })).statusCode).toBe(201);
-    expect((await remove(alice.token, made[0]?.body.playlistId)).statusCode).toBe(204);
-    expect((await create(alice.token, { name: "In its place" })).statusCode).toBe(201);
-    expect((await create(alice.token, { name: "One too many" })).statusCode).toBe(409);
+    expect((await createFeatured((await editor()).token, { name: "Bob's" })).statusCode).toBe(201);
+    expect((await removeFeatured(alice.token, made[0]?.body.playlistId)).statusCode).toBe(204);
+    expect((await createFeatured(alice.token, { name: "In its place" })).statusCode).toBe(201);
+    expect((await createFeatured(alice.token, { name: "One too many" })).statusCode).toBe(409);
   });
 });
 
@@ -210,21 +202,21 @@ describe("a deleted featured playlist", () => {
     const alice = await editor();
     const ids: string[] = [];
     for (const name of ["First", "Second", "Third"]) {
-      ids.push((await create(alice.token, { name })).body.playlistId);
+      ids.push((await createFeatured(alice.token, { name })).body.playlistId);
     }
     const [, second] = ids as [string, string, string];
-    expect((await remove(alice.token, second)).statusCode).toBe(204);
+    expect((await removeFeatured(alice.token, second)).statusCode).toBe(204);
     expect(await listed(alice.token, second)).toBeUndefined();
-    expect((await patch(alice.token, second, { name: "x" })).statusCode).toBe(404);
-    expect((await remove(alice.token, second)).statusCode).toBe(404);
+    expect((await patchFeatured(alice.token, second, { name: "x" })).statusCode).toBe(404);
+    expect((await removeFeatured(alice.token, second)).statusCode).toBe(404);
 
-    const byEditor = await restore(alice.token, second);
+    const byEditor = await restoreFeatured(alice.token, second);
     expect(byEditor.statusCode).toBe(403);
     expect(byEditor.body.errorCode).toBe("insufficient_scope");
     expect(await listed(alice.token, second)).toBeUndefined();
 
     const ops = await operator();
-    const restored = await restore(ops.token, second);
+    const restored = await restoreFeatured(ops.token, second);
     expect(restored.statusCode).toBe(200);
     expect(restored.body).toMatchObject({
       playlistId: second,
@@ -238,15 +230,15 @@ describe("a deleted featured playlist", () => {
       .filter((id) => ids.includes(id));
     expect(order).toEqual(ids);
     // Restored once: there is nothing deleted to restore any more.
-    expect((await restore(ops.token, second)).statusCode).toBe(404);
+    expect((await restoreFeatured(ops.token, second)).statusCode).toBe(404);
   });
 
   it("is 404 to restore when unknown, never deleted, or deleted over 30 days ago", async () => {
     const alice = await editor();
     const ops = await operator();
-    const { body: live } = await create(alice.token, { name: "Live" });
-    const { body: old } = await create(alice.token, { name: "Old" });
-    expect((await remove(alice.token, old.playlistId)).statusCode).toBe(204);
+    const { body: live } = await createFeatured(alice.token, { name: "Live" });
+    const { body: old } = await createFeatured(alice.token, { name: "Old" });
+    expect((await removeFeatured(alice.token, old.playlistId)).statusCode).toBe(204);
     // 30 days and a second later (DynamoDB's TTL may not have removed it yet).
     await db.send(
       new UpdateCommand({
@@ -257,7 +249,7 @@ describe("a deleted featured playlist", () => {
       }),
     );
     for (const id of ["01ARZ3NDEKTSV4RRFFQ69G5FAV", live.playlistId, old.playlistId]) {
-      const response = await restore(ops.token, id);
+      const response = await restoreFeatured(ops.token, id);
       expect(response.statusCode).toBe(404);
       expect(response.body.errorCode).toBe("playlist_not_found");
     }
@@ -267,12 +259,12 @@ describe("a deleted featured playlist", () => {
   it("counts against its editor's quota again when restored: 409 quota_exceeded when full", async () => {
     const alice = await editor();
     const ops = await operator();
-    const { body: gone } = await create(alice.token, { name: "Gone" });
-    expect((await remove(alice.token, gone.playlistId)).statusCode).toBe(204);
+    const { body: gone } = await createFeatured(alice.token, { name: "Gone" });
+    expect((await removeFeatured(alice.token, gone.playlistId)).statusCode).toBe(204);
     for (let i = 0; i < MAX; i++) {
-      expect((await create(alice.token, { name: `Full ${i}` })).statusCode).toBe(201);
+      expect((await createFeatured(alice.token, { name: `Full ${i}` })).statusCode).toBe(201);
     }
-    const refused = await restore(ops.token, gone.playlistId);
+    const refused = await restoreFeatured(ops.token, gone.playlistId);
     expect(refused.statusCode).toBe(409);
     expect(refused.body.errorCode).toBe("quota_exceeded");
     expect(await listed(alice.token, gone.playlistId)).toBeUndefined();
@@ -285,7 +277,7 @@ describe("the featured list", () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const by = editors[i % 2] as { token: string };
-      ids.push((await create(by.token, { name: `In order ${i}` })).body.playlistId);
+      ids.push((await createFeatured(by.token, { name: `In order ${i}` })).body.playlistId);
     }
     const reader = await tokenFor(uniqueUser());
     for (const limit of [1, 2, 5]) {
@@ -305,14 +297,14 @@ describe("a featured playlist's songs", () => {
     const ops = await operator();
     const [hers] = (await storeSongs(alice.sub, 1)) as [string];
     const [opsOwn] = (await storeSongs(ops.sub, 1)) as [string];
-    const refused = await create(alice.token, { name: "Picks", songIds: [opsOwn] });
+    const refused = await createFeatured(alice.token, { name: "Picks", songIds: [opsOwn] });
     expect(refused.statusCode).toBe(400);
     expect(refused.body.errorCode).toBe("unknown_song");
-    const { body: picks } = await create(alice.token, { name: "Picks" });
-    const byOps = await patch(ops.token, picks.playlistId, { songIds: [opsOwn] });
+    const { body: picks } = await createFeatured(alice.token, { name: "Picks" });
+    const byOps = await patchFeatured(ops.token, picks.playlistId, { songIds: [opsOwn] });
     expect(byOps.statusCode).toBe(400);
     expect(byOps.body.errorCode).toBe("unknown_song");
-    const filled = await patch(ops.token, picks.playlistId, { songIds: [hers] });
+    const filled = await patchFeatured(ops.token, picks.playlistId, { songIds: [hers] });
     expect(filled.statusCode).toBe(200);
     expect(filled.body.songIds).toEqual([hers]);
   });
@@ -321,12 +313,15 @@ describe("a featured playlist's songs", () => {
     const alice = await editor();
     const ops = await operator();
     const [a, b, c] = (await storeSongs(alice.sub, 3)) as [string, string, string];
-    const { body: live } = await create(alice.token, { name: "Live", songIds: [a, b, c] });
-    const { body: trashed } = await create(alice.token, { name: "Trashed", songIds: [c, a] });
-    expect((await remove(alice.token, trashed.playlistId)).statusCode).toBe(204);
+    const { body: live } = await createFeatured(alice.token, { name: "Live", songIds: [a, b, c] });
+    const { body: trashed } = await createFeatured(alice.token, {
+      name: "Trashed",
+      songIds: [c, a],
+    });
+    expect((await removeFeatured(alice.token, trashed.playlistId)).statusCode).toBe(204);
     expect((await deleteSong(alice.token, a)).statusCode).toBe(204);
     expect((await listed(alice.token, live.playlistId))?.songIds).toEqual([b, c]);
-    const restored = await restore(ops.token, trashed.playlistId);
+    const restored = await restoreFeatured(ops.token, trashed.playlistId);
     expect(restored.statusCode).toBe(200);
     expect(restored.body.songIds).toEqual([c]);
     expect((await listed(alice.token, trashed.playlistId))?.songIds).toEqual([c]);
@@ -335,7 +330,7 @@ describe("a featured playlist's songs", () => {
   it("lose every song of an editor who erases their account; the playlists stay", async () => {
     const alice = await editor();
     const [a, b] = (await storeSongs(alice.sub, 2)) as [string, string];
-    const { body: picks } = await create(alice.token, { name: "Picks", songIds: [a, b] });
+    const { body: picks } = await createFeatured(alice.token, { name: "Picks", songIds: [a, b] });
     const erased = await invoke(
       usersHandler,
       httpEvent("users-delete", {

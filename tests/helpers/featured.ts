@@ -1,0 +1,29 @@
+/**
+ * The featured routes through the playlists function's handler, as the featured tests call
+ * them: an editor, and each route with its sample event.
+ */
+import { handler } from "../../functions/playlists.ts";
+import { httpEvent, invoke } from "./invoke.ts";
+import { storeProfile } from "./profiles.ts";
+import { tokenFor, uniqueUser } from "./tokens.ts";
+
+/** A new user whose stored roles make them an editor. */
+export async function editor() {
+  const sub = uniqueUser();
+  await storeProfile(sub, { app_metadata: { roles: ["playlist_editor"] } });
+  return { sub, token: await tokenFor(sub) };
+}
+
+export const createFeatured = (token: string, body: unknown) =>
+  invoke(
+    handler,
+    httpEvent("featured-create", { token, body, headers: { "idempotency-key": null } }),
+  );
+export const patchFeatured = (token: string, playlistId: string, body: unknown) =>
+  invoke(handler, httpEvent("featured-patch", { token, pathParameters: { playlistId }, body }));
+export const removeFeatured = (token: string, playlistId: string) =>
+  invoke(handler, httpEvent("featured-delete", { token, pathParameters: { playlistId } }));
+export const restoreFeatured = (token: string, playlistId: string) =>
+  invoke(handler, httpEvent("featured-restore", { token, pathParameters: { playlistId } }));
+export const featuredPage = (token: string, query: Record<string, string> = {}) =>
+  invoke(handler, httpEvent("featured-list", { token, query }));
