@@ -113,7 +113,9 @@ export const TRAFFIC_MIX: Record<string, number> = {
   "PUT /displayName": 0.2,
   "GET /genres/getFav": 5,
   "PUT /genres/fav": 0.5,
-  "POST /hooks/post-login": 4,
+  // 4 logins, and the renewals: the Action runs at each refresh-token exchange too, about one
+  // a day the app is opened with 24-hour access tokens.
+  "POST /hooks/post-login": 20,
 };
 
 export const USER_COUNTS = [10_000, 1_000_000, 10_000_000];
