@@ -89,6 +89,15 @@ async function violations(page: Page): Promise<string[]> {
   );
 }
 
+/** A gate a route handler waits at (`passed`) until the test opens it. */
+function gate() {
+  let open = () => {};
+  const passed = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { passed, open };
+}
+
 /** The loaded screen: no "Loading…" status left. */
 const settled = (page: Page) =>
   expect.poll(() => page.getByText(/^Loading/).count(), { timeout: 20_000 }).toBe(0);
@@ -192,12 +201,9 @@ describe("forms that never overwrite what the person typed", { timeout: 120_000 
     const page = await open();
     await logIn(page, unique("eager"));
     // The profile arrives a moment after Settings opens, as over a slow phone network.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const held = gate();
     await page.route(`${stack.baseUrl}/displayName`, async (route) => {
-      if (route.request().method() === "GET") await held;
+      if (route.request().method() === "GET") await held.passed;
       await route.continue();
     });
     await go(page, "Settings");
@@ -208,7 +214,7 @@ describe("forms that never overwrite what the person typed", { timeout: 120_000 
     expect(await violations(page)).toEqual([]);
     // The person types as soon as they can (fill waits until the field is editable).
     const typing = name.fill("Typed at once");
-    release();
+    held.open();
     await typing;
     await settled(page);
     expect(await name.inputValue()).toBe("Typed at once");
@@ -227,30 +233,24 @@ describe("lists that keep what the person added", { timeout: 120_000 }, () => {
     await logIn(page, unique("hasty"));
     // The first read of the songs, taken before the song is added, is held back until after
     // the add's own reload, as a slow phone network can deliver it.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const held = gate();
+    const delivered = gate();
     let first = true;
-    let delivered = () => {};
-    const stale = new Promise<void>((resolve) => {
-      delivered = resolve;
-    });
     await page.route(`${stack.baseUrl}/songs?limit=100`, async (route) => {
       if (!first) return route.continue();
       first = false;
       const response = await route.fetch();
-      await held;
+      await held.passed;
       await route.fulfill({ response });
-      delivered();
+      delivered.open();
     });
     await go(page, "Library");
     await page.getByLabel("Song name", { exact: true }).fill("So What");
     await page.getByLabel("Song genre", { exact: true }).fill("jazz");
     await page.getByRole("button", { name: "Add song" }).click();
     await page.getByRole("checkbox", { name: "So What" }).waitFor();
-    release();
-    await stale;
+    held.open();
+    await delivered.passed;
     await settled(page);
     expect(await page.getByRole("checkbox", { name: "So What" }).count()).toBe(1);
     await page.context().close();
