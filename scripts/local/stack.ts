@@ -83,12 +83,21 @@ export async function startStack(
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let serving = false;
+  // A stack that dies under its tests says why, where the failing tests' report shows it (one
+  // that never got ready throws with its output below).
+  child.once("exit", (code, signal) => {
+    if (serving) console.error(`npm start exited (${code ?? signal}) before stop():\n${output}`);
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
-    if (output.includes("[start] ready")) break;
+    if (output.includes("[start] ready")) {
+      serving = true;
+      break;
+    }
     if (Date.now() > deadline) {
       process.kill(-(child.pid as number), "SIGKILL");
       throw new Error(`npm start did not serve within 120 s:\n${output}`);
@@ -105,6 +114,7 @@ export async function startStack(
     pid: child.pid as number,
     output: () => output,
     async stop() {
+      serving = false;
       if (child.exitCode !== null && !groupAlive(child.pid as number)) return;
       // SIGTERM to npm's whole group, as a terminal's Ctrl-C would; start.ts stops its children.
       process.kill(-(child.pid as number), "SIGTERM");
