@@ -12,7 +12,7 @@ import {
   newPlaylist,
   putFeatured,
   putPlaylist,
-  type TransactItems,
+  type RecordItems,
   updatePlaylist,
 } from "../lib/domain/playlists.ts";
 import { COUNTERS_WARM_UP } from "../lib/domain/plays.ts";
@@ -84,7 +84,7 @@ async function createWithSongs(
   request: HttpRequest,
   songIds: string[],
   response: HttpResponse,
-  write: (extra: TransactItems) => Promise<WriteRefusal | undefined>,
+  write: (record: RecordItems) => Promise<WriteRefusal | undefined>,
   quotaMessage?: string,
 ): Promise<{ response: HttpResponse; checked?: SongsChecked }> {
   let checked: SongsChecked | undefined;

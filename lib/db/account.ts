@@ -9,11 +9,13 @@ import {
   deleteUserCounters,
   eraseUserCounters,
   markUserDeleting,
+  playsOfMany,
   putDeletionMarker,
   putTombstone,
   releaseCounts,
 } from "./counters.ts";
-import { PLAYLISTS_TABLE, playsOfMany } from "./playlists.ts";
+import { partitionKey, type UserPartition } from "./pages.ts";
+import { deletePlaylistItem, PLAYLISTS } from "./playlists.ts";
 import {
   deleteProfileItem,
   eraseProfileItem,
@@ -21,7 +23,7 @@ import {
   type IfVersion,
   markProfileDeleting,
 } from "./profiles.ts";
-import { SONGS_TABLE } from "./songs.ts";
+import { SONGS } from "./songs.ts";
 
 /**
  * Erasing a user. First one transaction marks the profile and the counters as being deleted and
@@ -34,18 +36,19 @@ export async function markAccountDeleting(
   precondition: IfVersion | undefined,
   mustExist: boolean,
 ): Promise<WriteRefusal | undefined> {
-  const refusal = await transact([
-    markProfileDeleting(userId, precondition, mustExist),
-    markUserDeleting(userId),
-    putDeletionMarker(userId),
-  ]);
+  const refusal = await transact({
+    profile: markProfileDeleting(userId, precondition, mustExist),
+    counters: markUserDeleting(userId),
+    marker: putDeletionMarker(userId),
+  });
   if (!refusal) return undefined;
-  // The profile refused: it is missing (operator) or its version fails the If-Match.
-  const stored = refusal.items[0] ?? (await getProfile(userId));
+  // Only the profile has a condition: it is missing (operator) or fails the If-Match.
+  const stored = refusal.items.profile ?? (await getProfile(userId));
   return stored ? "precondition" : "not_found";
 }
 
-async function* keyPages(table: string, sortKey: string, userId: string, extra: string[] = []) {
+/** The ids of a user's items of `partition`, 100 at a time (consistent reads). */
+async function* idPages({ table, sortKey }: UserPartition, userId: string) {
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await db.send(
@@ -53,30 +56,28 @@ async function* keyPages(table: string, sortKey: string, userId: string, extra: 
         TableName: table,
         KeyConditionExpression: "user_id = :user",
         ExpressionAttributeValues: { ":user": userId },
-        ProjectionExpression: ["user_id", sortKey, ...extra].join(", "),
+        ProjectionExpression: sortKey,
         ConsistentRead: true,
         Limit: 100,
         ExclusiveStartKey,
       }),
     );
     ExclusiveStartKey = page.LastEvaluatedKey;
-    if (page.Items?.length) yield page.Items;
+    if (page.Items?.length) yield page.Items.map((item) => item[sortKey] as string);
   } while (ExclusiveStartKey);
 }
 
 /** Songs go 25 per BatchWriteItem; their quota counter goes with the account at the end. */
 export async function deleteAllSongs(userId: string): Promise<number> {
   let deleted = 0;
-  for await (const items of keyPages(SONGS_TABLE, "song_id", userId)) {
+  for await (const ids of idPages(SONGS, userId)) {
     const batches = [];
-    for (let i = 0; i < items.length; i += 25) {
-      const keys = items
-        .slice(i, i + 25)
-        .map((item) => ({ user_id: userId, song_id: item.song_id }));
-      batches.push(batchDelete(SONGS_TABLE, keys));
+    for (let i = 0; i < ids.length; i += 25) {
+      const keys = ids.slice(i, i + 25).map((id) => partitionKey(SONGS, userId, id));
+      batches.push(batchDelete(SONGS.table, keys));
     }
     await Promise.all(batches);
-    deleted += items.length;
+    deleted += ids.length;
   }
   return deleted;
 }
@@ -91,20 +92,20 @@ const PLAYLISTS_PER_TRANSACTION = 49;
  */
 export async function deleteAllPlaylists(userId: string): Promise<number> {
   let deleted = 0;
-  for await (const items of keyPages(PLAYLISTS_TABLE, "playlist_id", userId)) {
-    for (let i = 0; i < items.length; i += PLAYLISTS_PER_TRANSACTION) {
-      const ids = items
-        .slice(i, i + PLAYLISTS_PER_TRANSACTION)
-        .map((item) => item.playlist_id as string);
+  for await (const page of idPages(PLAYLISTS, userId)) {
+    for (let i = 0; i < page.length; i += PLAYLISTS_PER_TRANSACTION) {
+      const ids = page.slice(i, i + PLAYLISTS_PER_TRANSACTION);
       const counters = await playsOfMany(userId, ids, true);
       const plays = ids.reduce((sum, id) => sum + (counters.get(id) ?? 0), 0);
-      await transact([
-        ...ids.flatMap((id) => [
-          { Delete: { TableName: PLAYLISTS_TABLE, Key: { user_id: userId, playlist_id: id } } },
-          deletePlaylistCounter(userId, id),
-        ]),
-        releaseCounts(userId, { playlists: ids.length, plays }),
-      ]);
+      await transact({
+        ...Object.fromEntries(
+          ids.flatMap((id) => [
+            [`playlist ${id}`, deletePlaylistItem(userId, id)],
+            [`plays ${id}`, deletePlaylistCounter(userId, id)],
+          ]),
+        ),
+        counts: releaseCounts(userId, { playlists: ids.length, plays }),
+      });
       deleted += ids.length;
     }
   }
@@ -122,19 +123,19 @@ export async function deleteProfileAndCounters(
   userId: string,
   deniedRoles: readonly string[],
 ): Promise<void> {
-  await transact([
-    eraseProfileItem(userId),
-    eraseUserCounters(userId),
-    deleteFeaturedCounter(userId),
-    deniedRoles.length ? putTombstone(userId, deniedRoles) : deleteTombstone(userId),
-  ]);
+  await transact({
+    profile: eraseProfileItem(userId),
+    counters: eraseUserCounters(userId),
+    featured: deleteFeaturedCounter(userId),
+    tombstone: deniedRoles.length ? putTombstone(userId, deniedRoles) : deleteTombstone(userId),
+  });
 }
 
 /** The last step, once Auth0 has deleted the user: the marks and the marker go together. */
 export async function finishAccountDeletion(userId: string): Promise<void> {
-  await transact([
-    deleteProfileItem(userId),
-    deleteUserCounters(userId),
-    deleteDeletionMarker(userId),
-  ]);
+  await transact({
+    profile: deleteProfileItem(userId),
+    counters: deleteUserCounters(userId),
+    marker: deleteDeletionMarker(userId),
+  });
 }

@@ -64,24 +64,32 @@ export function unmarshallItem<T>(item: Record<string, AttributeValue>): T {
   return unmarshall(item, { wrapNumbers }) as T;
 }
 
-export type TransactItems = NonNullable<TransactWriteCommandInput["TransactItems"]>;
+type TransactItems = NonNullable<TransactWriteCommandInput["TransactItems"]>;
+/** One item of a TransactWriteItems: a Put, Update, Delete or ConditionCheck. */
+type TransactItem = TransactItems[number];
 
 /**
- * Why DynamoDB refused a transaction: per item, whether its condition failed, and the stored
- * item when the write asked for it (ReturnValuesOnConditionCheckFailure: ALL_OLD).
+ * A transaction's items by name, sent in the order written (an absent one is left out). The
+ * name is how a refusal says which item refused: `refusal.failed.has("quota")`, never a position.
  */
-export interface Refusal {
-  failed: boolean[];
-  items: (Record<string, unknown> | undefined)[];
+export type NamedItems<N extends string = string> = Partial<Record<N, TransactItem>>;
+
+/**
+ * Why DynamoDB refused a transaction: the names of the items whose condition failed, and the
+ * stored item of each that asked for it (ReturnValuesOnConditionCheckFailure: ALL_OLD).
+ */
+export interface Refusal<N extends string = string> {
+  failed: ReadonlySet<N>;
+  items: Partial<Record<N, Record<string, unknown>>>;
 }
 
 /** A transaction DynamoDB cancelled for a conflict: it applied nothing, and may be sent again. */
 export const CONFLICT: unique symbol = Symbol("conflict");
 
 /** Sends one TransactWriteItems once: its Refusal, CONFLICT, or undefined when it committed. */
-export type SendTransaction = (
-  items: TransactItems,
-) => Promise<Refusal | undefined | typeof CONFLICT>;
+export type SendTransaction = <N extends string>(
+  items: NamedItems<N>,
+) => Promise<Refusal<N> | undefined | typeof CONFLICT>;
 
 /**
  * Runs `attempt` under the contention policy (lib/retry.ts CONTENTION: at most 5 attempts in
@@ -94,8 +102,8 @@ export async function withTransactions<T>(
   attempt: (send: SendTransaction, again: typeof AGAIN) => Promise<T | typeof AGAIN>,
 ): Promise<T> {
   let lastConflict: unknown;
-  const send: SendTransaction = (TransactItems) =>
-    sendTransaction(TransactItems, (error) => {
+  const send: SendTransaction = (items) =>
+    sendTransaction(items, (error) => {
       lastConflict = error;
     });
   try {
@@ -110,29 +118,37 @@ export async function withTransactions<T>(
  * Sends one TransactWriteItems once, for a step that is itself retried by its own policy (a
  * retry never holds another): undefined when it committed, a Refusal, or CONFLICT.
  */
-export function transactOnce(TransactItems: TransactItems) {
-  return sendTransaction(TransactItems, () => {});
+export function transactOnce<N extends string>(items: NamedItems<N>) {
+  return sendTransaction(items, () => {});
 }
 
-async function sendTransaction(
-  TransactItems: TransactItems,
+async function sendTransaction<N extends string>(
+  items: NamedItems<N>,
   onConflict: (error: unknown) => void,
-): Promise<Refusal | undefined | typeof CONFLICT> {
+): Promise<Refusal<N> | undefined | typeof CONFLICT> {
+  const named = (Object.entries(items) as [N, TransactItem | undefined][]).filter(
+    (entry): entry is [N, TransactItem] => entry[1] !== undefined,
+  );
   try {
-    await db.send(new TransactWriteCommand({ TransactItems }));
+    await db.send(new TransactWriteCommand({ TransactItems: named.map(([, item]) => item) }));
     return undefined;
   } catch (error) {
     if (isTransactionConflict(error)) {
       onConflict(error);
       return CONFLICT;
     }
+    // DynamoDB answers one reason per item, in the order sent.
     const reasons = cancellationReasons(error);
-    const failed = reasons?.map((reason) => reason.Code === "ConditionalCheckFailed");
-    if (!reasons || !failed?.some(Boolean)) throw error;
-    return {
-      failed,
-      items: reasons.map((reason) => (reason.Item ? unmarshallItem(reason.Item) : undefined)),
-    };
+    const failed = new Set<N>();
+    const stored: Partial<Record<N, Record<string, unknown>>> = {};
+    for (const [i, reason] of (reasons ?? []).entries()) {
+      const name = named[i]?.[0];
+      if (name === undefined || reason.Code !== "ConditionalCheckFailed") continue;
+      failed.add(name);
+      if (reason.Item) stored[name] = unmarshallItem(reason.Item);
+    }
+    if (failed.size === 0) throw error;
+    return { failed, items: stored };
   }
 }
 
@@ -141,9 +157,9 @@ async function sendTransaction(
  * transaction cancelled for a conflict (concurrent writes to one item, e.g. plays of one user)
  * applied nothing, so it is sent again, at most 5 times in all (withTransactions).
  */
-export function transact(TransactItems: TransactItems): Promise<Refusal | undefined> {
+export function transact<N extends string>(items: NamedItems<N>): Promise<Refusal<N> | undefined> {
   return withTransactions(async (send, again) => {
-    const outcome = await send(TransactItems);
+    const outcome = await send(items);
     return outcome === CONFLICT ? again : outcome;
   });
 }
@@ -184,6 +200,40 @@ export async function batchGet(
     return pending && Object.keys(pending).length > 0 ? again : undefined;
   });
   return found;
+}
+
+/** One table's part of a shared BatchGetItem: its keys, and what the items found there mean. */
+export interface TableRead<T> {
+  table: string;
+  keys: Key[];
+  consistent?: boolean;
+  /** What the items of `table` found (in no particular order) come to. */
+  found: (items: Item[]) => T;
+}
+
+type ReadResults<R> = { [K in keyof R]: R[K] extends TableRead<infer T> ? T : never };
+
+/**
+ * Reads of several tables in one BatchGetItem (each table once, 100 keys in all), each answered
+ * as its own module decodes it: a table's item shape stays in its module.
+ */
+export async function readTogether<R extends Record<string, TableRead<unknown>>>(
+  reads: R,
+): Promise<ReadResults<R>> {
+  const parts = Object.entries(reads);
+  const tables = new Set(parts.map(([, read]) => read.table));
+  if (tables.size !== parts.length) throw new Error("readTogether reads each table once");
+  const found = await batchGet(
+    Object.fromEntries(
+      parts.map(([, { table, keys, consistent }]) => [
+        table,
+        { keys, ...(consistent === undefined ? {} : { consistent }) },
+      ]),
+    ),
+  );
+  return Object.fromEntries(
+    parts.map(([name, read]) => [name, read.found(found[read.table] ?? [])]),
+  ) as ReadResults<R>;
 }
 
 /**

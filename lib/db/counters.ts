@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
-import { db } from "./client.ts";
+import { db, readTogether, type TableRead } from "./client.ts";
 import { isConditionFailure } from "./errors.ts";
 
 /**
@@ -30,7 +30,7 @@ const FEATURED = "featured";
 const DELETION = "deletion";
 
 export const userCounterKey = (userId: string) => ({ user_id: userId, counter_id: USER_COUNTER });
-export const playlistCounterKey = (userId: string, playlistId: string) => ({
+const playlistCounterKey = (userId: string, playlistId: string) => ({
   user_id: userId,
   counter_id: playlistId,
 });
@@ -58,7 +58,7 @@ interface UserCounterItem {
   removing_songs?: Set<string>;
 }
 
-export function userCountersOf(item: UserCounterItem | undefined): UserCounters {
+function userCountersOf(item: UserCounterItem | undefined): UserCounters {
   return {
     songs: item?.songs ?? 0,
     playlists: item?.playlists ?? 0,
@@ -86,7 +86,7 @@ const NOT_DELETING = "attribute_not_exists(deleting)";
 const FIRST_SEEN = "first_seen_at = if_not_exists(first_seen_at, :seen)";
 
 /** When the API first saw the user, from their counter item, if it says. */
-export function firstSeenOf(item: Record<string, unknown> | undefined): string | undefined {
+function firstSeenOf(item: Record<string, unknown> | undefined): string | undefined {
   return typeof item?.first_seen_at === "string" ? item.first_seen_at : undefined;
 }
 
@@ -313,7 +313,7 @@ export function putTombstone(userId: string, deniedRoles: readonly string[]) {
 }
 
 /** The denied roles a tombstone item holds (none without one). */
-export function tombstoneDeniedRoles(item: { denied_roles?: unknown } | undefined): string[] {
+function tombstoneDeniedRoles(item: { denied_roles?: unknown } | undefined): string[] {
   const roles = item?.denied_roles;
   return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === "string") : [];
 }
@@ -365,7 +365,7 @@ export async function featuredIdsOf(editor: string): Promise<string[]> {
   return [...((Item?.playlist_ids as Set<string> | undefined) ?? [])];
 }
 
-export const deletionMarkerKey = (userId: string) => ({ user_id: userId, counter_id: DELETION });
+const deletionMarkerKey = (userId: string) => ({ user_id: userId, counter_id: DELETION });
 
 /** Transaction item: the account's deletion has begun (lib/db/account.ts). */
 export function putDeletionMarker(userId: string) {
@@ -397,4 +397,100 @@ export function deleteDeletionMarker(userId: string) {
 /** Transaction item: the editor's featured quota goes with their account. */
 export function deleteFeaturedCounter(editor: string) {
   return { Delete: { TableName: COUNTERS_TABLE, Key: featuredCounterKey(editor) } };
+}
+
+/** When the API first saw the user: their counter item, read with other tables' items. */
+export function firstSeenRead(userId: string): TableRead<string | undefined> {
+  return {
+    table: COUNTERS_TABLE,
+    keys: [userCounterKey(userId)],
+    consistent: true,
+    found: (items) => firstSeenOf(items[0]),
+  };
+}
+
+/** What the counters table knows of a user, beside their profile. */
+export interface UserState {
+  counters: UserCounters;
+  /** When the API first saw the user without a profile. */
+  firstSeenAt: string | undefined;
+  /** The roles an operator denied an erased account of this user id (its tombstone). */
+  inheritedDeniedRoles: string[];
+  /** A deletion of the account was begun and is not finished. */
+  beingDeleted: boolean;
+}
+
+/** The user counter, the tombstone and the deletion marker, read with other tables' items. */
+export function userStateRead(userId: string): TableRead<UserState> {
+  const keys = [userCounterKey(userId), tombstoneKey(userId), deletionMarkerKey(userId)];
+  return {
+    table: COUNTERS_TABLE,
+    keys,
+    consistent: true,
+    found: (items) => {
+      const [user, tombstone, marker] = keys.map((key) =>
+        items.find((item) => item.counter_id === key.counter_id),
+      );
+      return {
+        counters: userCountersOf(user),
+        firstSeenAt: firstSeenOf(user),
+        inheritedDeniedRoles: tombstoneDeniedRoles(tombstone),
+        beingDeleted: marker !== undefined,
+      };
+    },
+  };
+}
+
+/** The plays a playlist's counter item holds (0 without one). */
+function playsIn(item: Record<string, unknown> | undefined): number {
+  return typeof item?.plays === "number" ? item.plays : 0;
+}
+
+/** The plays of up to 100 playlists of a user, by playlist id, read with other tables' items. */
+export function playsRead(
+  userId: string,
+  playlistIds: string[],
+  consistent: boolean,
+): TableRead<Map<string, number>> {
+  return {
+    table: COUNTERS_TABLE,
+    keys: playlistIds.map((id) => playlistCounterKey(userId, id)),
+    consistent,
+    found: (items) => new Map(items.map((item) => [item.counter_id as string, playsIn(item)])),
+  };
+}
+
+/** The plays of up to 100 playlists of a user, by playlist id: one BatchGetItem. */
+export async function playsOfMany(
+  userId: string,
+  playlistIds: string[],
+  consistent: boolean,
+): Promise<Map<string, number>> {
+  return (await readTogether({ plays: playsRead(userId, playlistIds, consistent) })).plays;
+}
+
+/** One playlist's plays: one GetItem of its counter. */
+export async function playsOf(
+  userId: string,
+  playlistId: string,
+  consistent: boolean,
+): Promise<number> {
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: COUNTERS_TABLE,
+      Key: playlistCounterKey(userId, playlistId),
+      ConsistentRead: consistent,
+    }),
+  );
+  return playsIn(Item);
+}
+
+/** The plays a refused deletePlaylistCounter found counted (its ALL_OLD), if it says. */
+export function playsFound(item: Record<string, unknown> | undefined): number | undefined {
+  return typeof item?.plays === "number" ? item.plays : undefined;
+}
+
+/** When the last play counted, from a refused countPlay's ALL_OLD (epoch ms), if it says. */
+export function lastPlayAtFound(item: Record<string, unknown> | undefined): number | undefined {
+  return typeof item?.last_play_at === "number" ? item.last_play_at : undefined;
 }

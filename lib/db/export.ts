@@ -16,10 +16,12 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ULID_PATTERN } from "../ids.ts";
 import type { Playlist, Song } from "../schemas/index.ts";
 import { db } from "./client.ts";
+import { playsOfMany } from "./counters.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { InvalidCursor } from "./errors.ts";
-import { PLAYLISTS_TABLE, type PlaylistItem, playlistFromItem, playsOfMany } from "./playlists.ts";
-import { SONGS_TABLE, type SongItem, songFromItem } from "./songs.ts";
+import { partitionKey, type UserPartition } from "./pages.ts";
+import { PLAYLISTS, type PlaylistItem, playlistFromItem } from "./playlists.ts";
+import { SONGS, type SongItem, songFromItem } from "./songs.ts";
 
 /** What the cursors of this walk are bound to, beside the user. */
 const SCOPE = "export";
@@ -85,8 +87,7 @@ const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value), "ut
  * items and 1 MB read).
  */
 async function readAfter<Item>(
-  table: string,
-  sortKey: string,
+  partition: UserPartition,
   userId: string,
   after: string | undefined,
   bound: string,
@@ -94,13 +95,13 @@ async function readAfter<Item>(
 ): Promise<{ items: Item[]; more: boolean }> {
   const read = await db.send(
     new QueryCommand({
-      TableName: table,
+      TableName: partition.table,
       KeyConditionExpression: "user_id = :user AND #sort < :bound",
-      ExpressionAttributeNames: { "#sort": sortKey },
+      ExpressionAttributeNames: { "#sort": partition.sortKey },
       ExpressionAttributeValues: { ":user": userId, ":bound": bound },
       ConsistentRead: true,
       Limit: limit,
-      ...(after ? { ExclusiveStartKey: { user_id: userId, [sortKey]: after } } : {}),
+      ...(after ? { ExclusiveStartKey: partitionKey(partition, userId, after) } : {}),
     }),
   );
   return { items: (read.Items ?? []) as Item[], more: read.LastEvaluatedKey !== undefined };
@@ -133,14 +134,7 @@ export async function exportItems(
   });
   const fits = (bytes: number) => used + bytes + 1 <= budget;
   while (section === "songs") {
-    const read = await readAfter<SongItem>(
-      SONGS_TABLE,
-      "song_id",
-      userId,
-      after,
-      bound,
-      SONGS_PER_READ,
-    );
+    const read = await readAfter<SongItem>(SONGS, userId, after, bound, SONGS_PER_READ);
     for (const item of read.items) {
       const song = songFromItem(item);
       const bytes = bytesOf(song);
@@ -155,14 +149,7 @@ export async function exportItems(
     }
   }
   for (;;) {
-    const read = await readAfter<PlaylistItem>(
-      PLAYLISTS_TABLE,
-      "playlist_id",
-      userId,
-      after,
-      bound,
-      PLAYLISTS_PER_READ,
-    );
+    const read = await readAfter<PlaylistItem>(PLAYLISTS, userId, after, bound, PLAYLISTS_PER_READ);
     const plays = await playsOfMany(
       userId,
       read.items.map((item) => item.playlist_id),

@@ -7,7 +7,7 @@ import type {
   PlaylistInput,
   Playlist as UserPlaylist,
 } from "../schemas/index.ts";
-import { batchGet, CONFLICT, db, type TransactItems, transact, transactOnce } from "./client.ts";
+import { batchGet, CONFLICT, db, transact, transactOnce } from "./client.ts";
 import {
   featuredIdsOf,
   releaseFeaturedPlace,
@@ -15,6 +15,7 @@ import {
   userNotDeleting,
 } from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
+import type { RecordItems } from "./idempotency.ts";
 import { type Page, pageOf, type Read, startKey } from "./pages.ts";
 import {
   newPlaylist,
@@ -116,32 +117,33 @@ export function newFeatured(input: PlaylistInput, editor: string): FeaturedPlayl
 }
 
 /**
- * Stores a new featured playlist within its editor's quota (`max`), with `extra` items (an
- * idempotency record), all or nothing. Refusals: quota, duplicate_key.
+ * Stores a new featured playlist within its editor's quota (`max`), with the request's
+ * idempotency record (when it has a key), all or nothing. Refusals: quota, deleting,
+ * duplicate_key.
  */
 export async function putFeatured(
   playlist: FeaturedPlaylist,
   max: number,
-  extra: TransactItems = [],
+  record: RecordItems = {},
 ): Promise<WriteRefusal | undefined> {
   const refusal = await changing(
-    transact([
-      {
+    transact({
+      playlist: {
         Put: {
           TableName: FEATURED_TABLE,
           Item: liveItem(playlist),
           ConditionExpression: "attribute_not_exists(playlist_id)",
         },
       },
-      takeFeaturedPlace(playlist.createdBy, playlist.playlistId, max),
+      quota: takeFeaturedPlace(playlist.createdBy, playlist.playlistId, max),
       // In the write, not read before it: an erasure racing the create would otherwise leave a
       // playlist and a quota entry of the account it is erasing.
-      userNotDeleting(playlist.createdBy),
-      ...extra,
-    ]),
+      editor: userNotDeleting(playlist.createdBy),
+      ...record,
+    }),
     (refused) => refused === undefined,
   );
-  return refusalOf(refusal, [undefined, "quota", "deleting", "duplicate_key"]);
+  return refusalOf(refusal, { quota: "quota", editor: "deleting" });
 }
 
 /** A live featured playlist (a consistent read); undefined when there is none. */
@@ -202,8 +204,8 @@ export async function trashFeatured(
   now = new Date(),
 ): Promise<WriteRefusal | undefined> {
   const refusal = await changing(
-    transactOnce([
-      {
+    transactOnce({
+      live: {
         Delete: {
           TableName: FEATURED_TABLE,
           Key: liveKey(seen.playlistId),
@@ -211,7 +213,7 @@ export async function trashFeatured(
           ExpressionAttributeValues: { ":seen": seen.updatedAt },
         },
       },
-      {
+      deleted: {
         Put: {
           TableName: FEATURED_TABLE,
           Item: {
@@ -223,11 +225,11 @@ export async function trashFeatured(
           },
         },
       },
-      releaseFeaturedPlace(seen.createdBy, seen.playlistId),
-    ]),
+      quota: releaseFeaturedPlace(seen.createdBy, seen.playlistId),
+    }),
     (refused) => refused === undefined,
   );
-  return refusal === CONFLICT ? "not_found" : refusalOf(refusal, ["not_found"]);
+  return refusal === CONFLICT ? "not_found" : refusalOf(refusal, { live: "not_found" });
 }
 
 /** A deleted featured playlist still restorable at `now`; undefined otherwise. */
@@ -258,8 +260,8 @@ export async function restoreFeatured(
   now = new Date(),
 ): Promise<WriteRefusal | undefined> {
   const refusal = await changing(
-    transact([
-      {
+    transact({
+      deleted: {
         Delete: {
           TableName: FEATURED_TABLE,
           Key: deletedKey(restored.playlistId),
@@ -267,18 +269,18 @@ export async function restoreFeatured(
           ExpressionAttributeValues: { ":now": Math.floor(now.getTime() / 1000) },
         },
       },
-      {
+      live: {
         Put: {
           TableName: FEATURED_TABLE,
           Item: liveItem(restored),
           ConditionExpression: "attribute_not_exists(playlist_id)",
         },
       },
-      takeFeaturedPlace(restored.createdBy, restored.playlistId, max),
-    ]),
+      quota: takeFeaturedPlace(restored.createdBy, restored.playlistId, max),
+    }),
     (refused) => refused === undefined,
   );
-  return refusalOf(refusal, ["not_found", "not_found", "quota"]);
+  return refusalOf(refusal, { deleted: "not_found", live: "not_found", quota: "quota" });
 }
 
 /** The stamp as a consistent read sees it now (0 before the first change). */

@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
-import { db } from "./client.ts";
+import { db, type NamedItems } from "./client.ts";
 import { isConditionFailure } from "./errors.ts";
 
 /**
@@ -37,12 +37,22 @@ interface RecordItem {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+/** The name of the record's item in a transaction: its refusal means the key was used already. */
+export const RECORD_ITEM = "idempotencyRecord";
+
+/** The record's item, by name, to add to a transaction's own items; none without a key. */
+export type RecordItems = NamedItems<typeof RECORD_ITEM>;
+
 /**
  * Transaction item: the record of a keyed request, written in the same transaction as the work
  * so that both or neither happen. With `response`, the record is complete at once; without, the
  * response is added by completeRecord. Refused (condition) when a live record exists.
  */
-export function newRecord(recordId: string, bodyHash: string, response?: StoredResponse) {
+export function newRecord(
+  recordId: string,
+  bodyHash: string,
+  response?: StoredResponse,
+): RecordItems {
   const now = Date.now();
   const item: RecordItem = {
     record_id: recordId,
@@ -52,11 +62,13 @@ export function newRecord(recordId: string, bodyHash: string, response?: StoredR
     ...(response ? { response_status: response.status, response_body: response.body } : {}),
   };
   return {
-    Put: {
-      TableName: IDEMPOTENCY_TABLE,
-      Item: item,
-      ConditionExpression: "attribute_not_exists(record_id) OR expires_at < :now",
-      ExpressionAttributeValues: { ":now": nowSeconds() },
+    [RECORD_ITEM]: {
+      Put: {
+        TableName: IDEMPOTENCY_TABLE,
+        Item: item,
+        ConditionExpression: "attribute_not_exists(record_id) OR expires_at < :now",
+        ExpressionAttributeValues: { ":now": nowSeconds() },
+      },
     },
   };
 }

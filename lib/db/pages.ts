@@ -68,25 +68,39 @@ export async function pageOf<Item extends object, T>(
 }
 
 /**
- * One page of a user's partition (their songs or playlists), in sort-key order: one Query.
- * `name` is the list its cursors are bound to.
+ * A table of items under a user's partition key `user_id`, each under its own time-ordered id
+ * (a ULID sort key): the songs and the playlists tables, as their modules declare them.
  */
+export interface UserPartition {
+  table: string;
+  /** The sort key's attribute: the item's id. */
+  sortKey: string;
+  /** The list its cursors are bound to. */
+  name: string;
+}
+
+/** The key of the item of `partition` with id `id`. */
+export function partitionKey(partition: UserPartition, userId: string, id: string) {
+  return { user_id: userId, [partition.sortKey]: id };
+}
+
+/** One page of a user's partition (their songs or playlists), in sort-key order: one Query. */
 export async function userPartitionPage<Item extends object, T>(
-  list: { table: string; name: string; sortKey: string; fromItem: (item: Item) => T },
+  partition: UserPartition,
+  fromItem: (item: Item) => T,
   userId: string,
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<T>> {
+  const { table, name, sortKey } = partition;
   const read = await db.send(
     new QueryCommand({
-      TableName: list.table,
+      TableName: table,
       KeyConditionExpression: "user_id = :user",
       ExpressionAttributeValues: { ":user": userId },
       Limit: limit + 1,
-      ExclusiveStartKey: await startKey(list.name, userId, cursor, list.sortKey, {
-        user_id: userId,
-      }),
+      ExclusiveStartKey: await startKey(name, userId, cursor, sortKey, { user_id: userId }),
     }),
   );
-  return pageOf(list.name, userId, read as Read<Item>, limit, list.sortKey, list.fromItem);
+  return pageOf(name, userId, read as Read<Item>, limit, sortKey, fromItem);
 }

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
 import { newId } from "../ids.ts";
@@ -6,25 +6,29 @@ import type { WriteRefusal } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { Playlist, PlaylistChanges, PlaylistInput } from "../schemas/index.ts";
 import {
-  batchGet,
   CONFLICT,
   db,
-  type TransactItems,
+  readTogether,
+  type TableRead,
   transact,
   withTransactions,
 } from "./client.ts";
 import {
   addPlaylistPlay,
-  COUNTERS_TABLE,
   countPlay,
   deletePlaylistCounter,
+  lastPlayAtFound,
   newPlaylistCounter,
-  playlistCounterKey,
+  playsFound,
+  playsOf,
+  playsOfMany,
+  playsRead,
   releaseCounts,
   takeQuota,
 } from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
-import { type Page, userPartitionPage } from "./pages.ts";
+import type { RecordItems } from "./idempotency.ts";
+import { type Page, partitionKey, type UserPartition, userPartitionPage } from "./pages.ts";
 import { refusalOf } from "./refusals.ts";
 
 /**
@@ -32,6 +36,12 @@ import { refusalOf } from "./refusals.ts";
  * own small counter item (lib/db/counters.ts), created and deleted with it.
  */
 export const PLAYLISTS_TABLE = config().tables.playlists;
+
+export const PLAYLISTS: UserPartition = {
+  table: PLAYLISTS_TABLE,
+  sortKey: "playlist_id",
+  name: "playlists",
+};
 
 export interface PlaylistItem {
   user_id?: string;
@@ -44,7 +54,12 @@ export interface PlaylistItem {
   updated_at: string;
 }
 
-const key = (userId: string, playlistId: string) => ({ user_id: userId, playlist_id: playlistId });
+const key = (userId: string, playlistId: string) => partitionKey(PLAYLISTS, userId, playlistId);
+
+/** Transaction item: a user's playlist goes (its counter goes in the same transaction). */
+export function deletePlaylistItem(userId: string, playlistId: string) {
+  return { Delete: { TableName: PLAYLISTS_TABLE, Key: key(userId, playlistId) } };
+}
 
 export function playlistFromItem(item: PlaylistItem, plays: number, featured: boolean): Playlist {
   return {
@@ -106,21 +121,24 @@ export function playlistUpdate(changes: PlaylistChanges) {
 
 /**
  * Stores a new playlist and its play counter within the user's quota, in one transaction with
- * `extra` items (an idempotency record): all or nothing. Answers why not, when refused.
+ * the request's idempotency record (when it has a key): all or nothing. Answers why not, when
+ * refused.
  */
 export async function putPlaylist(
   userId: string,
   playlist: Playlist,
   maxPlaylists: number,
-  extra: TransactItems = [],
+  record: RecordItems = {},
 ): Promise<WriteRefusal | undefined> {
-  const refusal = await transact([
-    { Put: { TableName: PLAYLISTS_TABLE, Item: { ...playlistItem(playlist), user_id: userId } } },
-    newPlaylistCounter(userId, playlist.playlistId),
-    takeQuota(userId, "playlists", maxPlaylists),
-    ...extra,
-  ]);
-  return refusalOf(refusal, [undefined, undefined, "quota", "duplicate_key"]);
+  const refusal = await transact({
+    playlist: {
+      Put: { TableName: PLAYLISTS_TABLE, Item: { ...playlistItem(playlist), user_id: userId } },
+    },
+    plays: newPlaylistCounter(userId, playlist.playlistId),
+    quota: takeQuota(userId, "playlists", maxPlaylists),
+    ...record,
+  });
+  return refusalOf(refusal, { quota: "quota" });
 }
 
 /** The playlist with its plays: one BatchGetItem over the playlist and its counter. */
@@ -129,13 +147,17 @@ export async function getPlaylist(
   playlistId: string,
   consistent = false,
 ): Promise<Playlist | undefined> {
-  const found = await batchGet({
-    [PLAYLISTS_TABLE]: { keys: [key(userId, playlistId)], consistent },
-    [COUNTERS_TABLE]: { keys: [playlistCounterKey(userId, playlistId)], consistent },
+  const playlistRead: TableRead<PlaylistItem | undefined> = {
+    table: PLAYLISTS_TABLE,
+    keys: [key(userId, playlistId)],
+    consistent,
+    found: (items) => items[0] as PlaylistItem | undefined,
+  };
+  const { item, plays } = await readTogether({
+    item: playlistRead,
+    plays: playsRead(userId, [playlistId], consistent),
   });
-  const item = found[PLAYLISTS_TABLE]?.[0] as PlaylistItem | undefined;
-  const counter = found[COUNTERS_TABLE]?.[0] as { plays?: number } | undefined;
-  return item ? playlistFromItem(item, counter?.plays ?? 0, false) : undefined;
+  return item ? playlistFromItem(item, plays.get(playlistId) ?? 0, false) : undefined;
 }
 
 /** Changes an existing playlist of `table` (users' or featured); undefined when there is none. */
@@ -174,54 +196,26 @@ export async function updatePlaylist(
   return item ? playlistFromItem(item, plays, false) : undefined;
 }
 
-async function playsOf(userId: string, playlistId: string, consistent: boolean): Promise<number> {
-  const { Item } = await db.send(
-    new GetCommand({
-      TableName: COUNTERS_TABLE,
-      Key: playlistCounterKey(userId, playlistId),
-      ConsistentRead: consistent,
-    }),
-  );
-  return (Item?.plays as number | undefined) ?? 0;
-}
-
-/** The plays of up to 100 playlists of a user, by playlist id: one BatchGetItem. */
-export async function playsOfMany(
-  userId: string,
-  playlistIds: string[],
-  consistent: boolean,
-): Promise<Map<string, number>> {
-  const found = await batchGet({
-    [COUNTERS_TABLE]: {
-      keys: playlistIds.map((id) => playlistCounterKey(userId, id)),
-      consistent,
-    },
-  });
-  return new Map(
-    (found[COUNTERS_TABLE] ?? []).map((c) => [c.counter_id as string, (c.plays as number) ?? 0]),
-  );
-}
-
 /**
  * One play, in one transaction of small items whatever the playlist's size: the playlist's
- * counter, the user's total (refused within the cooldown) and `extra` items (an idempotency
- * record). Answers the refusal, or undefined once counted.
+ * counter, the user's total (refused within the cooldown) and the request's idempotency record
+ * (when it has a key). Answers the refusal, or undefined once counted.
  */
 export async function addPlay(
   userId: string,
   playlistId: string,
   cooldownSeconds: number,
-  extra: TransactItems = [],
+  record: RecordItems = {},
 ): Promise<{ refusal: WriteRefusal; lastPlayAt?: number } | undefined> {
-  const refusal = await transact([
-    addPlaylistPlay(userId, playlistId),
-    countPlay(userId, Date.now(), cooldownSeconds),
-    ...extra,
-  ]);
-  const reason = refusalOf(refusal, ["not_found", "too_soon", "duplicate_key"]);
+  const refusal = await transact({
+    playlistPlays: addPlaylistPlay(userId, playlistId),
+    userPlays: countPlay(userId, Date.now(), cooldownSeconds),
+    ...record,
+  });
+  const reason = refusalOf(refusal, { playlistPlays: "not_found", userPlays: "too_soon" });
   if (!reason) return undefined;
-  const lastPlayAt = refusal?.items[1]?.last_play_at;
-  return { refusal: reason, ...(typeof lastPlayAt === "number" ? { lastPlayAt } : {}) };
+  const lastPlayAt = lastPlayAtFound(refusal?.items.userPlays);
+  return { refusal: reason, ...(lastPlayAt === undefined ? {} : { lastPlayAt }) };
 }
 
 /**
@@ -235,22 +229,21 @@ export async function deletePlaylist(userId: string, playlistId: string): Promis
   let plays: number | undefined;
   return withTransactions(async (send, again) => {
     plays ??= await playsOf(userId, playlistId, true);
-    const outcome = await send([
-      {
+    const outcome = await send({
+      playlist: {
         Delete: {
           TableName: PLAYLISTS_TABLE,
           Key: key(userId, playlistId),
           ConditionExpression: "attribute_exists(playlist_id)",
         },
       },
-      deletePlaylistCounter(userId, playlistId, plays),
-      releaseCounts(userId, { playlists: 1, plays }),
-    ]);
+      plays: deletePlaylistCounter(userId, playlistId, plays),
+      counts: releaseCounts(userId, { playlists: 1, plays }),
+    });
     if (outcome === CONFLICT) return again;
     if (!outcome) return true;
-    if (outcome.failed[0]) return false;
-    const current = outcome.items[1]?.plays;
-    plays = typeof current === "number" ? current : undefined;
+    if (outcome.failed.has("playlist")) return false;
+    plays = playsFound(outcome.items.plays);
     return again;
   });
 }
@@ -262,12 +255,8 @@ export async function listPlaylists(
   cursor: string | undefined,
 ): Promise<Page<Playlist>> {
   const page = await userPartitionPage(
-    {
-      table: PLAYLISTS_TABLE,
-      name: "playlists",
-      sortKey: "playlist_id",
-      fromItem: (item: PlaylistItem) => item,
-    },
+    PLAYLISTS,
+    (item: PlaylistItem) => item,
     userId,
     limit,
     cursor,

@@ -4,17 +4,15 @@ import { config } from "../config.ts";
 import { Refused } from "../refusals.ts";
 import { METADATA_CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
-import { batchGet, db, type TransactItems, transactOnce, unmarshallItem } from "./client.ts";
 import {
-  COUNTERS_TABLE,
-  deletionMarkerKey,
-  firstSeenOf,
-  tombstoneDeniedRoles,
-  tombstoneKey,
-  type UserCounters,
-  userCounterKey,
-  userCountersOf,
-} from "./counters.ts";
+  db,
+  type NamedItems,
+  readTogether,
+  type TableRead,
+  transactOnce,
+  unmarshallItem,
+} from "./client.ts";
+import { firstSeenRead, type UserState, userStateRead } from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
 
 /**
@@ -74,53 +72,35 @@ export async function getProfile(userId: string): Promise<Profile | undefined> {
   return Item ? fromItem(Item as ProfileItem) : undefined;
 }
 
+/** The profile's item, read with other tables' items. */
+function profileRead(userId: string): TableRead<Profile | undefined> {
+  return {
+    table: PROFILES_TABLE,
+    keys: [profileKey(userId)],
+    consistent: true,
+    found: (items) => (items[0] ? fromItem(items[0] as unknown as ProfileItem) : undefined),
+  };
+}
+
 /**
  * The profile and when the API first saw the user (their counter item), in one consistent
  * BatchGetItem: what the user object of `GET /users/{userId}` is made of.
  */
-export async function getUserRecord(
+export function getUserRecord(
   userId: string,
 ): Promise<{ profile: Profile | undefined; firstSeenAt: string | undefined }> {
-  const found = await batchGet({
-    [PROFILES_TABLE]: { keys: [profileKey(userId)], consistent: true },
-    [COUNTERS_TABLE]: { keys: [userCounterKey(userId)], consistent: true },
-  });
-  const item = found[PROFILES_TABLE]?.[0] as ProfileItem | undefined;
-  return {
-    profile: item ? fromItem(item) : undefined,
-    firstSeenAt: firstSeenOf(found[COUNTERS_TABLE]?.[0]),
-  };
+  return readTogether({ profile: profileRead(userId), firstSeenAt: firstSeenRead(userId) });
 }
 
-/** The profile and the user's counters in one consistent BatchGetItem. */
-export async function getProfileAndCounters(userId: string): Promise<{
-  profile: Profile | undefined;
-  counters: UserCounters;
-  /** When the API first saw the user without a profile (lib/db/counters.ts). */
-  firstSeenAt: string | undefined;
-  /** The roles an operator denied an erased account of this user id (its tombstone). */
-  inheritedDeniedRoles: string[];
-  /** A deletion of the account was begun and is not finished (lib/db/counters.ts). */
-  beingDeleted: boolean;
-}> {
-  const found = await batchGet({
-    [PROFILES_TABLE]: { keys: [profileKey(userId)], consistent: true },
-    [COUNTERS_TABLE]: {
-      keys: [userCounterKey(userId), tombstoneKey(userId), deletionMarkerKey(userId)],
-      consistent: true,
-    },
+/** The profile and what the counters table knows of the user, in one consistent BatchGetItem. */
+export async function getProfileAndCounters(
+  userId: string,
+): Promise<UserState & { profile: Profile | undefined }> {
+  const { profile, state } = await readTogether({
+    profile: profileRead(userId),
+    state: userStateRead(userId),
   });
-  const item = found[PROFILES_TABLE]?.[0] as ProfileItem | undefined;
-  const counterItems = found[COUNTERS_TABLE] ?? [];
-  const named = (key: { counter_id: string }) => (i: Record<string, unknown>) =>
-    i.counter_id === key.counter_id;
-  return {
-    profile: item ? fromItem(item) : undefined,
-    counters: userCountersOf(counterItems.find(named(userCounterKey(userId)))),
-    firstSeenAt: firstSeenOf(counterItems.find(named(userCounterKey(userId)))),
-    inheritedDeniedRoles: tombstoneDeniedRoles(counterItems.find(named(tombstoneKey(userId)))),
-    beingDeleted: counterItems.some(named(deletionMarkerKey(userId))),
-  };
+  return { profile, ...state };
 }
 
 /**
@@ -169,7 +149,7 @@ async function writeMetadata(
   current: Profile,
   next: MetadataPair,
   mustExist: boolean,
-  extra: TransactItems,
+  extra: NamedItems,
 ): Promise<{ written: Profile } | { lost: Lost }> {
   const now = new Date().toISOString();
   const unchanged = current.version === 0 ? "attribute_not_exists(version)" : "version = :expected";
@@ -187,10 +167,10 @@ async function writeMetadata(
       ...(current.version === 0 ? {} : { ":expected": current.version }),
     },
   };
-  if (extra.length > 0) {
+  if (Object.keys(extra).length > 0) {
     // A transaction answers no item: the profile written is the one read, changed as asked.
     // Sent once: a refusal or a conflict is a lost race, which modifyMetadata's policy retries.
-    if (await transactOnce([{ Update: update }, ...extra])) return { lost: undefined };
+    if (await transactOnce({ ...extra, profile: { Update: update } })) return { lost: undefined };
     return {
       written: {
         ...current,
@@ -234,7 +214,7 @@ export interface ModifyOptions {
    * Items written in the same transaction as the change (the tombstone whose denials the
    * change copies in, deleted), or alone when nothing needs to change.
    */
-  together?: TransactItems;
+  together?: NamedItems;
   /** The user is known without a profile (songs, plays): mustExist lets the write create it. */
   known?: boolean;
 }
@@ -261,10 +241,10 @@ export function modifyMetadata(
     if (options.precondition && !versionMatches(options.precondition, current.version)) {
       throw new Refused("precondition");
     }
-    const together = options.together ?? [];
+    const together = options.together ?? {};
     const next = compute(current);
     if (!next) {
-      if (together.length > 0 && (await transactOnce(together))) return again;
+      if (Object.keys(together).length > 0 && (await transactOnce(together))) return again;
       return { profile: current, changed: false };
     }
     // A user known only from songs or plays gets a profile; one stored must still be there.

@@ -1,22 +1,27 @@
+/**
+ * A transaction's refusal as the API answers it, from the names of the items whose condition
+ * failed (lib/db/client.ts Refusal).
+ */
 import type { WriteRefusal } from "../refusals.ts";
 import type { Refusal } from "./client.ts";
+import { RECORD_ITEM } from "./idempotency.ts";
 
 /**
- * The refusal of a transaction, from the items whose condition failed: `meaning[i]` is what
- * item i's failure means. An earlier request with the same key wins over every other reason;
- * a user counter that refused because the account is being deleted says "deleting".
+ * What a refusal means: `meaning[name]` is what the failure of the item of that name means. An
+ * earlier request with the same Idempotency-Key (its record refused) wins over every other
+ * reason; an item that refused because the account is being deleted (its ALL_OLD says
+ * `deleting`) says "deleting". A failure nobody gave a meaning is a bug: it throws.
  */
-export function refusalOf(
-  refusal: Refusal | undefined,
-  meaning: (WriteRefusal | undefined)[],
+export function refusalOf<N extends string>(
+  refusal: Refusal<N> | undefined,
+  meaning: Partial<Record<N, WriteRefusal>>,
 ): WriteRefusal | undefined {
   if (!refusal) return undefined;
-  if (meaning.some((reason, i) => reason === "duplicate_key" && refusal.failed[i])) {
-    return "duplicate_key";
-  }
-  const index = refusal.failed.indexOf(true);
-  if (refusal.items[index]?.deleting === true) return "deleting";
-  const reason = meaning[index];
-  if (!reason) throw new Error(`unexpected condition failure on transaction item ${index}`);
+  const failed = [...refusal.failed] as string[];
+  if (failed.includes(RECORD_ITEM)) return "duplicate_key";
+  if (failed.some((name) => refusal.items[name as N]?.deleting === true)) return "deleting";
+  const reasons = failed.map((name) => meaning[name as N]);
+  const reason = reasons.find((r) => r !== undefined);
+  if (!reason) throw new Error(`unexpected condition failure on ${failed.join(", ")}`);
   return reason;
 }

@@ -3,13 +3,16 @@ import { config } from "../config.ts";
 import { ULID_PATTERN } from "../ids.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import type { Song } from "../schemas/index.ts";
-import { batchGet, db, type TransactItems, transact } from "./client.ts";
+import { batchGet, db, transact } from "./client.ts";
 import { songDeleted, takeQuota } from "./counters.ts";
-import { type Page, userPartitionPage } from "./pages.ts";
+import type { RecordItems } from "./idempotency.ts";
+import { type Page, partitionKey, type UserPartition, userPartitionPage } from "./pages.ts";
 import { refusalOf } from "./refusals.ts";
 
 /** The songs table: partition `user_id`, sort `song_id` (a ULID, so lists run in creation order). */
 export const SONGS_TABLE = config().tables.songs;
+
+export const SONGS: UserPartition = { table: SONGS_TABLE, sortKey: "song_id", name: "songs" };
 
 export interface SongItem {
   user_id: string;
@@ -19,7 +22,7 @@ export interface SongItem {
   created_at: string;
 }
 
-export const songKey = (userId: string, songId: string) => ({ user_id: userId, song_id: songId });
+export const songKey = (userId: string, songId: string) => partitionKey(SONGS, userId, songId);
 
 /** A stored song as the API answers it. */
 export function songFromItem(item: SongItem): Song {
@@ -32,14 +35,14 @@ export function songFromItem(item: SongItem): Song {
 }
 
 /**
- * Stores a new song within the user's quota, in one transaction with `extra` items (an
- * idempotency record): all of them or nothing. Answers why not, when refused.
+ * Stores a new song within the user's quota, in one transaction with the request's idempotency
+ * record (when it has a key): all of them or nothing. Answers why not, when refused.
  */
 export async function putSong(
   userId: string,
   song: Song,
   maxSongs: number,
-  extra: TransactItems = [],
+  record: RecordItems = {},
 ): Promise<WriteRefusal | undefined> {
   const item: SongItem = {
     user_id: userId,
@@ -48,12 +51,12 @@ export async function putSong(
     genre: song.genre,
     created_at: song.createdAt,
   };
-  const refusal = await transact([
-    { Put: { TableName: SONGS_TABLE, Item: item } },
-    takeQuota(userId, "songs", maxSongs),
-    ...extra,
-  ]);
-  return refusalOf(refusal, [undefined, "quota", "duplicate_key"]);
+  const refusal = await transact({
+    song: { Put: { TableName: SONGS_TABLE, Item: item } },
+    quota: takeQuota(userId, "songs", maxSongs),
+    ...record,
+  });
+  return refusalOf(refusal, { quota: "quota" });
 }
 
 export async function getSong(userId: string, songId: string): Promise<Song | undefined> {
@@ -68,16 +71,16 @@ export async function getSong(userId: string, songId: string): Promise<Song | un
  * user's playlists (lib/domain/songs.ts does that); false when there was no such song.
  */
 export async function deleteSong(userId: string, songId: string): Promise<boolean> {
-  const refusal = await transact([
-    {
+  const refusal = await transact({
+    song: {
       Delete: {
         TableName: SONGS_TABLE,
         Key: songKey(userId, songId),
         ConditionExpression: "attribute_exists(song_id)",
       },
     },
-    songDeleted(userId, songId),
-  ]);
+    counters: songDeleted(userId, songId),
+  });
   return refusal === undefined;
 }
 
@@ -107,6 +110,5 @@ export function listSongs(
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<Song>> {
-  const songs = { table: SONGS_TABLE, name: "songs", sortKey: "song_id", fromItem: songFromItem };
-  return userPartitionPage(songs, userId, limit, cursor);
+  return userPartitionPage(SONGS, songFromItem, userId, limit, cursor);
 }

@@ -3,9 +3,10 @@
  * operations whose rules live in the table modules themselves (quotas and cooldowns are
  * conditions of their writes), offered here so that route functions never import a table module.
  */
-export type { TransactItems } from "../db/client.ts";
+
 export { getUserCounters } from "../db/counters.ts";
 export { listFeatured, newFeatured, putFeatured } from "../db/featured.ts";
+export type { RecordItems } from "../db/idempotency.ts";
 export { getRecord } from "../db/idempotency.ts";
 export {
   addPlay,

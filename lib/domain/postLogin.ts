@@ -108,7 +108,10 @@ export async function runPostLogin(
     },
     // The tombstone's denials are copied into the profile: it goes in the same write, so that
     // an operator who lifts a denial later is not overruled by it at the next login.
-    { initial, together: inheritedDeniedRoles.length ? [deleteTombstone(userId)] : [] },
+    {
+      initial,
+      together: inheritedDeniedRoles.length ? { tombstone: deleteTombstone(userId) } : {},
+    },
   );
   if (changed && before) {
     const was = new Set(storedRoles(before));

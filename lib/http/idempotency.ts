@@ -1,6 +1,11 @@
 import { createHash } from "node:crypto";
-import type { TransactItems } from "../db/client.ts";
-import { completeRecord, getRecord, newRecord, type StoredResponse } from "../db/idempotency.ts";
+import {
+  completeRecord,
+  getRecord,
+  newRecord,
+  type RecordItems,
+  type StoredResponse,
+} from "../db/idempotency.ts";
 import { BadRequestError, ConflictError, UnprocessableError } from "../errors.ts";
 import { metric } from "../metrics.ts";
 import { Refused, type WriteRefusal } from "../refusals.ts";
@@ -51,8 +56,8 @@ function stored(response: HttpResponse): StoredResponse {
 }
 
 /** The transaction items that record the request with its response (none without a key). */
-export function recordOf(keyed: KeyedRequest | undefined, response?: HttpResponse): TransactItems {
-  return keyed ? [newRecord(keyed.recordId, keyed.bodyHash, response && stored(response))] : [];
+export function recordOf(keyed: KeyedRequest | undefined, response?: HttpResponse): RecordItems {
+  return keyed ? newRecord(keyed.recordId, keyed.bodyHash, response && stored(response)) : {};
 }
 
 function replayed(response: StoredResponse): HttpResponse {
@@ -105,7 +110,7 @@ export async function replay(
 export async function createOnce(
   request: HttpRequest,
   response: HttpResponse,
-  write: (extra: TransactItems) => Promise<WriteRefusal | undefined>,
+  write: (record: RecordItems) => Promise<WriteRefusal | undefined>,
   quotaMessage?: string,
 ): Promise<HttpResponse> {
   const keyed = keyedRequest(request);

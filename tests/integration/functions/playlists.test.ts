@@ -109,7 +109,7 @@ describe("playlists", () => {
     const keyed = keyedRequest({ event, caller, body: undefined, correlationId: "t" });
     if (!keyed) throw new Error("the event carries a key");
     // What a first request leaves while it runs: its record, counted, without a response yet.
-    await db.send(new TransactWriteCommand({ TransactItems: recordOf(keyed) }));
+    await db.send(new TransactWriteCommand({ TransactItems: Object.values(recordOf(keyed)) }));
     const busy = await invoke(handler, event);
     expect(busy.statusCode).toBe(409);
     expect(busy.body.errorCode).toBe("idempotency_key_in_use");
