@@ -1646,7 +1646,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json (this route needs no body: send none, or send it as JSON) */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -2275,7 +2275,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json (this route needs no body: send none, or send it as JSON) */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */

@@ -111,11 +111,16 @@ const STATUS_HEADERS: Record<number, [HeaderName[], HeaderName[]]> = {
   503: [["Retry-After"], []],
 };
 
+/** What a route that reads no body says of its 415 (CONTRACT: a request without a body needs no Content-Type). */
+const BODYLESS = "this route needs no body: send none, or send it as JSON";
+
 function errorResponses(route: Route, method: string) {
   const byStatus = new Map<number, string[]>();
   for (const code of codesOf(route, method)) {
     const { status, meaning } = ERROR_CODES[code];
-    const note = route.notes?.[code];
+    const note =
+      route.notes?.[code] ??
+      (code === "unsupported_media_type" && !route.body ? BODYLESS : undefined);
     const line = `\`${code}\`: ${meaning}${note ? ` (${note})` : ""}`;
     byStatus.set(status, [...(byStatus.get(status) ?? []), line]);
   }

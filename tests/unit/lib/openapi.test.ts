@@ -42,4 +42,16 @@ describe("the OpenAPI document", () => {
     );
     expect(publicOps.sort()).toEqual(["get /health", "get /openapi.json"]);
   });
+
+  it("tells a route that reads no body from one that does in its 415", () => {
+    const paths = openApiDocument().paths as Record<
+      string,
+      Record<string, { responses: Record<string, { description: string }> }>
+    >;
+    const play = paths["/playlists/{playlistId}/plays"]?.post?.responses["415"]?.description;
+    const create = paths["/songs"]?.post?.responses["415"]?.description;
+    expect(play).toMatch(/needs no body/);
+    expect(create).toMatch(/unsupported_media_type/);
+    expect(create).not.toMatch(/needs no body/);
+  });
 });
