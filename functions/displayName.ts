@@ -1,7 +1,7 @@
 import { displayNameFor, PROFILE_WARM_UP, setDisplayName } from "../lib/domain/profile.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { defineRoute } from "../lib/http/route.ts";
-import { DisplayNameBody, DisplayNameResult } from "../lib/schemas/index.ts";
+import { DisplayNameBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 export const routes = [
@@ -12,7 +12,7 @@ export const routes = [
     summary: 'The caller\'s display name ("user" when never set)',
     description: 'The caller\'s display name; "user" when they never chose one.',
     caller: "person",
-    responses: { 200: { schema: DisplayNameResult } },
+    responses: { 200: { schema: "DisplayNameResult" } },
     handler: async ({ caller, respond }) =>
       respond(200, { displayName: await displayNameFor(caller.sub) }),
   }),
@@ -25,7 +25,7 @@ export const routes = [
       "Sets user_metadata.displayName: 1 to 64 characters after trimming, no control characters.",
     caller: "person",
     body: DisplayNameBody,
-    responses: { 200: { schema: DisplayNameResult } },
+    responses: { 200: { schema: "DisplayNameResult" } },
     handler: async ({ caller, body, respond }) =>
       respond(200, { displayName: await setDisplayName(caller.sub, body.displayName) }),
   }),

@@ -1,7 +1,7 @@
 import { chooseFavGenre, favGenreOf, PROFILE_WARM_UP } from "../lib/domain/profile.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { defineRoute } from "../lib/http/route.ts";
-import { FavGenreResult, GenreBody } from "../lib/schemas/index.ts";
+import { GenreBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 export const routes = [
@@ -12,7 +12,7 @@ export const routes = [
     summary: "The caller's favourite genre",
     description: "The caller's favourite genre, null when unset.",
     caller: "person",
-    responses: { 200: { schema: FavGenreResult } },
+    responses: { 200: { schema: "FavGenreResult" } },
     handler: async ({ caller, respond }) =>
       respond(200, { favGenre: await favGenreOf(caller.sub) }),
   }),
@@ -25,7 +25,7 @@ export const routes = [
       "Sets the caller's favourite genre (1 to 64 characters). Moves the profile's ETag.",
     caller: "person",
     body: GenreBody,
-    responses: { 200: { schema: FavGenreResult } },
+    responses: { 200: { schema: "FavGenreResult" } },
     handler: async ({ caller, body, respond }) =>
       respond(200, { favGenre: await chooseFavGenre(caller.sub, body.genre) }),
   }),

@@ -34,14 +34,7 @@ import type { HttpRequest, HttpResponse } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { Refused, type WriteRefusal } from "../lib/refusals.ts";
-import {
-  FeaturedPlaylist,
-  ListQuery,
-  Playlist,
-  PlaylistBody,
-  PlaylistPatchBody,
-  pageOf,
-} from "../lib/schemas/index.ts";
+import { ListQuery, PlaylistBody, PlaylistPatchBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxPlaylistsPerUser, maxFeaturedPerEditor, playCooldownSeconds } = config();
@@ -116,7 +109,7 @@ export const routes = [
     description: "The caller's playlists with their plays, in creation order, a page at a time.",
     caller: "person",
     query: ListQuery,
-    responses: { 200: { schema: pageOf("playlists", Playlist) } },
+    responses: { 200: { schema: "PlaylistPage" } },
     errors: ["invalid_cursor"],
     handler: async ({ query, caller, respond }) => {
       const page = await listPlaylists(caller.sub, query.limit, query.cursor);
@@ -134,7 +127,7 @@ export const routes = [
     caller: "person",
     headers: idempotent,
     body: PlaylistBody,
-    responses: { 201: { schema: Playlist, headers: replayable } },
+    responses: { 201: { schema: "Playlist", headers: replayable } },
     errors: ["unknown_song", "quota_exceeded", "account_being_deleted"],
     notes: {
       unknown_song: "an id in songIds that is not one of the caller's songs",
@@ -165,7 +158,7 @@ export const routes = [
     description: "One of the caller's playlists with its plays.",
     caller: "person",
     params,
-    responses: { 200: { schema: Playlist } },
+    responses: { 200: { schema: "Playlist" } },
     handler: async ({ params, caller, respond }) => {
       const playlist = await getPlaylist(caller.sub, params.playlistId);
       if (!playlist) throw notFound();
@@ -183,7 +176,7 @@ export const routes = [
     caller: "person",
     params,
     body: PlaylistPatchBody,
-    responses: { 200: { schema: Playlist } },
+    responses: { 200: { schema: "Playlist" } },
     errors: ["unknown_song"],
     notes: { unknown_song: "an id in songIds that is not one of the caller's songs" },
     handler: async ({ body: changes, params, caller, respond }) => {
@@ -223,7 +216,7 @@ export const routes = [
     caller: "person",
     params,
     headers: idempotent,
-    responses: { 200: { schema: Playlist, headers: replayable } },
+    responses: { 200: { schema: "Playlist", headers: replayable } },
     errors: ["play_too_soon", "account_being_deleted"],
     notes: { play_too_soon: "within the cooldown; nothing counted" },
     handler: async ({ params, caller, request }) => {
@@ -256,7 +249,7 @@ export const routes = [
       "The featured playlists in creation order, a page at a time, for every signed-in user; a deleted one is never listed.",
     caller: "person",
     query: ListQuery,
-    responses: { 200: { schema: pageOf("playlists", FeaturedPlaylist) } },
+    responses: { 200: { schema: "FeaturedPage" } },
     errors: ["invalid_cursor"],
     handler: async ({ query, caller, respond }) => {
       const page = await listFeatured(caller.sub, query.limit, query.cursor);
@@ -274,7 +267,7 @@ export const routes = [
     caller: "person",
     headers: idempotent,
     body: PlaylistBody,
-    responses: { 201: { schema: FeaturedPlaylist, headers: replayable } },
+    responses: { 201: { schema: "FeaturedPlaylist", headers: replayable } },
     errors: ["unknown_song", "missing_role", "quota_exceeded", "account_being_deleted"],
     notes: {
       unknown_song: "an id in songIds that is not one of the editor's (the caller's) songs",
@@ -311,7 +304,7 @@ export const routes = [
     caller: "person-or-machine",
     params,
     body: PlaylistPatchBody,
-    responses: { 200: { schema: FeaturedPlaylist } },
+    responses: { 200: { schema: "FeaturedPlaylist" } },
     errors: ["unknown_song", ...NOT_EDITOR, "account_being_deleted", "write_conflict"],
     notes: {
       unknown_song: "an id in songIds that is not one of its creator's songs",
@@ -358,7 +351,7 @@ export const routes = [
       "Puts a featured playlist deleted in the last 30 days back in the list, at its place in creation order: update:featured only. It counts against its editor's MAX_FEATURED_PER_EDITOR again; songs its editor deleted since are left out. Never deleted, or deleted over 30 days ago: 404.",
     caller: "person-or-machine",
     params,
-    responses: { 200: { schema: FeaturedPlaylist } },
+    responses: { 200: { schema: "FeaturedPlaylist" } },
     errors: ["insufficient_scope", "quota_exceeded"],
     notes: { quota_exceeded: "its editor holds MAX_FEATURED_PER_EDITOR featured playlists" },
     handler: async ({ params, caller, request, respond }) => {

@@ -13,7 +13,7 @@ import type { HttpEvent, HttpResponse } from "../lib/http/types.ts";
 import { parseJson } from "../lib/json.ts";
 import { log } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
-import { PostLoginResult as PostLoginAnswer, PostLoginEvent, parse } from "../lib/schemas/index.ts";
+import { PostLoginEvent, parse } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 const { playlistEditorMinPlays, claimsNamespace } = config();
@@ -40,7 +40,7 @@ export const routes = [
     caller: "person-or-machine",
     body: PostLoginEvent,
     bodyName: EVENT,
-    responses: { 200: { schema: PostLoginAnswer } },
+    responses: { 200: { schema: "PostLoginResult" } },
     errors: ["insufficient_scope", "account_being_deleted"],
     notes: {
       account_being_deleted:

@@ -13,7 +13,7 @@ import { IdempotencyKey, SongId } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { answered, defineRoute } from "../lib/http/route.ts";
 import { newId } from "../lib/ids.ts";
-import { ListQuery, pageOf, Song, SongBody } from "../lib/schemas/index.ts";
+import { ListQuery, SongBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxSongsPerUser } = config();
@@ -29,7 +29,7 @@ export const routes = [
       "The caller's songs in creation order, a page at a time; the last page has nextCursor null.",
     caller: "person",
     query: ListQuery,
-    responses: { 200: { schema: pageOf("songs", Song) } },
+    responses: { 200: { schema: "SongPage" } },
     errors: ["invalid_cursor"],
     handler: async ({ caller, query, respond }) => {
       const page = await listSongs(caller.sub, query.limit, query.cursor);
@@ -47,7 +47,7 @@ export const routes = [
     caller: "person",
     headers: { idempotencyKey: IdempotencyKey },
     body: SongBody,
-    responses: { 201: { schema: Song, headers: { "Idempotent-Replayed": "optional" } } },
+    responses: { 201: { schema: "Song", headers: { "Idempotent-Replayed": "optional" } } },
     errors: ["quota_exceeded", "account_being_deleted"],
     notes: { quota_exceeded: "MAX_SONGS_PER_USER reached" },
     handler: async ({ body, caller, request }) => {
@@ -72,7 +72,7 @@ export const routes = [
     description: "One of the caller's songs; another user's is not found.",
     caller: "person",
     params: { songId: SongId },
-    responses: { 200: { schema: Song } },
+    responses: { 200: { schema: "Song" } },
     handler: async ({ params, caller, respond }) => {
       const song = await getSong(caller.sub, params.songId);
       if (!song) throw notFound();

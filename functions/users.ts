@@ -23,14 +23,7 @@ import { defineRoute } from "../lib/http/route.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { Refused } from "../lib/refusals.ts";
-import {
-  ExportPage,
-  ExportQuery,
-  User,
-  UserFields,
-  UserFieldsQuery,
-  UserPatchBody,
-} from "../lib/schemas/index.ts";
+import { ExportQuery, UserFieldsQuery, UserPatchBody } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 /** The user object; its ETag is the profile's version, whatever `fields` leaves out. */
@@ -71,7 +64,7 @@ export const routes = [
     caller,
     params,
     query: UserFieldsQuery,
-    responses: { 200: { schema: UserFields, headers: { ETag: "required" } } },
+    responses: { 200: { schema: "UserFields", headers: { ETag: "required" } } },
     errors: ["invalid_query", "insufficient_scope", "inexistent_user"],
     notes: { invalid_query: "include_fields not true or false, or fields over 1024 characters" },
     handler: async (request) => {
@@ -101,7 +94,7 @@ export const routes = [
     params,
     headers: { ifMatch: IfMatch },
     body: UserPatchBody,
-    responses: { 200: { schema: User, headers: { ETag: "required" } } },
+    responses: { 200: { schema: "User", headers: { ETag: "required" } } },
     errors: [
       "invalid_key",
       "invalid_metadata",
@@ -164,7 +157,7 @@ export const routes = [
     caller,
     params,
     query: ExportQuery,
-    responses: { 200: { schema: ExportPage } },
+    responses: { 200: { schema: "ExportPage" } },
     errors: ["invalid_body", "invalid_cursor", "insufficient_scope", "inexistent_user"],
     notes: { invalid_body: "cursor over 2048 characters" },
     // An export page reads up to 4 MB from DynamoDB.

@@ -1,7 +1,8 @@
 import * as z from "zod/mini";
 import { ERROR_CODES, type ErrorCode } from "./errors.ts";
-import type { Route } from "./http/route.ts";
-import { documentedAs, ErrorBody } from "./schemas/index.ts";
+import type { AnswerName, Route } from "./http/route.ts";
+import * as answers from "./schemas/answers.ts";
+import { documentedAs } from "./schemas/index.ts";
 
 /**
  * The OpenAPI 3.1 document, built from the route declarations (lib/http/route.ts) at build time:
@@ -151,10 +152,9 @@ function queryParameters(query: Schema) {
   });
 }
 
-/** A response schema; its loader must have run (scripts/local/routes.ts loads them). */
-function loaded(schema: Schema | (() => Promise<Schema>)): Schema {
-  if (typeof schema === "function") throw new Error("a response schema's loader did not run");
-  return schema;
+/** A response schema, by its name in lib/schemas/answers.ts or as given. */
+function loaded(schema: AnswerName | Schema): Schema {
+  return typeof schema === "string" ? answers[schema] : schema;
 }
 
 function operation(route: Route) {
@@ -257,7 +257,7 @@ export function openApiDocument(routes: readonly Route[], serverUrl?: string) {
       securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
       schemas: {
         Error: {
-          ...jsonSchema(ErrorBody, "output"),
+          ...jsonSchema(answers.ErrorBody, "output"),
           description: `Every error the API answers. errorCode is one of:\n\n${Object.entries(
             ERROR_CODES,
           )

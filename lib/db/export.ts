@@ -14,7 +14,7 @@
  */
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ULID_PATTERN } from "../ids.ts";
-import type { Playlist, Song } from "../schemas/index.ts";
+import type { Playlist, Song } from "../schemas/answers.ts";
 import { db } from "./client.ts";
 import { playsOfMany } from "./counters.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";

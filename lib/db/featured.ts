@@ -1,12 +1,8 @@
 import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import type { WriteRefusal } from "../refusals.ts";
-import type {
-  FeaturedPlaylist,
-  PlaylistChanges,
-  PlaylistInput,
-  Playlist as UserPlaylist,
-} from "../schemas/index.ts";
+import type { FeaturedPlaylist, Playlist as UserPlaylist } from "../schemas/answers.ts";
+import type { PlaylistChanges, PlaylistInput } from "../schemas/index.ts";
 import { batchGet, CONFLICT, db, transact, transactOnce } from "./client.ts";
 import {
   featuredIdsOf,

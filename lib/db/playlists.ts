@@ -4,7 +4,8 @@ import { config } from "../config.ts";
 import { newId } from "../ids.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
-import type { Playlist, PlaylistChanges, PlaylistInput } from "../schemas/index.ts";
+import type { Playlist } from "../schemas/answers.ts";
+import type { PlaylistChanges, PlaylistInput } from "../schemas/index.ts";
 import {
   CONFLICT,
   db,

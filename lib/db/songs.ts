@@ -2,7 +2,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { ULID_PATTERN } from "../ids.ts";
 import type { WriteRefusal } from "../refusals.ts";
-import type { Song } from "../schemas/index.ts";
+import type { Song } from "../schemas/answers.ts";
 import { batchGet, db, transact } from "./client.ts";
 import { songDeleted, takeQuota } from "./counters.ts";
 import type { RecordItems } from "./idempotency.ts";

@@ -15,7 +15,7 @@ import {
 } from "../db/export.ts";
 import { emptyProfile, getProfileAndCounters } from "../db/profiles.ts";
 import { NotFoundError } from "../errors.ts";
-import type { Playlist, Song } from "../schemas/index.ts";
+import type { Playlist, Song } from "../schemas/answers.ts";
 import { type UserObject, userObject } from "./user.ts";
 
 const EXPORT_FORMAT = "music-user-data-export/1";

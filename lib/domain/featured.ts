@@ -13,7 +13,8 @@ import { ForbiddenError, NotFoundError } from "../errors.ts";
 import { metric } from "../metrics.ts";
 import { Refused } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
-import type { FeaturedPlaylist, PlaylistChanges } from "../schemas/index.ts";
+import type { FeaturedPlaylist } from "../schemas/answers.ts";
+import type { PlaylistChanges } from "../schemas/index.ts";
 import { requirePlaylistEditor } from "./roles.ts";
 import { checkSongIds, settleSongIds, songIdsKept } from "./songs.ts";
 

@@ -54,13 +54,18 @@ export interface HeaderParam<T> {
 /** A response header: always there (`required`) or sometimes. */
 type HeaderPresence = "required" | "optional";
 
+type Answers = typeof import("../schemas/answers.ts");
+/** The name of a response schema of lib/schemas/answers.ts. */
+export type AnswerName = {
+  [K in keyof Answers]: Answers[K] extends z.ZodMiniType ? K : never;
+}[keyof Answers];
+
 /**
- * A response body's schema, or a loader of it: a function that otherwise loads no zod/mini
- * (getPlays, openapi) names its answer by a dynamic import, which only the document's build
- * runs (scripts/local/routes.ts), so the function's bundle keeps it in a chunk never loaded.
- * Write it `async () => (await import("…")).Name`: a `.then((m) => …)` leaves the body untyped.
+ * A response body's schema, named (`"Song"`: one of lib/schemas/answers.ts, which only the
+ * document's build loads, so a function builds none of the answers' schemas at cold start), or
+ * given as is.
  */
-type AnswerSchema = z.ZodMiniType | (() => Promise<z.ZodMiniType>);
+type AnswerSchema = AnswerName | z.ZodMiniType;
 
 interface ResponseDeclaration {
   /** The body's schema; none: an empty body (204). */
@@ -71,8 +76,8 @@ interface ResponseDeclaration {
 export type Responses = Partial<Record<200 | 201 | 204, ResponseDeclaration>>;
 
 type BodyOf<D> = D extends { schema: infer S }
-  ? S extends () => Promise<infer L extends z.ZodMiniType>
-    ? z.output<L>
+  ? S extends AnswerName
+    ? z.output<Answers[S]>
     : S extends z.ZodMiniType
       ? z.output<S>
       : undefined

@@ -1,10 +1,84 @@
 /**
- * Answers of the routes that read no request schema (getPlays, openapi): kept apart from
- * lib/schemas/index.ts (its locale and every request schema), so those functions load only the
- * zod/mini they use. No side effects here, so esbuild keeps only what is imported.
+ * What the routes answer: the schemas their declarations name through a loader (lib/http/route.ts
+ * AnswerSchema), which only the document's build runs. A function never builds them at cold
+ * start: esbuild cannot drop a zod schema nobody uses (its constructors may have side effects),
+ * so every schema in a module a function imports is built when the function loads. Handlers'
+ * answers are typed by them all the same, and lib/db and lib/domain take their item types.
  */
 import * as z from "zod/mini";
+import { ERROR_CODES, type ErrorCode } from "../errors.ts";
+import { Metadata } from "./index.ts";
 
 export const PlaysResult = z.strictObject({ plays: z.int() });
 export const Health = z.strictObject({ status: z.literal("ok") });
 export const OpenApiDocument = z.looseObject({ openapi: z.string() });
+
+/** A page of a list: its items and the cursor of the next page (null on the last). */
+const pageOf = <K extends string, T extends z.ZodMiniType>(key: K, item: T) =>
+  z.strictObject({ [key]: z.array(item), nextCursor: z.nullable(z.string()) } as {
+    [P in K]: z.ZodMiniArray<T>;
+  } & { nextCursor: z.ZodMiniNullable<z.ZodMiniString> });
+export const DisplayNameResult = z.strictObject({ displayName: z.string() });
+export const FavGenreResult = z.strictObject({ favGenre: z.nullable(z.string()) });
+export const PostLoginResult = z.strictObject({
+  user_metadata: z.record(z.string(), z.unknown()),
+  app_metadata: z.record(z.string(), z.unknown()),
+  claims: z.record(z.string(), z.unknown()),
+});
+export const Song = z.strictObject({
+  songId: z.string(),
+  songName: z.string(),
+  genre: z.string(),
+  createdAt: z.string(),
+});
+export type Song = z.output<typeof Song>;
+export const Playlist = z.strictObject({
+  playlistId: z.string(),
+  name: z.string(),
+  songIds: z.array(z.string()),
+  plays: z.int(),
+  featured: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Playlist = z.output<typeof Playlist>;
+/** Editorial: who created it (its editor, whose songs it lists) and who changed it last. */
+export const FeaturedPlaylist = z.strictObject({
+  ...Playlist.shape,
+  createdBy: z.string(),
+  updatedBy: z.string(),
+});
+export type FeaturedPlaylist = z.output<typeof FeaturedPlaylist>;
+export const User = z.strictObject({
+  user_id: z.string(),
+  user_metadata: Metadata,
+  app_metadata: Metadata,
+  /** When the API first saw the user (any write, a play included); never null. */
+  created_at: z.string(),
+  /** The last change of what this object shows (metadata, genre); created_at until then. */
+  updated_at: z.string(),
+});
+/** A page of GET /users/{userId}/export; user, favGenre and totalPlays on the first only. */
+export const ExportPage = z.strictObject({
+  format: z.literal("music-user-data-export/1"),
+  exportedAt: z.string(),
+  user: z.optional(User),
+  favGenre: z.optional(z.nullable(z.string())),
+  totalPlays: z.optional(z.int()),
+  songs: z.array(Song),
+  playlists: z.array(Playlist),
+  nextCursor: z.nullable(z.string()),
+});
+/** `GET /users/{userId}`: the user object, or the part Auth0's `fields` parameter chose. */
+export const UserFields = z.partial(User);
+export const ErrorBody = z.strictObject({
+  statusCode: z.int(),
+  error: z.string(),
+  message: z.string(),
+  // The closed set of lib/errors.ts: a code answered anywhere is one the document lists.
+  errorCode: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+});
+
+export const SongPage = pageOf("songs", Song);
+export const PlaylistPage = pageOf("playlists", Playlist);
+export const FeaturedPage = pageOf("playlists", FeaturedPlaylist);

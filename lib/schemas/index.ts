@@ -1,12 +1,11 @@
 import { en } from "zod/locales";
 import * as z from "zod/mini";
-import { ERROR_CODES, type ErrorCode } from "../errors.ts";
 import { validate } from "../validate.ts";
 
 /**
- * The contract's input limits and the API's answers, defined once. Route declarations
- * (lib/http/route.ts) name these schemas: requests are validated with them, handlers' answers
- * are typed by them, and lib/openapi.ts documents them (npm run check fails on a stale document).
+ * The contract's input limits, defined once: the request bodies, queries and fields route
+ * declarations (lib/http/route.ts) validate with, which lib/openapi.ts documents (npm run check
+ * fails on a stale document). The answers live in lib/schemas/answers.ts.
  */
 
 // English messages for zod's own checks (zod/mini ships without a locale).
@@ -151,74 +150,8 @@ export const PostLoginEvent = z.looseObject({
   }),
 });
 
-// Responses: what each route's declaration answers (lib/http/route.ts types its handler by them).
-/** A page of a list: its items and the cursor of the next page (null on the last). */
-export const pageOf = <K extends string, T extends z.ZodMiniType>(key: K, item: T) =>
-  z.strictObject({ [key]: z.array(item), nextCursor: z.nullable(z.string()) } as {
-    [P in K]: z.ZodMiniArray<T>;
-  } & { nextCursor: z.ZodMiniNullable<z.ZodMiniString> });
-export const DisplayNameResult = z.strictObject({ displayName: z.string() });
-export const FavGenreResult = z.strictObject({ favGenre: z.nullable(z.string()) });
-export const PostLoginResult = z.strictObject({
-  user_metadata: z.record(z.string(), z.unknown()),
-  app_metadata: z.record(z.string(), z.unknown()),
-  claims: z.record(z.string(), z.unknown()),
-});
-export const Song = z.strictObject({
-  songId: z.string(),
-  songName: z.string(),
-  genre: z.string(),
-  createdAt: z.string(),
-});
-export type Song = z.output<typeof Song>;
-export const Playlist = z.strictObject({
-  playlistId: z.string(),
-  name: z.string(),
-  songIds: z.array(z.string()),
-  plays: z.int(),
-  featured: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-export type Playlist = z.output<typeof Playlist>;
-/** Editorial: who created it (its editor, whose songs it lists) and who changed it last. */
-export const FeaturedPlaylist = z.strictObject({
-  ...Playlist.shape,
-  createdBy: z.string(),
-  updatedBy: z.string(),
-});
-export type FeaturedPlaylist = z.output<typeof FeaturedPlaylist>;
 export type PlaylistInput = z.output<typeof PlaylistBody>;
 export type PlaylistChanges = z.output<typeof PlaylistPatchBody>;
-export const User = z.strictObject({
-  user_id: z.string(),
-  user_metadata: Metadata,
-  app_metadata: Metadata,
-  /** When the API first saw the user (any write, a play included); never null. */
-  created_at: z.string(),
-  /** The last change of what this object shows (metadata, genre); created_at until then. */
-  updated_at: z.string(),
-});
-/** A page of GET /users/{userId}/export; user, favGenre and totalPlays on the first only. */
-export const ExportPage = z.strictObject({
-  format: z.literal("music-user-data-export/1"),
-  exportedAt: z.string(),
-  user: z.optional(User),
-  favGenre: z.optional(z.nullable(z.string())),
-  totalPlays: z.optional(z.int()),
-  songs: z.array(Song),
-  playlists: z.array(Playlist),
-  nextCursor: z.nullable(z.string()),
-});
-/** `GET /users/{userId}`: the user object, or the part Auth0's `fields` parameter chose. */
-export const UserFields = z.partial(User);
-export const ErrorBody = z.strictObject({
-  statusCode: z.int(),
-  error: z.string(),
-  message: z.string(),
-  // The closed set of lib/errors.ts: a code answered anywhere is one the document lists.
-  errorCode: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
-});
 
 /** Validates input against a schema; the 400's message names every problem found. */
 export function parse<T extends z.ZodMiniType>(

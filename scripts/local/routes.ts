@@ -49,31 +49,10 @@ async function functionModules(): Promise<Record<string, FunctionModule>> {
   return Object.fromEntries(entries);
 }
 
-/** A route with its response schemas' loaders run (lib/http/route.ts: AnswerSchema). */
-async function withSchemas(route: Route): Promise<Route> {
-  const responses = await Promise.all(
-    Object.entries(route.responses).map(async ([status, response]) => {
-      const schema = response?.schema;
-      return [
-        status,
-        { ...response, schema: typeof schema === "function" ? await schema() : schema },
-      ];
-    }),
-  );
-  return { ...route, responses: Object.fromEntries(responses) };
-}
-
-/** Each function's declarations, by function name, their response schemas loaded. */
+/** Each function's declarations, by function name. */
 export async function declaredRoutes(): Promise<Record<string, readonly Route[]>> {
   const modules = await functionModules();
-  return Object.fromEntries(
-    await Promise.all(
-      Object.entries(modules).map(async ([name, m]) => [
-        name,
-        await Promise.all(m.routes.map(withSchemas)),
-      ]),
-    ),
-  );
+  return Object.fromEntries(Object.entries(modules).map(([name, m]) => [name, m.routes]));
 }
 
 /** The p99 alarm's threshold of a route that declares none (README: Runbook). */
