@@ -1,7 +1,7 @@
 import { chooseFavGenre, favGenreOf, PROFILE_WARM_UP } from "../lib/domain/profile.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { defineRoute } from "../lib/http/route.ts";
-import { GenreBody } from "../lib/schemas/index.ts";
+import { GenreBody } from "../lib/schemas/profile.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 export const routes = [

@@ -34,7 +34,8 @@ import type { HttpRequest, HttpResponse } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { Refused, type WriteRefusal } from "../lib/refusals.ts";
-import { ListQuery, PlaylistBody, PlaylistPatchBody } from "../lib/schemas/index.ts";
+import { PlaylistBody, PlaylistPatchBody } from "../lib/schemas/library.ts";
+import { ListQuery } from "../lib/schemas/lists.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxPlaylistsPerUser, maxFeaturedPerEditor, playCooldownSeconds } = config();

@@ -13,7 +13,8 @@ import type { HttpEvent, HttpResponse } from "../lib/http/types.ts";
 import { parseJson } from "../lib/json.ts";
 import { log } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
-import { PostLoginEvent, parse } from "../lib/schemas/index.ts";
+import { PostLoginEvent } from "../lib/schemas/hook.ts";
+import { parse } from "../lib/schemas/index.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 const { playlistEditorMinPlays, claimsNamespace } = config();

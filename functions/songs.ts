@@ -13,7 +13,8 @@ import { IdempotencyKey, SongId } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { answered, defineRoute } from "../lib/http/route.ts";
 import { newId } from "../lib/ids.ts";
-import { ListQuery, SongBody } from "../lib/schemas/index.ts";
+import { SongBody } from "../lib/schemas/library.ts";
+import { ListQuery } from "../lib/schemas/lists.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxSongsPerUser } = config();

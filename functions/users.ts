@@ -23,7 +23,8 @@ import { defineRoute } from "../lib/http/route.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { Refused } from "../lib/refusals.ts";
-import { ExportQuery, UserFieldsQuery, UserPatchBody } from "../lib/schemas/index.ts";
+import { ExportQuery } from "../lib/schemas/lists.ts";
+import { UserFieldsQuery, UserPatchBody } from "../lib/schemas/profile.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
 /** The user object; its ETag is the profile's version, whatever `fields` leaves out. */

@@ -2,7 +2,7 @@ import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import type { FeaturedPlaylist, Playlist as UserPlaylist } from "../schemas/answers.ts";
-import type { PlaylistChanges, PlaylistInput } from "../schemas/index.ts";
+import type { PlaylistChanges, PlaylistInput } from "../schemas/library.ts";
 import { batchGet, CONFLICT, db, transact, transactOnce } from "./client.ts";
 import {
   featuredIdsOf,

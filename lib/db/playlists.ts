@@ -5,7 +5,7 @@ import { newId } from "../ids.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { Playlist } from "../schemas/answers.ts";
-import type { PlaylistChanges, PlaylistInput } from "../schemas/index.ts";
+import type { PlaylistChanges, PlaylistInput } from "../schemas/library.ts";
 import {
   CONFLICT,
   db,

@@ -14,7 +14,7 @@ import { metric } from "../metrics.ts";
 import { Refused } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { FeaturedPlaylist } from "../schemas/answers.ts";
-import type { PlaylistChanges } from "../schemas/index.ts";
+import type { PlaylistChanges } from "../schemas/library.ts";
 import { requirePlaylistEditor } from "./roles.ts";
 import { checkSongIds, settleSongIds, songIdsKept } from "./songs.ts";
 

@@ -9,7 +9,8 @@ import {
   setFavGenre,
 } from "../db/profiles.ts";
 import { BadRequestError } from "../errors.ts";
-import { DisplayName, parse } from "../schemas/index.ts";
+import { parse } from "../schemas/index.ts";
+import { DisplayName } from "../schemas/profile.ts";
 import type { WarmUpTarget } from "../warm-up.ts";
 import {
   checkMetadataSize,

@@ -4,7 +4,8 @@ import { BadRequestError, NotFoundError, UnauthorizedError } from "../../../../l
 import { ifMatch } from "../../../../lib/http/etag.ts";
 import { idempotencyKey } from "../../../../lib/http/idempotency.ts";
 import { SongId } from "../../../../lib/http/params.ts";
-import { ListQuery, parse } from "../../../../lib/schemas/index.ts";
+import { parse } from "../../../../lib/schemas/index.ts";
+import { ListQuery } from "../../../../lib/schemas/lists.ts";
 import { httpEvent } from "../../../helpers/invoke.ts";
 
 const withHeaders = (headers: Record<string, string>) => httpEvent("users-patch", { headers });

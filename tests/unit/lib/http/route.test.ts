@@ -3,7 +3,7 @@ import type { Caller } from "../../../../lib/auth/verify.ts";
 import { BadRequestError, ForbiddenError, NotFoundError } from "../../../../lib/errors.ts";
 import { SongId, UserId } from "../../../../lib/http/params.ts";
 import { defineRoute } from "../../../../lib/http/route.ts";
-import { ExportQuery } from "../../../../lib/schemas/index.ts";
+import { ExportQuery } from "../../../../lib/schemas/lists.ts";
 import { httpEvent } from "../../../helpers/invoke.ts";
 
 /**

@@ -1,0 +1,49 @@
+/** Songs' and playlists' bodies: names, genres and a playlist's song ids. */
+import * as z from "zod/mini";
+import { Genre, text } from "./index.ts";
+
+const SongName = text("songName", 200);
+const PlaylistName = text("name", 100);
+/**
+ * A playlist's songs, in order, each at most once: ids of the owner's songs (checked against
+ * the table by lib/domain/songs.ts, 400 unknown_song), never one twice.
+ */
+const SongIds = z
+  .array(
+    z.string("songIds must hold strings").check(z.minLength(1), z.maxLength(64)),
+    "songIds must be an array of strings",
+  )
+  .check(
+    z.maxLength(500, "songIds must hold at most 500 ids"),
+    z.superRefine((ids, ctx) => {
+      const seen = new Set<string>();
+      for (const id of ids) {
+        if (!seen.has(id)) {
+          seen.add(id);
+          continue;
+        }
+        ctx.addIssue({
+          code: "custom",
+          message: `songIds lists ${JSON.stringify(id)} more than once: a playlist holds each song once`,
+        });
+        return;
+      }
+    }),
+  )
+  .register(z.globalRegistry, { uniqueItems: true });
+
+export const SongBody = z.strictObject({ songName: SongName, genre: Genre });
+export const PlaylistBody = z.strictObject({ name: PlaylistName, songIds: z.optional(SongIds) });
+export const PlaylistPatchBody = z
+  .strictObject({ name: z.optional(PlaylistName), songIds: z.optional(SongIds) })
+  .check(
+    z.refine(
+      (body) => body.name !== undefined || body.songIds !== undefined,
+      "Send name, songIds or both",
+    ),
+  )
+  // What the refinement says, for the document: a PATCH changes something.
+  .register(z.globalRegistry, { minProperties: 1 });
+
+export type PlaylistInput = z.output<typeof PlaylistBody>;
+export type PlaylistChanges = z.output<typeof PlaylistPatchBody>;
