@@ -31,7 +31,7 @@ const exportRoute = (check: (userId: string) => void) =>
   });
 
 const exportEvent = (rawPath: string, query: Record<string, string> = {}) =>
-  httpEvent("users-export", { rawPath, query });
+  httpEvent("exportUser", { rawPath, query });
 
 describe("defineRoute's parts", () => {
   it("reads a path parameter by name, decoded once, wherever it stands", async () => {
