@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { handler as displayNameHandler } from "../../../functions/displayName.ts";
 import { handler as genreHandler } from "../../../functions/getFavGenre.ts";
 import { handler as playlistsHandler } from "../../../functions/playlists.ts";
@@ -12,7 +12,7 @@ import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
 import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
-type Fixture = "getUser" | "updateUser" | "deleteUser";
+type Fixture = "getUser" | "updateUser" | "deleteUser" | "exportUser";
 
 function onUser(
   fixture: Fixture,
@@ -200,6 +200,49 @@ describe("GET /users/{userId}", () => {
     expect(read.body.user_metadata).toEqual({ theme: "dark" });
     const missing = await onUser("getUser", operator, uniqueUser());
     expect(missing.statusCode).toBe(404);
+  });
+});
+
+describe("GET /users/{userId}/export", () => {
+  const exportOf = (token: string, userId: string, query?: Record<string, string>) =>
+    onUser("exportUser", token, userId, {
+      rawPath: `/users/${encodeURIComponent(userId)}/export`,
+      ...(query ? { query } : {}),
+    });
+
+  /** The ExportPages values of the EMF lines written while `work` runs. */
+  async function exportPagesCounted(work: () => Promise<unknown>): Promise<number[]> {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    try {
+      await work();
+    } finally {
+      spy.mockRestore();
+    }
+    return lines
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as { ExportPages?: number })
+      .flatMap((metric) => (metric.ExportPages === undefined ? [] : [metric.ExportPages]));
+  }
+
+  it("counts ExportPages once for each page it answers, and not for a refused request", async () => {
+    const { sub, token } = await self();
+    await patch(token, sub, { user_metadata: { theme: "dark" } });
+    const answered = await exportPagesCounted(async () => {
+      for (let i = 0; i < 2; i++) expect((await exportOf(token, sub)).statusCode).toBe(200);
+    });
+    expect(answered).toEqual([1, 1]);
+
+    const other = await self();
+    const operator = await tokenFor(uniqueUser("auth0"), { permissions: ["read:users"] });
+    const refused = await exportPagesCounted(async () => {
+      expect((await exportOf(other.token, sub)).statusCode).toBe(403);
+      expect((await exportOf(operator, uniqueUser())).statusCode).toBe(404);
+      expect((await exportOf(token, sub, { cursor: "not-a-cursor" })).statusCode).toBe(400);
+    });
+    expect(refused).toEqual([]);
   });
 });
 
