@@ -3,7 +3,8 @@
  * zod/mini schemas, its responses, the error codes it may answer, its operational limits and
  * its handler. Everything else about a route follows from it: the function's dispatch
  * (lib/http/handler.ts), the OpenAPI document (lib/openapi.ts, at build time), the per-route
- * throttles and alarms serverless.yml reads, and the checks of tests/integration/routes.test.ts.
+ * throttles and alarms serverless.yml reads, its sample event in events/ (from `example`), the
+ * metric it counts (`counts`), and the checks of tests/integration/routes.test.ts.
  *
  * The handler gets its parts parsed and typed, path parameters by name. Each part is parsed when
  * the handler first reads it (destructuring it in the parameter list reads it), so a route still
