@@ -18,12 +18,12 @@ export async function measureCapacity(stack: BenchStack) {
   const largePath = `/users/${encodeURIComponent(largeSub)}`;
   // Just under the 32 kB limits of each metadata object, and a playlist of 500 ids of 64 chars.
   const filler = (bytes: number) => "x".repeat(bytes - '{"filler":""}'.length - 40);
-  await stack.through("users", "users-patch", {
+  await stack.through("users", "updateUser", {
     token: largeToken,
     rawPath: largePath,
     body: { user_metadata: { filler: filler(32 * 1024), displayName: "Large" } },
   });
-  await stack.through("users", "users-patch", {
+  await stack.through("users", "updateUser", {
     token: operatorToken,
     rawPath: largePath,
     body: { app_metadata: { filler: filler(32 * 1024) } },
@@ -60,7 +60,7 @@ export async function measureCapacity(stack: BenchStack) {
     [
       "POST /playlists/{playlistId}/plays",
       "playlists",
-      "playlists-play",
+      "playPlaylist",
       (u) => ({
         token: u.token,
         pathParameters: { playlistId: u.playlistId },
@@ -70,17 +70,17 @@ export async function measureCapacity(stack: BenchStack) {
     [
       "GET /playlists/{playlistId}",
       "playlists",
-      "playlists-get",
+      "getPlaylist",
       (u) => ({
         token: u.token,
         pathParameters: { playlistId: u.playlistId },
       }),
     ],
-    ["GET /playlists/getPlays", "getPlays", "getPlays", (u) => ({ token: u.token })],
+    ["GET /playlists/getPlays", "getPlays", "getTotalPlays", (u) => ({ token: u.token })],
     [
       "PUT /genres/fav",
       "getFavGenre",
-      "genres-putFav",
+      "setFavouriteGenre",
       (u) => ({
         token: u.token,
         body: { genre: "jazz" },
@@ -89,7 +89,7 @@ export async function measureCapacity(stack: BenchStack) {
     [
       "POST /hooks/post-login",
       "postLogin",
-      "postLogin-http",
+      "runPostLogin",
       (u) => ({
         token: hookToken,
         body: { user: { user_id: u.sub } },

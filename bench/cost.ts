@@ -51,29 +51,24 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
 
   let playlistId = "";
   const routes: [string, string, string, () => EventChanges][] = [
-    [
-      "GET /users/{userId} (2 × 32 kB)",
-      "users",
-      "users-get",
-      () => ({ token, rawPath: usersPath }),
-    ],
+    ["GET /users/{userId} (2 × 32 kB)", "users", "getUser", () => ({ token, rawPath: usersPath })],
     [
       "PATCH /users/{userId} (2 × 32 kB)",
       "users",
-      "users-patch",
+      "updateUser",
       () => ({ token, rawPath: usersPath, body: { user_metadata: { theme: "dark" } } }),
     ],
     [
       "PUT /displayName (2 × 32 kB)",
       "displayName",
-      "displayName-put",
+      "setDisplayName",
       // As long as the stored name: the profile is at its limit.
       () => ({ token, body: { displayName: "Lbrge" } }),
     ],
     [
       "POST /songs (keyed, longest names)",
       "songs",
-      "songs-create",
+      "createSong",
       () => ({
         token,
         body: { songName: "N".repeat(200), genre: "G".repeat(64) },
@@ -83,7 +78,7 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
     [
       "POST /playlists (keyed, 500 songs)",
       "playlists",
-      "playlists-create",
+      "createPlaylist",
       () => ({
         token,
         body: { name: "P".repeat(100), songIds },
@@ -93,7 +88,7 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
     [
       "POST /playlists/{id}/plays (keyed, 500 songs)",
       "playlists",
-      "playlists-play",
+      "playPlaylist",
       () => ({
         token,
         pathParameters: { playlistId },
@@ -103,19 +98,19 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
     [
       "GET /playlists/{id} (500 songs)",
       "playlists",
-      "playlists-get",
+      "getPlaylist",
       () => ({ token, pathParameters: { playlistId } }),
     ],
     [
       "GET /playlists?limit=100",
       "playlists",
-      "playlists-list",
+      "listPlaylists",
       () => ({ token, query: { limit: "100" } }),
     ],
     [
       "DELETE /playlists/{id} (500 songs)",
       "playlists",
-      "playlists-delete",
+      "deletePlaylist",
       () => ({ token, pathParameters: { playlistId } }),
     ],
   ];
@@ -124,7 +119,7 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
     stack.proxy.reset();
     const answer = await call(fn, fixture, changes());
     if (answer.statusCode >= 300) throw new Error(`${route} answered ${answer.statusCode}`);
-    if (fixture === "playlists-create") playlistId = JSON.parse(answer.body).playlistId;
+    if (fixture === "createPlaylist") playlistId = JSON.parse(answer.body).playlistId;
     const units = stack.proxy.capacityUnitsOf(limiterTable);
     perRoute.push({
       route,
@@ -158,7 +153,7 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
   const PATCHES = 80;
   const answers = await Promise.all(
     Array.from({ length: PATCHES }, (_, i) =>
-      call("users", "users-patch", {
+      call("users", "updateUser", {
         token: contendedToken,
         rawPath: contendedPath,
         body: { user_metadata: { [`c${i}`]: i } },
@@ -210,13 +205,13 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
   };
   const limiter = [
     await limiterCost("a write, within the burst", 10, () =>
-      limitedCall("genres-putFav", { body: { genre: "jazz" } }),
+      limitedCall("setFavouriteGenre", { body: { genre: "jazz" } }),
     ),
     await limiterCost("a write past the burst", 20, () =>
-      limitedCall("genres-putFav", { body: { genre: "jazz" } }),
+      limitedCall("setFavouriteGenre", { body: { genre: "jazz" } }),
     ),
     await limiterCost("a read, a burst of 40 in one container", 40, () =>
-      limitedCall("genres-getFav", {}),
+      limitedCall("getFavouriteGenre", {}),
     ),
   ];
   return { perRoute, contention, limiter };

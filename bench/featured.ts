@@ -83,13 +83,14 @@ export async function measureFeaturedHotRead(stack: BenchStack, bundles: Bundles
   );
 
   const load = (fn: Handler, i: number) =>
-    fn(httpEvent("featured-list", { token: listeners[i % listeners.length] }), context).then(
-      (answer) => {
-        const { statusCode, body } = answer as Answer;
-        if (statusCode !== 200) throw new Error(`featured list answered ${statusCode}: ${body}`);
-        return body.length;
-      },
-    );
+    fn(
+      httpEvent("listFeaturedPlaylists", { token: listeners[i % listeners.length] }),
+      context,
+    ).then((answer) => {
+      const { statusCode, body } = answer as Answer;
+      if (statusCode !== 200) throw new Error(`featured list answered ${statusCode}: ${body}`);
+      return body.length;
+    });
 
   // Containers of the packaged function, talking to DynamoDB through the measuring proxy.
   const containers = async (cacheSeconds: number, count: number, tag: string) => {
@@ -119,7 +120,7 @@ export async function measureFeaturedHotRead(stack: BenchStack, bundles: Bundles
       ) {
         changesLeft--;
         const answer = (await (fns[0] as Handler)(
-          httpEvent("featured-patch", {
+          httpEvent("updateFeaturedPlaylist", {
             token: operator,
             pathParameters: { playlistId: ids[0] as string },
             body: { name: `Tonight ${changesLeft}` },

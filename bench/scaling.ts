@@ -38,7 +38,7 @@ export async function measureGetPlaysScaling(stack: BenchStack, runs: number) {
         Item: { user_id: owner, counter_id: "user", total_plays: count, playlists: count },
       }),
     );
-    const event = httpEvent("getPlays", { token: await stack.tokenFor(owner) });
+    const event = httpEvent("getTotalPlays", { token: await stack.tokenFor(owner) });
     const getPlays = stack.handlers.getPlays as Handler;
     for (let i = 0; i < 30; i++) await getPlays(event, context);
     const times: number[] = [];
@@ -77,7 +77,7 @@ export async function measureAccountDeletion(stack: BenchStack): Promise<number>
   );
   await putAll(stack, tables.PLAYLISTS_TABLE as string, playlistItems(owner, 1_000));
   await putQuotaCounters(stack, owner);
-  const event = httpEvent("users-delete", {
+  const event = httpEvent("deleteUser", {
     token: await stack.tokenFor(owner),
     rawPath: `/users/${encodeURIComponent(owner)}`,
   });
@@ -147,7 +147,7 @@ export async function measureExport(stack: BenchStack) {
   do {
     gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
-    const event = httpEvent("users-export", {
+    const event = httpEvent("exportUser", {
       token,
       rawPath: `/users/${encodeURIComponent(owner)}/export`,
       pathParameters: { userId: owner },

@@ -104,13 +104,13 @@ export async function startBenchStack(bundles: Bundles) {
     scope: "run:post_login",
     claims: { gty: "client-credentials" },
   });
-  await through("displayName", "displayName-put", { token, body: { displayName: "Bench" } });
-  const { songId } = await through("songs", "songs-create", {
+  await through("displayName", "setDisplayName", { token, body: { displayName: "Bench" } });
+  const { songId } = await through("songs", "createSong", {
     token,
     body: { songName: "Bench", genre: "g" },
     headers: noKey,
   });
-  const { playlistId } = await through("playlists", "playlists-create", {
+  const { playlistId } = await through("playlists", "createPlaylist", {
     token,
     body: { name: "Bench" },
     headers: noKey,

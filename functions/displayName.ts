@@ -26,6 +26,7 @@ export const routes = [
     caller: "person",
     body: DisplayNameBody,
     responses: { 200: { schema: "DisplayNameResult" } },
+    example: { body: { displayName: "J-vald3z" } },
     handler: async ({ caller, body, respond }) =>
       respond(200, { displayName: await setDisplayName(caller.sub, body.displayName) }),
   }),

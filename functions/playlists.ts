@@ -27,7 +27,7 @@ import {
   recordOf,
   replay,
 } from "../lib/http/idempotency.ts";
-import { IdempotencyKey, PlaylistId } from "../lib/http/params.ts";
+import { IdempotencyKey, PlaylistId, SongId } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { answered, defineRoute } from "../lib/http/route.ts";
 import type { HttpRequest, HttpResponse } from "../lib/http/types.ts";
@@ -112,6 +112,7 @@ export const routes = [
     query: ListQuery,
     responses: { 200: { schema: "PlaylistPage" } },
     errors: ["invalid_cursor"],
+    example: { query: { limit: "25" } },
     handler: async ({ query, caller, respond }) => {
       const page = await listPlaylists(caller.sub, query.limit, query.cursor);
       return respond(200, { playlists: page.items, nextCursor: page.nextCursor });
@@ -133,6 +134,10 @@ export const routes = [
     notes: {
       unknown_song: "an id in songIds that is not one of the caller's songs",
       quota_exceeded: "MAX_PLAYLISTS_PER_USER reached",
+    },
+    example: {
+      body: { name: "Road trip", songIds: [SongId.example] },
+      headers: { "idempotency-key": "b0e2d8c4-5a61-4f3e-8d7c-2b9a1e0f6c33" },
     },
     handler: async ({ body, caller, request }) => {
       const userId = caller.sub;
@@ -180,6 +185,7 @@ export const routes = [
     responses: { 200: { schema: "Playlist" } },
     errors: ["unknown_song"],
     notes: { unknown_song: "an id in songIds that is not one of the caller's songs" },
+    example: { body: { name: "Road trip 2026" } },
     handler: async ({ body: changes, params, caller, respond }) => {
       const userId = caller.sub;
       const checked = await checkSongIds(userId, changes.songIds ?? []);
@@ -274,6 +280,7 @@ export const routes = [
       unknown_song: "an id in songIds that is not one of the editor's (the caller's) songs",
       quota_exceeded: "the editor holds MAX_FEATURED_PER_EDITOR featured playlists",
     },
+    example: { body: { name: "Editors' picks", songIds: [] } },
     handler: async ({ body, caller, request }) => {
       const editor = caller.sub;
       const playlist = newFeatured(body, editor);
@@ -312,6 +319,7 @@ export const routes = [
       account_being_deleted: "the editor's own account",
       write_conflict: "under extreme contention (retry)",
     },
+    example: { body: { name: "Editors' picks: winter" } },
     handler: async ({ body: changes, params, caller, request, respond }) => {
       const { playlistId } = params;
       const playlist = await changeFeatured(caller, playlistId, changes);

@@ -47,6 +47,8 @@ export const routes = [
       account_being_deleted:
         "the user's account deletion is under way; the Action denies the login",
     },
+    // Its body, Auth0's post-login event, is the sample of scripts/local/sample-events.ts.
+    example: { headers: { "user-agent": "Auth0 Action" } },
     // The permission first: a caller without it learns nothing of what a valid event is.
     handler: async ({ event, caller, body, correlationId, respond }) => {
       requireMachinePermission(caller, PERMISSIONS.runPostLogin);

@@ -32,6 +32,7 @@ export const routes = [
     query: ListQuery,
     responses: { 200: { schema: "SongPage" } },
     errors: ["invalid_cursor"],
+    example: { query: { limit: "25" } },
     handler: async ({ caller, query, respond }) => {
       const page = await listSongs(caller.sub, query.limit, query.cursor);
       return respond(200, { songs: page.items, nextCursor: page.nextCursor });
@@ -51,6 +52,10 @@ export const routes = [
     responses: { 201: { schema: "Song", headers: { "Idempotent-Replayed": "optional" } } },
     errors: ["quota_exceeded", "account_being_deleted"],
     notes: { quota_exceeded: "MAX_SONGS_PER_USER reached" },
+    example: {
+      body: { songName: "Number One Hit", genre: "pop" },
+      headers: { "idempotency-key": "7f1c9a52-2f0e-4d1b-9a57-0c3c1d2e4b11" },
+    },
     handler: async ({ body, caller, request }) => {
       const { songName, genre } = body;
       const song = { songId: newId(), songName, genre, createdAt: new Date().toISOString() };

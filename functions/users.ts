@@ -21,7 +21,6 @@ import { httpHandler } from "../lib/http/handler.ts";
 import { IfMatch, UserId } from "../lib/http/params.ts";
 import { defineRoute } from "../lib/http/route.ts";
 import { audit } from "../lib/log.ts";
-import { metric } from "../lib/metrics.ts";
 import { Refused } from "../lib/refusals.ts";
 import { ExportQuery } from "../lib/schemas/lists.ts";
 import { UserFieldsQuery, UserPatchBody } from "../lib/schemas/profile.ts";
@@ -106,6 +105,9 @@ export const routes = [
       "write_conflict",
     ],
     notes: { write_conflict: "under extreme contention (retry)" },
+    example: {
+      body: { user_metadata: { displayName: "J-vald3z", preferences: { theme: "dark" } } },
+    },
     // Parts are parsed as read: If-Match only once the caller may change what they send.
     handler: async (request) => {
       const { caller, correlationId, event, respond } = request;
@@ -163,13 +165,13 @@ export const routes = [
     notes: { invalid_body: "cursor over 2048 characters" },
     // An export page reads up to 4 MB from DynamoDB.
     p99Ms: 5000,
+    counts: "ExportPages",
     handler: async (request) => {
       const { caller, correlationId, event, respond } = request;
       const { userId } = request.params;
       requireSelfOrPermission(caller, userId, PERMISSIONS.readUsers);
       const { cursor } = request.query;
       const page = await exportPage(userId, cursor, !isSelf(caller, userId));
-      metric("ExportPages");
       if (cursor === undefined) {
         audit("data export started", {
           actor: caller.sub,

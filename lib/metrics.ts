@@ -1,13 +1,14 @@
-import { logSettings } from "./config.ts";
-
 /**
  * Business metrics in CloudWatch Embedded Metric Format: one structured log line per metric
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
  * CloudWatch Logs turns it into a metric of namespace MusicUserData with the dimension
  * `service`: no API call, no round trip, nothing to wait for. Written whatever LOG_LEVEL says.
  */
+import { logSettings } from "./config.ts";
+
 const METRICS_NAMESPACE = "MusicUserData";
 
+/** The metrics the code writes itself; a route's own is declared with it (`counts`). */
 export type MetricName =
   | "Logins"
   | "RolesGranted"
@@ -19,11 +20,19 @@ export type MetricName =
   | "Unavailable"
   | "HookFailures"
   | "RateLimited"
-  | "ExportPages"
   | "AccountsDeleted"
   | "ManagementApiFailures";
 
 export function metric(name: MetricName, value = 1, cause?: string): void {
+  write(name, value, cause);
+}
+
+/** One of what a route declares it counts (lib/http/route.ts: `counts`), once. */
+export function count(name: string): void {
+  write(name, 1);
+}
+
+function write(name: string, value: number, cause?: string): void {
   const dimensions = cause ? ["service", "cause"] : ["service"];
   console.log(
     JSON.stringify({

@@ -1,6 +1,6 @@
 /** `npm run events`: writes events/ from scripts/local/sample-events.ts (then Biome formats it). */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commandLine } from "./local/cli.ts";
 import { sampleEvents } from "./local/sample-events.ts";
@@ -9,12 +9,20 @@ import { ROOT } from "./local/serverless-config.ts";
 commandLine(
   `usage: npm run events
 
-Writes events/ (sample HTTP API and Auth0 post-login events) from scripts/local/sample-events.ts,
-then formats them with Biome. tests/unit/events.test.ts fails when the two differ.`,
+Writes events/ (a sample HTTP API event per declared route, named by its operationId, and Auth0
+post-login events) from scripts/local/sample-events.ts, then formats them with Biome.
+tests/unit/events.test.ts fails when the two differ.`,
   {},
 );
 
-const files = Object.entries(sampleEvents()).map(([name, event]) => {
+const events = await sampleEvents();
+// A renamed or removed route's old event goes: events/ holds what is generated, nothing else.
+for (const file of readdirSync(join(ROOT, "events"))) {
+  if (file.endsWith(".json") && !Object.hasOwn(events, file.slice(0, -5))) {
+    rmSync(join(ROOT, "events", file));
+  }
+}
+const files = Object.entries(events).map(([name, event]) => {
   const file = join(ROOT, "events", `${name}.json`);
   writeFileSync(file, `${JSON.stringify(event, null, 2)}\n`);
   return file;

@@ -12,7 +12,11 @@ import { idempotencyKey } from "./idempotency.ts";
 import type { HeaderParam, PathParam } from "./route.ts";
 
 /** An id this API issued. Anything it could not have issued is simply not found. */
-function issuedId(code: "song_not_found" | "playlist_not_found", what: string): PathParam {
+function issuedId(
+  code: "song_not_found" | "playlist_not_found",
+  what: string,
+  example: string,
+): PathParam {
   return {
     // Documented as any id: one this API did not issue is simply not found (404), not refused.
     schema: z
@@ -22,11 +26,12 @@ function issuedId(code: "song_not_found" | "playlist_not_found", what: string): 
     refusal: () => new NotFoundError(`${what} not found`, code),
     code,
     description: "An id this API issued (a ULID)",
+    example,
   };
 }
 
-export const SongId = issuedId("song_not_found", "Song");
-export const PlaylistId = issuedId("playlist_not_found", "Playlist");
+export const SongId = issuedId("song_not_found", "Song", "01JD0000000000000000000SNG");
+export const PlaylistId = issuedId("playlist_not_found", "Playlist", "01JD0000000000000000000PLY");
 
 /** `{userId}` as sent (`google-oauth2%7C123`), decoded exactly once from the raw path. */
 export const UserId: PathParam = {
@@ -39,6 +44,7 @@ export const UserId: PathParam = {
     new BadRequestError("userId must be a URL-encoded Auth0 user id", "invalid_user_id"),
   code: "invalid_user_id",
   description: "An Auth0 user id such as google-oauth2|123, URL-encoded (google-oauth2%7C123)",
+  example: "google-oauth2|xxxyyy123",
   raw: true,
 };
 

@@ -3,7 +3,8 @@
  * zod/mini schemas, its responses, the error codes it may answer, its operational limits and
  * its handler. Everything else about a route follows from it: the function's dispatch
  * (lib/http/handler.ts), the OpenAPI document (lib/openapi.ts, at build time), the per-route
- * throttles and alarms serverless.yml reads, and the checks of tests/integration/routes.test.ts.
+ * throttles and alarms serverless.yml reads, its sample event in events/ (from `example`), the
+ * metric it counts (`counts`), and the checks of tests/integration/routes.test.ts.
  *
  * The handler gets its parts parsed and typed, path parameters by name. Each part is parsed when
  * the handler first reads it (destructuring it in the parameter list reads it), so a route still
@@ -13,6 +14,7 @@
 import type * as z from "zod/mini";
 import type { Caller } from "../auth/verify.ts";
 import type { ErrorCode, HttpError } from "../errors.ts";
+import { count } from "../metrics.ts";
 import { validate } from "../validate.ts";
 import { jsonResponse } from "./responses.ts";
 import type { HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
@@ -34,6 +36,8 @@ export interface PathParam {
   refusal: () => HttpError;
   code: ErrorCode;
   description: string;
+  /** The value a route's sample event carries (decoded: the path holds it URL-encoded). */
+  example: string;
   /**
    * Taken from the raw path and percent-decoded exactly once (an Auth0 user id holds `|`),
    * instead of API Gateway's `pathParameters`.
@@ -103,6 +107,21 @@ export interface Answered {
 export const answered = (response: HttpResponse): Answered => ({ answered: response });
 
 type ParamsOf<P> = { [K in keyof P]: string };
+
+/**
+ * A route's sample request, from which its event in events/ is built
+ * (scripts/local/sample-events.ts); the path comes from the key and the params' examples.
+ */
+interface RouteExample<Q = Record<string, unknown>, B = unknown> {
+  /** The body as sent (JSON), of the body schema's input type. */
+  body?: B;
+  /** The query string's parameters, as sent: strings (none on a route without a query). */
+  query?: [Q] extends [never] ? never : { [K in keyof Q]?: string };
+  /** Request headers beyond every sample's (lower-case names), such as idempotency-key. */
+  headers?: Record<string, string>;
+}
+
+type InputOr<S, Fallback> = S extends z.ZodMiniType ? z.input<S> : Fallback;
 type HeadersOf<H> = { [K in keyof H]: H[K] extends HeaderParam<infer T> ? T : never };
 type OutputOr<S, Fallback> = S extends z.ZodMiniType ? z.output<S> : Fallback;
 
@@ -157,6 +176,12 @@ export interface RouteDeclaration<
   throttle?: { rate: number; burst: number };
   /** The p99 latency alarm's threshold (ms) when not the stage's default. */
   p99Ms?: number;
+  /**
+   * The business metric the route feeds: counted once for each 2xx it answers (a refusal or an
+   * error counts nothing). Named here, not in lib/metrics.ts, which holds the code's own.
+   */
+  counts?: string;
+  example?: RouteExample<InputOr<Q, never>, InputOr<B, never>>;
   handler: (
     request: RouteRequest<P, Q, H, B, R>,
   ) => Promise<Reply<R> | Answered> | Reply<R> | Answered;
@@ -180,6 +205,8 @@ export interface Route {
   notes?: Partial<Record<ErrorCode, string>>;
   throttle?: { rate: number; burst: number };
   p99Ms?: number;
+  counts?: string;
+  example?: RouteExample;
   handle: (request: HttpRequest) => Promise<HttpResponse>;
 }
 
@@ -239,7 +266,7 @@ export function defineRoute<
   R extends Responses = Responses,
 >(declaration: RouteDeclaration<P, Q, H, B, R>): Route {
   const { handler, ...facts } = declaration;
-  const { key, params = {}, query, headers = {}, body, bodyName } = facts;
+  const { key, params = {}, query, headers = {}, body, bodyName, counts } = facts;
   return {
     ...facts,
     handle: async (request) => {
@@ -283,7 +310,10 @@ export function defineRoute<
         }),
       } as unknown as RouteRequest<P, Q, H, B, R>;
       const reply = await handler(parts);
-      return "answered" in reply ? reply.answered : toResponse(reply);
+      const response = "answered" in reply ? reply.answered : toResponse(reply);
+      const status = response.statusCode ?? 200;
+      if (counts && status >= 200 && status < 300) count(counts);
+      return response;
     },
   };
 }

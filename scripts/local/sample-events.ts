@@ -1,12 +1,12 @@
 /**
- * The sample events of events/, generated from one template per kind: an HTTP API (payload 2.0)
- * request, and Auth0's post-login event. `npm run events` writes them; a test fails when the
- * files differ from what this generates, so they never drift apart.
+ * The sample events of events/: one HTTP API (payload 2.0) request per declared route, named by
+ * its operationId and built from its declaration (its key, the `example` of each path parameter,
+ * its own `example`: body, query, headers), Auth0's post-login events, and a request no route
+ * serves. `npm run events` writes them; a test fails when the files differ from what this
+ * generates, so they never drift apart.
  */
-
-const PLAYLIST_ID = "01JD0000000000000000000PLY";
-const SONG_ID = "01JD0000000000000000000SNG";
-const USER_ID = "google-oauth2|xxxyyy123";
+import type { Route } from "../../lib/http/route.ts";
+import { declaredRoutes } from "./routes.ts";
 
 interface HttpSample {
   routeKey: string;
@@ -146,111 +146,58 @@ const LOGINS: Record<string, LoginSample> = {
   },
 };
 
-const playlist = { pathParameters: { playlistId: PLAYLIST_ID } };
-const song = { pathParameters: { songId: SONG_ID } };
-const user = {
-  path: `/users/${encodeURIComponent(USER_ID)}`,
-  pathParameters: { userId: USER_ID },
+/**
+ * Bodies the declarations leave to this file: the post-login hook's is Auth0's event, which
+ * belongs with the direct invocations' samples above rather than in functions/postLogin.ts.
+ */
+const BODIES: Record<string, unknown> = {
+  runPostLogin: postLoginEvent("first-login", LOGINS["first-login"] as LoginSample),
 };
 
-const HTTP: Record<string, HttpSample> = {
-  "displayName-get": { routeKey: "GET /displayName", path: "/displayName" },
-  "displayName-put": {
-    routeKey: "PUT /displayName",
-    path: "/displayName",
-    body: { displayName: "J-vald3z" },
-  },
-  "featured-create": {
-    routeKey: "POST /playlists/featured",
-    path: "/playlists/featured",
-    body: { name: "Editors' picks", songIds: [] },
-  },
-  "featured-delete": {
-    routeKey: "DELETE /playlists/featured/{playlistId}",
-    path: `/playlists/featured/${PLAYLIST_ID}`,
-    ...playlist,
-  },
-  "featured-list": { routeKey: "GET /playlists/featured", path: "/playlists/featured" },
-  "featured-patch": {
-    routeKey: "PATCH /playlists/featured/{playlistId}",
-    path: `/playlists/featured/${PLAYLIST_ID}`,
-    ...playlist,
-    body: { name: "Editors' picks: winter" },
-  },
-  "featured-restore": {
-    routeKey: "POST /playlists/featured/{playlistId}/restore",
-    path: `/playlists/featured/${PLAYLIST_ID}/restore`,
-    ...playlist,
-  },
-  "genres-getFav": { routeKey: "GET /genres/getFav", path: "/genres/getFav" },
-  "genres-putFav": { routeKey: "PUT /genres/fav", path: "/genres/fav", body: { genre: "jazz" } },
-  getPlays: { routeKey: "GET /playlists/getPlays", path: "/playlists/getPlays" },
-  openapi: { routeKey: "GET /openapi.json", path: "/openapi.json", anonymous: true },
-  health: { routeKey: "GET /health", path: "/health", anonymous: true },
-  "unknown-route": { routeKey: "$default", method: "GET", path: "/no/such/route", anonymous: true },
-  "playlists-create": {
-    routeKey: "POST /playlists",
-    path: "/playlists",
-    body: { name: "Road trip", songIds: [SONG_ID] },
-    headers: { "idempotency-key": "b0e2d8c4-5a61-4f3e-8d7c-2b9a1e0f6c33" },
-  },
-  "playlists-delete": {
-    routeKey: "DELETE /playlists/{playlistId}",
-    path: `/playlists/${PLAYLIST_ID}`,
-    ...playlist,
-  },
-  "playlists-get": {
-    routeKey: "GET /playlists/{playlistId}",
-    path: `/playlists/${PLAYLIST_ID}`,
-    ...playlist,
-  },
-  "playlists-list": { routeKey: "GET /playlists", path: "/playlists", query: { limit: "25" } },
-  "playlists-patch": {
-    routeKey: "PATCH /playlists/{playlistId}",
-    path: `/playlists/${PLAYLIST_ID}`,
-    ...playlist,
-    body: { name: "Road trip 2026" },
-  },
-  "playlists-play": {
-    routeKey: "POST /playlists/{playlistId}/plays",
-    path: `/playlists/${PLAYLIST_ID}/plays`,
-    ...playlist,
-  },
-  "postLogin-http": {
-    routeKey: "POST /hooks/post-login",
-    path: "/hooks/post-login",
-    body: postLoginEvent("first-login", LOGINS["first-login"] as LoginSample),
-    headers: { "user-agent": "Auth0 Action" },
-  },
-  "songs-create": {
-    routeKey: "POST /songs",
-    path: "/songs",
-    body: { songName: "Number One Hit", genre: "pop" },
-    headers: { "idempotency-key": "7f1c9a52-2f0e-4d1b-9a57-0c3c1d2e4b11" },
-  },
-  "songs-delete": { routeKey: "DELETE /songs/{songId}", path: `/songs/${SONG_ID}`, ...song },
-  "songs-get": { routeKey: "GET /songs/{songId}", path: `/songs/${SONG_ID}`, ...song },
-  "songs-list": { routeKey: "GET /songs", path: "/songs", query: { limit: "25" } },
-  "users-delete": { routeKey: "DELETE /users/{userId}", ...user },
-  "users-export": {
-    routeKey: "GET /users/{userId}/export",
-    path: `${user.path}/export`,
-    pathParameters: user.pathParameters,
-  },
-  "users-get": { routeKey: "GET /users/{userId}", ...user },
-  "users-patch": {
-    routeKey: "PATCH /users/{userId}",
-    ...user,
-    body: { user_metadata: { displayName: "J-vald3z", preferences: { theme: "dark" } } },
-  },
-};
-
-/** Every sample event, by file name (without .json). */
-export function sampleEvents(): Record<string, unknown> {
+/** A route's sample, from its declaration: the path from its key and its params' examples. */
+function sampleOf(route: Route): HttpSample {
+  const routeKey = route.key;
+  const pathParameters: Record<string, string> = {};
+  const path = (routeKey.split(" ")[1] as string).replace(/\{(\w+)\}/g, (_, name: string) => {
+    const param = route.params?.[name];
+    if (!param) throw new Error(`${routeKey}: {${name}} is not a declared path parameter`);
+    pathParameters[name] = param.example;
+    return encodeURIComponent(param.example);
+  });
+  const body = route.example?.body ?? BODIES[route.id];
   return {
-    ...Object.fromEntries(Object.entries(HTTP).map(([name, s]) => [name, httpEvent(name, s)])),
-    ...Object.fromEntries(
-      Object.entries(LOGINS).map(([kind, u]) => [`postLogin-${kind}`, postLoginEvent(kind, u)]),
-    ),
+    routeKey,
+    path,
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    ...(route.example?.query ? { query: route.example.query as Record<string, string> } : {}),
+    ...(body === undefined ? {} : { body }),
+    ...(route.example?.headers ? { headers: route.example.headers } : {}),
+    anonymous: route.caller === "public",
   };
+}
+
+/** What API Gateway sends a path no route matches ($default). */
+const UNKNOWN_ROUTE: HttpSample = {
+  routeKey: "$default",
+  method: "GET",
+  path: "/no/such/route",
+  anonymous: true,
+};
+
+/** Every sample event, by file name (without .json): a route's is its operationId. */
+export async function sampleEvents(): Promise<Record<string, unknown>> {
+  const routes = Object.values(await declaredRoutes()).flat();
+  const named: [string, unknown][] = [
+    ...routes.map((route): [string, unknown] => [route.id, httpEvent(route.id, sampleOf(route))]),
+    ["unknown-route", httpEvent("unknown-route", UNKNOWN_ROUTE)],
+    ...Object.entries(LOGINS).map(([kind, u]): [string, unknown] => [
+      `postLogin-${kind}`,
+      postLoginEvent(kind, u),
+    ]),
+  ];
+  const events = Object.fromEntries(named);
+  // One file per name: an operationId equal to another sample's name would overwrite it.
+  if (Object.keys(events).length !== named.length)
+    throw new Error("two sample events share a name");
+  return events;
 }

@@ -75,7 +75,7 @@ describe("the local DynamoDB's guard", () => {
 describe("the local DynamoDB's jar gone, its guard still up", () => {
   it("answers 503 with Retry-After, not a 500", async () => {
     const token = await tokenFor(uniqueUser());
-    const get = () => invoke(handler, httpEvent("genres-getFav", { token }));
+    const get = () => invoke(handler, httpEvent("getFavouriteGenre", { token }));
     expect((await get()).statusCode).toBe(200);
     const exited = new Promise((resolve) => dynamo.process.once("exit", resolve));
     dynamo.process.kill("SIGKILL");

@@ -59,7 +59,7 @@ async function whileFaulty<T>(fault: () => void, work: () => Promise<T>): Promis
 
 /** A new playlist of the caller's; answers its id. */
 async function newPlaylist(token: string, name = "P"): Promise<string> {
-  const { body } = await call("playlists", "playlists-create", {
+  const { body } = await call("playlists", "createPlaylist", {
     token,
     body: { name },
     headers: { "idempotency-key": null },
@@ -68,7 +68,7 @@ async function newPlaylist(token: string, name = "P"): Promise<string> {
 }
 
 const play = (token: string, playlistId: string) =>
-  call("playlists", "playlists-play", { token, pathParameters: { playlistId } });
+  call("playlists", "playPlaylist", { token, pathParameters: { playlistId } });
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
   const started = performance.now();
@@ -91,20 +91,20 @@ describe("DynamoDB faults", () => {
   it("answers 503 with Retry-After while DynamoDB is down, keeps every earlier write, and recovers", async () => {
     const sub = uniqueUser();
     const token = await tokenFor(sub);
-    const song = await call("songs", "songs-create", {
+    const song = await call("songs", "createSong", {
       token,
       body: { songName: "Before", genre: "g" },
       headers: { "idempotency-key": null },
     });
     const playlistId = await newPlaylist(token);
     for (let i = 0; i < 3; i++) await play(token, playlistId);
-    await call("displayName", "displayName-put", { token, body: { displayName: "Before outage" } });
+    await call("displayName", "setDisplayName", { token, body: { displayName: "Before outage" } });
 
     await dynamo.stop();
     const during = await Promise.all([
-      timed(() => call("songs", "songs-list", { token })),
+      timed(() => call("songs", "listSongs", { token })),
       timed(() =>
-        call("songs", "songs-create", {
+        call("songs", "createSong", {
           token,
           body: { songName: "During", genre: "g" },
           headers: { "idempotency-key": null },
@@ -112,9 +112,9 @@ describe("DynamoDB faults", () => {
       ),
       timed(() => play(token, playlistId)),
       timed(() =>
-        call("displayName", "displayName-put", { token, body: { displayName: "During outage" } }),
+        call("displayName", "setDisplayName", { token, body: { displayName: "During outage" } }),
       ),
-      timed(() => call("getPlays", "getPlays", { token })),
+      timed(() => call("getPlays", "getTotalPlays", { token })),
     ]);
     for (const { result, ms } of during) {
       expectUnavailable(result);
@@ -123,20 +123,20 @@ describe("DynamoDB faults", () => {
 
     dynamo = await startDynamoDb({ port: dynamoPort, dataPath });
     expect(
-      (await call("songs", "songs-get", { token, pathParameters: { songId: song.body.songId } }))
-        .body.songName,
+      (await call("songs", "getSong", { token, pathParameters: { songId: song.body.songId } })).body
+        .songName,
     ).toBe("Before");
-    expect((await call("displayName", "displayName-get", { token })).body).toEqual({
+    expect((await call("displayName", "getDisplayName", { token })).body).toEqual({
       displayName: "Before outage",
     });
     // No half-done play: the playlist and the total agree, with the refused play in neither.
-    const stored = await call("playlists", "playlists-get", {
+    const stored = await call("playlists", "getPlaylist", {
       token,
       pathParameters: { playlistId },
     });
     expect(stored.body.plays).toBe(3);
-    expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 3 });
-    const songs = (await call("songs", "songs-list", { token })).body.songs.map(
+    expect((await call("getPlays", "getTotalPlays", { token })).body).toEqual({ plays: 3 });
+    const songs = (await call("songs", "listSongs", { token })).body.songs.map(
       (s: { songName: string }) => s.songName,
     );
     expect(songs).toEqual(["Before"]);
@@ -148,7 +148,7 @@ describe("DynamoDB faults", () => {
     const token = await tokenFor(uniqueUser());
     const { result, ms } = await whileFaulty(
       () => proxy.setMode("hang"),
-      () => timed(() => call("songs", "songs-list", { token })),
+      () => timed(() => call("songs", "listSongs", { token })),
     );
     expectUnavailable(result);
     expect(ms).toBeLessThan(9_500);
@@ -159,14 +159,14 @@ describe("DynamoDB faults", () => {
     const created = await whileFaulty(
       () => proxy.setMode("throttle"),
       () =>
-        call("songs", "songs-create", {
+        call("songs", "createSong", {
           token,
           body: { songName: "x", genre: "g" },
           headers: { "idempotency-key": null },
         }),
     );
     expectUnavailable(created);
-    expect((await call("songs", "songs-list", { token })).body.songs).toEqual([]);
+    expect((await call("songs", "listSongs", { token })).body.songs).toEqual([]);
   }, 30_000);
 
   it("leaves a playlist and the play total intact when a delete fails part way", async () => {
@@ -176,7 +176,7 @@ describe("DynamoDB faults", () => {
     const response = await whileFaulty(
       () => proxy.failAfter(1), // the read passes; the transaction does not
       () =>
-        call("playlists", "playlists-delete", {
+        call("playlists", "deletePlaylist", {
           token,
           pathParameters: { playlistId },
         }),
@@ -184,13 +184,13 @@ describe("DynamoDB faults", () => {
     expectUnavailable(response);
     expect(
       (
-        await call("playlists", "playlists-get", {
+        await call("playlists", "getPlaylist", {
           token,
           pathParameters: { playlistId },
         })
       ).body.plays,
     ).toBe(4);
-    expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 4 });
+    expect((await call("getPlays", "getTotalPlays", { token })).body).toEqual({ plays: 4 });
   }, 30_000);
 
   it("keeps the play total equal to the remaining playlists' plays when account deletion fails part way, and a retry finishes it", async () => {
@@ -209,13 +209,13 @@ describe("DynamoDB faults", () => {
       // read of the featured playlists the user created as an editor, the playlists query, the
       // first batch's plays and its transaction; then the crash.
       () => proxy.failAfter(8),
-      () => call("users", "users-delete", { token, ...path }),
+      () => call("users", "deleteUser", { token, ...path }),
     );
     expectUnavailable(response);
     const remaining: { plays: number }[] = [];
     let cursor: string | undefined;
     do {
-      const page = await call("playlists", "playlists-list", {
+      const page = await call("playlists", "listPlaylists", {
         token,
         query: { limit: "100", ...(cursor ? { cursor } : {}) },
       });
@@ -224,12 +224,12 @@ describe("DynamoDB faults", () => {
     } while (cursor);
     expect(remaining.length).toBeGreaterThan(0);
     expect(remaining.length).toBeLessThan(150);
-    const total = (await call("getPlays", "getPlays", { token })).body.plays;
+    const total = (await call("getPlays", "getTotalPlays", { token })).body.plays;
     expect(total).toBe(remaining.reduce((sum, p) => sum + p.plays, 0));
 
-    expect((await call("users", "users-delete", { token, ...path })).statusCode).toBe(204);
-    expect((await call("playlists", "playlists-list", { token })).body.playlists).toEqual([]);
-    expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 0 });
+    expect((await call("users", "deleteUser", { token, ...path })).statusCode).toBe(204);
+    expect((await call("playlists", "listPlaylists", { token })).body.playlists).toEqual([]);
+    expect((await call("getPlays", "getTotalPlays", { token })).body).toEqual({ plays: 0 });
   }, 60_000);
 
   it("retries a play that DynamoDB cancels for a transaction conflict, counting it once", async () => {
@@ -241,7 +241,7 @@ describe("DynamoDB faults", () => {
     );
     expect(played.statusCode).toBe(200);
     expect(played.body.plays).toBe(1);
-    expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 1 });
+    expect((await call("getPlays", "getTotalPlays", { token })).body).toEqual({ plays: 1 });
   }, 30_000);
 
   it("answers 503 when the conflicts do not end, and counts nothing", async () => {
@@ -252,6 +252,6 @@ describe("DynamoDB faults", () => {
       () => play(token, playlistId),
     );
     expectUnavailable(played);
-    expect((await call("getPlays", "getPlays", { token })).body).toEqual({ plays: 0 });
+    expect((await call("getPlays", "getTotalPlays", { token })).body).toEqual({ plays: 0 });
   }, 30_000);
 });

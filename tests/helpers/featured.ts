@@ -17,13 +17,16 @@ export async function editor() {
 export const createFeatured = (token: string, body: unknown) =>
   invoke(
     handler,
-    httpEvent("featured-create", { token, body, headers: { "idempotency-key": null } }),
+    httpEvent("createFeaturedPlaylist", { token, body, headers: { "idempotency-key": null } }),
   );
 export const patchFeatured = (token: string, playlistId: string, body: unknown) =>
-  invoke(handler, httpEvent("featured-patch", { token, pathParameters: { playlistId }, body }));
+  invoke(
+    handler,
+    httpEvent("updateFeaturedPlaylist", { token, pathParameters: { playlistId }, body }),
+  );
 export const removeFeatured = (token: string, playlistId: string) =>
-  invoke(handler, httpEvent("featured-delete", { token, pathParameters: { playlistId } }));
+  invoke(handler, httpEvent("deleteFeaturedPlaylist", { token, pathParameters: { playlistId } }));
 export const restoreFeatured = (token: string, playlistId: string) =>
-  invoke(handler, httpEvent("featured-restore", { token, pathParameters: { playlistId } }));
+  invoke(handler, httpEvent("restoreFeaturedPlaylist", { token, pathParameters: { playlistId } }));
 export const featuredPage = (token: string, query: Record<string, string> = {}) =>
-  invoke(handler, httpEvent("featured-list", { token, query }));
+  invoke(handler, httpEvent("listFeaturedPlaylists", { token, query }));

@@ -87,14 +87,14 @@ describe("request bodies are application/json", () => {
     const playlists = await handlerOf("POST /playlists");
     const created = await invoke(
       playlists,
-      httpEvent("playlists-create", {
+      httpEvent("createPlaylist", {
         token,
         body: { name: "No body" },
         headers: { "idempotency-key": null, "content-type": "Application/JSON; charset=UTF-8" },
       }),
     );
     expect(created.statusCode).toBe(201);
-    const event = httpEvent("playlists-play", {
+    const event = httpEvent("playPlaylist", {
       token,
       pathParameters: { playlistId: created.body.playlistId },
     });

@@ -1,9 +1,11 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { warmRoutes } from "../../bench/warm.ts";
 import type { LambdaHandler } from "../../lib/http/handler.ts";
 import { openApiDocument } from "../../lib/openapi.ts";
+import { validate } from "../../lib/validate.ts";
+import { loadEvent } from "../../scripts/local/events.ts";
 import { declaredRoutes, serverlessRoutes } from "../../scripts/local/routes.ts";
 import {
   loadHttpRoutes,
@@ -30,6 +32,7 @@ const { operations } = (
 ).custom;
 const declarations = await declaredRoutes();
 const functions = Object.keys(declarations);
+const all = Object.values(declarations).flat();
 
 async function dispatched(fn: string): Promise<string[]> {
   const module = (await import(`../../functions/${fn}.ts`)) as { handler: LambdaHandler };
@@ -52,7 +55,6 @@ describe("every route, declared once and found everywhere", () => {
   });
 
   it("documents exactly the declared routes, as docs/openapi.json holds them", () => {
-    const all = Object.values(declarations).flat();
     const built = JSON.parse(JSON.stringify(openApiDocument(all)));
     const onDisk = JSON.parse(readFileSync(join(ROOT, "docs", "openapi.json"), "utf8"));
     expect(onDisk).toEqual(built);
@@ -101,17 +103,34 @@ describe("every route, declared once and found everywhere", () => {
     expect(benched.filter((route) => owner.get(route.route) !== route.fn)).toEqual([]);
   });
 
-  it("has a sample event in events/ for every declared route", () => {
-    const samples = new Set(
-      readdirSync(join(ROOT, "events")).map(
-        (file) =>
-          (JSON.parse(readFileSync(join(ROOT, "events", file), "utf8")) as { routeKey?: string })
-            .routeKey,
-      ),
-    );
-    const all = Object.values(declarations)
-      .flat()
-      .map((route) => route.key);
-    expect(all.filter((route) => !samples.has(route))).toEqual([]);
-  });
+  // scripts/local/sample-events.ts builds an event for each declared route, and
+  // tests/unit/events.test.ts holds events/ to what it builds: this holds each to its route.
+  it.each(all.map((route) => [route.id, route] as const))(
+    "%s: events/ holds a request for it that its declared parts accept",
+    (id, route) => {
+      const event = loadEvent(id);
+      expect(event.routeKey).toBe(route.key);
+      expect(event.requestContext.http.method).toBe(route.key.split(" ")[0]);
+      expect("authorization" in event.headers).toBe(route.caller !== "public");
+      const params = Object.entries(route.params ?? {});
+      const path = (route.key.split(" ")[1] ?? "").replace(/\{(\w+)\}/g, (_, name: string) =>
+        encodeURIComponent(event.pathParameters?.[name] ?? ""),
+      );
+      expect(event.rawPath).toBe(path);
+      expect(event.pathParameters ?? {}).toEqual(
+        Object.fromEntries(params.map(([name, param]) => [name, param.example])),
+      );
+      if (route.query) {
+        expect(() =>
+          validate(route.query as never, event.queryStringParameters ?? {}),
+        ).not.toThrow();
+      } else expect(event.queryStringParameters).toBeUndefined();
+      if (route.body) {
+        expect(() => validate(route.body as never, JSON.parse(event.body ?? "null"))).not.toThrow();
+      } else expect(event.body).toBeUndefined();
+      for (const header of Object.values(route.headers ?? {})) {
+        expect(() => header.read(event)).not.toThrow();
+      }
+    },
+  );
 });

@@ -72,11 +72,11 @@ function keysAreValid(value: unknown, top: "user_metadata" | "app_metadata" | nu
 }
 
 const WRITES: [string, LambdaHandler, string][] = [
-  ["PUT /displayName", displayName, "displayName-put"],
-  ["PUT /genres/fav", genres, "genres-putFav"],
-  ["POST /songs", songs, "songs-create"],
-  ["POST /playlists", playlists, "playlists-create"],
-  ["POST /playlists/featured", playlists, "featured-create"],
+  ["PUT /displayName", displayName, "setDisplayName"],
+  ["PUT /genres/fav", genres, "setFavouriteGenre"],
+  ["POST /songs", songs, "createSong"],
+  ["POST /playlists", playlists, "createPlaylist"],
+  ["POST /playlists/featured", playlists, "createFeaturedPlaylist"],
 ];
 
 describe("hostile input never causes a 5xx, and a refusal writes nothing", () => {
@@ -101,7 +101,7 @@ describe("hostile input never causes a 5xx, and a refusal writes nothing", () =>
       RUNS,
     );
     // Only well-formed writes landed: every stored song and playlist is within the limits.
-    const stored = await invoke(songs, httpEvent("songs-list", { token, query: { limit: "100" } }));
+    const stored = await invoke(songs, httpEvent("listSongs", { token, query: { limit: "100" } }));
     for (const song of stored.body.songs) {
       expect(song.songName.length).toBeGreaterThan(0);
       expect(song.songName.length).toBeLessThanOrEqual(200);
@@ -132,7 +132,7 @@ describe("hostile input never causes a 5xx, and a refusal writes nothing", () =>
           const before = await getProfile(sub);
           const response = await invoke(
             users,
-            httpEvent("users-patch", {
+            httpEvent("updateUser", {
               token,
               rawBody,
               rawPath: `/users/${encodeURIComponent(sub)}`,
@@ -172,9 +172,9 @@ describe("hostile input never causes a 5xx, and a refusal writes nothing", () =>
     await fc.assert(
       fc.asyncProperty(
         query,
-        fc.constantFrom("songs-list", "playlists-list", "featured-list"),
+        fc.constantFrom("listSongs", "listPlaylists", "listFeaturedPlaylists"),
         async (q, fixture) => {
-          const handler = fixture === "songs-list" ? songs : playlists;
+          const handler = fixture === "listSongs" ? songs : playlists;
           const response = await invoke(
             handler,
             httpEvent(fixture, { token, query: q as Record<string, string> }),
@@ -194,12 +194,12 @@ describe("hostile input never causes a 5xx, and a refusal writes nothing", () =>
       fc.asyncProperty(fc.string({ maxLength: 80 }), async (raw) => {
         const song = await invoke(
           songs,
-          httpEvent("songs-get", { token, pathParameters: { songId: raw } }),
+          httpEvent("getSong", { token, pathParameters: { songId: raw } }),
         );
         expect(song.statusCode).toBe(404);
         const user = await invoke(
           users,
-          httpEvent("users-get", {
+          httpEvent("getUser", {
             token,
             rawPath: `/users/${raw.replaceAll("/", "%2F")}`,
             pathParameters: { userId: raw },

@@ -47,7 +47,7 @@ afterAll(() => tenant?.close());
 const deleteUser = async (userId: string, token: string, headers: Record<string, string> = {}) =>
   invoke(
     users,
-    httpEvent("users-delete", {
+    httpEvent("deleteUser", {
       token,
       rawPath: `/users/${encodeURIComponent(userId)}`,
       pathParameters: { userId },
@@ -63,7 +63,7 @@ const loginDirect = (userId: string) =>
 const loginOverHttp = async (userId: string) =>
   invoke(
     postLogin,
-    httpEvent("postLogin-http", {
+    httpEvent("runPostLogin", {
       token: await machineTokenFor("auth0-action", "run:post_login"),
       body: { user: { user_id: userId, email: "l@example.com", name: "L" } },
     }),
@@ -94,13 +94,13 @@ describe("an account deletion interrupted before Auth0 answered", () => {
     expect(await deletionUnderWay(userId)).toBe(true);
     const song = await invoke(
       songs,
-      httpEvent("songs-create", { token, body: { songName: "Back", genre: "jazz" } }),
+      httpEvent("createSong", { token, body: { songName: "Back", genre: "jazz" } }),
     );
     expect(song.statusCode).toBe(409);
     expect(song.body.errorCode).toBe("account_being_deleted");
     const genre = await invoke(
       genres,
-      httpEvent("genres-putFav", { token, body: { genre: "pop" } }),
+      httpEvent("setFavouriteGenre", { token, body: { genre: "pop" } }),
     );
     expect(genre.statusCode).toBe(409);
 

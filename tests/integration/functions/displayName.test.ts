@@ -5,10 +5,10 @@ import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { attackTokens, tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
 async function getName(token: string) {
-  return invoke(handler, httpEvent("displayName-get", { token }));
+  return invoke(handler, httpEvent("getDisplayName", { token }));
 }
 async function putName(token: string, body: unknown) {
-  return invoke(handler, httpEvent("displayName-put", { token, body }));
+  return invoke(handler, httpEvent("setDisplayName", { token, body }));
 }
 
 describe("displayName function (direct invocation against DynamoDB Local)", () => {
@@ -67,7 +67,7 @@ describe("displayName function (direct invocation against DynamoDB Local)", () =
   });
 
   it("answers malformed JSON with 400 invalid_json", async () => {
-    const event = httpEvent("displayName-put", {
+    const event = httpEvent("setDisplayName", {
       token: await tokenFor(uniqueUser()),
       rawBody: "{oops",
     });
@@ -77,7 +77,7 @@ describe("displayName function (direct invocation against DynamoDB Local)", () =
   });
 
   it("answers a body over 64 kB with 413", async () => {
-    const event = httpEvent("displayName-put", {
+    const event = httpEvent("setDisplayName", {
       token: await tokenFor(uniqueUser()),
       body: { displayName: "x".repeat(70_000) },
     });
@@ -95,13 +95,13 @@ describe("displayName function (direct invocation against DynamoDB Local)", () =
   });
 
   it("answers 401 with a Bearer challenge when no Authorization header is sent", async () => {
-    const response = await invoke(handler, httpEvent("displayName-get", { token: null }));
+    const response = await invoke(handler, httpEvent("getDisplayName", { token: null }));
     expect(response.statusCode).toBe(401);
     expect(response.headers["www-authenticate"]).toMatch(/^Bearer /);
   });
 
   it("refuses a non-Bearer scheme", async () => {
-    const event = httpEvent("displayName-get", {
+    const event = httpEvent("getDisplayName", {
       headers: { authorization: "Basic dXNlcjpwYXNz" },
     });
     const response = await invoke(handler, event);

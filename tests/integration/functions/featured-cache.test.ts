@@ -106,7 +106,7 @@ describe("the featured list, cached per container under a version stamp", () => 
     expect(await songsOf()).toEqual([kept, gone]);
     const deleted = await invoke(
       songsHandler,
-      httpEvent("songs-delete", { token: alice.token, pathParameters: { songId: gone } }),
+      httpEvent("deleteSong", { token: alice.token, pathParameters: { songId: gone } }),
     );
     expect(deleted.statusCode).toBe(204);
     expect(await songsOf()).toEqual([kept]);

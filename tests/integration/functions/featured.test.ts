@@ -39,7 +39,7 @@ async function listAll(token: string, limit = 100) {
   do {
     const page = await invoke(
       handler,
-      httpEvent("featured-list", {
+      httpEvent("listFeaturedPlaylists", {
         token,
         query: { limit: String(limit), ...(cursor ? { cursor } : {}) },
       }),
@@ -290,7 +290,7 @@ describe("the featured list", () => {
 
 describe("a featured playlist's songs", () => {
   const deleteSong = (token: string, songId: string) =>
-    invoke(songsHandler, httpEvent("songs-delete", { token, pathParameters: { songId } }));
+    invoke(songsHandler, httpEvent("deleteSong", { token, pathParameters: { songId } }));
 
   it("are songs of its creator, whoever changes it: others' are 400 unknown_song", async () => {
     const alice = await editor();
@@ -333,7 +333,7 @@ describe("a featured playlist's songs", () => {
     const { body: picks } = await createFeatured(alice.token, { name: "Picks", songIds: [a, b] });
     const erased = await invoke(
       usersHandler,
-      httpEvent("users-delete", {
+      httpEvent("deleteUser", {
         token: alice.token,
         rawPath: `/users/${encodeURIComponent(alice.sub)}`,
         pathParameters: { userId: alice.sub },

@@ -7,9 +7,9 @@ import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
 import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
-const get = (token: string) => invoke(handler, httpEvent("genres-getFav", { token }));
+const get = (token: string) => invoke(handler, httpEvent("getFavouriteGenre", { token }));
 const put = (token: string, body: unknown) =>
-  invoke(handler, httpEvent("genres-putFav", { token, body }));
+  invoke(handler, httpEvent("setFavouriteGenre", { token, body }));
 
 describe("favourite genre", () => {
   it("is null until set, then the stored genre", async () => {

@@ -105,7 +105,7 @@ describe("lists with the largest items", () => {
     await writeItems(SONGS_TABLE, items);
     const expected = items.map((item) => item.song_id).sort();
     for (const limit of [undefined, 13, 100]) {
-      expectComplete(await walk(songs, "songs-list", token, "songs", songId, limit), expected);
+      expectComplete(await walk(songs, "listSongs", token, "songs", songId, limit), expected);
     }
   });
 
@@ -116,13 +116,13 @@ describe("lists with the largest items", () => {
     await writeItems(PLAYLISTS_TABLE, items);
     const expected = items.map((item) => item.playlist_id).sort();
     for (const limit of [undefined, 100, 29]) {
-      const result = await walk(playlists, "playlists-list", token, "playlists", playlistId, limit);
+      const result = await walk(playlists, "listPlaylists", token, "playlists", playlistId, limit);
       expectComplete(result, expected);
     }
     // The case this is about: at limit 100, DynamoDB's 1 MB ended the first page early.
     const first = await invoke(
       playlists,
-      httpEvent("playlists-list", { token, query: { limit: "100" } }),
+      httpEvent("listPlaylists", { token, query: { limit: "100" } }),
     );
     expect(first.body.playlists.length).toBeLessThan(45);
     expect(first.body.nextCursor).toEqual(expect.any(String));
@@ -141,7 +141,14 @@ describe("lists with the largest items", () => {
     const expected = items.map((item) => item.playlist_id).sort();
     // Other test files create featured playlists meanwhile: ours must all be there, once.
     for (const limit of [undefined, 100, 7]) {
-      const result = await walk(playlists, "featured-list", token, "playlists", playlistId, limit);
+      const result = await walk(
+        playlists,
+        "listFeaturedPlaylists",
+        token,
+        "playlists",
+        playlistId,
+        limit,
+      );
       expectComplete(result, expected, false);
       const ours = new Set(expected);
       expect(result.ids.filter((id) => ours.has(id))).toEqual(expected);
@@ -168,7 +175,7 @@ describe("lists with the largest items", () => {
           await writeItems(PLAYLISTS_TABLE, items);
           const result = await walk(
             playlists,
-            "playlists-list",
+            "listPlaylists",
             await tokenFor(sub),
             "playlists",
             playlistId,

@@ -18,7 +18,7 @@ const user = () => tokenFor(uniqueUser());
 const create = (token: string, body: unknown, headers: Record<string, string> = {}) =>
   invoke(
     handler,
-    httpEvent("playlists-create", {
+    httpEvent("createPlaylist", {
       token,
       body,
       headers: { "idempotency-key": null, ...headers },
@@ -35,16 +35,16 @@ const withId = (fixture: string, token: string, playlistId: string, body?: unkno
       ...(body === undefined ? {} : { body }),
     }),
   );
-const play = (token: string, playlistId: string) => withId("playlists-play", token, playlistId);
+const play = (token: string, playlistId: string) => withId("playPlaylist", token, playlistId);
 const list = (token: string, query: Record<string, string> = {}) =>
-  invoke(handler, httpEvent("playlists-list", { token, query }));
+  invoke(handler, httpEvent("listPlaylists", { token, query }));
 /** `count` new songs of the caller's, made through the songs function; answers their ids. */
 async function newSongs(token: string, count: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const song = await invoke(
       songsHandler,
-      httpEvent("songs-create", {
+      httpEvent("createSong", {
         token,
         body: { songName: `Song ${i}`, genre: "pop" },
         headers: { "idempotency-key": null },
@@ -56,7 +56,7 @@ async function newSongs(token: string, count: number): Promise<string[]> {
 }
 const newSong = async (token: string) => (await newSongs(token, 1))[0] as string;
 const totalPlays = async (token: string) =>
-  (await invoke(getPlaysHandler, httpEvent("getPlays", { token }))).body.plays;
+  (await invoke(getPlaysHandler, httpEvent("getTotalPlays", { token }))).body.plays;
 
 describe("playlists", () => {
   it("creates, reads, renames and deletes a playlist", async () => {
@@ -74,19 +74,19 @@ describe("playlists", () => {
       updatedAt: expect.any(String),
     });
     const id = created.body.playlistId;
-    expect((await withId("playlists-get", token, id)).body).toEqual(created.body);
-    const renamed = await withId("playlists-patch", token, id, { name: "Road trip 2026" });
+    expect((await withId("getPlaylist", token, id)).body).toEqual(created.body);
+    const renamed = await withId("updatePlaylist", token, id, { name: "Road trip 2026" });
     expect(renamed.statusCode).toBe(200);
     expect(renamed.body).toMatchObject({ name: "Road trip 2026", songIds: [songId] });
-    expect((await withId("playlists-delete", token, id)).statusCode).toBe(204);
-    expect((await withId("playlists-get", token, id)).statusCode).toBe(404);
+    expect((await withId("deletePlaylist", token, id)).statusCode).toBe(204);
+    expect((await withId("getPlaylist", token, id)).statusCode).toBe(404);
   });
 
   it("changes only the songs, keeping the name", async () => {
     const token = await user();
     const { playlistId } = await createPlaylist(token, "Keep this name");
     const songIds = await newSongs(token, 2);
-    const response = await withId("playlists-patch", token, playlistId, { songIds });
+    const response = await withId("updatePlaylist", token, playlistId, { songIds });
     expect(response.statusCode).toBe(200);
     expect(response.body).toMatchObject({ name: "Keep this name", songIds });
   });
@@ -99,7 +99,7 @@ describe("playlists", () => {
     const sub = uniqueUser();
     const token = await tokenFor(sub);
     const { playlistId } = await createPlaylist(token);
-    const event = httpEvent("playlists-play", {
+    const event = httpEvent("playPlaylist", {
       token,
       pathParameters: { playlistId },
       rawPath: `/playlists/${playlistId}/plays`,
@@ -171,12 +171,12 @@ describe("playlists", () => {
   it("refuses an empty PATCH and one that sets plays", async () => {
     const token = await user();
     const { playlistId } = await createPlaylist(token);
-    const empty = await withId("playlists-patch", token, playlistId, {});
+    const empty = await withId("updatePlaylist", token, playlistId, {});
     expect(empty.statusCode).toBe(400);
     expect(empty.body.message).toContain("Send name, songIds or both");
-    const cheat = await withId("playlists-patch", token, playlistId, { plays: 1000 });
+    const cheat = await withId("updatePlaylist", token, playlistId, { plays: 1000 });
     expect(cheat.statusCode).toBe(400);
-    expect((await withId("playlists-get", token, playlistId)).body.plays).toBe(0);
+    expect((await withId("getPlaylist", token, playlistId)).body.plays).toBe(0);
   });
 
   describe("isolation between users: another user's playlist is 404 and unchanged, for every verb", async () => {
@@ -184,15 +184,15 @@ describe("playlists", () => {
     const intruder = await user();
     const { playlistId } = await createPlaylist(owner, "Owner's secret mix");
     it.each([
-      ["GET", "playlists-get", undefined],
-      ["PATCH", "playlists-patch", { name: "pwned" }],
-      ["DELETE", "playlists-delete", undefined],
-      ["POST plays", "playlists-play", undefined],
+      ["GET", "getPlaylist", undefined],
+      ["PATCH", "updatePlaylist", { name: "pwned" }],
+      ["DELETE", "deletePlaylist", undefined],
+      ["POST plays", "playPlaylist", undefined],
     ])("%s", async (_verb, fixture, body) => {
       const response = await withId(fixture, intruder, playlistId, body);
       expect(response.statusCode).toBe(404);
       expect(JSON.stringify(response.body)).not.toContain("secret mix");
-      const stored = await withId("playlists-get", owner, playlistId);
+      const stored = await withId("getPlaylist", owner, playlistId);
       expect(stored.body).toMatchObject({ name: "Owner's secret mix", plays: 0 });
       expect(await totalPlays(intruder)).toBe(0);
     });
@@ -217,8 +217,8 @@ describe("playlists", () => {
         Array.from({ length: 100 }, (_, i) => play(token, i % 2 === 0 ? a : b)),
       );
       expect(responses.map((r) => r.statusCode)).toEqual(Array(100).fill(200));
-      expect((await withId("playlists-get", token, a)).body.plays).toBe(50);
-      expect((await withId("playlists-get", token, b)).body.plays).toBe(50);
+      expect((await withId("getPlaylist", token, a)).body.plays).toBe(50);
+      expect((await withId("getPlaylist", token, b)).body.plays).toBe(50);
       expect(await totalPlays(token)).toBe(100);
     });
 
@@ -229,9 +229,9 @@ describe("playlists", () => {
       for (let i = 0; i < 3; i++) await play(token, keep);
       for (let i = 0; i < 5; i++) await play(token, drop);
       expect(await totalPlays(token)).toBe(8);
-      expect((await withId("playlists-delete", token, drop)).statusCode).toBe(204);
+      expect((await withId("deletePlaylist", token, drop)).statusCode).toBe(204);
       expect(await totalPlays(token)).toBe(3);
-      expect((await withId("playlists-delete", token, keep)).statusCode).toBe(204);
+      expect((await withId("deletePlaylist", token, keep)).statusCode).toBe(204);
       expect(await totalPlays(token)).toBe(0);
     });
 
@@ -242,7 +242,7 @@ describe("playlists", () => {
       await Promise.all([
         ...Array.from({ length: 20 }, () => play(token, keep)),
         ...Array.from({ length: 20 }, () => play(token, drop)),
-        withId("playlists-delete", token, drop),
+        withId("deletePlaylist", token, drop),
       ]);
       expect(await totalPlays(token)).toBe(20);
     });
@@ -264,13 +264,13 @@ describe("playlists", () => {
     // The playlist, its play counter and the quota in one transaction.
     expect(await dynamoCallsOf(() => createPlaylist(token))).toEqual(["TransactWriteItemsCommand"]);
     // The playlist and its counter in one batch.
-    expect(await dynamoCallsOf(() => withId("playlists-get", token, playlistId))).toEqual([
+    expect(await dynamoCallsOf(() => withId("getPlaylist", token, playlistId))).toEqual([
       "BatchGetItemCommand",
     ]);
     // The update and the read of the counter run side by side.
     expect(
       (
-        await dynamoCallsOf(() => withId("playlists-patch", token, playlistId, { name: "n" }))
+        await dynamoCallsOf(() => withId("updatePlaylist", token, playlistId, { name: "n" }))
       ).sort(),
     ).toEqual(["GetItemCommand", "UpdateItemCommand"]);
     expect(await dynamoCallsOf(() => list(token))).toEqual(["QueryCommand", "BatchGetItemCommand"]);
@@ -292,7 +292,7 @@ describe("playlists", () => {
     for (let i = 0; i < 2; i++) {
       await invoke(
         songsHandler,
-        httpEvent("songs-create", {
+        httpEvent("createSong", {
           token,
           body: { songName: `S${i}`, genre: "g" },
           headers: { "idempotency-key": null },
@@ -301,7 +301,7 @@ describe("playlists", () => {
     }
     const songsPage = await invoke(
       songsHandler,
-      httpEvent("songs-list", { token, query: { limit: "1" } }),
+      httpEvent("listSongs", { token, query: { limit: "1" } }),
     );
     const refused = await list(token, { cursor: songsPage.body.nextCursor });
     expect(refused.statusCode).toBe(400);
@@ -311,7 +311,7 @@ describe("playlists", () => {
 
 describe("songIds name the caller's songs", () => {
   const patch = (token: string, playlistId: string, body: unknown) =>
-    withId("playlists-patch", token, playlistId, body);
+    withId("updatePlaylist", token, playlistId, body);
 
   it("refuses an id that is no song of the caller with 400 unknown_song, naming it, and stores nothing", async () => {
     const token = await user();
@@ -357,7 +357,7 @@ describe("songIds name the caller's songs", () => {
     expect(unknown.body.errorCode).toBe("unknown_song");
     const twice = await patch(token, playlist.playlistId, { songIds: [song, song] });
     expect(twice.statusCode).toBe(400);
-    expect((await withId("playlists-get", token, playlist.playlistId)).body).toEqual(playlist);
+    expect((await withId("getPlaylist", token, playlist.playlistId)).body).toEqual(playlist);
   });
 
   it("replays a keyed create whose song was deleted since, as any retry", async () => {
@@ -369,7 +369,7 @@ describe("songIds name the caller's songs", () => {
     expect(first.statusCode).toBe(201);
     const deleted = await invoke(
       songsHandler,
-      httpEvent("songs-delete", { token, pathParameters: { songId: song } }),
+      httpEvent("deleteSong", { token, pathParameters: { songId: song } }),
     );
     expect(deleted.statusCode).toBe(204);
     const retry = await create(token, body, { "idempotency-key": key });
@@ -435,7 +435,7 @@ describe("featured playlists", () => {
     const keyed = (body: unknown) =>
       invoke(
         handler,
-        httpEvent("featured-create", { token, body, headers: { "idempotency-key": key } }),
+        httpEvent("createFeaturedPlaylist", { token, body, headers: { "idempotency-key": key } }),
       );
     const first = await keyed({ name });
     expect(first.statusCode).toBe(201);
@@ -449,7 +449,7 @@ describe("featured playlists", () => {
     do {
       const page = await invoke(
         handler,
-        httpEvent("featured-list", {
+        httpEvent("listFeaturedPlaylists", {
           token,
           query: { limit: "100", ...(cursor ? { cursor } : {}) },
         }),
@@ -462,11 +462,16 @@ describe("featured playlists", () => {
 
   it("lets an editor create, rename and delete; every user reads them", async () => {
     const { token } = await editor();
-    const created = await featured("featured-create", token, { body: { name: "Editors' picks" } });
+    const created = await featured("createFeaturedPlaylist", token, {
+      body: { name: "Editors' picks" },
+    });
     expect(created.statusCode).toBe(201);
     expect(created.body).toMatchObject({ name: "Editors' picks", featured: true, plays: 0 });
     const id = created.body.playlistId;
-    const renamed = await featured("featured-patch", token, { id, body: { name: "Winter picks" } });
+    const renamed = await featured("updateFeaturedPlaylist", token, {
+      id,
+      body: { name: "Winter picks" },
+    });
     expect(renamed).toMatchObject({
       statusCode: 200,
       body: { name: "Winter picks", featured: true },
@@ -478,7 +483,7 @@ describe("featured playlists", () => {
     do {
       const page = await invoke(
         handler,
-        httpEvent("featured-list", {
+        httpEvent("listFeaturedPlaylists", {
           token: reader,
           query: { limit: "100", ...(cursor ? { cursor } : {}) },
         }),
@@ -489,28 +494,28 @@ describe("featured playlists", () => {
     } while (cursor);
     expect(ids).toContain(id);
 
-    expect((await featured("featured-delete", token, { id })).statusCode).toBe(204);
-    expect((await featured("featured-delete", token, { id })).statusCode).toBe(404);
+    expect((await featured("deleteFeaturedPlaylist", token, { id })).statusCode).toBe(204);
+    expect((await featured("deleteFeaturedPlaylist", token, { id })).statusCode).toBe(404);
   });
 
   it("refuses non-editors with 403 for create, rename and delete, changing nothing", async () => {
     const { token: editorToken } = await editor();
-    const { body: existing } = await featured("featured-create", editorToken, {
+    const { body: existing } = await featured("createFeaturedPlaylist", editorToken, {
       body: { name: "Keep me" },
     });
     const sub = uniqueUser();
     await storeProfile(sub, { app_metadata: { roles: ["beta_tester"], plan: "premium" } });
     const token = await tokenFor(sub);
     for (const [fixture, changes] of [
-      ["featured-create", { body: { name: "Mine now" } }],
-      ["featured-patch", { id: existing.playlistId, body: { name: "pwned" } }],
-      ["featured-delete", { id: existing.playlistId }],
+      ["createFeaturedPlaylist", { body: { name: "Mine now" } }],
+      ["updateFeaturedPlaylist", { id: existing.playlistId, body: { name: "pwned" } }],
+      ["deleteFeaturedPlaylist", { id: existing.playlistId }],
     ] as const) {
       const response = await featured(fixture, token, changes);
       expect(response.statusCode).toBe(403);
       expect(response.body.errorCode).toBe("missing_role");
     }
-    const renamedByEditor = await featured("featured-patch", editorToken, {
+    const renamedByEditor = await featured("updateFeaturedPlaylist", editorToken, {
       id: existing.playlistId,
       body: { songIds: [] },
     });
@@ -522,13 +527,13 @@ describe("featured playlists", () => {
     const { sub, token } = await editor();
     const [mine] = await storeSongs(sub, 1);
     const [theirs] = await storeSongs(uniqueUser(), 1);
-    const refused = await featured("featured-create", token, {
+    const refused = await featured("createFeaturedPlaylist", token, {
       body: { name: "Picks", songIds: [theirs] },
     });
     expect(refused.statusCode).toBe(400);
     expect(refused.body.errorCode).toBe("unknown_song");
     expect(refused.body.message).toContain(JSON.stringify(theirs));
-    const created = await featured("featured-create", token, {
+    const created = await featured("createFeaturedPlaylist", token, {
       body: { name: "Picks", songIds: [mine] },
     });
     expect(created.statusCode).toBe(201);
@@ -538,15 +543,15 @@ describe("featured playlists", () => {
       [mine, theirs],
       ["a", "a"],
     ]) {
-      const changed = await featured("featured-patch", token, { id, body: { songIds } });
+      const changed = await featured("updateFeaturedPlaylist", token, { id, body: { songIds } });
       expect(changed.statusCode).toBe(400);
     }
     const page = await invoke(
       handler,
-      httpEvent("featured-list", { token, query: { limit: "100" } }),
+      httpEvent("listFeaturedPlaylists", { token, query: { limit: "100" } }),
     );
     expect(page.statusCode).toBe(200);
-    expect((await featured("featured-delete", token, { id })).statusCode).toBe(204);
+    expect((await featured("deleteFeaturedPlaylist", token, { id })).statusCode).toBe(204);
   });
 
   it("trusts the stored roles, not a roles claim in the token", async () => {
@@ -554,19 +559,19 @@ describe("featured playlists", () => {
     const token = await tokenFor(sub, {
       claims: { "https://music.example.com/roles": ["playlist_editor"] },
     });
-    const response = await featured("featured-create", token, { body: { name: "Sneaky" } });
+    const response = await featured("createFeaturedPlaylist", token, { body: { name: "Sneaky" } });
     expect(response.statusCode).toBe(403);
   });
 
   it("refuses an editor at once when the stored role is removed", async () => {
     const { sub, token } = await editor();
     expect(
-      (await featured("featured-create", token, { body: { name: "Before" } })).statusCode,
+      (await featured("createFeaturedPlaylist", token, { body: { name: "Before" } })).statusCode,
     ).toBe(201);
     await storeProfile(sub, { app_metadata: { roles: [] } });
-    expect((await featured("featured-create", token, { body: { name: "After" } })).statusCode).toBe(
-      403,
-    );
+    expect(
+      (await featured("createFeaturedPlaylist", token, { body: { name: "After" } })).statusCode,
+    ).toBe(403);
     expect((await getProfile(sub))?.appMetadata.roles).toEqual([]);
   });
 });

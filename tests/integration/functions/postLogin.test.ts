@@ -169,7 +169,7 @@ describe("postLogin, invoked directly with Auth0's event", () => {
 
 describe("postLogin over HTTP", () => {
   const post = (token: string, body: unknown) =>
-    invoke(handler, httpEvent("postLogin-http", { token, body }));
+    invoke(handler, httpEvent("runPostLogin", { token, body }));
 
   it("answers a caller with run:post_login", async () => {
     const event = auth0Event("first-login");

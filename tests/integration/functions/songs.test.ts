@@ -24,17 +24,17 @@ async function user() {
 const create = (token: string, body: unknown, headers: Record<string, string> = {}) =>
   invoke(
     handler,
-    httpEvent("songs-create", { token, body, headers: { "idempotency-key": null, ...headers } }),
+    httpEvent("createSong", { token, body, headers: { "idempotency-key": null, ...headers } }),
   );
 const createSong = (token: string, songName = "Number One Hit") =>
   create(token, { songName, genre: "pop" });
-const byId = (name: "songs-get" | "songs-delete", token: string, songId: string) =>
+const byId = (name: "getSong" | "deleteSong", token: string, songId: string) =>
   invoke(
     handler,
     httpEvent(name, { token, pathParameters: { songId }, rawPath: `/songs/${songId}` }),
   );
 const list = (token: string, query: Record<string, string> = {}) =>
-  invoke(handler, httpEvent("songs-list", { token, query }));
+  invoke(handler, httpEvent("listSongs", { token, query }));
 
 describe("songs", () => {
   it("creates a song with a server-made id and reads it back", async () => {
@@ -47,7 +47,7 @@ describe("songs", () => {
       genre: "pop",
       createdAt: expect.any(String),
     });
-    expect((await byId("songs-get", token, response.body.songId)).body).toEqual(response.body);
+    expect((await byId("getSong", token, response.body.songId)).body).toEqual(response.body);
   });
 
   it("ignores a client-sent songId: ids are made by the server", async () => {
@@ -119,9 +119,9 @@ describe("songs", () => {
   it("deletes a song: 204, then 404", async () => {
     const token = await user();
     const { body: song } = await createSong(token);
-    expect((await byId("songs-delete", token, song.songId)).statusCode).toBe(204);
-    expect((await byId("songs-get", token, song.songId)).statusCode).toBe(404);
-    expect((await byId("songs-delete", token, song.songId)).statusCode).toBe(404);
+    expect((await byId("deleteSong", token, song.songId)).statusCode).toBe(204);
+    expect((await byId("getSong", token, song.songId)).statusCode).toBe(404);
+    expect((await byId("deleteSong", token, song.songId)).statusCode).toBe(404);
   });
 
   describe("isolation between users", () => {
@@ -129,15 +129,15 @@ describe("songs", () => {
       const owner = await user();
       const intruder = await user();
       const { body: song } = await createSong(owner, "Private demo");
-      const read = await byId("songs-get", intruder, song.songId);
+      const read = await byId("getSong", intruder, song.songId);
       expect(read.statusCode).toBe(404);
       expect(JSON.stringify(read.body)).not.toContain("Private demo");
-      expect((await byId("songs-delete", intruder, song.songId)).statusCode).toBe(404);
-      expect((await byId("songs-get", owner, song.songId)).body).toEqual(song);
+      expect((await byId("deleteSong", intruder, song.songId)).statusCode).toBe(404);
+      expect((await byId("getSong", owner, song.songId)).body).toEqual(song);
       expect((await list(intruder)).body.songs).toEqual([]);
     });
     it("answers an id this API never issued with 404", async () => {
-      expect((await byId("songs-get", await user(), "../../etc")).statusCode).toBe(404);
+      expect((await byId("getSong", await user(), "../../etc")).statusCode).toBe(404);
     });
   });
 
@@ -197,20 +197,20 @@ describe("songs", () => {
     const { body: song } = await createSong(token);
     // The song and the quota count in one transaction.
     expect(await dynamoCallsOf(() => createSong(token))).toEqual(["TransactWriteItemsCommand"]);
-    expect(await dynamoCallsOf(() => byId("songs-get", token, song.songId))).toEqual([
+    expect(await dynamoCallsOf(() => byId("getSong", token, song.songId))).toEqual([
       "GetItemCommand",
     ]);
     expect(await dynamoCallsOf(() => list(token))).toEqual(["QueryCommand"]);
     // The song and the quota, then the search of the caller's playlists and of the featured
     // ones they created (none: one GetItem of their ids), then the mark goes.
-    expect(await dynamoCallsOf(() => byId("songs-delete", token, song.songId))).toEqual([
+    expect(await dynamoCallsOf(() => byId("deleteSong", token, song.songId))).toEqual([
       "TransactWriteItemsCommand",
       "QueryCommand",
       "GetItemCommand",
       "UpdateItemCommand",
     ]);
     // No such song: the transaction, and a look for an interrupted deletion of it.
-    expect(await dynamoCallsOf(() => byId("songs-delete", token, song.songId))).toEqual([
+    expect(await dynamoCallsOf(() => byId("deleteSong", token, song.songId))).toEqual([
       "TransactWriteItemsCommand",
       "GetItemCommand",
     ]);
@@ -221,7 +221,7 @@ describe("a deleted song leaves the owner's playlists", () => {
   const playlist = (token: string, name: string, songIds: string[]) =>
     invoke(
       playlistsHandler,
-      httpEvent("playlists-create", {
+      httpEvent("createPlaylist", {
         token,
         body: { name, songIds },
         headers: { "idempotency-key": null },
@@ -231,7 +231,7 @@ describe("a deleted song leaves the owner's playlists", () => {
     (
       await invoke(
         playlistsHandler,
-        httpEvent("playlists-get", { token, pathParameters: { playlistId } }),
+        httpEvent("getPlaylist", { token, pathParameters: { playlistId } }),
       )
     ).body;
   const songIdsOf = async (token: string) =>
@@ -247,7 +247,7 @@ describe("a deleted song leaves the owner's playlists", () => {
     const [x] = await songIdsOf(other);
     const theirs = await playlist(other, "theirs", [x]);
 
-    expect((await byId("songs-delete", token, b)).statusCode).toBe(204);
+    expect((await byId("deleteSong", token, b)).statusCode).toBe(204);
     const after = await read(token, all.playlistId);
     expect(after.songIds).toEqual([a, c]);
     expect(after.updatedAt >= all.updatedAt).toBe(true);
@@ -255,7 +255,7 @@ describe("a deleted song leaves the owner's playlists", () => {
     expect(await read(token, withoutB.playlistId)).toEqual(withoutB);
     expect(await read(other, theirs.playlistId)).toEqual(theirs);
     // Another user deleting the same id deletes nothing and changes nothing of theirs.
-    expect((await byId("songs-delete", other, a)).statusCode).toBe(404);
+    expect((await byId("deleteSong", other, a)).statusCode).toBe(404);
     expect((await read(token, all.playlistId)).songIds).toEqual([a, c]);
   });
 
@@ -267,10 +267,10 @@ describe("a deleted song leaves the owner's playlists", () => {
     // What a function that died right after the song's transaction leaves behind.
     expect(await deleteSong(sub, a)).toBe(true);
     expect((await read(token, both.playlistId)).songIds).toEqual([a, b]);
-    expect((await byId("songs-delete", token, a)).statusCode).toBe(204);
+    expect((await byId("deleteSong", token, a)).statusCode).toBe(204);
     expect((await read(token, both.playlistId)).songIds).toEqual([b]);
     expect((await getUserCounters(sub, true)).removingSongs).toEqual([]);
-    expect((await byId("songs-delete", token, a)).statusCode).toBe(404);
+    expect((await byId("deleteSong", token, a)).statusCode).toBe(404);
   });
 
   it("even when it races a playlist write: the writer takes out a song deleted since its check", async () => {

@@ -25,7 +25,7 @@ const login = (userId: string) =>
 const deleteSelf = async (userId: string) =>
   invoke(
     users,
-    httpEvent("users-delete", {
+    httpEvent("deleteUser", {
       token: await tokenFor(userId),
       rawPath: `/users/${encodeURIComponent(userId)}`,
       pathParameters: { userId },
@@ -78,7 +78,7 @@ describe("the tombstone of an erased account", () => {
   const lift = async (userId: string) =>
     invoke(
       users,
-      httpEvent("users-patch", {
+      httpEvent("updateUser", {
         token: await machineTokenFor("ops", "update:users_app_metadata"),
         rawPath: `/users/${encodeURIComponent(userId)}`,
         pathParameters: { userId },
@@ -125,7 +125,7 @@ describe("the tombstone of an erased account", () => {
     // No login since: the old access token writes a new profile, then erases it again.
     const written = await invoke(
       displayName,
-      httpEvent("displayName-put", {
+      httpEvent("setDisplayName", {
         token: await tokenFor(userId),
         body: { displayName: "Back again" },
       }),

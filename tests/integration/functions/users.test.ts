@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { handler as displayNameHandler } from "../../../functions/displayName.ts";
 import { handler as genreHandler } from "../../../functions/getFavGenre.ts";
 import { handler as playlistsHandler } from "../../../functions/playlists.ts";
@@ -12,7 +12,7 @@ import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
 import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
-type Fixture = "users-get" | "users-patch" | "users-delete";
+type Fixture = "getUser" | "updateUser" | "deleteUser" | "exportUser";
 
 function onUser(
   fixture: Fixture,
@@ -38,7 +38,7 @@ function onUser(
   );
 }
 const patch = (token: string, userId: string, body: unknown, headers?: Record<string, string>) =>
-  onUser("users-patch", token, userId, { body, ...(headers ? { headers } : {}) });
+  onUser("updateUser", token, userId, { body, ...(headers ? { headers } : {}) });
 
 /** Refusals under contention: 409 write_conflict with Retry-After, in the contract's shape. */
 function expectConflicts(refused: Awaited<ReturnType<typeof invoke>>[]): void {
@@ -62,7 +62,7 @@ describe("GET /users/{userId}", () => {
   it("answers a signed-in user's own empty profile with 200 before anything is stored, seen from then on", async () => {
     const { sub, token } = await self();
     const before = new Date().toISOString();
-    const response = await onUser("users-get", token, sub);
+    const response = await onUser("getUser", token, sub);
     expect(response.statusCode).toBe(200);
     expect(response.body).toEqual({
       user_id: sub,
@@ -74,7 +74,7 @@ describe("GET /users/{userId}", () => {
     expect(response.body.created_at >= before).toBe(true);
     expect(response.headers.etag).toBe('"0"');
     // The same ETag, the same body: the first sight is kept.
-    expect((await onUser("users-get", token, sub)).body).toEqual(response.body);
+    expect((await onUser("getUser", token, sub)).body).toEqual(response.body);
   });
 
   it("dates the user from their first write of any kind: a song and a play before any metadata", async () => {
@@ -82,7 +82,7 @@ describe("GET /users/{userId}", () => {
     const start = new Date().toISOString();
     const song = await invoke(
       songsHandler,
-      httpEvent("songs-create", {
+      httpEvent("createSong", {
         token,
         body: { songName: "First", genre: "g" },
         headers: { "idempotency-key": null },
@@ -92,7 +92,7 @@ describe("GET /users/{userId}", () => {
     const afterSong = new Date().toISOString();
     const { body: playlist } = await invoke(
       playlistsHandler,
-      httpEvent("playlists-create", {
+      httpEvent("createPlaylist", {
         token,
         body: { name: "P" },
         headers: { "idempotency-key": null },
@@ -100,23 +100,23 @@ describe("GET /users/{userId}", () => {
     );
     await invoke(
       playlistsHandler,
-      httpEvent("playlists-play", { token, pathParameters: { playlistId: playlist.playlistId } }),
+      httpEvent("playPlaylist", { token, pathParameters: { playlistId: playlist.playlistId } }),
     );
-    const seen = await onUser("users-get", token, sub);
+    const seen = await onUser("getUser", token, sub);
     expect(seen.headers.etag).toBe('"0"');
     expect(seen.body.created_at >= start && seen.body.created_at <= afterSong).toBe(true);
     expect(seen.body.updated_at).toBe(seen.body.created_at);
     // An operator finds the user too: the API has seen them.
     const operator = await tokenFor(uniqueUser("auth0"), { permissions: ["read:users"] });
-    expect((await onUser("users-get", operator, sub)).body).toEqual(seen.body);
+    expect((await onUser("getUser", operator, sub)).body).toEqual(seen.body);
 
     // A change of what the object shows moves updated_at and the ETag; created_at stays.
     const genre = await invoke(
       genreHandler,
-      httpEvent("genres-putFav", { token, body: { genre: "jazz" } }),
+      httpEvent("setFavouriteGenre", { token, body: { genre: "jazz" } }),
     );
     expect(genre.statusCode).toBe(200);
-    const changed = await onUser("users-get", token, sub);
+    const changed = await onUser("getUser", token, sub);
     expect(changed.body.created_at).toBe(seen.body.created_at);
     expect(changed.body.updated_at > seen.body.updated_at).toBe(true);
     expect(changed.headers.etag).not.toBe(seen.headers.etag);
@@ -124,14 +124,14 @@ describe("GET /users/{userId}", () => {
     expect(patched.body.created_at).toBe(seen.body.created_at);
     expect(patched.body.updated_at >= changed.body.updated_at).toBe(true);
     expect(patched.headers.etag).not.toBe(changed.headers.etag);
-    expect((await onUser("users-get", token, sub)).body).toEqual(patched.body);
+    expect((await onUser("getUser", token, sub)).body).toEqual(patched.body);
   });
 
   it("lets an operator PATCH a user the API knows only from a song (something is stored)", async () => {
     const { sub, token } = await self();
     await invoke(
       songsHandler,
-      httpEvent("songs-create", {
+      httpEvent("createSong", {
         token,
         body: { songName: "Only", genre: "g" },
         headers: { "idempotency-key": null },
@@ -148,21 +148,19 @@ describe("GET /users/{userId}", () => {
   it("honours Auth0's fields and include_fields, and refuses a malformed include_fields with 400", async () => {
     const { sub, token } = await self();
     await patch(token, sub, { user_metadata: { theme: "dark" }, app_metadata: undefined });
-    const only = await onUser("users-get", token, sub, {
+    const only = await onUser("getUser", token, sub, {
       query: { fields: "user_id, user_metadata,email" },
     });
     expect(only.statusCode).toBe(200);
     expect(only.body).toEqual({ user_id: sub, user_metadata: { theme: "dark" } });
-    const all = await onUser("users-get", token, sub);
+    const all = await onUser("getUser", token, sub);
     expect(only.headers.etag).toBe(all.headers.etag);
-    const without = await onUser("users-get", token, sub, {
+    const without = await onUser("getUser", token, sub, {
       query: { fields: "user_metadata,app_metadata", include_fields: "false" },
     });
     expect(Object.keys(without.body).sort()).toEqual(["created_at", "updated_at", "user_id"]);
-    expect((await onUser("users-get", token, sub, { query: { fields: "" } })).body).toEqual(
-      all.body,
-    );
-    const refused = await onUser("users-get", token, sub, { query: { include_fields: "maybe" } });
+    expect((await onUser("getUser", token, sub, { query: { fields: "" } })).body).toEqual(all.body);
+    const refused = await onUser("getUser", token, sub, { query: { include_fields: "maybe" } });
     expect(refused.statusCode).toBe(400);
     expect(refused.body.errorCode).toBe("invalid_query");
   });
@@ -171,7 +169,7 @@ describe("GET /users/{userId}", () => {
     // A user id that itself holds a percent sign: decoding twice would name someone else.
     const sub = "auth0|odd%7Cid";
     const token = await tokenFor(sub);
-    const once = await onUser("users-get", token, sub, {
+    const once = await onUser("getUser", token, sub, {
       rawPath: `/users/${encodeURIComponent(sub)}`,
     });
     expect(once.statusCode).toBe(200);
@@ -180,7 +178,7 @@ describe("GET /users/{userId}", () => {
 
   it("refuses malformed percent-encoding with 400", async () => {
     const { sub, token } = await self();
-    const response = await onUser("users-get", token, sub, { rawPath: "/users/%E0%A4%A" });
+    const response = await onUser("getUser", token, sub, { rawPath: "/users/%E0%A4%A" });
     expect(response.statusCode).toBe(400);
   });
 
@@ -188,7 +186,7 @@ describe("GET /users/{userId}", () => {
     const victim = await self();
     await patch(victim.token, victim.sub, { user_metadata: { secret: "s3cret" } });
     const { token } = await self();
-    const response = await onUser("users-get", token, victim.sub);
+    const response = await onUser("getUser", token, victim.sub);
     expect(response.statusCode).toBe(403);
     expect(JSON.stringify(response.body)).not.toContain("s3cret");
   });
@@ -197,11 +195,54 @@ describe("GET /users/{userId}", () => {
     const victim = await self();
     await patch(victim.token, victim.sub, { user_metadata: { theme: "dark" } });
     const operator = await tokenFor(uniqueUser("auth0"), { permissions: ["read:users"] });
-    const read = await onUser("users-get", operator, victim.sub);
+    const read = await onUser("getUser", operator, victim.sub);
     expect(read.statusCode).toBe(200);
     expect(read.body.user_metadata).toEqual({ theme: "dark" });
-    const missing = await onUser("users-get", operator, uniqueUser());
+    const missing = await onUser("getUser", operator, uniqueUser());
     expect(missing.statusCode).toBe(404);
+  });
+});
+
+describe("GET /users/{userId}/export", () => {
+  const exportOf = (token: string, userId: string, query?: Record<string, string>) =>
+    onUser("exportUser", token, userId, {
+      rawPath: `/users/${encodeURIComponent(userId)}/export`,
+      ...(query ? { query } : {}),
+    });
+
+  /** The ExportPages values of the EMF lines written while `work` runs. */
+  async function exportPagesCounted(work: () => Promise<unknown>): Promise<number[]> {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    try {
+      await work();
+    } finally {
+      spy.mockRestore();
+    }
+    return lines
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as { ExportPages?: number })
+      .flatMap((metric) => (metric.ExportPages === undefined ? [] : [metric.ExportPages]));
+  }
+
+  it("counts ExportPages once for each page it answers, and not for a refused request", async () => {
+    const { sub, token } = await self();
+    await patch(token, sub, { user_metadata: { theme: "dark" } });
+    const answered = await exportPagesCounted(async () => {
+      for (let i = 0; i < 2; i++) expect((await exportOf(token, sub)).statusCode).toBe(200);
+    });
+    expect(answered).toEqual([1, 1]);
+
+    const other = await self();
+    const operator = await tokenFor(uniqueUser("auth0"), { permissions: ["read:users"] });
+    const refused = await exportPagesCounted(async () => {
+      expect((await exportOf(other.token, sub)).statusCode).toBe(403);
+      expect((await exportOf(operator, uniqueUser())).statusCode).toBe(404);
+      expect((await exportOf(token, sub, { cursor: "not-a-cursor" })).statusCode).toBe(400);
+    });
+    expect(refused).toEqual([]);
   });
 });
 
@@ -236,7 +277,7 @@ describe("PATCH /users/{userId}: Auth0's merge semantics", () => {
       pi: Math.PI,
     };
     expect((await patch(token, sub, { user_metadata: numbers })).statusCode).toBe(200);
-    expect((await onUser("users-get", token, sub)).body.user_metadata).toEqual(numbers);
+    expect((await onUser("getUser", token, sub)).body.user_metadata).toEqual(numbers);
   });
 
   it("refuses any other top-level field with 400", async () => {
@@ -337,7 +378,7 @@ describe("PATCH /users/{userId}: Auth0's merge semantics", () => {
       expect(tooLong.statusCode).toBe(400);
       expect(tooLong.body.message).toContain("displayName must be at most 64 characters");
       await patch(token, sub, { user_metadata: { displayName: "  Via PATCH " } });
-      const read = await invoke(displayNameHandler, httpEvent("displayName-get", { token }));
+      const read = await invoke(displayNameHandler, httpEvent("getDisplayName", { token }));
       expect(read.body).toEqual({ displayName: "Via PATCH" });
     });
   });
@@ -422,7 +463,7 @@ describe("optimistic concurrency with ETag and If-Match", () => {
     const { sub, token } = await self();
     const first = await patch(token, sub, { user_metadata: { theme: "dark" } });
     const etag = first.headers.etag as string;
-    expect((await onUser("users-get", token, sub)).headers.etag).toBe(etag);
+    expect((await onUser("getUser", token, sub)).headers.etag).toBe(etag);
     await patch(token, sub, { user_metadata: { lang: "fr" } });
     const stale = await patch(
       token,
@@ -432,7 +473,7 @@ describe("optimistic concurrency with ETag and If-Match", () => {
     );
     expect(stale.statusCode).toBe(412);
     expect((await getProfile(sub))?.userMetadata).toEqual({ theme: "dark", lang: "fr" });
-    const current = (await onUser("users-get", token, sub)).headers.etag as string;
+    const current = (await onUser("getUser", token, sub)).headers.etag as string;
     const ok = await patch(
       token,
       sub,
@@ -447,7 +488,7 @@ describe("optimistic concurrency with ETag and If-Match", () => {
     const { sub, token } = await self();
     const { headers } = await patch(token, sub, { user_metadata: { a: 1 } });
     await patch(token, sub, { user_metadata: { b: 2 } });
-    const response = await onUser("users-delete", token, sub, {
+    const response = await onUser("deleteUser", token, sub, {
       headers: { "if-match": headers.etag as string },
     });
     expect(response.statusCode).toBe(412);
@@ -471,7 +512,7 @@ describe("DELETE /users/{userId}", () => {
       Array.from({ length: 30 }, (_, i) =>
         invoke(
           songsHandler,
-          httpEvent("songs-create", {
+          httpEvent("createSong", {
             token,
             body: { songName: `S${i}`, genre: "g" },
             headers: { "idempotency-key": null },
@@ -483,7 +524,7 @@ describe("DELETE /users/{userId}", () => {
     for (let i = 0; i < 120; i++) {
       const { body } = await invoke(
         playlistsHandler,
-        httpEvent("playlists-create", {
+        httpEvent("createPlaylist", {
           token,
           body: { name: `P${i}` },
           headers: { "idempotency-key": null },
@@ -492,31 +533,31 @@ describe("DELETE /users/{userId}", () => {
       if (i % 10 === 0) {
         await invoke(
           playlistsHandler,
-          httpEvent("playlists-play", { token, pathParameters: { playlistId: body.playlistId } }),
+          httpEvent("playPlaylist", { token, pathParameters: { playlistId: body.playlistId } }),
         );
       }
     }
     const bystanderSong = await invoke(
       songsHandler,
-      httpEvent("songs-create", {
+      httpEvent("createSong", {
         token: bystander.token,
         body: { songName: "Mine", genre: "g" },
         headers: { "idempotency-key": null },
       }),
     );
 
-    expect((await onUser("users-delete", token, sub)).statusCode).toBe(204);
+    expect((await onUser("deleteUser", token, sub)).statusCode).toBe(204);
     expect(await getProfile(sub)).toBeUndefined();
-    const songList = await invoke(songsHandler, httpEvent("songs-list", { token }));
+    const songList = await invoke(songsHandler, httpEvent("listSongs", { token }));
     expect(songList.body.songs).toEqual([]);
-    const playlistList = await invoke(playlistsHandler, httpEvent("playlists-list", { token }));
+    const playlistList = await invoke(playlistsHandler, httpEvent("listPlaylists", { token }));
     expect(playlistList.body.playlists).toEqual([]);
-    expect((await onUser("users-get", token, sub)).body.user_metadata).toEqual({});
-    expect((await onUser("users-delete", token, sub)).statusCode).toBe(204);
+    expect((await onUser("getUser", token, sub)).body.user_metadata).toEqual({});
+    expect((await onUser("deleteUser", token, sub)).statusCode).toBe(204);
 
     const stillThere = await invoke(
       songsHandler,
-      httpEvent("songs-get", {
+      httpEvent("getSong", {
         token: bystander.token,
         pathParameters: { songId: bystanderSong.body.songId },
       }),
@@ -527,12 +568,12 @@ describe("DELETE /users/{userId}", () => {
   it("refuses to delete someone else without delete:users, and allows it with", async () => {
     const target = await self();
     await patch(target.token, target.sub, { user_metadata: { a: 1 } });
-    expect(
-      (await onUser("users-delete", await tokenFor(uniqueUser()), target.sub)).statusCode,
-    ).toBe(403);
+    expect((await onUser("deleteUser", await tokenFor(uniqueUser()), target.sub)).statusCode).toBe(
+      403,
+    );
     expect(await getProfile(target.sub)).toBeDefined();
     const operator = await tokenFor(uniqueUser(), { permissions: ["delete:users"] });
-    expect((await onUser("users-delete", operator, target.sub)).statusCode).toBe(204);
+    expect((await onUser("deleteUser", operator, target.sub)).statusCode).toBe(204);
     expect(await getProfile(target.sub)).toBeUndefined();
   });
 

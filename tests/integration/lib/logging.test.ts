@@ -35,7 +35,7 @@ describe("request logs", () => {
     const lines = captureLogs();
     const response = await invoke(
       users,
-      httpEvent("users-patch", {
+      httpEvent("updateUser", {
         token,
         rawPath: `/users/${encodeURIComponent(sub)}`,
         body: { user_metadata: { diary: secretValue } },
@@ -65,7 +65,7 @@ describe("request logs", () => {
   it("log a refused token without the token", async () => {
     const lines = captureLogs();
     const forged = `${await tokenFor(uniqueUser())}x`;
-    const response = await invoke(users, httpEvent("users-get", { token: forged }));
+    const response = await invoke(users, httpEvent("getUser", { token: forged }));
     expect(response.statusCode).toBe(401);
     expect(lines.join("\n")).not.toContain(forged.split(".")[1]);
     expect(JSON.parse(lines[0] as string)).toMatchObject({

@@ -18,8 +18,8 @@ import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { machineTokenFor, tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
 const put = (token: string, genre: string) =>
-  invoke(genres, httpEvent("genres-putFav", { token, body: { genre } }));
-const get = (token: string) => invoke(genres, httpEvent("genres-getFav", { token }));
+  invoke(genres, httpEvent("setFavouriteGenre", { token, body: { genre } }));
+const get = (token: string) => invoke(genres, httpEvent("getFavouriteGenre", { token }));
 
 describe("per-caller limits", () => {
   it("cost one conditional write per write; reads in quick succession one for the first and one per batch of five after", async () => {
@@ -159,7 +159,7 @@ describe("per-caller limits", () => {
     const logins = await Promise.all(
       Array.from({ length: 20 }, () => {
         const user = { user_id: uniqueUser(), email: "u@example.com", name: "U" };
-        return invoke(postLogin, httpEvent("postLogin-http", { token: action, body: { user } }));
+        return invoke(postLogin, httpEvent("runPostLogin", { token: action, body: { user } }));
       }),
     );
     expect(logins.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
@@ -167,7 +167,7 @@ describe("per-caller limits", () => {
     const user = { user_id: uniqueUser(), email: "u@example.com", name: "U" };
     const same = await Promise.all(
       Array.from({ length: 20 }, () =>
-        invoke(postLogin, httpEvent("postLogin-http", { token: action, body: { user } })),
+        invoke(postLogin, httpEvent("runPostLogin", { token: action, body: { user } })),
       ),
     );
     expect(same.filter((r) => r.statusCode === 429).length).toBeGreaterThan(0);

@@ -20,7 +20,7 @@ const call = async (
   handler: ReturnType<typeof stack>,
   changes: Parameters<typeof httpEvent>[1] = {},
 ) => {
-  const response = await handler(httpEvent("songs-create", changes), lambdaContext());
+  const response = await handler(httpEvent("createSong", changes), lambdaContext());
   return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
 };
 
@@ -29,7 +29,7 @@ describe("jsonBody", () => {
     expect((await call(echoBody, { body: { a: [1, "x"] } })).json).toEqual({ a: [1, "x"] });
   });
   it("decodes a base64 body as API Gateway sends binary-safe ones", async () => {
-    const event = httpEvent("songs-create", {});
+    const event = httpEvent("createSong", {});
     const response = await echoBody(
       { ...event, body: Buffer.from('{"b":2}').toString("base64"), isBase64Encoded: true },
       lambdaContext(),
@@ -107,7 +107,7 @@ describe("jsonBody: the media type of a body", () => {
   it("needs no Content-Type on a request without a body", async () => {
     for (const rawBody of [undefined, ""]) {
       ran = false;
-      const event = httpEvent("playlists-play", rawBody === undefined ? {} : { rawBody });
+      const event = httpEvent("playPlaylist", rawBody === undefined ? {} : { rawBody });
       expect(event.headers["content-type"]).toBeUndefined();
       const response = await spy(event, lambdaContext());
       expect(response.statusCode).toBe(200);
@@ -123,7 +123,7 @@ describe("the handler stack", () => {
     });
     const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 700 };
     const started = performance.now();
-    const response = await hanging(httpEvent("openapi"), context);
+    const response = await hanging(httpEvent("getOpenApiDocument"), context);
     expect(response.statusCode).toBe(503);
     expect(JSON.parse(response.body as string)).toMatchObject({
       statusCode: 503,
@@ -144,7 +144,7 @@ describe("the handler stack", () => {
   });
 
   it("reads a body an emulator handed over already parsed as the same text", async () => {
-    const event = { ...httpEvent("songs-create"), body: 0 as unknown as string };
+    const event = { ...httpEvent("createSong"), body: 0 as unknown as string };
     const response = await echoBody(event, lambdaContext());
     expect(JSON.parse(response.body as string)).toBe(0);
   });

@@ -8,7 +8,7 @@ import { parse } from "../../../../lib/schemas/index.ts";
 import { ListQuery } from "../../../../lib/schemas/lists.ts";
 import { httpEvent } from "../../../helpers/invoke.ts";
 
-const withHeaders = (headers: Record<string, string>) => httpEvent("users-patch", { headers });
+const withHeaders = (headers: Record<string, string>) => httpEvent("updateUser", { headers });
 
 describe("ifMatch", () => {
   it("is undefined without the header", () => {
@@ -42,8 +42,7 @@ describe("path ids, list queries and keys", () => {
     }
   });
   it("takes 1 to 255 visible ASCII characters as an Idempotency-Key", () => {
-    const keyed = (key: string) =>
-      httpEvent("songs-create", { headers: { "idempotency-key": key } });
+    const keyed = (key: string) => httpEvent("createSong", { headers: { "idempotency-key": key } });
     expect(idempotencyKey(keyed("a-1_B"))).toBe("a-1_B");
     for (const bad of ["has space", "x".repeat(256), "é"]) {
       expect(() => idempotencyKey(keyed(bad))).toThrow(BadRequestError);

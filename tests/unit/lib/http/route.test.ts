@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Caller } from "../../../../lib/auth/verify.ts";
 import { BadRequestError, ForbiddenError, NotFoundError } from "../../../../lib/errors.ts";
 import { SongId, UserId } from "../../../../lib/http/params.ts";
-import { defineRoute } from "../../../../lib/http/route.ts";
+import { answered, defineRoute } from "../../../../lib/http/route.ts";
 import { ExportQuery } from "../../../../lib/schemas/lists.ts";
 import { httpEvent } from "../../../helpers/invoke.ts";
 
@@ -31,7 +31,7 @@ const exportRoute = (check: (userId: string) => void) =>
   });
 
 const exportEvent = (rawPath: string, query: Record<string, string> = {}) =>
-  httpEvent("users-export", { rawPath, query });
+  httpEvent("exportUser", { rawPath, query });
 
 describe("defineRoute's parts", () => {
   it("reads a path parameter by name, decoded once, wherever it stands", async () => {
@@ -71,5 +71,54 @@ describe("defineRoute's parts", () => {
     await expect(
       route.handle({ event, caller, body: undefined, correlationId: "c" }),
     ).rejects.toThrow(ForbiddenError);
+  });
+});
+
+describe("a declared metric (counts)", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** A route that counts "Tried" and answers `status`, or throws instead. */
+  const counting = (answer: () => number) =>
+    defineRoute({
+      key: "POST /tries",
+      id: "tryIt",
+      tag: "meta",
+      summary: "",
+      description: "",
+      caller: "person",
+      responses: { 200: {}, 204: {} },
+      counts: "Tried",
+      handler: ({ respond }) => {
+        const status = answer();
+        if (status === 200) return answered({ statusCode: 200, body: "{}" });
+        return respond(204, undefined);
+      },
+    });
+
+  async function countedBy(route: ReturnType<typeof counting>): Promise<number[]> {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    const event = exportEvent("/tries");
+    await route.handle({ event, caller, body: undefined, correlationId: "c" }).catch(() => {});
+    return lines
+      .map((line) => JSON.parse(line) as { Tried?: number; _aws: unknown })
+      .filter((metric) => metric._aws && metric.Tried !== undefined)
+      .map((metric) => metric.Tried as number);
+  }
+
+  it("is counted once for each 2xx the route answers, an answer made ahead (answered) too", async () => {
+    expect(await countedBy(counting(() => 204))).toEqual([1]);
+    expect(await countedBy(counting(() => 200))).toEqual([1]);
+  });
+
+  it("is not counted when the route refuses", async () => {
+    const refusing = counting(() => {
+      throw new ForbiddenError("not yours");
+    });
+    expect(await countedBy(refusing)).toEqual([]);
   });
 });
