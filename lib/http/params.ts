@@ -31,7 +31,7 @@ function issuedId(
 }
 
 export const SongId = issuedId("song_not_found", "Song", "01JD0000000000000000000SNG");
-export const PlaylistId = issuedId("playlist_not_found", "Playlist", "01JD0000000000000000000PLY");
+export const PlaylistId = issuedId("playlist_not_found", "Playlist", "01JD0000000000000000000PYS");
 
 /** `{userId}` as sent (`google-oauth2%7C123`), decoded exactly once from the raw path. */
 export const UserId: PathParam = {

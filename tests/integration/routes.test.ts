@@ -120,6 +120,10 @@ describe("every route, declared once and found everywhere", () => {
       expect(event.pathParameters ?? {}).toEqual(
         Object.fromEntries(params.map(([name, param]) => [name, param.example])),
       );
+      // An example the route would refuse (404 for an id it could not have issued) shows nothing.
+      for (const [, param] of params) {
+        expect(() => validate(param.schema as never, param.example)).not.toThrow();
+      }
       if (route.query) {
         expect(() =>
           validate(route.query as never, event.queryStringParameters ?? {}),
