@@ -1,3 +1,4 @@
+import * as z from "zod/mini";
 import {
   isSelf,
   PERMISSIONS,
@@ -22,7 +23,7 @@ import { IfMatch, UserId } from "../lib/http/params.ts";
 import { defineRoute } from "../lib/http/route.ts";
 import { audit } from "../lib/log.ts";
 import { Refused } from "../lib/refusals.ts";
-import { ExportQuery } from "../lib/schemas/lists.ts";
+import { Cursor } from "../lib/schemas/lists.ts";
 import { UserFieldsQuery, UserPatchBody } from "../lib/schemas/profile.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
@@ -159,7 +160,8 @@ export const routes = [
       "One page of everything the API keeps of a user (own, or any with read:users; another user's is 403, an unknown user 404 for operators): the first page holds the profile, favGenre, totalPlays and the first songs and playlists, each later one (nextCursor) only songs and playlists. A page holds at most 4 MB of JSON. The pages together hold every song and playlist created up to exportedAt exactly once, each as it is when its page is read; one deleted before the walk reaches it is absent, none created later is in it.",
     caller,
     params,
-    query: ExportQuery,
+    // The cursor only; unknown parameters are ignored as on lists.
+    query: z.object({ cursor: Cursor }),
     responses: { 200: { schema: "ExportPage" } },
     errors: ["invalid_body", "invalid_cursor", "insufficient_scope", "inexistent_user"],
     notes: { invalid_body: "cursor over 2048 characters" },

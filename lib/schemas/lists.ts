@@ -1,10 +1,11 @@
-/** A list's page (`limit`, `cursor`) and the export's cursor. */
+/** A list's page (`limit`, `cursor`), and the cursor the export's pages take too. */
 import * as z from "zod/mini";
 import { documentedAs } from "./index.ts";
 
 const DEFAULT_PAGE_SIZE = 50;
 
-const Cursor = z
+/** A list's or the export's cursor: what the previous page answered, unchanged. */
+export const Cursor = z
   .optional(z.string().check(z.maxLength(2048, "cursor is invalid")))
   .register(z.globalRegistry, { description: "The nextCursor of the previous page, unchanged" });
 
@@ -32,6 +33,3 @@ export const ListQuery = z.object({
     }),
   cursor: Cursor,
 });
-
-/** GET /users/{userId}/export: the cursor only; unknown parameters are ignored as on lists. */
-export const ExportQuery = z.object({ cursor: Cursor });

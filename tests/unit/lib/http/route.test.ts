@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import * as z from "zod/mini";
 import type { Caller } from "../../../../lib/auth/verify.ts";
 import { BadRequestError, ForbiddenError, NotFoundError } from "../../../../lib/errors.ts";
 import { SongId, UserId } from "../../../../lib/http/params.ts";
 import { answered, defineRoute } from "../../../../lib/http/route.ts";
-import { ExportQuery } from "../../../../lib/schemas/lists.ts";
+import { Cursor } from "../../../../lib/schemas/lists.ts";
 import { httpEvent } from "../../../helpers/invoke.ts";
 
 /**
@@ -22,7 +23,7 @@ const exportRoute = (check: (userId: string) => void) =>
     description: "",
     caller: "person-or-machine",
     params: { userId: UserId },
-    query: ExportQuery,
+    query: z.object({ cursor: Cursor }),
     responses: { 200: { schema: undefined } },
     handler: (request) => {
       check(request.params.userId);
