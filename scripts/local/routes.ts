@@ -60,19 +60,21 @@ const DEFAULT_P99_MS = 1000;
 
 /**
  * What serverless.yml reads from the declarations (scripts/serverless/routes.json, written by
- * `npm run openapi`): each function's httpApi events, the per-route throttles and each route's
- * p99 alarm threshold (scripts/serverless/operations.cjs).
+ * `npm run openapi`): each function's httpApi events, the per-route throttles, each route's
+ * p99 alarm threshold and the metrics routes count (scripts/serverless/operations.cjs).
  */
 export async function serverlessRoutes() {
   const modules = await functionModules();
   const events: Record<string, unknown[]> = {};
   const throttles: Record<string, { rate: number; burst: number }> = {};
   const p99Ms: Record<string, number> = {};
+  const metrics = new Set<string>();
   for (const [name, module] of Object.entries(modules)) {
     events[name] = module.routes.map((route) => {
       const [method, path] = route.key.split(" ");
       if (route.throttle) throttles[route.key] = route.throttle;
       p99Ms[route.key] = route.p99Ms ?? DEFAULT_P99_MS;
+      if (route.counts) metrics.add(route.counts);
       // Public routes have no authorizer: anyone may call them.
       const authorizer = route.caller === "public" ? {} : { authorizer: { name: "auth0" } };
       return { httpApi: { method, path, ...authorizer } };
@@ -88,5 +90,7 @@ export async function serverlessRoutes() {
     events,
     throttles,
     p99Ms,
+    // The business metrics routes declare (`counts`), for the dashboard beside the code's own.
+    metrics: [...metrics].sort(),
   };
 }

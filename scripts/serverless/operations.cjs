@@ -285,7 +285,14 @@ class Operations {
         DashboardBody: {
           "Fn::Sub": [
             JSON.stringify(
-              dashboardBody({ service: service.service, functions, tables, routes, detailed }),
+              dashboardBody({
+                service: service.service,
+                functions,
+                tables,
+                routes,
+                detailed,
+                routeMetrics: settings.routeMetrics ?? [],
+              }),
             ),
             { ApiId: { Ref: "HttpApi" } },
           ],
@@ -296,7 +303,7 @@ class Operations {
 }
 
 /** The dashboard's widgets; `${ApiId}` and `${AWS::Region}` are filled in by CloudFormation. */
-function dashboardBody({ service, functions, tables, routes, detailed }) {
+function dashboardBody({ service, functions, tables, routes, detailed, routeMetrics }) {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
   const region = "${AWS::Region}";
   const widget = (title, metrics, extra = {}) => ({
@@ -322,6 +329,7 @@ function dashboardBody({ service, functions, tables, routes, detailed }) {
     "IdempotentReplays",
     "QuotaRefusals",
     "HookFailures",
+    ...routeMetrics,
   ].map((name) => [METRICS_NAMESPACE, name, "service", service]);
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
   const api = ["ApiId", "${ApiId}", "Stage", "$default"];

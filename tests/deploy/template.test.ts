@@ -481,6 +481,11 @@ describe("operations (README: Operations)", () => {
     ]) {
       expect(body).toContain(`"${name}"`);
     }
+    // A metric a route declares (`counts`) is on it without an edit of the dashboard.
+    const business = JSON.parse(body).widgets.find(
+      (w: Json) => w.properties.title === "Business (EMF)",
+    );
+    expect(business.properties.metrics.map((m: string[]) => m[1])).toContain("ExportPages");
   });
 
   it("keeps no secret in the template or any function's environment", async () => {
