@@ -16,11 +16,10 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ULID_PATTERN } from "../ids.ts";
 import type { Playlist, Song } from "../schemas/answers.ts";
 import { db } from "./client.ts";
-import { playsOfMany } from "./counters.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { InvalidCursor } from "./errors.ts";
 import { partitionKey, type UserPartition } from "./pages.ts";
-import { PLAYLISTS, type PlaylistItem, playlistFromItem } from "./playlists.ts";
+import { PLAYLISTS, type PlaylistItem, withPlays } from "./playlists.ts";
 import { SONGS, type SongItem, songFromItem } from "./songs.ts";
 
 /** What the cursors of this walk are bound to, beside the user. */
@@ -141,7 +140,7 @@ export async function exportItems(
       if (!fits(bytes)) return stop();
       songs.push(song);
       used += bytes + 1;
-      after = item.song_id;
+      after = song.songId;
     }
     if (!read.more) {
       section = "playlists";
@@ -150,18 +149,12 @@ export async function exportItems(
   }
   for (;;) {
     const read = await readAfter<PlaylistItem>(PLAYLISTS, userId, after, bound, PLAYLISTS_PER_READ);
-    const plays = await playsOfMany(
-      userId,
-      read.items.map((item) => item.playlist_id),
-      true,
-    );
-    for (const item of read.items) {
-      const playlist = playlistFromItem(item, plays.get(item.playlist_id) ?? 0, false);
+    for (const playlist of await withPlays(userId, read.items, true)) {
       const bytes = bytesOf(playlist);
       if (!fits(bytes)) return stop();
       playlists.push(playlist);
       used += bytes + 1;
-      after = item.playlist_id;
+      after = playlist.playlistId;
     }
     if (!read.more) return { songs, playlists, next: undefined };
   }

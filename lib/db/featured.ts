@@ -19,6 +19,7 @@ import {
   type PlaylistSongs,
   playlistFromItem,
   playlistItem,
+  playlistSongsOf,
   playlistUpdate,
   removeSongsFrom,
 } from "./playlists.ts";
@@ -391,7 +392,7 @@ export async function editorFeatured(editor: string): Promise<PlaylistSongs[]> {
         projection: "playlist_id, song_ids",
       },
     });
-    found.push(...((batch[FEATURED_TABLE] ?? []) as unknown as PlaylistSongs[]));
+    found.push(...(batch[FEATURED_TABLE] ?? []).map(playlistSongsOf));
   }
   return found;
 }
@@ -401,7 +402,7 @@ export async function editorFeaturedListing(
   editor: string,
   songId: string,
 ): Promise<PlaylistSongs[]> {
-  return (await editorFeatured(editor)).filter((playlist) => playlist.song_ids?.includes(songId));
+  return (await editorFeatured(editor)).filter((playlist) => playlist.songIds.includes(songId));
 }
 
 /** Takes `songIds` out of a live featured playlist (removeSongs, on the featured table). */

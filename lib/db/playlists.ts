@@ -262,23 +262,35 @@ export async function listPlaylists(
     limit,
     cursor,
   );
-  const plays = await playsOfMany(
-    userId,
-    page.items.map((item) => item.playlist_id),
-    false,
-  );
-  return {
-    items: page.items.map((item) =>
-      playlistFromItem(item, plays.get(item.playlist_id) ?? 0, false),
-    ),
-    nextCursor: page.nextCursor,
-  };
+  return { items: await withPlays(userId, page.items, false), nextCursor: page.nextCursor };
 }
 
-/** A playlist's key and songs, as a search for one song answers them. */
+/** Up to 100 stored playlists of a user with their plays: one BatchGetItem of their counters. */
+export async function withPlays(
+  userId: string,
+  items: PlaylistItem[],
+  consistent: boolean,
+): Promise<Playlist[]> {
+  const plays = await playsOfMany(
+    userId,
+    items.map((item) => item.playlist_id),
+    consistent,
+  );
+  return items.map((item) => playlistFromItem(item, plays.get(item.playlist_id) ?? 0, false));
+}
+
+/** A playlist's id and songs, as a search for one song answers them. */
 export interface PlaylistSongs {
-  playlist_id: string;
-  song_ids: string[];
+  playlistId: string;
+  songIds: string[];
+}
+
+/** The playlist_id and song_ids of a stored playlist (users' or featured), as PlaylistSongs. */
+export function playlistSongsOf(item: Record<string, unknown>): PlaylistSongs {
+  return {
+    playlistId: item.playlist_id as string,
+    songIds: (item.song_ids as string[] | undefined) ?? [],
+  };
 }
 
 /**
@@ -302,7 +314,7 @@ export async function* playlistsListing(userId: string, songId: string) {
       }),
     );
     ExclusiveStartKey = page.LastEvaluatedKey;
-    if (page.Items?.length) yield page.Items as PlaylistSongs[];
+    if (page.Items?.length) yield page.Items.map(playlistSongsOf);
   } while (ExclusiveStartKey);
 }
 

@@ -168,6 +168,7 @@ async function writeMetadata(
     },
   };
   if (Object.keys(extra).length > 0) {
+    if ("profile" in extra) throw new Error("the profile's own item is named profile");
     // A transaction answers no item: the profile written is the one read, changed as asked.
     // Sent once: a refusal or a conflict is a lost race, which modifyMetadata's policy retries.
     if (await transactOnce({ ...extra, profile: { Update: update } })) return { lost: undefined };

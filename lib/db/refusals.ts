@@ -9,8 +9,9 @@ import { RECORD_ITEM } from "./idempotency.ts";
 /**
  * What a refusal means: `meaning[name]` is what the failure of the item of that name means. An
  * earlier request with the same Idempotency-Key (its record refused) wins over every other
- * reason; an item that refused because the account is being deleted (its ALL_OLD says
- * `deleting`) says "deleting". A failure nobody gave a meaning is a bug: it throws.
+ * reason; any refused item whose stored copy (ALL_OLD) says `deleting` makes it "deleting" (the
+ * account is going: what else refused no longer matters); otherwise the first refused item, in
+ * the transaction's order, says what it means. That item having no meaning is a bug: it throws.
  */
 export function refusalOf<N extends string>(
   refusal: Refusal<N> | undefined,
@@ -20,8 +21,8 @@ export function refusalOf<N extends string>(
   const failed = [...refusal.failed] as string[];
   if (failed.includes(RECORD_ITEM)) return "duplicate_key";
   if (failed.some((name) => refusal.items[name as N]?.deleting === true)) return "deleting";
-  const reasons = failed.map((name) => meaning[name as N]);
-  const reason = reasons.find((r) => r !== undefined);
-  if (!reason) throw new Error(`unexpected condition failure on ${failed.join(", ")}`);
+  const first = failed[0] as N;
+  const reason = meaning[first];
+  if (!reason) throw new Error(`unexpected condition failure on ${first}`);
   return reason;
 }

@@ -118,7 +118,7 @@ export async function restoreDeletedFeatured(
  */
 export async function forgetEditorSongs(editor: string): Promise<void> {
   for (const playlist of await editorFeatured(editor)) {
-    const songIds = playlist.song_ids ?? [];
-    if (songIds.length) await removeFeaturedSongs(playlist.playlist_id, new Set(songIds), songIds);
+    const { playlistId, songIds } = playlist;
+    if (songIds.length) await removeFeaturedSongs(playlistId, new Set(songIds), songIds);
   }
 }

@@ -122,7 +122,7 @@ export async function deleteSongEverywhere(owner: string, songId: string): Promi
       await Promise.all(
         playlists
           .slice(i, i + PARALLEL_UPDATES)
-          .map((p) => removeSongs(owner, p.playlist_id, gone, p.song_ids)),
+          .map((p) => removeSongs(owner, p.playlistId, gone, p.songIds)),
       );
     }
   }
@@ -131,7 +131,7 @@ export async function deleteSongEverywhere(owner: string, songId: string): Promi
     await Promise.all(
       featured
         .slice(i, i + PARALLEL_UPDATES)
-        .map((p) => removeFeaturedSongs(p.playlist_id, gone, p.song_ids)),
+        .map((p) => removeFeaturedSongs(p.playlistId, gone, p.songIds)),
     );
   }
   await songRemoved(owner, songId);

@@ -48,6 +48,9 @@ describe("named transactions", () => {
     expect(refusal?.items.second).toEqual({ ...counter(userId, "b"), plays: 7 });
     expect(refusal?.items.fourth).toEqual(counter(userId, "d"));
     expect(refusal?.items.third).toBeUndefined();
+    // The first refused item, in the transaction's order, says what the refusal means.
+    expect(refusalOf(refusal, { second: "not_found", fourth: "quota" })).toBe("not_found");
+    expect(() => refusalOf(refusal, { fourth: "quota" })).toThrow(/second/);
   });
 
   it("leaves an absent item out and commits the rest", async () => {
