@@ -1,15 +1,15 @@
-import * as z from "zod/mini";
-import { ERROR_CODES, type ErrorCode } from "./errors.ts";
-import type { AnswerName, Route } from "./http/route.ts";
-import * as answers from "./schemas/answers.ts";
-import { documentedAs } from "./schemas/index.ts";
-
 /**
  * The OpenAPI 3.1 document, built from the route declarations (lib/http/route.ts) at build time:
  * `npm run openapi` writes docs/openapi.json, which GET /openapi.json serves as is. Each
  * operation's parameters, body, responses and error codes are what its declaration says, with
  * what the middleware stack adds for every route (token, rate limit, JSON body, outage).
  */
+import * as z from "zod/mini";
+import { ERROR_CODES, type ErrorCode } from "./errors.ts";
+import type { AnswerName, Route } from "./http/route.ts";
+import * as answers from "./schemas/answers.ts";
+import { documentedAs } from "./schemas/index.ts";
+
 type Schema = z.ZodMiniType;
 
 function jsonSchema(schema: Schema, io: "input" | "output"): Record<string, unknown> {

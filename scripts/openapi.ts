@@ -2,7 +2,7 @@
  * `npm run openapi`: builds from every function's route declarations (scripts/local/routes.ts)
  * the OpenAPI document (lib/openapi.ts) into docs/openapi.json, which GET /openapi.json serves as
  * bundled, and what serverless.yml reads of them into scripts/serverless/routes.json (httpApi
- * events, per-route throttles, p99 alarm thresholds); then lints the document with Redocly
+ * events, per-route throttles, p99 alarm thresholds, declared metrics); then lints the document with Redocly
  * (recommended-strict rules, redocly.yaml: the file Redocly CLI 2 finds by itself, so a plain
  * `npx redocly lint` agrees) and Spectral (spectral:oas, .spectral.yaml). `--check` fails when a
  * file on disk differs from what the declarations make instead of writing it. */
@@ -20,7 +20,7 @@ const { values } = commandLine(
 
 Writes docs/openapi.json (built by lib/openapi.ts from the route declarations of functions/),
 scripts/serverless/routes.json (what serverless.yml reads of them: events, throttles, p99
-alarm thresholds) and client/api.d.ts (openapi-typescript), then
+alarm thresholds, declared metrics) and client/api.d.ts (openapi-typescript), then
 lints the document with Redocly (redocly.yaml) and Spectral (.spectral.yaml). --check writes
 nothing and fails when either file differs from what the code makes (npm run check runs it).`,
   { options: { check: { type: "boolean", default: false } } },
@@ -39,7 +39,7 @@ if (check) {
   writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
   execFileSync(bin("biome"), ["format", "--write", file], { stdio: "ignore" });
 }
-// What serverless.yml reads from the declarations: events, throttles, alarm thresholds.
+// What serverless.yml reads from the declarations: events, throttles, alarm thresholds, metrics.
 const routesFile = join(ROOT, "scripts", "serverless", "routes.json");
 const routes = await serverlessRoutes();
 if (check) {

@@ -1,9 +1,10 @@
 /**
- * What the routes answer: the schemas their declarations name through a loader (lib/http/route.ts
- * AnswerSchema), which only the document's build runs. A function never builds them at cold
- * start: esbuild cannot drop a zod schema nobody uses (its constructors may have side effects),
- * so every schema in a module a function imports is built when the function loads. Handlers'
- * answers are typed by them all the same, and lib/db and lib/domain take their item types.
+ * What the routes answer: the schemas their declarations name (`schema: "Song"`, lib/http/route.ts
+ * AnswerName), which lib/openapi.ts resolves when the document is built. No function imports
+ * this module (types only): esbuild cannot drop a zod schema nobody uses (its constructors may
+ * have side effects), so every schema of a module a function imports is built when the function
+ * loads. Handlers' answers are typed by them all the same, and lib/db and lib/domain take the
+ * answers' types (Song, Playlist) from here.
  */
 import * as z from "zod/mini";
 import { ERROR_CODES, type ErrorCode } from "../errors.ts";

@@ -1,7 +1,3 @@
-import { en } from "zod/locales";
-import * as z from "zod/mini";
-import { validate } from "../validate.ts";
-
 /**
  * The contract's input limits, defined once: what route declarations (lib/http/route.ts)
  * validate with and lib/openapi.ts documents (npm run check fails on a stale document). This
@@ -10,6 +6,9 @@ import { validate } from "../validate.ts";
  * uses: a function builds at cold start every schema of the modules it imports. The answers
  * live in lib/schemas/answers.ts, which no function loads.
  */
+import { en } from "zod/locales";
+import * as z from "zod/mini";
+import { validate } from "../validate.ts";
 
 // English messages for zod's own checks (zod/mini ships without a locale).
 z.config(en());

@@ -1,7 +1,7 @@
 /**
  * Every function's route declarations (the `routes` each functions/*.ts exports), for what is
- * built or checked from them: the OpenAPI document, serverless.yml's routes, throttles and
- * alarms, the bench. A function module reads its configuration when imported; the placeholders
+ * built or checked from them: the OpenAPI document, serverless.yml's routes, throttles, alarms
+ * and declared metrics, the sample events of events/, the bench. A function module reads its configuration when imported; the placeholders
  * below stand in where none is set (nothing of them reaches what is built).
  */
 import { readdirSync } from "node:fs";

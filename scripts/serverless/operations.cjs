@@ -328,7 +328,10 @@ function dashboardBody({ service, functions, tables, routes, detailed, routeMetr
     "PlaysRefused",
     "IdempotentReplays",
     "QuotaRefusals",
+    "RateLimited",
     "HookFailures",
+    "AccountsDeleted",
+    "ManagementApiFailures",
     ...routeMetrics,
   ].map((name) => [METRICS_NAMESPACE, name, "service", service]);
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder

@@ -478,6 +478,9 @@ describe("operations (README: Operations)", () => {
       "PlaysCounted",
       "PlaysRefused",
       "QuotaRefusals",
+      "RateLimited",
+      "AccountsDeleted",
+      "ManagementApiFailures",
     ]) {
       expect(body).toContain(`"${name}"`);
     }
