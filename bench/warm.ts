@@ -1,4 +1,7 @@
-import { type EventChanges, httpEvent } from "../scripts/local/events.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type EventChanges, httpEvent, loadEvent } from "../scripts/local/events.ts";
+import { ROOT } from "../scripts/local/serverless-config.ts";
 import type { Work } from "./bare/replay.ts";
 import { type Handler, median, p99, progress, round, timeOnce } from "./common.ts";
 import { plainRequests } from "./plain-values.ts";
@@ -17,107 +20,92 @@ interface Route {
   changes: EventChanges;
 }
 
+/** The function a route key is deployed on: scripts/serverless/routes.json, from the declarations. */
+function servingFunction(routeKey: string): string {
+  const { events } = JSON.parse(
+    readFileSync(join(ROOT, "scripts", "serverless", "routes.json"), "utf8"),
+  ) as { events: Record<string, { httpApi: { method: string; path: string } | "*" }[]> };
+  const fn = Object.entries(events).find(([, list]) =>
+    list.some(({ httpApi }) => httpApi !== "*" && `${httpApi.method} ${httpApi.path}` === routeKey),
+  )?.[0];
+  if (!fn) throw new Error(`no function serves ${routeKey}`);
+  return fn;
+}
+
 export function warmRoutes(stack: BenchStack): Route[] {
   const { token, hookToken, songId, playlistId, sub } = stack.user;
   const userPath = `/users/${encodeURIComponent(sub)}`;
-  return [
+  const calls: { fixture: string; changes: EventChanges }[] = [
     {
-      route: "GET /displayName",
-      fn: "displayName",
       fixture: "getDisplayName",
       changes: { token },
     },
     {
-      route: "PUT /displayName",
-      fn: "displayName",
       fixture: "setDisplayName",
       changes: { token, body: { displayName: "Bench" } },
     },
     {
-      route: "GET /genres/getFav",
-      fn: "getFavGenre",
       fixture: "getFavouriteGenre",
       changes: { token },
     },
     {
-      route: "PUT /genres/fav",
-      fn: "getFavGenre",
       fixture: "setFavouriteGenre",
       changes: { token, body: { genre: "jazz" } },
     },
     {
-      route: "GET /songs",
-      fn: "songs",
       fixture: "listSongs",
       changes: { token, query: { limit: "10" } },
     },
     {
-      route: "POST /songs",
-      fn: "songs",
       fixture: "createSong",
       changes: { token, body: { songName: "Bench", genre: "g" }, headers: noKey },
     },
     {
-      route: "GET /songs/{songId}",
-      fn: "songs",
       fixture: "getSong",
       changes: { token, pathParameters: { songId } },
     },
     {
-      route: "GET /playlists",
-      fn: "playlists",
       fixture: "listPlaylists",
       changes: { token, query: { limit: "10" } },
     },
     {
-      route: "GET /playlists/{playlistId}",
-      fn: "playlists",
       fixture: "getPlaylist",
       changes: { token, pathParameters: { playlistId } },
     },
     {
-      route: "PATCH /playlists/{playlistId}",
-      fn: "playlists",
       fixture: "updatePlaylist",
       changes: { token, pathParameters: { playlistId }, body: { name: "Bench" } },
     },
     {
-      route: "POST /playlists/{playlistId}/plays",
-      fn: "playlists",
       fixture: "playPlaylist",
       changes: { token, pathParameters: { playlistId }, headers: noKey },
     },
     {
-      route: "GET /playlists/featured",
-      fn: "playlists",
       fixture: "listFeaturedPlaylists",
       changes: { token, query: { limit: "10" } },
     },
     {
-      route: "GET /playlists/getPlays",
-      fn: "getPlays",
       fixture: "getTotalPlays",
       changes: { token },
     },
     {
-      route: "GET /users/{userId}",
-      fn: "users",
       fixture: "getUser",
       changes: { token, rawPath: userPath },
     },
     {
-      route: "PATCH /users/{userId}",
-      fn: "users",
       fixture: "updateUser",
       changes: { token, rawPath: userPath, body: { user_metadata: { theme: "dark" } } },
     },
     {
-      route: "POST /hooks/post-login",
-      fn: "postLogin",
       fixture: "runPostLogin",
       changes: { token: hookToken, body: { user: { user_id: sub } } },
     },
   ];
+  return calls.map((call) => {
+    // The route and its function follow from the declaration that made the event.
+    const route = loadEvent(call.fixture).routeKey;
+    return { ...call, route, fn: servingFunction(route) };
+  });
 }
 
 export async function measureWarm(stack: BenchStack, bareReplay: string, runs: number) {
