@@ -112,7 +112,7 @@ const STATUS_HEADERS: Record<number, [HeaderName[], HeaderName[]]> = {
   503: [["Retry-After"], []],
 };
 
-/** What a route that reads no body says of its 415 (CONTRACT: a request without a body needs no Content-Type). */
+/** What a body-less route says of its 415 (CONTRACT: a request without a body needs none). */
 const BODYLESS = "this route needs no body: send none, or send it as JSON";
 
 function errorResponses(route: Route, method: string) {

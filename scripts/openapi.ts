@@ -2,10 +2,10 @@
  * `npm run openapi`: builds from every function's route declarations (scripts/local/routes.ts)
  * the OpenAPI document (lib/openapi.ts) into docs/openapi.json, which GET /openapi.json serves as
  * bundled, and what serverless.yml reads of them into scripts/serverless/routes.json (httpApi
- * events, per-route throttles, p99 alarm thresholds, declared metrics); then lints the document with Redocly
- * (recommended-strict rules, redocly.yaml: the file Redocly CLI 2 finds by itself, so a plain
- * `npx redocly lint` agrees) and Spectral (spectral:oas, .spectral.yaml). `--check` fails when a
- * file on disk differs from what the declarations make instead of writing it. */
+ * events, per-route throttles, p99 alarm thresholds, declared metrics); then lints the document
+ * with Redocly (recommended-strict rules, redocly.yaml: the file Redocly CLI 2 finds by itself,
+ * so a plain `npx redocly lint` agrees) and Spectral (spectral:oas, .spectral.yaml). `--check`
+ * fails when a file on disk differs from what the declarations make instead of writing it. */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

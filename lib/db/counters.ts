@@ -441,11 +441,6 @@ export function userStateRead(userId: string): TableRead<UserState> {
   };
 }
 
-/** The plays a playlist's counter item holds (0 without one). */
-function playsIn(item: Record<string, unknown> | undefined): number {
-  return typeof item?.plays === "number" ? item.plays : 0;
-}
-
 /** The plays of up to 100 playlists of a user, by playlist id, read with other tables' items. */
 export function playsRead(
   userId: string,
@@ -456,7 +451,8 @@ export function playsRead(
     table: COUNTERS_TABLE,
     keys: playlistIds.map((id) => playlistCounterKey(userId, id)),
     consistent,
-    found: (items) => new Map(items.map((item) => [item.counter_id as string, playsIn(item)])),
+    found: (items) =>
+      new Map(items.map((item) => [item.counter_id as string, playsFound(item) ?? 0])),
   };
 }
 
@@ -482,10 +478,10 @@ export async function playsOf(
       ConsistentRead: consistent,
     }),
   );
-  return playsIn(Item);
+  return playsFound(Item) ?? 0;
 }
 
-/** The plays a refused deletePlaylistCounter found counted (its ALL_OLD), if it says. */
+/** The plays a playlist's counter item holds (a read, or a refused delete's ALL_OLD), if it says. */
 export function playsFound(item: Record<string, unknown> | undefined): number | undefined {
   return typeof item?.plays === "number" ? item.plays : undefined;
 }

@@ -1,8 +1,9 @@
 /**
  * Every function's route declarations (the `routes` each functions/*.ts exports), for what is
  * built or checked from them: the OpenAPI document, serverless.yml's routes, throttles, alarms
- * and declared metrics, the sample events of events/, the bench. A function module reads its configuration when imported; the placeholders
- * below stand in where none is set (nothing of them reaches what is built).
+ * and declared metrics, the sample events of events/, the bench. A function module reads its
+ * configuration when imported; the placeholders below stand in where none is set (nothing of
+ * them reaches what is built).
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
