@@ -40,6 +40,8 @@ export function runtimeEnv(cursorSecret: string): Record<string, string> {
     // The limiter runs (its round trips are part of every figure), with room for the loops.
     USER_READS_PER_SECOND: "1000000",
     USER_WRITES_PER_SECOND: "1000000",
+    USER_READ_UNITS_PER_SECOND: "1000000",
+    USER_WRITE_UNITS_PER_SECOND: "1000000",
     AWS_REGION: "us-east-1",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     ...benchTables(),

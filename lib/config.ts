@@ -34,6 +34,9 @@ export interface Config {
   /** Per-caller limits (requests per second; bursts of twice that), lib/domain/rate-limits.ts. */
   userReadsPerSecond: number;
   userWritesPerSecond: number;
+  /** Capacity units one caller's requests may make the tables spend per second (bursts twice). */
+  userReadUnitsPerSecond: number;
+  userWriteUnitsPerSecond: number;
   /**
    * Where the cursor signing secret comes from: deployed, the name of an SSM SecureString read
    * once per container when a cursor is first needed (lib/cursor-secret.ts); locally, the value.
@@ -73,6 +76,8 @@ export const DEFAULTS = {
   featuredCacheSeconds: 60,
   userReadsPerSecond: 20,
   userWritesPerSecond: 5,
+  userReadUnitsPerSecond: 100,
+  userWriteUnitsPerSecond: 50,
   logLevel: "INFO",
   serviceName: "music-user-data",
 } as const;
@@ -190,6 +195,18 @@ export function readConfig(env: Env): Config {
     featuredCacheSeconds: count(env, "FEATURED_CACHE_SECONDS", DEFAULTS.featuredCacheSeconds, 0),
     userReadsPerSecond: count(env, "USER_READS_PER_SECOND", DEFAULTS.userReadsPerSecond, 1),
     userWritesPerSecond: count(env, "USER_WRITES_PER_SECOND", DEFAULTS.userWritesPerSecond, 1),
+    userReadUnitsPerSecond: count(
+      env,
+      "USER_READ_UNITS_PER_SECOND",
+      DEFAULTS.userReadUnitsPerSecond,
+      1,
+    ),
+    userWriteUnitsPerSecond: count(
+      env,
+      "USER_WRITE_UNITS_PER_SECOND",
+      DEFAULTS.userWriteUnitsPerSecond,
+      1,
+    ),
     cursorSecret: cursorSecretSource(env),
     managementApi: managementApiSource(env),
     warmUpOnInit: flag(env, "INIT_WARM_UP", false),

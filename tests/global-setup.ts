@@ -51,6 +51,8 @@ export default async function setup(_project: TestProject): Promise<() => Promis
     // Tests send bursts far past a person's rate; the limits have their own tests.
     USER_READS_PER_SECOND: "100000",
     USER_WRITES_PER_SECOND: "100000",
+    USER_READ_UNITS_PER_SECOND: "100000",
+    USER_WRITE_UNITS_PER_SECOND: "100000",
     CURSOR_SECRET: "test-cursor-secret-0123456789-abcdefghijkl",
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     TEST_ISSUER_PRIVATE_JWK: JSON.stringify(key.privateJwk),

@@ -12,6 +12,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { currentFunction, recordIamCalls } from "../call-log.ts";
 import { config } from "../config.ts";
 import { type AGAIN, CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
+import { meterCapacity } from "./capacity.ts";
 import { cancellationReasons, isTransactionConflict } from "./errors.ts";
 
 const cfg = config();
@@ -38,6 +39,7 @@ export const dynamodb = new DynamoDBClient({
     : {}),
 });
 
+meterCapacity(dynamodb);
 if (cfg.dynamodbCallLogDir) {
   recordIamCalls(dynamodb, cfg.dynamodbCallLogDir, () => currentFunction(cfg.functionName));
 }

@@ -27,8 +27,8 @@ export interface Bucket {
   burst: number;
 }
 
-/** Units taken, or the milliseconds until they could be. */
-export type Take = { taken: true } | { taken: false; retryAfterMs: number };
+/** Units taken (and the bucket's `tat` after), or the milliseconds until they could be. */
+export type Take = { taken: true; tat: number } | { taken: false; retryAfterMs: number };
 
 function expiresAt(tat: number): number {
   return Math.ceil(tat / 1000) + IDLE_SECONDS;
@@ -92,8 +92,9 @@ export async function take(bucket: Bucket, units: number, now = Date.now()): Pro
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      remember(bucket.id, busy ? (knownTat as number) + cost : now + cost);
-      return { taken: true };
+      const tat = busy ? (knownTat as number) + cost : now + cost;
+      remember(bucket.id, tat);
+      return { taken: true, tat };
     } catch (error) {
       knownTat = conditionFailureTat(error);
       if (knownTat !== undefined) remember(bucket.id, knownTat);
@@ -104,22 +105,25 @@ export async function take(bucket: Bucket, units: number, now = Date.now()): Pro
   // last write that cannot lose a race counts the units on whatever `tat` is stored (from a
   // past one it charges less than the idle reset would: once, never past the burst).
   try {
-    await db.send(
-      new UpdateCommand({
-        TableName: RATE_LIMITS_TABLE,
-        Key: { bucket_id: bucket.id },
-        UpdateExpression: "SET tat = if_not_exists(tat, :now) + :cost, expires_at = :expires",
-        ConditionExpression: "attribute_not_exists(tat) OR tat <= :latest",
-        ExpressionAttributeValues: {
-          ":cost": cost,
-          ":now": now,
-          ":latest": latestTat,
-          ":expires": expiresAt(Math.max(now, knownTat ?? now) + cost),
-        },
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return { taken: true };
+    await db
+      .send(
+        new UpdateCommand({
+          TableName: RATE_LIMITS_TABLE,
+          Key: { bucket_id: bucket.id },
+          UpdateExpression: "SET tat = if_not_exists(tat, :now) + :cost, expires_at = :expires",
+          ConditionExpression: "attribute_not_exists(tat) OR tat <= :latest",
+          ExpressionAttributeValues: {
+            ":cost": cost,
+            ":now": now,
+            ":latest": latestTat,
+            ":expires": expiresAt(Math.max(now, knownTat ?? now) + cost),
+          },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          ReturnValues: "UPDATED_NEW",
+        }),
+      )
+      .then((written) => remember(bucket.id, Number(written.Attributes?.tat ?? now + cost)));
+    return { taken: true, tat: seenTat.get(bucket.id) ?? now + cost };
   } catch (error) {
     knownTat = conditionFailureTat(error);
     if (knownTat !== undefined) remember(bucket.id, knownTat);
@@ -128,4 +132,48 @@ export async function take(bucket: Bucket, units: number, now = Date.now()): Pro
       retryAfterMs: Math.max(bucket.intervalMs, (knownTat ?? now) - latestTat),
     };
   }
+}
+
+/** The `tat` this container last saw for a bucket (a lower bound of the stored one), if any. */
+export function lastSeenTat(id: string): number | undefined {
+  return seenTat.get(id);
+}
+
+/**
+ * Adds `units` to the bucket whatever it holds: a charge made after the work it pays for, which
+ * may take the budget below zero (its `tat` past the burst), so that the next take waits until
+ * it is paid back. Negative units give back part of a reservation. Answers the new `tat`.
+ */
+export async function charge(bucket: Bucket, units: number, now = Date.now()): Promise<number> {
+  const cost = units * bucket.intervalMs;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    // Busy (a `tat` ahead of now) takes the charge on top; idle starts it from now. A refund
+    // (negative units) applies to a busy bucket only: an idle one is already full.
+    const busy = attempt % 2 === 0;
+    if (!busy && units < 0) break;
+    try {
+      const written = await db.send(
+        new UpdateCommand({
+          TableName: RATE_LIMITS_TABLE,
+          Key: { bucket_id: bucket.id },
+          UpdateExpression: busy
+            ? "SET tat = tat + :cost, expires_at = :expires"
+            : "SET tat = :tat, expires_at = :expires",
+          ConditionExpression: busy ? "tat > :now" : "attribute_not_exists(tat) OR tat <= :now",
+          ExpressionAttributeValues: {
+            ":now": now,
+            ":expires": expiresAt(now + Math.max(0, cost) + bucket.burst * bucket.intervalMs),
+            ...(busy ? { ":cost": cost } : { ":tat": now + cost }),
+          },
+          ReturnValues: "UPDATED_NEW",
+        }),
+      );
+      const tat = Number(written.Attributes?.tat ?? now);
+      remember(bucket.id, tat);
+      return tat;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+  return seenTat.get(bucket.id) ?? now;
 }

@@ -17,11 +17,13 @@
  * that one caller's flood does not spend the table's write throughput that every caller shares.
  */
 import { config } from "../config.ts";
-import { type Bucket, take } from "../db/rate-limits.ts";
+import type { Meter } from "../db/capacity.ts";
+import { type Bucket, charge, lastSeenTat, take } from "../db/rate-limits.ts";
 import { TooManyRequestsError } from "../errors.ts";
 import { metric } from "../metrics.ts";
 
-const { userReadsPerSecond, userWritesPerSecond } = config();
+const { userReadsPerSecond, userWritesPerSecond, userReadUnitsPerSecond, userWriteUnitsPerSecond } =
+  config();
 
 export type RequestKind = "reads" | "writes";
 
@@ -54,10 +56,13 @@ const MAX_HELD = 10_000;
 /** Per bucket, until when (epoch ms) this container knows its budget is spent. */
 const blockedUntil = new Map<string, number>();
 
-function refuse(kind: RequestKind, retryAfterMs: number): never {
-  metric("RateLimited", 1, kind);
+function refuse(kind: RequestKind, retryAfterMs: number, bucketId = ""): never {
+  const units = bucketId.startsWith("units-");
+  metric("RateLimited", 1, units ? `${kind}-units` : kind);
   throw new TooManyRequestsError(
-    `Too many ${kind}: at most ${RATES[kind]} per second (bursts of ${2 * RATES[kind]}); retry after the time Retry-After gives`,
+    units
+      ? `Too much ${kind === "reads" ? "reading" : "writing"}: your requests may make the tables spend ${UNIT_RATES[kind]} ${kind === "reads" ? "read" : "write"} units per second (bursts of ${2 * UNIT_RATES[kind]}); retry after the time Retry-After gives`
+      : `Too many ${kind}: at most ${RATES[kind]} per second (bursts of ${2 * RATES[kind]}); retry after the time Retry-After gives`,
     "rate_limited",
     Math.max(1, Math.ceil(retryAfterMs / 1000)),
   );
@@ -67,7 +72,7 @@ function refuse(kind: RequestKind, retryAfterMs: number): never {
 function refuseIfBlocked(kind: RequestKind, bucket: Bucket, now: number): void {
   const until = blockedUntil.get(bucket.id);
   if (until === undefined) return;
-  if (now < until) refuse(kind, until - now);
+  if (now < until) refuse(kind, until - now, bucket.id);
   blockedUntil.delete(bucket.id);
 }
 
@@ -75,7 +80,7 @@ function refuseIfBlocked(kind: RequestKind, bucket: Bucket, now: number): void {
 function refuseAndRemember(kind: RequestKind, bucket: Bucket, now: number, retryAfterMs: number) {
   if (blockedUntil.size >= MAX_HELD) blockedUntil.clear();
   blockedUntil.set(bucket.id, now + retryAfterMs);
-  return refuse(kind, retryAfterMs);
+  return refuse(kind, retryAfterMs, bucket.id);
 }
 
 /** One write of `sub`, or 429 rate_limited. */
@@ -149,4 +154,179 @@ export async function spendRead(sub: string): Promise<void> {
 /** The kind of request an HTTP method makes: GET and HEAD read, the rest write. */
 export function kindOf(method: string): RequestKind {
   return method === "GET" || method === "HEAD" ? "reads" : "writes";
+}
+
+/*
+ * Budgets in capacity units (CONTRACT: Per-caller limits): what a caller's requests make the
+ * tables spend, as DynamoDB reports it (lib/db/capacity.ts), against USER_READ_UNITS_PER_SECOND
+ * and USER_WRITE_UNITS_PER_SECOND, bursts of twice that, in buckets beside the request counts.
+ *
+ * A request's cost is known only after it ran, so it is charged then, and may take the budget
+ * below zero: the caller then waits until it is paid back. Before it runs, the request reserves
+ * what its route last cost in this container (at most what is left): while a costly request
+ * runs, the caller's other requests see the budget it will spend, so parallel requests cannot
+ * each start on the same units. Over any time T a caller makes the tables spend at most
+ * burst + rate × T + one request's cost, and no request reads or writes more than
+ * MAX_REQUEST_UNITS (pages are cut by cost).
+ *
+ * What it costs the limiter: units are taken from the shared bucket in batches held by the
+ * container for a second (a batch doubles while the caller uses each one up, up to a quarter
+ * of the burst), reservations and give-backs come out of and go back into the held batch, and
+ * a charge under one unit waits for the next; so a caller reading steadily spends one limiter
+ * write per many requests, and a caller never spends more than the shared bucket gave.
+ */
+
+/** The most units one request may read or write: pages are cut by cost to stay within it. */
+export const MAX_REQUEST_UNITS = 1_000;
+
+const UNIT_RATES: Record<RequestKind, number> = {
+  reads: userReadUnitsPerSecond,
+  writes: userWriteUnitsPerSecond,
+};
+
+const unitBucketOf = (kind: RequestKind, sub: string): Bucket => ({
+  id: `units-${kind}#${sub}`,
+  intervalMs: 1000 / UNIT_RATES[kind],
+  burst: 2 * UNIT_RATES[kind],
+});
+
+/** What a route last cost here, per kind of unit: the next request's reservation. */
+const lastCost = new Map<string, number>();
+
+/** Units taken from a shared bucket and not spent yet, held by this container for a while. */
+interface HeldUnits {
+  units: number;
+  usableUntil: number;
+  /** The size of the last batch taken: the next one doubles it when this one is used up. */
+  batch: number;
+}
+const heldUnits = new Map<string, HeldUnits>();
+/** A charge under one unit, kept until it adds up to one (per bucket). */
+const unwritten = new Map<string, number>();
+
+function bounded<V>(map: Map<string, V>): Map<string, V> {
+  if (map.size >= MAX_HELD) map.clear();
+  return map;
+}
+
+/** Units a request reserved before it ran, to be settled against what it spent. */
+export interface Reservation {
+  sub: string;
+  route: string;
+  kind: RequestKind;
+  units: number;
+}
+
+const METER_KINDS: Record<RequestKind, keyof Meter> = { reads: "read", writes: "write" };
+
+/** A budget this container saw spent below zero: refused at once, until it is paid back. */
+function refuseIfInDebt(kind: RequestKind, bucket: Bucket, now: number): void {
+  refuseIfBlocked(kind, bucket, now);
+  const tat = lastSeenTat(bucket.id);
+  const full = now + bucket.burst * bucket.intervalMs;
+  if (tat !== undefined && tat > full) refuseAndRemember(kind, bucket, now, tat - full);
+}
+
+/** The units a bucket's held batch still has now (an expired batch has none). */
+function heldNow(id: string, now: number): number {
+  const held = heldUnits.get(id);
+  return held && now < held.usableUntil ? Math.max(0, held.units) : 0;
+}
+
+/**
+ * Before a request of `kind` on `route`: both unit budgets must not be spent, and the request
+ * reserves its expected cost from its own kind's, or 429 rate_limited.
+ */
+export async function reserveUnits(
+  sub: string,
+  kind: RequestKind,
+  route: string,
+): Promise<Reservation> {
+  const now = Date.now();
+  const bucket = unitBucketOf(kind, sub);
+  const other: RequestKind = kind === "reads" ? "writes" : "reads";
+  refuseIfInDebt(kind, bucket, now);
+  refuseIfInDebt(other, unitBucketOf(other, sub), now);
+  const expected = lastCost.get(`${kind}#${route}`) ?? 1;
+  const held = heldNow(bucket.id, now);
+  const previous = heldUnits.get(bucket.id);
+  if (held >= expected && previous) {
+    previous.units -= expected;
+    return { sub, route, kind, units: expected };
+  }
+  // A bigger batch only while the caller uses each one up here.
+  const batch =
+    previous && previous.units <= 0
+      ? Math.min(Math.floor(bucket.burst / 4), Math.max(1, 2 * previous.batch))
+      : 1;
+  let units = Math.max(1, Math.ceil(expected - held), batch);
+  let taken = await take(bucket, units, now);
+  if (!taken.taken && units > 1) {
+    // Not all of it is left: what is left, and the rest charged after.
+    const left = Math.floor(units - taken.retryAfterMs / bucket.intervalMs);
+    if (left >= 1) {
+      units = left;
+      taken = await take(bucket, units, now);
+    }
+  }
+  if (!taken.taken) {
+    if (held <= 0) refuseAndRemember(kind, bucket, now, taken.retryAfterMs);
+    units = 0;
+  }
+  const reserved = Math.min(expected, held + units);
+  bounded(heldUnits).set(bucket.id, {
+    units: held + units - reserved,
+    usableUntil: now + HELD_FOR_MS,
+    batch: Math.max(units, previous?.batch ?? 0),
+  });
+  return { sub, route, kind, units: reserved };
+}
+
+/** After a request: what it spent, less what it reserved, charged to each unit budget. */
+export async function settleUnits(reservation: Reservation, spent: Meter): Promise<void> {
+  const { sub, route, kind } = reservation;
+  bounded(lastCost).set(`${kind}#${route}`, spent[METER_KINDS[kind]]);
+  const now = Date.now();
+  await Promise.all(
+    (["reads", "writes"] as const).map(async (each) => {
+      const bucket = unitBucketOf(each, sub);
+      const reserved = each === kind ? reservation.units : 0;
+      let owed = (unwritten.get(bucket.id) ?? 0) + spent[METER_KINDS[each]] - reserved;
+      unwritten.delete(bucket.id);
+      // Paid from, or given back to, the batch this container holds.
+      const held = heldUnits.get(bucket.id);
+      if (held && now < held.usableUntil) {
+        const paid = Math.min(Math.max(0, held.units), owed);
+        held.units -= paid;
+        owed -= paid;
+      }
+      if (Math.abs(owed) < 1) {
+        if (owed !== 0) bounded(unwritten).set(bucket.id, owed);
+        return;
+      }
+      await charge(bucket, owed, now);
+    }),
+  );
+}
+
+/**
+ * The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers) of a caller's two unit
+ * budgets, as this container last saw them, its held batch counted as spent: `q` the burst,
+ * `r` what remains, `t` the seconds until the budget is full again.
+ */
+export function rateLimitFields(sub: string, now = Date.now()): Record<string, string> {
+  const policy: string[] = [];
+  const state: string[] = [];
+  for (const kind of ["reads", "writes"] as const) {
+    const bucket = unitBucketOf(kind, sub);
+    const ahead = Math.max(0, (lastSeenTat(bucket.id) ?? now) - now);
+    const remaining = Math.floor(
+      bucket.burst - ahead / bucket.intervalMs + heldNow(bucket.id, now),
+    );
+    policy.push(`"${kind}";q=${bucket.burst};w=1`);
+    state.push(
+      `"${kind}";r=${Math.min(bucket.burst, Math.max(0, remaining))};t=${Math.ceil(ahead / 1000)}`,
+    );
+  }
+  return { "RateLimit-Policy": policy.join(", "), RateLimit: state.join(", ") };
 }

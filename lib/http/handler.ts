@@ -2,9 +2,10 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { requirePerson } from "../auth/access.ts";
 import type { Caller } from "../auth/verify.ts";
+import { metered } from "../db/capacity.ts";
 import { NotFoundError, ServiceUnavailableError } from "../errors.ts";
 import { metric } from "../metrics.ts";
-import { authenticate, jsonBody, rateLimit, requestLifecycle } from "./middlewares.ts";
+import { authenticate, jsonBody, rateLimit, requestLifecycle, unitBudget } from "./middlewares.ts";
 import type { Route } from "./route.ts";
 import type { HttpContext, HttpEvent, HttpResponse } from "./types.ts";
 import { stateOf } from "./types.ts";
@@ -52,23 +53,24 @@ function withRoutes(
 
 /**
  * The one middleware stack of every authenticated HTTP function: lifecycle (log line, error
- * mapping) outermost, then token verification, then the caller's rate limit, then body
- * parsing, then the route.
+ * mapping) outermost, then token verification, then the caller's rate limit and unit budget,
+ * then body parsing, then the route.
  */
 export function httpHandler(routes: readonly Route[], options: HandlerOptions = {}): LambdaHandler {
   const byKey = Object.fromEntries(routes.map((route) => [route.key, route]));
   const dispatch = async (event: HttpEvent, context: HttpContext): Promise<HttpResponse> => {
     const route = routeOf(byKey, event.routeKey);
-    const { caller, body, correlationId } = stateOf(context);
+    const { caller, body, correlationId, meter } = stateOf(context);
     if (!caller) throw new Error("the authenticate middleware did not run");
     // Operators' client-credentials tokens reach only the routes that say so.
     if (route.caller !== "person-or-machine") requirePerson(caller);
-    return route.handle({ event, caller, body, correlationId });
+    const handle = () => route.handle({ event, caller, body, correlationId });
+    return meter ? metered(handle, meter) : handle();
   };
   const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>(TIMEOUT)
     .use(requestLifecycle())
     .use(authenticate())
-    .use(options.rateLimited === false ? [] : [rateLimit()])
+    .use(options.rateLimited === false ? [] : [rateLimit(), unitBudget()])
     .use(jsonBody())
     .handler(dispatch);
   return withRoutes(stack, Object.keys(byKey));

@@ -1,5 +1,12 @@
 import { bearerToken, verifyAccessToken } from "../auth/verify.ts";
-import { kindOf, spendRead, spendWrite } from "../domain/rate-limits.ts";
+import {
+  kindOf,
+  rateLimitFields,
+  reserveUnits,
+  settleUnits,
+  spendRead,
+  spendWrite,
+} from "../domain/rate-limits.ts";
 import { PayloadTooLargeError } from "../errors.ts";
 import { parseJson } from "../json.ts";
 import { hashSubject, log } from "../log.ts";
@@ -25,7 +32,11 @@ export function requestLifecycle(): HttpMiddleware {
     const state = stateOf(request.context);
     request.response = {
       ...response,
-      headers: { ...response.headers, "X-Correlation-Id": state.correlationId },
+      headers: {
+        ...response.headers,
+        ...state.rateLimitHeaders,
+        "X-Correlation-Id": state.correlationId,
+      },
     };
     if (!log.enabled("INFO")) return;
     log.info("request", {
@@ -84,6 +95,45 @@ export function rateLimit(): HttpMiddleware {
       const method = request.event.requestContext?.http?.method ?? "GET";
       await (kindOf(method) === "reads" ? spendRead(caller.sub) : spendWrite(caller.sub));
     },
+  };
+}
+
+/**
+ * The caller's budgets in capacity units (lib/domain/rate-limits.ts): the request reserves its
+ * expected cost before it runs, its DynamoDB calls are metered while it runs (the dispatch runs
+ * the route under `state.meter`), and what it spent is charged after, refusal or not. Every
+ * answer to a known caller carries the RateLimit fields, a 429 included.
+ */
+export function unitBudget(): HttpMiddleware {
+  const settle = async (request: MiddyRequest): Promise<void> => {
+    const state = stateOf(request.context);
+    if (!state.caller) return;
+    if (state.reservation && state.meter) {
+      const { reservation, meter } = state;
+      state.reservation = undefined;
+      try {
+        await settleUnits(reservation, meter);
+      } catch (error) {
+        // The answer stands; the charge is lost (DynamoDB trouble the request itself survived).
+        log.warn("unit charge failed", { errorName: (error as Error)?.name });
+      }
+    }
+    state.rateLimitHeaders = rateLimitFields(state.caller.sub);
+  };
+  return {
+    before: async (request) => {
+      const state = stateOf(request.context);
+      if (!state.caller) throw new Error("the authenticate middleware did not run");
+      const method = request.event.requestContext?.http?.method ?? "GET";
+      state.reservation = await reserveUnits(
+        state.caller.sub,
+        kindOf(method),
+        request.event.routeKey,
+      );
+      state.meter = { read: 0, write: 0 };
+    },
+    after: settle,
+    onError: settle,
   };
 }
 

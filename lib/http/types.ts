@@ -5,6 +5,8 @@ import type {
   Context,
 } from "aws-lambda";
 import type { Caller } from "../auth/verify.ts";
+import type { Meter } from "../db/capacity.ts";
+import type { Reservation } from "../domain/rate-limits.ts";
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResponse = APIGatewayProxyStructuredResultV2;
@@ -23,6 +25,11 @@ export interface RequestState {
   correlationId: string;
   caller?: Caller;
   body?: unknown;
+  /** What the request's DynamoDB calls spend, and what it reserved of the caller's budget. */
+  meter?: Meter;
+  reservation?: Reservation;
+  /** The RateLimit fields the answer carries (every authenticated answer). */
+  rateLimitHeaders?: Record<string, string>;
 }
 
 /** Lambda's context, carrying the request's state once the lifecycle middleware has set it. */

@@ -68,6 +68,8 @@ export async function startStack(
     // Test and load stacks send bursts far past a person's rate, unless a test asks for limits.
     USER_READS_PER_SECOND: "100000",
     USER_WRITES_PER_SECOND: "100000",
+    USER_READ_UNITS_PER_SECOND: "100000",
+    USER_WRITE_UNITS_PER_SECOND: "100000",
     ...env,
   };
   const child: ChildProcess = spawn("npm", ["start", "--silent"], {

@@ -9,7 +9,7 @@ import { dynamodb } from "../../lib/db/client.ts";
  * a batch of reads.
  */
 const calls: string[] = [];
-const limiterCalls: string[] = [];
+const limiterCalls: { command: string; units: boolean }[] = [];
 const RATE_LIMITS_TABLE = config().tables.rateLimits;
 let installed = false;
 
@@ -18,8 +18,13 @@ function install(): void {
   installed = true;
   dynamodb.middlewareStack.add(
     (next, context) => async (args) => {
-      const table = (args.input as { TableName?: string }).TableName;
-      (table === RATE_LIMITS_TABLE ? limiterCalls : calls).push(context.commandName ?? "unknown");
+      const input = args.input as { TableName?: string; Key?: { bucket_id?: unknown } };
+      // The document client's key, plain or already marshalled.
+      const bucket = input.Key?.bucket_id;
+      const bucketId = String((bucket as { S?: string })?.S ?? bucket);
+      const command = context.commandName ?? "unknown";
+      if (input.TableName !== RATE_LIMITS_TABLE) calls.push(command);
+      else limiterCalls.push({ command, units: bucketId.startsWith("units-") });
       return next(args);
     },
     { step: "initialize", name: "testCallCounter" },
@@ -34,10 +39,19 @@ export async function dynamoCallsOf(work: () => Promise<unknown>): Promise<strin
   return calls.slice(start);
 }
 
-/** Runs `work` and answers the requests the per-caller limit sent for it. */
-export async function limiterCallsOf(work: () => Promise<unknown>): Promise<string[]> {
+/**
+ * Runs `work` and answers the requests the per-caller limit sent for it: for the request counts,
+ * or (`"units"`) for the budgets in capacity units.
+ */
+export async function limiterCallsOf(
+  work: () => Promise<unknown>,
+  budget: "counts" | "units" = "counts",
+): Promise<string[]> {
   install();
   const start = limiterCalls.length;
   await work();
-  return limiterCalls.slice(start);
+  return limiterCalls
+    .slice(start)
+    .filter((call) => call.units === (budget === "units"))
+    .map((call) => call.command);
 }
