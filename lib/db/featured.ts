@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
+import { ULID_PATTERN } from "../ids.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import type { FeaturedPlaylist, Playlist as UserPlaylist } from "../schemas/answers.ts";
 import type { PlaylistChanges, PlaylistInput } from "../schemas/library.ts";
@@ -10,9 +11,10 @@ import {
   takeFeaturedPlace,
   userNotDeleting,
 } from "./counters.ts";
-import { isConditionFailure } from "./errors.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { InvalidCursor, isConditionFailure } from "./errors.ts";
 import type { RecordItems } from "./idempotency.ts";
-import { type Page, pageOf, type Read, startKey } from "./pages.ts";
+import type { Page, Read } from "./pages.ts";
 import {
   newPlaylist,
   type PlaylistItem,
@@ -317,64 +319,107 @@ function currentVersion(): Promise<number> {
   return versionNext;
 }
 
-interface CachedPage {
+interface CachedBlock {
   version: number;
   readAt: number;
   read: Promise<Read<FeaturedItem>>;
 }
 
 /**
- * Pages this container read, by limit and start: at most PAGES_KEPT of them (a page is at most
- * 1 MB), the oldest dropped first. A page read under a stamp holds every change bumped up to it,
- * since the stamp is read before the page and bumped after each change.
+ * Blocks this container read, by the id they start after ("" for the first): at most
+ * BLOCKS_KEPT of them (a block is at most 1 MB), the oldest dropped first. A block read under a
+ * stamp holds every change bumped up to it, since the stamp is read before the block and bumped
+ * after each change.
  */
-const pagesRead = new Map<string, CachedPage>();
-const PAGES_KEPT = 16;
+const blocksRead = new Map<string, CachedBlock>();
+const BLOCKS_KEPT = 16;
+/** Items a block holds (the most a page asks for), whatever `limit` a caller sends. */
+const BLOCK_ITEMS = 100;
+
+/** One block of the live shelf after `after`: cached under the stamp, or read once. */
+function blockAfter(after: string, version: number, maxAgeMs: number): Promise<Read<FeaturedItem>> {
+  const now = Date.now();
+  const cached = blocksRead.get(after);
+  if (cached && cached.version >= version && now - cached.readAt < maxAgeMs) return cached.read;
+  // Eventually consistent: half the units of a consistent read. The stamp, read consistently
+  // first, still names the change; a read that lags it by DynamoDB's replication (under a
+  // second) is replaced at the next change or after FEATURED_CACHE_SECONDS.
+  const read = db.send(
+    new QueryCommand({
+      TableName: FEATURED_TABLE,
+      KeyConditionExpression: "#shelf = :shelf",
+      ExpressionAttributeNames: { "#shelf": "shelf" },
+      ExpressionAttributeValues: { ":shelf": LIVE },
+      Limit: BLOCK_ITEMS,
+      ...(after ? { ExclusiveStartKey: { shelf: LIVE, playlist_id: after } } : {}),
+    }),
+  ) as Promise<Read<FeaturedItem>>;
+  if (maxAgeMs > 0) {
+    const entry = { version, readAt: now, read };
+    blocksRead.delete(after);
+    blocksRead.set(after, entry);
+    if (blocksRead.size > BLOCKS_KEPT) blocksRead.delete(blocksRead.keys().next().value as string);
+    // A failed read is not kept: the next request tries again.
+    read.catch(() => {
+      if (blocksRead.get(after) === entry) blocksRead.delete(after);
+    });
+  }
+  return read;
+}
+
+/** Where a page of the list starts: after an id, inside the block that starts after `block`. */
+async function positionOf(caller: string, cursor: string | undefined) {
+  const key = await decodeCursor(LIST, caller, cursor);
+  if (!key) return { block: "", after: "" };
+  const { playlist_id: after, b: block = after } = key;
+  if (!ULID_PATTERN.test(after ?? "") || !(block === "" || ULID_PATTERN.test(block ?? ""))) {
+    throw new InvalidCursor();
+  }
+  return { block: block as string, after: after as string };
+}
 
 /**
  * A page of the live featured playlists in creation order. Each request reads the stamp (one
- * consistent GetItem of a tiny item, 1 read unit) and answers the page this container read
- * under that version, else one consistent Query of at most `limit + 1` items and 1 MB (pageOf
- * cuts the page where DynamoDB stopped), shared by the requests that want it meanwhile. So a
+ * consistent GetItem of a tiny item, 1 read unit) and slices its page out of fixed blocks of the
+ * shelf (BLOCK_ITEMS items or 1 MB, each one Query) that this container read under that version,
+ * so the list costs the same whatever `limit` or `cursor` a caller sends: a page asking for
+ * other sizes or starts finds the same blocks. A page's cursor names the block it ends in. So a
  * change leaves the list at once for every caller, and the shelf's partition sees about one
- * Query per container per change instead of one per home screen.
+ * Query per block per container per change instead of one per home screen.
  */
 export async function listFeatured(
   caller: string,
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<FeaturedPlaylist>> {
-  const start = await startKey(LIST, caller, cursor, "playlist_id", { shelf: LIVE });
+  let { block, after } = await positionOf(caller, cursor);
   const maxAgeMs = config().featuredCacheSeconds * 1000;
   const version = maxAgeMs > 0 ? await currentVersion() : 0;
-  const key = `${limit}/${start?.playlist_id ?? ""}`;
-  const now = Date.now();
-  let cached = pagesRead.get(key);
-  if (!cached || cached.version < version || now - cached.readAt >= maxAgeMs) {
-    const read = db.send(
-      new QueryCommand({
-        TableName: FEATURED_TABLE,
-        KeyConditionExpression: "#shelf = :shelf",
-        ExpressionAttributeNames: { "#shelf": "shelf" },
-        ExpressionAttributeValues: { ":shelf": LIVE },
-        ConsistentRead: true,
-        Limit: limit + 1,
-        ExclusiveStartKey: start,
-      }),
-    ) as Promise<Read<FeaturedItem>>;
-    cached = { version, readAt: now, read };
-    if (maxAgeMs > 0) {
-      const entry = cached;
-      pagesRead.delete(key);
-      pagesRead.set(key, entry);
-      if (pagesRead.size > PAGES_KEPT) pagesRead.delete(pagesRead.keys().next().value as string);
-      // A failed read is not kept: the next request tries again.
-      read.catch(() => {
-        if (pagesRead.get(key) === entry) pagesRead.delete(key);
-      });
+  const page: FeaturedItem[] = [];
+  // At most two blocks: the one the cursor names, and the next when it stood at that one's end.
+  for (let reads = 0; reads < 2; reads++) {
+    const { Items = [], LastEvaluatedKey } = await blockAfter(block, version, maxAgeMs);
+    const rest = Items.filter((item) => item.playlist_id > after);
+    const taken = rest.slice(0, limit - page.length);
+    page.push(...taken);
+    const end = LastEvaluatedKey?.playlist_id as string | undefined;
+    const last = page.at(-1)?.playlist_id;
+    // A page ends with its block (a block is at most 1 MB, so is a page): it moves on to the
+    // next block only when its cursor stood at the end of this one.
+    if (page.length > 0 || end === undefined) {
+      const more = rest.length > taken.length || end !== undefined;
+      const next =
+        more && last ? await encodeCursor(LIST, caller, { playlist_id: last, b: block }) : null;
+      return { items: page.map(fromItem), nextCursor: next };
     }
+    block = end;
+    after = last ?? after;
   }
-  return pageOf(LIST, caller, await cached.read, limit, "playlist_id", fromItem);
+  const last = page.at(-1)?.playlist_id ?? after;
+  return {
+    items: page.map(fromItem),
+    nextCursor: await encodeCursor(LIST, caller, { playlist_id: last, b: block }),
+  };
 }
 
 /**

@@ -124,6 +124,29 @@ describe("the featured list, cached per container under a version stamp", () => 
     expect(await dynamoCallsOf(() => featuredPage(carol.token))).toEqual(["GetItemCommand"]);
   });
 
+  it("costs a cached read whatever limit or cursor a caller sends: twenty limits, no Query", async () => {
+    const alice = await editor();
+    for (const name of ["a", "b", "c", "d", "e"]) {
+      expect((await createFeatured(alice.token, { name })).statusCode).toBe(201);
+    }
+    const bob = await listener();
+    const whole = await featuredPage(bob.token);
+    const cursor = (await featuredPage(bob.token, { limit: "2" })).body.nextCursor;
+    const calls = await dynamoCallsOf(async () => {
+      for (let limit = 81; limit <= 100; limit++) {
+        const page = await featuredPage(bob.token, { limit: String(limit) });
+        expect(page.body.playlists).toEqual(whole.body.playlists.slice(0, limit));
+      }
+      for (let limit = 1; limit <= 20; limit++) {
+        const page = await featuredPage(bob.token, { limit: String(limit), cursor });
+        expect(page.statusCode).toBe(200);
+        expect(page.body.playlists).toEqual(whole.body.playlists.slice(2, 2 + limit));
+      }
+    });
+    // Each request reads the stamp only: a limit or a cursor is sliced out of the cached block.
+    expect(calls).toEqual(Array(40).fill("GetItemCommand"));
+  });
+
   it("makes one Query for 20 concurrent home loads after a change", async () => {
     const alice = await editor();
     expect((await createFeatured(alice.token, { name: "Busy evening" })).statusCode).toBe(201);
