@@ -458,6 +458,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -473,6 +477,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -484,6 +492,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -497,6 +509,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -510,6 +526,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -538,6 +558,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -551,6 +575,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -564,6 +592,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -575,6 +607,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -586,6 +622,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -597,6 +637,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -610,6 +654,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -623,6 +671,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -645,6 +697,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -660,6 +716,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -671,6 +731,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -684,6 +748,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -697,6 +765,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -725,6 +797,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -738,6 +814,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -751,6 +831,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -762,6 +846,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -773,6 +861,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -784,6 +876,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -797,6 +893,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -810,6 +910,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -832,6 +936,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -847,6 +955,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -858,6 +970,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -871,6 +987,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -884,6 +1004,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -906,6 +1030,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -921,6 +1049,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -934,6 +1066,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -956,6 +1092,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -970,6 +1110,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -983,6 +1127,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1010,6 +1158,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1032,6 +1184,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1045,6 +1201,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1056,6 +1216,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1069,6 +1233,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1082,6 +1250,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1116,6 +1288,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1135,6 +1311,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1148,6 +1328,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1159,6 +1343,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1172,6 +1360,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1183,6 +1375,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1194,6 +1390,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1205,6 +1405,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1218,6 +1422,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1231,6 +1439,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1256,6 +1468,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1277,6 +1493,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1288,6 +1508,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1299,6 +1523,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1312,6 +1540,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1325,6 +1557,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1350,6 +1586,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1361,6 +1601,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1372,6 +1616,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1383,6 +1631,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1396,6 +1648,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1409,6 +1665,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1441,6 +1701,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1460,6 +1724,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1473,6 +1741,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1484,6 +1756,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1495,6 +1771,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1506,6 +1786,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1517,6 +1801,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1530,6 +1818,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1543,6 +1835,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1573,6 +1869,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1592,6 +1892,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1605,6 +1909,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1616,6 +1924,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1627,6 +1939,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1640,6 +1956,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1651,6 +1971,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1662,6 +1986,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1675,6 +2003,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1688,6 +2020,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1715,6 +2051,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1739,6 +2079,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1752,6 +2096,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1763,6 +2111,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1776,6 +2128,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1789,6 +2145,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1823,6 +2183,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1844,6 +2208,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1857,6 +2225,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1868,6 +2240,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1881,6 +2257,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1892,6 +2272,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1903,6 +2287,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1914,6 +2302,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1927,6 +2319,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1940,6 +2336,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1965,6 +2365,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1976,6 +2380,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1987,6 +2395,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1998,6 +2410,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2011,6 +2427,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2024,6 +2444,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2037,6 +2461,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2069,6 +2497,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2090,6 +2522,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2103,6 +2539,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2114,6 +2554,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2125,6 +2569,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2138,6 +2586,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2149,6 +2601,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2160,6 +2616,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2173,6 +2633,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2186,6 +2650,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2211,6 +2679,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2234,6 +2706,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2245,6 +2721,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2256,6 +2736,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2269,6 +2753,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2280,6 +2768,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2293,6 +2785,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2306,6 +2802,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2342,6 +2842,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2363,6 +2867,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2376,6 +2884,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2387,6 +2899,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2400,6 +2916,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2411,6 +2931,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2422,6 +2946,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2435,6 +2963,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2448,6 +2980,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2475,6 +3011,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2494,6 +3034,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2507,6 +3051,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2518,6 +3066,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2531,6 +3083,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2544,6 +3100,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2578,6 +3138,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2594,6 +3158,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2607,6 +3175,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2618,6 +3190,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2631,6 +3207,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2642,6 +3222,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2653,6 +3237,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2664,6 +3252,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2677,6 +3269,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2690,6 +3286,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2715,6 +3315,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2733,6 +3337,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2744,6 +3352,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2755,6 +3367,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2768,6 +3384,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2781,6 +3401,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2806,6 +3430,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2817,6 +3445,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2828,6 +3460,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2839,6 +3475,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2852,6 +3492,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2865,6 +3509,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2897,6 +3545,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The profile's strong ETag, e.g. "3" */
                     ETag: string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2918,6 +3570,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2931,6 +3587,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2942,6 +3602,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2953,6 +3617,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2966,6 +3634,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2979,6 +3651,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3007,6 +3683,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3016,6 +3696,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3029,6 +3713,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3040,6 +3728,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3051,6 +3743,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3062,6 +3758,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3075,6 +3775,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3088,6 +3792,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3129,6 +3837,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The profile's strong ETag, e.g. "3" */
                     ETag: string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3150,6 +3862,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3163,6 +3879,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3174,6 +3894,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3185,6 +3909,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3198,6 +3926,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3209,6 +3941,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3220,6 +3956,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3231,6 +3971,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3244,6 +3988,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3257,6 +4005,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3285,6 +4037,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3329,6 +4085,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3342,6 +4102,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3353,6 +4117,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3364,6 +4132,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3377,6 +4149,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3390,6 +4166,10 @@ export interface operations {
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {

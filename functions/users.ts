@@ -8,6 +8,7 @@ import {
 import { deleteAccount } from "../lib/domain/account.ts";
 import { exportPage } from "../lib/domain/export.ts";
 import { checkPatchNotEmpty, PROFILE_WARM_UP, patchMetadata } from "../lib/domain/profile.ts";
+import { MAX_REQUEST_UNITS } from "../lib/domain/rate-limits.ts";
 import {
   emptyProfile,
   getUserRecord,
@@ -165,8 +166,9 @@ export const routes = [
     responses: { 200: { schema: "ExportPage" } },
     errors: ["invalid_body", "invalid_cursor", "insufficient_scope", "inexistent_user"],
     notes: { invalid_body: "cursor over 2048 characters" },
-    // An export page reads up to 4 MB from DynamoDB.
+    // An export page reads up to 4 MB from DynamoDB, and is cut at the most one request may cost.
     p99Ms: 5000,
+    maxUnits: MAX_REQUEST_UNITS,
     counts: "ExportPages",
     handler: async (request) => {
       const { caller, correlationId, event, respond } = request;

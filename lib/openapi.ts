@@ -32,6 +32,16 @@ const HEADERS = {
     schema: { type: "string" },
   },
   "Retry-After": { description: "Seconds to wait before retrying", schema: { type: "integer" } },
+  "RateLimit-Policy": {
+    description:
+      'The caller\'s budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller.',
+    schema: { type: "string" },
+  },
+  RateLimit: {
+    description:
+      'What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller.',
+    schema: { type: "string" },
+  },
   "WWW-Authenticate": {
     description: "The Bearer challenge (RFC 6750), with the error when a token was sent",
     schema: { type: "string" },
@@ -43,12 +53,17 @@ const HEADERS = {
   },
 } as const;
 type HeaderName = keyof typeof HEADERS;
-/** Response headers: X-Correlation-Id always; `required` ones always there, `optional` may be. */
+/**
+ * Response headers: X-Correlation-Id always, the RateLimit fields whenever the caller is known;
+ * `required` ones always there, `optional` may be.
+ */
 const headers = (required: HeaderName[] = [], optional: HeaderName[] = []) => ({
   ...Object.fromEntries(
     ["X-Correlation-Id" as const, ...required].map((n) => [n, { ...HEADERS[n], required: true }]),
   ),
-  ...Object.fromEntries(optional.map((n) => [n, HEADERS[n]])),
+  ...Object.fromEntries(
+    [...optional, "RateLimit-Policy" as const, "RateLimit" as const].map((n) => [n, HEADERS[n]]),
+  ),
 });
 
 const errorResponse = (

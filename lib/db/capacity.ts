@@ -20,6 +20,12 @@ export interface Meter {
 
 const current = new AsyncLocalStorage<Meter>();
 
+/** The most units one request may read or write (CONTRACT): pages are cut by cost to stay in. */
+export const MAX_REQUEST_UNITS = 1_000;
+
+/** The most one Query can read: 1 MB, at 4 KB a unit when strongly consistent. */
+export const QUERY_UNITS_AT_MOST = 256;
+
 /** Runs `work` with `meter` adding up the units its DynamoDB calls spend. */
 export function metered<T>(work: () => Promise<T>, meter: Meter): Promise<T> {
   return current.run(meter, work);

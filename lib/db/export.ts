@@ -15,6 +15,7 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ULID_PATTERN } from "../ids.ts";
 import type { Playlist, Song } from "../schemas/answers.ts";
+import { MAX_REQUEST_UNITS, QUERY_UNITS_AT_MOST, spentSoFar } from "./capacity.ts";
 import { db } from "./client.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { InvalidCursor } from "./errors.ts";
@@ -110,11 +111,22 @@ async function readAfter<Item>(
 const SONGS_PER_READ = 1_000;
 /** Playlists per Query: their plays come in one BatchGetItem, at most 100 keys. */
 const PLAYLISTS_PER_READ = 100;
+/** The most the next read of a section may cost: its Query, and for playlists their plays. */
+const NEXT_READ_UNITS: Record<Section, number> = {
+  songs: QUERY_UNITS_AT_MOST,
+  playlists: QUERY_UNITS_AT_MOST + PLAYLISTS_PER_READ,
+};
+
+/** Whether the request may read on: the next read cannot take it past MAX_REQUEST_UNITS. */
+const affordable = (section: Section) =>
+  spentSoFar().read + NEXT_READ_UNITS[section] <= MAX_REQUEST_UNITS;
 
 /**
  * The items of one page, from `position` on, until the next one would take the page past
- * `budget` bytes of JSON (each item's own JSON and the comma before it). Memory stays that of
- * one page and one Query's answer; time, that of about budget / 1 MB Queries.
+ * `budget` bytes of JSON (each item's own JSON and the comma before it), or the next Query
+ * could take the request past MAX_REQUEST_UNITS read (a page of the largest playlists is then
+ * under 4 MB: it is cut by cost). Memory stays that of one page and one Query's answer; time,
+ * that of about budget / 1 MB Queries. Every page reads at least once, so the walk moves on.
  */
 export async function exportItems(
   userId: string,
@@ -132,7 +144,10 @@ export async function exportItems(
     next: { section, exportedAt: position.exportedAt, ...(after ? { after } : {}) },
   });
   const fits = (bytes: number) => used + bytes + 1 <= budget;
+  let reads = 0;
+  const mayRead = () => reads++ === 0 || affordable(section);
   while (section === "songs") {
+    if (!mayRead()) return stop();
     const read = await readAfter<SongItem>(SONGS, userId, after, bound, SONGS_PER_READ);
     for (const item of read.items) {
       const song = songFromItem(item);
@@ -148,6 +163,7 @@ export async function exportItems(
     }
   }
   for (;;) {
+    if (!mayRead()) return stop();
     const read = await readAfter<PlaylistItem>(PLAYLISTS, userId, after, bound, PLAYLISTS_PER_READ);
     for (const playlist of await withPlays(userId, read.items, true)) {
       const bytes = bytesOf(playlist);

@@ -14,7 +14,7 @@ export interface Page<T> {
  * Turns a signed cursor back into DynamoDB's ExclusiveStartKey for one caller's list. Only the
  * sort key travels in the cursor; the partition key always comes from the verified caller.
  */
-export async function startKey(
+async function startKey(
   list: string,
   owner: string,
   cursor: string | undefined,
@@ -46,7 +46,7 @@ export interface Read<Item> {
  * there, a page cannot tell whether more items follow: its cursor may lead to an empty last
  * page (null cursor), which walking the cursors handles like any other.
  */
-export async function pageOf<Item extends object, T>(
+async function pageOf<Item extends object, T>(
   list: string,
   owner: string,
   read: Read<Item>,

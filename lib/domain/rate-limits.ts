@@ -17,7 +17,7 @@
  * that one caller's flood does not spend the table's write throughput that every caller shares.
  */
 import { config } from "../config.ts";
-import type { Meter } from "../db/capacity.ts";
+import { MAX_REQUEST_UNITS, type Meter } from "../db/capacity.ts";
 import { type Bucket, charge, lastSeenTat, take } from "../db/rate-limits.ts";
 import { TooManyRequestsError } from "../errors.ts";
 import { metric } from "../metrics.ts";
@@ -167,7 +167,7 @@ export function kindOf(method: string): RequestKind {
  * runs, the caller's other requests see the budget it will spend, so parallel requests cannot
  * each start on the same units. Over any time T a caller makes the tables spend at most
  * burst + rate × T + one request's cost, and no request reads or writes more than
- * MAX_REQUEST_UNITS (pages are cut by cost).
+ * MAX_REQUEST_UNITS (lib/db/capacity.ts; pages are cut by cost).
  *
  * What it costs the limiter: units are taken from the shared bucket in batches held by the
  * container for a second (a batch doubles while the caller uses each one up, up to a quarter
@@ -175,9 +175,6 @@ export function kindOf(method: string): RequestKind {
  * a charge under one unit waits for the next; so a caller reading steadily spends one limiter
  * write per many requests, and a caller never spends more than the shared bucket gave.
  */
-
-/** The most units one request may read or write: pages are cut by cost to stay within it. */
-export const MAX_REQUEST_UNITS = 1_000;
 
 const UNIT_RATES: Record<RequestKind, number> = {
   reads: userReadUnitsPerSecond,
@@ -190,7 +187,9 @@ const unitBucketOf = (kind: RequestKind, sub: string): Bucket => ({
   burst: 2 * UNIT_RATES[kind],
 });
 
-/** What a route last cost here, per kind of unit: the next request's reservation. */
+export { MAX_REQUEST_UNITS };
+
+/** What a caller's request of a route last cost here, per kind: its next reservation. */
 const lastCost = new Map<string, number>();
 
 /** Units taken from a shared bucket and not spent yet, held by this container for a while. */
@@ -235,19 +234,22 @@ function heldNow(id: string, now: number): number {
 
 /**
  * Before a request of `kind` on `route`: both unit budgets must not be spent, and the request
- * reserves its expected cost from its own kind's, or 429 rate_limited.
+ * reserves its expected cost from its own kind's, or 429 rate_limited. Expected: what the
+ * caller's last request of the route cost here, else the route's `maxUnits` (one unit unless
+ * it declares more), at most what is left.
  */
 export async function reserveUnits(
   sub: string,
   kind: RequestKind,
   route: string,
+  maxUnits = 1,
 ): Promise<Reservation> {
   const now = Date.now();
   const bucket = unitBucketOf(kind, sub);
   const other: RequestKind = kind === "reads" ? "writes" : "reads";
   refuseIfInDebt(kind, bucket, now);
   refuseIfInDebt(other, unitBucketOf(other, sub), now);
-  const expected = lastCost.get(`${kind}#${route}`) ?? 1;
+  const expected = lastCost.get(`${kind}#${sub}#${route}`) ?? maxUnits;
   const held = heldNow(bucket.id, now);
   const previous = heldUnits.get(bucket.id);
   if (held >= expected && previous) {
@@ -285,7 +287,7 @@ export async function reserveUnits(
 /** After a request: what it spent, less what it reserved, charged to each unit budget. */
 export async function settleUnits(reservation: Reservation, spent: Meter): Promise<void> {
   const { sub, route, kind } = reservation;
-  bounded(lastCost).set(`${kind}#${route}`, spent[METER_KINDS[kind]]);
+  bounded(lastCost).set(`${kind}#${sub}#${route}`, spent[METER_KINDS[kind]]);
   const now = Date.now();
   await Promise.all(
     (["reads", "writes"] as const).map(async (each) => {

@@ -70,7 +70,14 @@ export function httpHandler(routes: readonly Route[], options: HandlerOptions = 
   const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>(TIMEOUT)
     .use(requestLifecycle())
     .use(authenticate())
-    .use(options.rateLimited === false ? [] : [rateLimit(), unitBudget()])
+    .use(
+      options.rateLimited === false
+        ? []
+        : [
+            rateLimit(),
+            unitBudget((key) => (Object.hasOwn(byKey, key) ? byKey[key]?.maxUnits : undefined)),
+          ],
+    )
     .use(jsonBody())
     .handler(dispatch);
   return withRoutes(stack, Object.keys(byKey));

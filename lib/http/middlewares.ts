@@ -104,7 +104,7 @@ export function rateLimit(): HttpMiddleware {
  * the route under `state.meter`), and what it spent is charged after, refusal or not. Every
  * answer to a known caller carries the RateLimit fields, a 429 included.
  */
-export function unitBudget(): HttpMiddleware {
+export function unitBudget(maxUnitsOf: (routeKey: string) => number | undefined): HttpMiddleware {
   const settle = async (request: MiddyRequest): Promise<void> => {
     const state = stateOf(request.context);
     if (!state.caller) return;
@@ -125,10 +125,12 @@ export function unitBudget(): HttpMiddleware {
       const state = stateOf(request.context);
       if (!state.caller) throw new Error("the authenticate middleware did not run");
       const method = request.event.requestContext?.http?.method ?? "GET";
+      const route = request.event.routeKey;
       state.reservation = await reserveUnits(
         state.caller.sub,
         kindOf(method),
-        request.event.routeKey,
+        route,
+        maxUnitsOf(route),
       );
       state.meter = { read: 0, write: 0 };
     },

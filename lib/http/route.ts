@@ -177,6 +177,13 @@ export interface RouteDeclaration<
   /** The p99 latency alarm's threshold (ms) when not the stage's default. */
   p99Ms?: number;
   /**
+   * The most capacity units one request may cost, for a route whose cost grows with what the
+   * caller holds (pages cut by cost): reserved from the caller's budget before the route first
+   * runs in a container (lib/domain/rate-limits.ts), so that parallel first requests cannot
+   * each start on the same units. Other routes reserve what they cost last time.
+   */
+  maxUnits?: number;
+  /**
    * The business metric the route feeds: counted once for each 2xx it answers (a refusal or an
    * error counts nothing). Named here, not in lib/metrics.ts, which holds the code's own.
    */
@@ -205,6 +212,7 @@ export interface Route {
   notes?: Partial<Record<ErrorCode, string>>;
   throttle?: { rate: number; burst: number };
   p99Ms?: number;
+  maxUnits?: number;
   counts?: string;
   example?: RouteExample;
   handle: (request: HttpRequest) => Promise<HttpResponse>;
