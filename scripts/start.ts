@@ -222,6 +222,32 @@ function managementClient(): Record<string, string> {
   return { AUTH0_MGMT_CLIENT_ID: client.clientId, AUTH0_MGMT_CLIENT_SECRET: client.clientSecret };
 }
 
+/**
+ * The DynamoDB the functions use: DynamoDB Local, started here with its data in DATA_DIR, or
+ * the one EXTERNAL_DYNAMODB_ENDPOINT names (one already running, or a proxy in front of one, as
+ * the tests that count what the tables spend use). Answers its endpoint.
+ */
+async function startTables(): Promise<string> {
+  const external = settings.externalDynamodb;
+  if (external) {
+    say(`DynamoDB at ${external} (EXTERNAL_DYNAMODB_ENDPOINT)`);
+    return external;
+  }
+  const dataPath = join(settings.dataDir, "dynamodb");
+  mkdirSync(dataPath, { recursive: true });
+  const local = await startDynamoDb({ port: settings.dynamodbPort, dataPath });
+  dynamo = local;
+  // Watched from the start: a jar that dies while the rest starts stops the stack too.
+  local.process.once("exit", (code) => {
+    if (!stopping) {
+      say(`DynamoDB Local exited (${code}); stopping`);
+      void stopAll(1);
+    }
+  });
+  say(`DynamoDB Local on ${local.endpoint} (data in ${dataPath})`);
+  return local.endpoint;
+}
+
 async function main(): Promise<void> {
   await checkPortsFree();
   const definitions = loadTableDefinitions("dev");
@@ -229,18 +255,8 @@ async function main(): Promise<void> {
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(settings.dataDir, 0o700);
 
-  const dataPath = join(settings.dataDir, "dynamodb");
-  mkdirSync(dataPath, { recursive: true });
-  dynamo = await startDynamoDb({ port: settings.dynamodbPort, dataPath });
-  // Watched from the start: a jar that dies while the rest starts stops the stack too.
-  dynamo.process.once("exit", (code) => {
-    if (!stopping) {
-      say(`DynamoDB Local exited (${code}); stopping`);
-      void stopAll(1);
-    }
-  });
-  say(`DynamoDB Local on ${dynamo.endpoint} (data in ${dataPath})`);
-  const client = localClient(dynamo.endpoint);
+  const dynamodbEndpoint = await startTables();
+  const client = localClient(dynamodbEndpoint);
   const created = await ensureTables(client, definitions);
   client.destroy();
   say(created.length ? `created tables ${created.join(", ")}` : "tables present");
@@ -302,7 +318,7 @@ async function main(): Promise<void> {
         CLAIMS_NAMESPACE: settings.claimsNamespace,
         CURSOR_SECRET: process.env.CURSOR_SECRET || localSecret(settings.dataDir, "cursor"),
         ...managementClient(),
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        DYNAMODB_ENDPOINT: dynamodbEndpoint,
         // Browsers may call the API from the sample app's origins (set it to change that).
         CORS_ALLOWED_ORIGINS: process.env.CORS_ALLOWED_ORIGINS || origins.join(","),
         ESBUILD_WORK_FOLDER: relative(ROOT, buildDir),

@@ -49,7 +49,8 @@ export async function startDynamoProxy(
 ) {
   let mode: ProxyMode = "pass";
   let operations: string[] = [];
-  let capacity: { operation: string; table: string | undefined; units: number }[] = [];
+  let capacity: { operation: string; table: string | undefined; units: number; input: string }[] =
+    [];
   let requests: RecordedRequest[] = [];
   /** Transactions still to cancel for a conflict, as DynamoDB does under contention. */
   let conflictsLeft = 0;
@@ -135,7 +136,12 @@ export async function startDynamoProxy(
         const parts: Buffer[] = [];
         for await (const part of response) parts.push(part as Buffer);
         const text = Buffer.concat(parts);
-        capacity.push({ operation, table, units: capacityOf(text.toString("utf8")) });
+        capacity.push({
+          operation,
+          table,
+          units: capacityOf(text.toString("utf8")),
+          input: JSON.stringify(input),
+        });
         const headers = { ...response.headers, "content-length": String(text.length) };
         outgoing.writeHead(response.statusCode ?? 500, headers);
         outgoing.end(text);
@@ -181,6 +187,20 @@ export async function startDynamoProxy(
         table: { read: sum(false, true), write: sum(true, true) },
         others: { read: sum(false, false), write: sum(true, false) },
       };
+    },
+    /**
+     * The read and write units of the requests whose input mentions `text` (a user's id: their
+     * key, or a key condition's value), to `table` or to any table (measureCapacity only).
+     */
+    capacityUnitsMentioning(text: string, table?: string) {
+      const mine = capacity.filter(
+        (c) => c.input.includes(text) && (table === undefined || c.table === table),
+      );
+      const sum = (write: boolean) =>
+        mine
+          .filter((c) => WRITES.has(c.operation) === write)
+          .reduce((total, c) => total + c.units, 0);
+      return { read: sum(false), write: sum(true) };
     },
     /** The requests since the last reset, as sent (measureCapacity only): replayable. */
     requests: () => [...requests],

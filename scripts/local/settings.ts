@@ -142,6 +142,8 @@ export function localSettings() {
     port: port(env, "PORT", 3000),
     lambdaPort: port(env, "LAMBDA_PORT", 3002),
     dynamodbPort: port(env, "DYNAMODB_PORT", 8000),
+    /** A DynamoDB already running (or a proxy in front of one): then no DynamoDB Local starts. */
+    externalDynamodb: process.env.EXTERNAL_DYNAMODB_ENDPOINT || undefined,
     issuerPort,
     appPort: port(env, "APP_PORT", 3004),
     dataDir,

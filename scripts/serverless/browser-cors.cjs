@@ -26,6 +26,8 @@ const EXPOSED_HEADERS = [
   "ETag",
   "Retry-After",
   "Idempotent-Replayed",
+  "RateLimit",
+  "RateLimit-Policy",
   "WWW-Authenticate",
   "X-Correlation-Id",
 ];

@@ -12,7 +12,7 @@
  *   failing; plays refused by the cooldown rising sharply;
  * - a dashboard: business metrics (EMF, lib/metrics.ts) beside requests, errors and latency;
  * - per-route throttles and detailed metrics on the HTTP API stage;
- * - reserved concurrency for the post-login hook;
+ * - reserved concurrency for each function the stage names;
  * - with X-Ray on, the right to send traces for every function's role.
  */
 const METRICS_NAMESPACE = "MusicUserData";
@@ -91,10 +91,28 @@ class Operations {
     }
     stage.Properties.RouteSettings = routeSettings;
 
-    // ---- Reserved concurrency for the login hook: a flood elsewhere cannot take its capacity.
-    const reserved = String(settings.postLoginReservedConcurrency ?? "");
-    if (reserved !== "") {
-      resources.PostLoginLambdaFunction.Properties.ReservedConcurrentExecutions = Number(reserved);
+    // ---- Reserved concurrency: each user-facing function (and the login hook) gets its own share
+    // of the account's concurrency, so that a flood of one function cannot take the others'.
+    // `reservedConcurrency` is "fn=N,fn=N" (empty: none, as a new account's 10 cannot spare it).
+    const reserved = {
+      ...Object.fromEntries(
+        String(settings.reservedConcurrency ?? "")
+          .split(",")
+          .filter((part) => part.trim() !== "")
+          .map((part) => part.split("=").map((side) => side.trim())),
+      ),
+      ...(String(settings.postLoginReservedConcurrency ?? "") === ""
+        ? {}
+        : { postLogin: String(settings.postLoginReservedConcurrency) }),
+    };
+    for (const [fn, count] of Object.entries(reserved)) {
+      const id = `${fn[0].toUpperCase()}${fn.slice(1)}LambdaFunction`;
+      if (!resources[id] || !/^\d+$/.test(String(count))) {
+        throw new this.serverless.classes.Error(
+          `custom.operations.reservedConcurrency: "${fn}=${count}" names no function or no count`,
+        );
+      }
+      resources[id].Properties.ReservedConcurrentExecutions = Number(count);
     }
 
     // ---- X-Ray (provider.tracing): the per-function roles lack what Lambda needs to send

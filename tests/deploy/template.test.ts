@@ -375,16 +375,17 @@ describe("operations (README: Operations)", () => {
     expect(settings["POST /hooks/post-login"]).toBeUndefined();
   });
 
-  it("reserves concurrency for the post-login hook only", () => {
-    expect(template.Resources.PostLoginLambdaFunction.Properties.ReservedConcurrentExecutions).toBe(
-      25,
-    );
-    for (const fn of FUNCTIONS.filter((f) => f !== "postLogin")) {
-      expect(
-        template.Resources[`${logicalName(fn)}LambdaFunction`].Properties
-          .ReservedConcurrentExecutions,
-      ).toBeUndefined();
-    }
+  it("reserves concurrency for the post-login hook and each user-facing function, within what AWS leaves unreserved", () => {
+    const reservedOf = (fn: string) =>
+      template.Resources[`${logicalName(fn)}LambdaFunction`].Properties
+        .ReservedConcurrentExecutions;
+    expect(reservedOf("postLogin")).toBe(25);
+    const userFacing = ["displayName", "users", "songs", "playlists", "getPlays", "getFavGenre"];
+    for (const fn of userFacing) expect(reservedOf(fn)).toBeGreaterThan(0);
+    const total = FUNCTIONS.reduce((sum, fn) => sum + (reservedOf(fn) ?? 0), 0);
+    // An account's default concurrency is 1,000, of which AWS keeps 100 unreserved.
+    expect(total).toBeLessThanOrEqual(900);
+    expect(template.Resources.EdgeDistribution).toBeUndefined();
   });
 
   it("writes JSON access logs without the Authorization header, kept 90 days", () => {
@@ -542,4 +543,34 @@ describe("operations (README: Operations)", () => {
       ]);
     }
   }, 120_000);
+});
+
+describe("the edge option (edgeRequestsPerMinute)", () => {
+  let edged: Template;
+  beforeAll(async () => {
+    const packaged = await packageProd({ edgeRequestsPerMinute: "600" });
+    edged = packaged.template;
+    rmSync(packaged.packageDir, { recursive: true, force: true });
+  }, 180_000);
+
+  it("puts CloudFront with a WAF web ACL in front of the HTTP API, rate-limited per bearer token and per address", () => {
+    const acl = edged.Resources.EdgeWebAcl.Properties;
+    expect(acl.Scope).toBe("CLOUDFRONT");
+    const [perToken, perIp] = acl.Rules;
+    expect(perToken.Statement.RateBasedStatement).toMatchObject({
+      Limit: 600,
+      EvaluationWindowSec: 60,
+      AggregateKeyType: "CUSTOM_KEYS",
+      CustomKeys: [{ Header: { Name: "authorization" } }],
+    });
+    expect(perIp.Statement.RateBasedStatement).toMatchObject({ AggregateKeyType: "IP" });
+    // Refused at the edge in the API's own error shape.
+    const body = JSON.parse(acl.CustomResponseBodies.rate_limited.Content);
+    expect(body).toMatchObject({ statusCode: 429, errorCode: "rate_limited" });
+    expect(perToken.Action.Block.CustomResponse.ResponseCode).toBe(429);
+    const config = edged.Resources.EdgeDistribution.Properties.DistributionConfig;
+    expect(config.WebACLId).toEqual({ "Fn::GetAtt": ["EdgeWebAcl", "Arn"] });
+    expect(JSON.stringify(config.Origins[0].DomainName)).toContain("HttpApi");
+    expect(config.DefaultCacheBehavior.AllowedMethods).toContain("PATCH");
+  });
 });
