@@ -3191,7 +3191,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted */
+            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (many writes of the same keys at once (retry)); `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
