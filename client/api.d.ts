@@ -190,8 +190,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Count one play (at most one per PLAY_COOLDOWN_SECONDS per user)
-         * @description Counts one play: at most one per PLAY_COOLDOWN_SECONDS per user, once per Idempotency-Key.
+         * Count one play (plays of a user at least PLAY_COOLDOWN_SECONDS apart)
+         * @description Counts one play, once per Idempotency-Key: now, or when it was played ({"playedAt": ISO 8601}, for a play made offline and sent later: at most 7 days ago, not before the playlist was created, at most a minute ahead, which counts as now). Two counted plays of a user are at least PLAY_COOLDOWN_SECONDS apart by their play times, whatever order they arrive in; a play closer than that to a counted one is 429.
          */
         post: operations["playPlaylist"];
         delete?: never;
@@ -403,6 +403,7 @@ export interface components {
          *     - `invalid_idempotency_key` (400): Idempotency-Key: 1 to 255 visible ASCII
          *     - `invalid_if_match` (400): If-Match is not an entity tag
          *     - `unknown_song` (400): songIds name a song the owner does not have
+         *     - `invalid_played_at` (400): playedAt is in the future, over 7 days ago, or before the playlist was created
          *     - `missing_token` (401): Send Authorization: Bearer <access token>
          *     - `invalid_token` (401): The token is expired, malformed or not this API's
          *     - `insufficient_scope` (403): The token lacks the permission named
@@ -433,7 +434,7 @@ export interface components {
             error: string;
             message: string;
             /** @enum {string} */
-            errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_query" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_if_match" | "unknown_song" | "missing_token" | "invalid_token" | "insufficient_scope" | "user_token_required" | "missing_role" | "not_featured_creator" | "not_found" | "no_route" | "inexistent_user" | "song_not_found" | "playlist_not_found" | "conflict" | "write_conflict" | "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "play_too_soon" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_query" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_if_match" | "unknown_song" | "invalid_played_at" | "missing_token" | "invalid_token" | "insufficient_scope" | "user_token_required" | "missing_role" | "not_featured_creator" | "not_found" | "no_route" | "inexistent_user" | "song_not_found" | "playlist_not_found" | "conflict" | "write_conflict" | "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "play_too_soon" | "rate_limited" | "internal_error" | "temporarily_unavailable";
         };
     };
     responses: never;
@@ -1860,7 +1861,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    playedAt?: string;
+                };
+            };
+        };
         responses: {
             /** @description Success */
             200: {
@@ -1887,7 +1895,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `invalid_played_at`: playedAt is in the future, over 7 days ago, or before the playlist was created */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1966,7 +1974,18 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json (this route needs no body: send none, or send it as JSON) */
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
+            413: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1996,7 +2015,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests, nothing done; retry after Retry-After. `play_too_soon`: One play counts per cooldown: see Retry-After (within the cooldown; nothing counted); `rate_limited`: Over the caller's rate: see Retry-After */
+            /** @description Too many requests, nothing done; retry after Retry-After. `play_too_soon`: One play counts per cooldown: see Retry-After (within the cooldown of a counted play; nothing counted); `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -3919,7 +3938,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted */
+            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (many writes of the same keys at once (retry)); `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */

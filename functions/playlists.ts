@@ -5,7 +5,6 @@ import {
   deletePlaylist,
   getPlaylist,
   getRecord,
-  getUserCounters,
   listFeatured,
   listPlaylists,
   newFeatured,
@@ -15,7 +14,7 @@ import {
   type RecordItems,
   updatePlaylist,
 } from "../lib/domain/playlists.ts";
-import { COUNTERS_WARM_UP } from "../lib/domain/plays.ts";
+import { COUNTERS_WARM_UP, playTime } from "../lib/domain/plays.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
 import { checkSongIds, type SongsChecked, settleSongIds } from "../lib/domain/songs.ts";
 import { type ErrorCode, NotFoundError, TooManyRequestsError } from "../lib/errors.ts";
@@ -34,7 +33,7 @@ import type { HttpRequest, HttpResponse } from "../lib/http/types.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { Refused, type WriteRefusal } from "../lib/refusals.ts";
-import { PlaylistBody, PlaylistPatchBody } from "../lib/schemas/library.ts";
+import { PlayBody, PlaylistBody, PlaylistPatchBody } from "../lib/schemas/library.ts";
 import { ListQuery } from "../lib/schemas/lists.ts";
 import { warmContainer } from "../lib/warm-up.ts";
 
@@ -58,9 +57,9 @@ async function playedResponse(userId: string, playlistId: string) {
   return jsonResponse(200, playlist);
 }
 
-async function tooSoon(userId: string, lastPlayAt: number | undefined): Promise<never> {
-  const last = lastPlayAt ?? (await getUserCounters(userId, true)).lastPlayAt;
-  const waitMs = last + playCooldownSeconds * 1000 - Date.now();
+/** 429: `conflictAt` is the counted play the refused one came too close to. */
+function tooSoon(conflictAt: number | undefined): never {
+  const waitMs = (conflictAt ?? Date.now()) + playCooldownSeconds * 1000 - Date.now();
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   throw new TooManyRequestsError(
     `One play counts per ${playCooldownSeconds} s: try again in ${seconds} s`,
@@ -217,27 +216,48 @@ export const routes = [
     key: "POST /playlists/{playlistId}/plays",
     id: "playPlaylist",
     tag: "playlists",
-    summary: "Count one play (at most one per PLAY_COOLDOWN_SECONDS per user)",
+    summary: "Count one play (plays of a user at least PLAY_COOLDOWN_SECONDS apart)",
     description:
-      "Counts one play: at most one per PLAY_COOLDOWN_SECONDS per user, once per Idempotency-Key.",
+      'Counts one play, once per Idempotency-Key: now, or when it was played ({"playedAt": ISO 8601}, for a play made offline and sent later: at most 7 days ago, not before the playlist was created, at most a minute ahead, which counts as now). Two counted plays of a user are at least PLAY_COOLDOWN_SECONDS apart by their play times, whatever order they arrive in; a play closer than that to a counted one is 429.',
     caller: "person",
     params,
     headers: idempotent,
+    body: PlayBody,
+    bodyOptional: true,
     responses: { 200: { schema: "Playlist", headers: replayable } },
-    errors: ["play_too_soon", "account_being_deleted"],
-    notes: { play_too_soon: "within the cooldown; nothing counted" },
-    handler: async ({ params, caller, request }) => {
+    errors: ["play_too_soon", "invalid_played_at", "account_being_deleted"],
+    notes: { play_too_soon: "within the cooldown of a counted play; nothing counted" },
+    handler: async ({ params, caller, request, body }) => {
       const userId = caller.sub;
       const { playlistId } = params;
       const keyed = keyedRequest(request);
-      const refused = await addPlay(userId, playlistId, playCooldownSeconds, recordOf(keyed));
+      // A retry of a recorded play answers the first response, even when its playlist is gone
+      // or its playedAt has aged past 7 days since.
+      const recorded = async () =>
+        keyed && (await getRecord(keyed.recordId)) ? answered(await replay(keyed)) : undefined;
+      let playedAt: number | undefined;
+      try {
+        playedAt = await playTime(userId, playlistId, body?.playedAt);
+      } catch (error) {
+        const replayed = await recorded();
+        if (replayed) return replayed;
+        throw error;
+      }
+      const refused =
+        playedAt === undefined
+          ? ({ refusal: "not_found" } as const)
+          : await addPlay(userId, playlistId, playCooldownSeconds, playedAt, recordOf(keyed));
       if (refused?.refusal === "duplicate_key" && keyed) {
         return answered(await replay(keyed, () => playedResponse(userId, playlistId)));
       }
-      if (refused?.refusal === "not_found") throw notFound();
+      if (refused?.refusal === "not_found") {
+        const replayed = await recorded();
+        if (replayed) return replayed;
+        throw notFound();
+      }
       if (refused?.refusal === "too_soon") {
         metric("PlaysRefused");
-        return tooSoon(userId, refused.lastPlayAt);
+        return tooSoon(refused.conflictAt);
       }
       if (refused) throw new Refused(refused.refusal);
       metric("PlaysCounted");

@@ -106,7 +106,7 @@ export const routes = [
       "account_being_deleted",
       "write_conflict",
     ],
-    notes: { write_conflict: "under extreme contention (retry)" },
+    notes: { write_conflict: "many writes of the same keys at once (retry)" },
     example: {
       body: { user_metadata: { displayName: "J-vald3z", preferences: { theme: "dark" } } },
     },

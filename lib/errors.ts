@@ -22,6 +22,10 @@ export const ERROR_CODES = {
   invalid_idempotency_key: { status: 400, meaning: "Idempotency-Key: 1 to 255 visible ASCII" },
   invalid_if_match: { status: 400, meaning: "If-Match is not an entity tag" },
   unknown_song: { status: 400, meaning: "songIds name a song the owner does not have" },
+  invalid_played_at: {
+    status: 400,
+    meaning: "playedAt is in the future, over 7 days ago, or before the playlist was created",
+  },
   missing_token: { status: 401, meaning: "Send Authorization: Bearer <access token>" },
   invalid_token: { status: 401, meaning: "The token is expired, malformed or not this API's" },
   insufficient_scope: { status: 403, meaning: "The token lacks the permission named" },

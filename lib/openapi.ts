@@ -221,7 +221,7 @@ function operation(route: Route) {
     ...(route.body
       ? {
           requestBody: {
-            required: true,
+            required: !route.bodyOptional,
             content: { "application/json": { schema: jsonSchema(route.body, "input") } },
           },
         }

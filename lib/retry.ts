@@ -14,21 +14,12 @@ export interface RetryPolicy {
 
 /**
  * Transactions cancelled by a concurrent write (every create and play of one user updates the
- * user's counter item), and conditional writes that lost a race. Worst case: 5 attempts and
+ * user's counter item), and conditional writes that lost a race (a metadata write of keys another
+ * write changed first: lib/db/profiles.ts). Worst case: 5 attempts and
  * under 10 + 20 + 40 + 80 = 150 ms of backoff, each attempt one request (at most 1.5 s each,
  * the client's request timeout: lib/db/client.ts); past it, 409 or 503 with Retry-After.
  */
 export const CONTENTION: RetryPolicy = { attempts: 5, baseMs: 5, capMs: 100 };
-/**
- * Metadata writes (read, merge, conditional write): many writers on one profile at once. Worst
- * case: 10 conditional UpdateItems after one read (a lost race answers the stored item with the
- * refusal, ALL_OLD, so no read again) and under 20 + 40 + 80 + 160 + 320 + 400 × 4 = 2.2 s of
- * backoff; past it, 409 write_conflict with Retry-After. Each attempt of a 2 × 32 kB profile
- * bills its size (about 65 WCU), so the cap is the bound on what one request can cost. Every
- * lost race is another writer's win, so up to 10 concurrent PATCHes of one profile always all
- * land (CONTRACT: none lost); more may see 409, and each one acknowledged has landed.
- */
-export const METADATA_CONTENTION: RetryPolicy = { attempts: 10, baseMs: 10, capMs: 400 };
 /**
  * Items DynamoDB left unprocessed in a batch (throttling): back off longer. Worst case: 8
  * requests and under 40 + 80 + 160 + 320 + 640 + 1,000 + 1,000 = 3.2 s of backoff.

@@ -6,13 +6,15 @@ import { isConditionFailure } from "./errors.ts";
 /**
  * The counters table: small items of their own, so that counting costs the same whatever the
  * size of a playlist or a profile (DynamoDB bills a write by the whole item's size).
- * - `counter_id: "user"`: the user's songs and playlists (quotas), total plays, the time of the
- *   last counted play (cooldown), `first_seen_at` (the first create or play, or the user's first
+ * - `counter_id: "user"`: the user's songs and playlists (quotas), total plays, `first_seen_at` (the first create or play, or the user's first
  *   read of a profile with nothing stored: the user object's created_at when that is earlier than
  *   the profile's), `deleting` while the account is being erased, and for song
  *   deletions `song_deletions` (how many ever, so that a playlist write can tell one raced it)
  *   and `removing_songs` (the ids still being taken out of the user's playlists).
  * - `counter_id: <playlistId>`: that playlist's plays; it exists exactly while the playlist does.
+ * - `counter_id: "play#<slot>"`: the cooldown's record of one counted play (`played_at`, epoch
+ *   ms), slot = floor(played_at / cooldown): see countPlay. DynamoDB's TTL (`expires_at`) removes
+ *   it once no admissible play can be near it.
  * - `counter_id: "tombstone"`: what outlives an erased account, an operator's `denied_roles`
  *   and nothing else (CONTRACT: Data rights), applied again if the user id returns.
  * - `counter_id: "featured"`: the ids of the featured playlists the user created as an editor
@@ -39,8 +41,6 @@ export interface UserCounters {
   songs: number;
   playlists: number;
   totalPlays: number;
-  /** Epoch milliseconds of the last counted play, 0 when none. */
-  lastPlayAt: number;
   deleting: boolean;
   /** Songs ever deleted: grows with each deletion, never shrinks. */
   songDeletions: number;
@@ -52,7 +52,6 @@ interface UserCounterItem {
   songs?: number;
   playlists?: number;
   total_plays?: number;
-  last_play_at?: number;
   deleting?: boolean;
   song_deletions?: number;
   removing_songs?: Set<string>;
@@ -63,7 +62,6 @@ function userCountersOf(item: UserCounterItem | undefined): UserCounters {
     songs: item?.songs ?? 0,
     playlists: item?.playlists ?? 0,
     totalPlays: item?.total_plays ?? 0,
-    lastPlayAt: item?.last_play_at ?? 0,
     deleting: item?.deleting === true,
     songDeletions: item?.song_deletions ?? 0,
     removingSongs: [...(item?.removing_songs ?? [])],
@@ -193,29 +191,76 @@ export async function songRemoved(userId: string, songId: string): Promise<void>
   }
 }
 
+/** How far back a play may be sent (CONTRACT: Plays): older is 400 invalid_played_at. */
+export const MAX_PLAY_AGE_MS = 7 * 24 * 3600 * 1000;
+/** Slot items outlive the oldest play admissible beside them by this much. */
+const SLOT_MARGIN_MS = 24 * 3600 * 1000;
+
+const playSlotKey = (userId: string, slot: number) => ({
+  user_id: userId,
+  counter_id: `play#${slot}`,
+});
+
 /**
- * Transaction item: one counted play in the user's total, refused (condition) sooner than
- * `cooldownSeconds` after the last counted one, or while the account is being deleted.
+ * Transaction items of one counted play at `playedAt` (epoch ms): one more in the user's total
+ * (refused while the account is being deleted) and, with a cooldown C, the cooldown's record.
+ * Two counted plays are at least C apart by their play times, whatever order they arrive in:
+ * each counted play is an item in its slot floor(t / C), so a play at t can only be closer than
+ * C to plays in slots s - 1, s and s + 1. The play puts slot s's item (refused when there is one:
+ * a play in the same slot is closer than C) and checks that s - 1's is at most t - C and s + 1's
+ * at least t + C (or absent), in the same transaction: concurrent plays near each other touch a
+ * common item, so DynamoDB serialises them and one is refused. Refusals carry the stored play
+ * (ALL_OLD: `playedAtFound`). Without a cooldown, no slot items at all.
  */
-export function countPlay(userId: string, now: number, cooldownSeconds: number) {
-  const cooldown = cooldownSeconds > 0;
-  return {
+export function countPlay(userId: string, playedAt: number, cooldownSeconds: number) {
+  const userPlays = {
     Update: {
       TableName: COUNTERS_TABLE,
       Key: userCounterKey(userId),
-      UpdateExpression: `ADD total_plays :one SET last_play_at = :now, ${FIRST_SEEN}`,
-      ConditionExpression: cooldown
-        ? `${NOT_DELETING} AND (attribute_not_exists(last_play_at) OR last_play_at <= :earliest)`
-        : NOT_DELETING,
-      ExpressionAttributeValues: {
-        ":one": 1,
-        ":now": now,
-        ":seen": new Date(now).toISOString(),
-        ...(cooldown ? { ":earliest": now - cooldownSeconds * 1000 } : {}),
-      },
+      UpdateExpression: `ADD total_plays :one SET ${FIRST_SEEN}`,
+      ConditionExpression: NOT_DELETING,
+      ExpressionAttributeValues: { ":one": 1, ":seen": new Date().toISOString() },
       ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
     },
   };
+  if (cooldownSeconds <= 0) return { userPlays };
+  const cooldown = cooldownSeconds * 1000;
+  const slot = Math.floor(playedAt / cooldown);
+  const neighbour = (offset: -1 | 1) => ({
+    ConditionCheck: {
+      TableName: COUNTERS_TABLE,
+      Key: playSlotKey(userId, slot + offset),
+      ConditionExpression:
+        offset < 0
+          ? "attribute_not_exists(played_at) OR played_at <= :bound"
+          : "attribute_not_exists(played_at) OR played_at >= :bound",
+      ExpressionAttributeValues: { ":bound": playedAt + offset * cooldown },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    },
+  });
+  return {
+    userPlays,
+    playSlot: {
+      Put: {
+        TableName: COUNTERS_TABLE,
+        Item: {
+          ...playSlotKey(userId, slot),
+          played_at: playedAt,
+          // Epoch seconds, as DynamoDB's TTL reads them.
+          expires_at: Math.ceil((playedAt + MAX_PLAY_AGE_MS + cooldown + SLOT_MARGIN_MS) / 1000),
+        },
+        ConditionExpression: "attribute_not_exists(counter_id)",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+      },
+    },
+    playBefore: neighbour(-1),
+    playAfter: neighbour(1),
+  };
+}
+
+/** The play time a refused countPlay item found stored (ALL_OLD, epoch ms), if it says. */
+export function playedAtFound(item: Record<string, unknown> | undefined): number | undefined {
+  return typeof item?.played_at === "number" ? item.played_at : undefined;
 }
 
 /** Transaction item: a new playlist's own play counter. */
@@ -484,9 +529,4 @@ export async function playsOf(
 /** The plays a playlist's counter item holds (a read, or a refused delete's ALL_OLD), if it says. */
 export function playsFound(item: Record<string, unknown> | undefined): number | undefined {
   return typeof item?.plays === "number" ? item.plays : undefined;
-}
-
-/** When the last play counted, from a refused countPlay's ALL_OLD (epoch ms), if it says. */
-export function lastPlayAtFound(item: Record<string, unknown> | undefined): number | undefined {
-  return typeof item?.last_play_at === "number" ? item.last_play_at : undefined;
 }

@@ -1,4 +1,4 @@
-import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
 import { newId } from "../ids.ts";
@@ -18,8 +18,8 @@ import {
   addPlaylistPlay,
   countPlay,
   deletePlaylistCounter,
-  lastPlayAtFound,
   newPlaylistCounter,
+  playedAtFound,
   playsFound,
   playsOf,
   playsOfMany,
@@ -198,25 +198,54 @@ export async function updatePlaylist(
 }
 
 /**
- * One play, in one transaction of small items whatever the playlist's size: the playlist's
- * counter, the user's total (refused within the cooldown) and the request's idempotency record
- * (when it has a key). Answers the refusal, or undefined once counted.
+ * One play at `playedAt` (epoch ms), in one transaction of small items whatever the playlist's
+ * size: the playlist's counter, the user's total, the cooldown's slot items (counters.ts
+ * countPlay) and the request's idempotency record (when it has a key). Answers the refusal, or
+ * undefined once counted: "not_found" without the playlist, "too_soon" within the cooldown of a
+ * counted play (with `conflictAt`, that play's time), "deleting".
  */
 export async function addPlay(
   userId: string,
   playlistId: string,
   cooldownSeconds: number,
+  playedAt: number,
   record: RecordItems = {},
-): Promise<{ refusal: WriteRefusal; lastPlayAt?: number } | undefined> {
+): Promise<{ refusal: WriteRefusal; conflictAt?: number } | undefined> {
+  const play = countPlay(userId, playedAt, cooldownSeconds);
   const refusal = await transact({
     playlistPlays: addPlaylistPlay(userId, playlistId),
-    userPlays: countPlay(userId, Date.now(), cooldownSeconds),
+    ...play,
     ...record,
   });
-  const reason = refusalOf(refusal, { playlistPlays: "not_found", userPlays: "too_soon" });
+  const reason = refusalOf(refusal, {
+    playlistPlays: "not_found",
+    playSlot: "too_soon",
+    playBefore: "too_soon",
+    playAfter: "too_soon",
+  });
   if (!reason) return undefined;
-  const lastPlayAt = lastPlayAtFound(refusal?.items.userPlays);
-  return { refusal: reason, ...(lastPlayAt === undefined ? {} : { lastPlayAt }) };
+  const { playSlot, playBefore, playAfter } = refusal?.items ?? {};
+  const conflictAt = [playSlot, playBefore, playAfter]
+    .map(playedAtFound)
+    .find((at) => at !== undefined);
+  return { refusal: reason, ...(conflictAt === undefined ? {} : { conflictAt }) };
+}
+
+/** When the playlist was created (ISO 8601), or undefined when the user has no such playlist. */
+export async function playlistCreatedAt(
+  userId: string,
+  playlistId: string,
+): Promise<string | undefined> {
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: PLAYLISTS_TABLE,
+      Key: key(userId, playlistId),
+      ProjectionExpression: "created_at",
+      // A playlist created a moment ago is there.
+      ConsistentRead: true,
+    }),
+  );
+  return typeof Item?.created_at === "string" ? Item.created_at : undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { Refused } from "../refusals.ts";
-import { METADATA_CONTENTION, retry } from "../retry.ts";
+import { CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
 import {
   db,
@@ -16,9 +16,10 @@ import { firstSeenRead, type UserState, userStateRead } from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
 
 /**
- * The profiles table: one item per user, keyed by `user_id`, holding both metadata objects and
- * the favourite genre. `version` counts writes of anything a profile read shows: it is the ETag
- * and the guard against lost updates. `deleting` is set while the account is being erased.
+ * The profiles table: one item per user, keyed by `user_id`, holding both metadata objects (each a
+ * map with one entry per top-level key, its entries' JSON sizes beside it: see `sizesOf`) and the
+ * favourite genre. `version` counts writes of anything a profile read shows: it is the ETag and
+ * the guard of If-Match. `deleting` is set while the account is being erased.
  */
 export const PROFILES_TABLE = config().tables.profiles;
 
@@ -38,6 +39,10 @@ interface ProfileItem {
   user_id: string;
   user_metadata?: Metadata;
   app_metadata?: Metadata;
+  user_metadata_sizes?: Record<string, number>;
+  user_metadata_bytes?: number;
+  app_metadata_sizes?: Record<string, number>;
+  app_metadata_bytes?: number;
   fav_genre?: string;
   version?: number;
   created_at?: string;
@@ -47,8 +52,11 @@ interface ProfileItem {
 
 export const profileKey = (userId: string) => ({ user_id: userId });
 
+/** The raw item each Profile was made from: its sizes, which the Profile does not show. */
+const itemOf = new WeakMap<Profile, ProfileItem>();
+
 function fromItem(item: ProfileItem): Profile {
-  return {
+  const profile: Profile = {
     userId: item.user_id,
     userMetadata: item.user_metadata ?? {},
     appMetadata: item.app_metadata ?? {},
@@ -58,6 +66,8 @@ function fromItem(item: ProfileItem): Profile {
     updatedAt: item.updated_at ?? null,
     deleting: item.deleting === true,
   };
+  itemOf.set(profile, item);
+  return profile;
 }
 
 /** What a signed-in user with nothing stored has. */
@@ -129,79 +139,249 @@ function versionCondition(precondition: IfVersion): {
   };
 }
 
-export interface MetadataPair {
-  userMetadata: Metadata;
-  appMetadata: Metadata;
+/** The two metadata objects, as they are named in the item and in the user object. */
+type MetadataKind = "user_metadata" | "app_metadata";
+const KINDS: readonly MetadataKind[] = ["user_metadata", "app_metadata"];
+
+/**
+ * A change of one metadata object, Auth0's way: `{}` clears it; otherwise each key's value
+ * replaces the stored one whole, and `null` removes the key.
+ */
+interface ObjectChange {
+  patch: Metadata;
+  /**
+   * At most this many bytes of JSON after the change, checked by the write against what is
+   * stored then; when it would pass it, `compute` runs again on what is stored (and refuses).
+   */
+  maxBytes?: number;
+  /**
+   * The values were computed from the same keys' stored values (the post-login rules): the change
+   * lands only while those keys still hold what `compute` saw, else `compute` runs again.
+   */
+  fromStored?: boolean;
 }
+
+export type MetadataChange = Partial<Record<MetadataKind, ObjectChange>>;
 
 const WRITABLE = "attribute_not_exists(deleting)";
 
-/** What a refused write found stored; undefined when it cannot say (read again). */
-type Lost = { stored: Profile | undefined } | undefined;
+/**
+ * What each metadata object's JSON size is made of, kept beside it: `<kind>_sizes` maps each
+ * top-level key to the bytes of its entry in the object's JSON (`"key":value` and a comma),
+ * `<kind>_bytes` is their sum, so the object's JSON is `<kind>_bytes + 1` bytes (2 when empty).
+ * A write of some keys changes only those keys' entries (`SET user_metadata.#k = :v`) and ADDs
+ * the difference to the sum under a condition on it: writes of different keys never refuse each
+ * other, and the 32 kB limit holds against concurrent writers. An object stored before the sizes
+ * existed (or never written) has none: its first write writes it whole, with its sizes.
+ */
+const sizesOf = (kind: MetadataKind) => `${kind}_sizes` as const;
+const bytesOf = (kind: MetadataKind) => `${kind}_bytes` as const;
+
+/** The bytes `key: value` adds to an object's JSON (with its separating comma). */
+function entryBytes(key: string, value: unknown): number {
+  return Buffer.byteLength(`${JSON.stringify(key)}:${JSON.stringify(value)},`, "utf8");
+}
+
+/** What is stored of one object: its keys' entry sizes, or undefined when it has none yet. */
+function storedSizes(item: ProfileItem, kind: MetadataKind): Record<string, number> | undefined {
+  if (typeof item[`${kind}_bytes`] !== "number") return undefined;
+  return item[`${kind}_sizes`] ?? {};
+}
 
 /**
- * Writes both metadata objects only if no other write landed since `current` was read, with
- * `extra` items in the same transaction when there are any. When another write won, answers
- * what it left: a lone write's refusal carries the stored item (ALL_OLD), so the next attempt
- * needs no read; a transaction's does not.
+ * The longest UpdateExpression or ConditionExpression DynamoDB accepts is 4 KB: a change of more
+ * keys than fit is written whole instead, conditional on the object being as read.
  */
-async function writeMetadata(
-  current: Profile,
-  next: MetadataPair,
-  mustExist: boolean,
-  extra: NamedItems,
-): Promise<{ written: Profile } | { lost: Lost }> {
-  const now = new Date().toISOString();
-  const unchanged = current.version === 0 ? "attribute_not_exists(version)" : "version = :expected";
-  const update = {
-    TableName: PROFILES_TABLE,
-    Key: profileKey(current.userId),
-    UpdateExpression:
-      "SET user_metadata = :um, app_metadata = :am, version = :next, updated_at = :now, created_at = if_not_exists(created_at, :now)",
-    ConditionExpression: `${unchanged} AND ${WRITABLE}${mustExist ? " AND attribute_exists(user_id)" : ""}`,
-    ExpressionAttributeValues: {
-      ":um": next.userMetadata,
-      ":am": next.appMetadata,
-      ":next": current.version + 1,
-      ":now": now,
-      ...(current.version === 0 ? {} : { ":expected": current.version }),
-    },
-  };
-  if (Object.keys(extra).length > 0) {
-    if ("profile" in extra) throw new Error("the profile's own item is named profile");
-    // A transaction answers no item: the profile written is the one read, changed as asked.
-    // Sent once: a refusal or a conflict is a lost race, which modifyMetadata's policy retries.
-    if (await transactOnce({ ...extra, profile: { Update: update } })) return { lost: undefined };
-    return {
-      written: {
-        ...current,
-        ...next,
-        version: current.version + 1,
-        updatedAt: now,
-        createdAt: current.createdAt ?? now,
-      },
-    };
+const MAX_EXPRESSION = 4_000;
+
+/** One UpdateItem's expression parts, built up object by object. */
+class UpdateParts {
+  readonly set: string[] = [];
+  readonly remove: string[] = [];
+  readonly add: string[] = [];
+  readonly conditions: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+  private next = 0;
+
+  name(text: string): string {
+    const placeholder = `#${(this.next++).toString(36)}`;
+    this.names[placeholder] = text;
+    return placeholder;
   }
-  try {
-    const { Attributes } = await db.send(
-      new UpdateCommand({
-        ...update,
-        ReturnValues: "ALL_NEW",
-        // A lost race answers the stored item with the refusal: the next attempt needs no read.
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return { written: fromItem(Attributes as ProfileItem) };
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    return { lost: { stored: storedOnRefusal(error) } };
+
+  value(value: unknown): string {
+    const placeholder = `:${(this.next++).toString(36)}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+
+  get update(): string {
+    return [
+      this.set.length ? `SET ${this.set.join(", ")}` : "",
+      this.remove.length ? `REMOVE ${this.remove.join(", ")}` : "",
+      this.add.length ? `ADD ${this.add.join(", ")}` : "",
+    ]
+      .filter(Boolean)
+      .join(" ");
+  }
+
+  get condition(): string {
+    return this.conditions.join(" AND ");
   }
 }
 
-/** The profile a refused metadata write found stored (undefined: none is). */
-function storedOnRefusal(error: unknown): Profile | undefined {
+/** The object written whole: `{}` cleared, a first write, or more keys than an expression holds. */
+function wholeObject(
+  parts: UpdateParts,
+  kind: MetadataKind,
+  stored: Metadata | undefined,
+  change: ObjectChange,
+): void {
+  const object = parts.name(kind);
+  const cleared = Object.keys(change.patch).length === 0;
+  const merged: Metadata = cleared ? {} : { ...stored };
+  if (!cleared) {
+    for (const [key, value] of Object.entries(change.patch)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+  }
+  const sizes = Object.fromEntries(
+    Object.entries(merged).map(([key, value]) => [key, entryBytes(key, value)]),
+  );
+  const total = Object.values(sizes).reduce((sum, n) => sum + n, 0);
+  parts.set.push(
+    `${object} = ${parts.value(merged)}`,
+    `${parts.name(sizesOf(kind))} = ${parts.value(sizes)}`,
+    `${parts.name(bytesOf(kind))} = ${parts.value(total)}`,
+  );
+  // A clear wins over whatever is stored; a merge needs the object as it was read.
+  if (!cleared) {
+    parts.conditions.push(
+      stored === undefined
+        ? `attribute_not_exists(${object})`
+        : `${object} = ${parts.value(stored)}`,
+    );
+  }
+}
+
+/** The object changed key by key: each key's entry, its size, and the sum by the difference. */
+function keyedObject(
+  parts: UpdateParts,
+  kind: MetadataKind,
+  stored: Metadata,
+  sizes: Record<string, number>,
+  change: ObjectChange,
+): void {
+  const object = parts.name(kind);
+  const sizesName = parts.name(sizesOf(kind));
+  const bytes = parts.name(bytesOf(kind));
+  let delta = 0;
+  for (const [key, value] of Object.entries(change.patch)) {
+    const k = parts.name(key);
+    const before = sizes[key];
+    // The key's size as read: a concurrent write of the same key refuses this one (the sum
+    // would drift), while writes of other keys never do.
+    parts.conditions.push(
+      before === undefined
+        ? `attribute_not_exists(${sizesName}.${k})`
+        : `${sizesName}.${k} = ${parts.value(before)}`,
+    );
+    if (change.fromStored) {
+      parts.conditions.push(
+        stored[key] === undefined
+          ? `attribute_not_exists(${object}.${k})`
+          : `${object}.${k} = ${parts.value(stored[key])}`,
+      );
+    }
+    if (value === null) {
+      if (before === undefined) continue;
+      parts.remove.push(`${object}.${k}`, `${sizesName}.${k}`);
+      delta -= before;
+    } else {
+      const after = entryBytes(key, value);
+      parts.set.push(
+        `${object}.${k} = ${parts.value(value)}`,
+        `${sizesName}.${k} = ${parts.value(after)}`,
+      );
+      delta += after - (before ?? 0);
+    }
+  }
+  parts.add.push(`${bytes} ${parts.value(delta)}`);
+  // The object's JSON is the sum plus one byte: at most maxBytes once the difference is added.
+  parts.conditions.push(
+    change.maxBytes === undefined
+      ? `attribute_exists(${bytes})`
+      : `${bytes} <= ${parts.value(change.maxBytes - 1 - delta)}`,
+  );
+}
+
+/**
+ * The one UpdateItem of a metadata change: each object key by key when its sizes are stored, else
+ * whole; the version moves (the ETag), the account must not be being deleted, and with an If-Match
+ * the stored version must match it.
+ */
+function metadataUpdate(
+  stored: ProfileItem,
+  change: MetadataChange,
+  options: { precondition?: IfVersion | undefined; mustExist: boolean },
+) {
+  const build = (keyed: boolean) => {
+    const parts = new UpdateParts();
+    const now = parts.value(new Date().toISOString());
+    parts.set.push(
+      `${parts.name("updated_at")} = ${now}`,
+      `${parts.name("created_at")} = if_not_exists(${parts.name("created_at")}, ${now})`,
+    );
+    parts.add.push(`${parts.name("version")} ${parts.value(1)}`);
+    parts.conditions.push(WRITABLE);
+    if (options.mustExist) parts.conditions.push("attribute_exists(user_id)");
+    if (options.precondition && options.precondition !== "*") {
+      const version = parts.name("version");
+      const tests = options.precondition.map((v) =>
+        v === 0 ? `attribute_not_exists(${version})` : `${version} = ${parts.value(v)}`,
+      );
+      parts.conditions.push(`(${tests.join(" OR ")})`);
+    }
+    for (const kind of KINDS) {
+      const objectChange = change[kind];
+      if (!objectChange) continue;
+      const sizes = storedSizes(stored, kind);
+      const object = stored[kind];
+      if (keyed && sizes && Object.keys(objectChange.patch).length > 0) {
+        keyedObject(parts, kind, object ?? {}, sizes, objectChange);
+      } else {
+        wholeObject(parts, kind, object, objectChange);
+      }
+    }
+    return parts;
+  };
+  let parts = build(true);
+  if (parts.update.length > MAX_EXPRESSION || parts.condition.length > MAX_EXPRESSION) {
+    parts = build(false);
+  }
+  return {
+    TableName: PROFILES_TABLE,
+    Key: profileKey(stored.user_id),
+    UpdateExpression: parts.update,
+    ConditionExpression: parts.condition,
+    ExpressionAttributeNames: parts.names,
+    ExpressionAttributeValues: parts.values,
+  };
+}
+
+/** The item a refused write found stored (ALL_OLD); undefined when there is none. */
+function storedOnRefusal(error: unknown): ProfileItem | undefined {
   const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-  return item ? fromItem(unmarshallItem<ProfileItem>(item)) : undefined;
+  return item ? unmarshallItem<ProfileItem>(item) : undefined;
+}
+
+async function getProfileItem(userId: string): Promise<ProfileItem | undefined> {
+  const { Item } = await db.send(
+    new GetCommand({ TableName: PROFILES_TABLE, Key: profileKey(userId), ConsistentRead: true }),
+  );
+  return Item as ProfileItem | undefined;
 }
 
 export interface ModifyOptions {
@@ -221,40 +401,73 @@ export interface ModifyOptions {
 }
 
 /**
- * Read, compute, conditionally write; on a concurrent write, recompute from the item the refusal
- * answers (ALL_OLD; a transaction's refusal reads again) and write again, at most
- * METADATA_CONTENTION's attempts (then RetriesExhausted: 409 write_conflict with Retry-After).
- * Every write is checked against what is stored, so limits hold and no concurrent change is
- * lost. `compute` returns undefined when nothing needs to change: then nothing is written.
- * Refusals: "precondition" (If-Match), "not_found" (mustExist), "deleting".
+ * Read, compute, write in one UpdateItem that changes only the keys the change names (see
+ * `<kind>_sizes` above), checked against what is stored: so limits hold, no concurrent change is
+ * lost, and writes of different keys never refuse each other. A write refused by the stored item
+ * (ALL_OLD: a same-key write landed first, the object's first write raced another, the limit)
+ * computes again from that item; after CONTENTION's attempts, RetriesExhausted (409
+ * write_conflict), which only writers of the same keys can cause. `compute` returns undefined
+ * when nothing needs to change: then nothing is written. Refusals: "precondition" (If-Match),
+ * "not_found" (mustExist), "deleting".
  */
 export function modifyMetadata(
   userId: string,
-  compute: (current: Profile) => MetadataPair | undefined,
+  compute: (current: Profile) => MetadataChange | undefined,
   options: ModifyOptions = {},
 ): Promise<{ profile: Profile; changed: boolean }> {
-  let lastSeen: Lost = "initial" in options ? { stored: options.initial } : undefined;
-  return retry(METADATA_CONTENTION, async (_attempt, again) => {
-    const stored = lastSeen ? lastSeen.stored : await getProfile(userId);
+  const initial = options.initial && itemOf.get(options.initial);
+  let lastSeen: { stored: ProfileItem | undefined } | undefined =
+    "initial" in options && (initial || !options.initial) ? { stored: initial } : undefined;
+  return retry(CONTENTION, async (_attempt, again) => {
+    const stored = lastSeen ? lastSeen.stored : await getProfileItem(userId);
     if (!stored && options.mustExist && !options.known) throw new Refused("not_found");
-    const current = stored ?? emptyProfile(userId);
+    const item = stored ?? { user_id: userId };
+    const current = fromItem(item);
     if (current.deleting) throw new Refused("deleting");
     if (options.precondition && !versionMatches(options.precondition, current.version)) {
       throw new Refused("precondition");
     }
     const together = options.together ?? {};
-    const next = compute(current);
-    if (!next) {
+    const change = compute(current);
+    if (!change || !KINDS.some((kind) => change[kind])) {
       if (Object.keys(together).length > 0 && (await transactOnce(together))) return again;
       return { profile: current, changed: false };
     }
     // A user known only from songs or plays gets a profile; one stored must still be there.
-    const mustExist = !!options.mustExist && !!stored;
-    const outcome = await writeMetadata(current, next, mustExist, together);
-    if ("written" in outcome) return { profile: outcome.written, changed: true };
-    // Another write landed: what it left decides (a precondition on the old version fails).
-    lastSeen = outcome.lost;
-    return again;
+    const update = metadataUpdate(item, change, {
+      precondition: options.precondition,
+      mustExist: !!options.mustExist && !!stored,
+    });
+    if (Object.keys(together).length > 0) {
+      if ("profile" in together) throw new Error("the profile's own item is named profile");
+      // Sent once: a refusal or a conflict is a lost race, computed again from a fresh read.
+      const outcome = await transactOnce({
+        ...together,
+        profile: { Update: { ...update, ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const } },
+      });
+      if (outcome) {
+        lastSeen = undefined;
+        return again;
+      }
+      // A transaction answers no item: what the profile holds now is read.
+      const written = await getProfile(userId);
+      return { profile: written ?? current, changed: true };
+    }
+    try {
+      const { Attributes } = await db.send(
+        new UpdateCommand({
+          ...update,
+          ReturnValues: "ALL_NEW",
+          // A lost race answers the stored item with the refusal: the next attempt needs no read.
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return { profile: fromItem(Attributes as ProfileItem), changed: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      lastSeen = { stored: storedOnRefusal(error) };
+      return again;
+    }
   });
 }
 

@@ -3,7 +3,6 @@
  * operations whose rules live in the table modules themselves (quotas and cooldowns are
  * conditions of their writes), offered here so that route functions never import a table module.
  */
-export { getUserCounters } from "../db/counters.ts";
 export { listFeatured, newFeatured, putFeatured } from "../db/featured.ts";
 export type { RecordItems } from "../db/idempotency.ts";
 export { getRecord } from "../db/idempotency.ts";

@@ -1,7 +1,7 @@
 import { deleteTombstone } from "../db/counters.ts";
 import {
   getProfileAndCounters,
-  type MetadataPair,
+  type MetadataChange,
   modifyMetadata,
   type Profile,
 } from "../db/profiles.ts";
@@ -24,7 +24,7 @@ export function loginChanges(
   profile: Profile,
   totalPlays: number,
   minPlays: number,
-): MetadataPair | undefined {
+): LoginChanges | undefined {
   let userMetadata = profile.userMetadata;
   let appMetadata = profile.appMetadata;
   if (typeof userMetadata.displayName !== "string") {
@@ -42,6 +42,35 @@ export function loginChanges(
   if (userMetadata === profile.userMetadata && appMetadata === profile.appMetadata)
     return undefined;
   return { userMetadata, appMetadata };
+}
+
+/** Both metadata objects as the login rules leave them. */
+export interface LoginChanges {
+  userMetadata: Metadata;
+  appMetadata: Metadata;
+}
+
+/**
+ * The keys whose values differ from `before` to `after`, as a change of those keys alone (a key
+ * gone is null), made only while they still hold what was read: so a login never undoes a
+ * concurrent write of another key, nor one of the same key (it runs again on it).
+ */
+function changedKeys(
+  before: Metadata,
+  after: Metadata,
+): { patch: Metadata; fromStored: true } | undefined {
+  const patch: Metadata = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) patch[key] = after[key] ?? null;
+  }
+  return Object.keys(patch).length > 0 ? { patch, fromStored: true } : undefined;
+}
+
+/** What the login rules change in a stored profile, as a change of its keys. */
+function loginChange(current: Profile, next: LoginChanges): MetadataChange {
+  const user = changedKeys(current.userMetadata, next.userMetadata);
+  const app = changedKeys(current.appMetadata, next.appMetadata);
+  return { ...(user ? { user_metadata: user } : {}), ...(app ? { app_metadata: app } : {}) };
 }
 
 /**
@@ -103,8 +132,9 @@ export async function runPostLogin(
       before = current;
       const seeded = withInheritedDenials(current, inheritedDeniedRoles);
       const changes = loginChanges(seeded, counters.totalPlays, minPlays);
-      if (changes || seeded === current) return changes;
-      return { userMetadata: seeded.userMetadata, appMetadata: seeded.appMetadata };
+      if (changes) return loginChange(current, changes);
+      if (seeded === current) return undefined;
+      return loginChange(current, seeded);
     },
     // The tombstone's denials are copied into the profile: it goes in the same write, so that
     // an operator who lifts a denial later is not overruled by it at the next login.

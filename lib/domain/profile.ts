@@ -1,7 +1,7 @@
 import {
   getProfile,
   type IfVersion,
-  type MetadataPair,
+  type MetadataChange,
   modifyMetadata,
   PROFILES_TABLE,
   type Profile,
@@ -14,6 +14,7 @@ import { DisplayName } from "../schemas/profile.ts";
 import type { WarmUpTarget } from "../warm-up.ts";
 import {
   checkMetadataSize,
+  MAX_METADATA_BYTES,
   type Metadata,
   mergeMetadata,
   validateMetadataPatch,
@@ -51,26 +52,26 @@ export interface MetadataPatch {
 }
 
 /**
- * Both metadata objects as they will be stored: a PATCH whose field names patchMetadata has
- * checked, merged into what is stored, within the size limits. `displayName` goes through the
- * same validation as PUT /displayName.
+ * The change a PATCH makes, checked against the profile as read: field names were checked by
+ * patchMetadata, `displayName` goes through the same validation as PUT /displayName, and each
+ * object must stay within 32 kB once merged into what is stored (the write checks it again
+ * against what is stored when it lands).
  */
-function applyMetadataPatch(current: Profile, patch: MetadataPatch): MetadataPair {
-  let userMetadata = current.userMetadata;
-  let appMetadata = current.appMetadata;
+function metadataChange(current: Profile, patch: MetadataPatch): MetadataChange {
+  const change: MetadataChange = {};
   if (patch.user_metadata !== undefined) {
     const changes = { ...patch.user_metadata };
     if (changes.displayName !== undefined && changes.displayName !== null) {
       changes.displayName = parse(DisplayName, changes.displayName, "displayName");
     }
-    userMetadata = mergeMetadata(userMetadata, changes);
-    checkMetadataSize("user_metadata", userMetadata);
+    checkMetadataSize("user_metadata", mergeMetadata(current.userMetadata, changes));
+    change.user_metadata = { patch: changes, maxBytes: MAX_METADATA_BYTES };
   }
   if (patch.app_metadata !== undefined) {
-    appMetadata = mergeMetadata(appMetadata, patch.app_metadata);
-    checkMetadataSize("app_metadata", appMetadata);
+    checkMetadataSize("app_metadata", mergeMetadata(current.appMetadata, patch.app_metadata));
+    change.app_metadata = { patch: patch.app_metadata, maxBytes: MAX_METADATA_BYTES };
   }
-  return { userMetadata, appMetadata };
+  return change;
 }
 
 export function checkPatchNotEmpty(patch: MetadataPatch): void {
@@ -102,7 +103,7 @@ export async function patchMetadata(
   let before: Profile | undefined;
   const apply = (current: Profile) => {
     before = current;
-    return applyMetadataPatch(current, patch);
+    return metadataChange(current, patch);
   };
   const first = firstRead ? await firstRead() : undefined;
   const read = first ? { initial: first.profile, known: first.known } : {};

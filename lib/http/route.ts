@@ -164,6 +164,8 @@ export interface RouteDeclaration<
   body?: B;
   /** How the body's 400 names it ("Request body is required"). */
   bodyName?: string;
+  /** The body may be left out: then the handler's `body` is undefined. */
+  bodyOptional?: boolean;
   responses: R;
   /**
    * The codes this route answers beyond those of its stack and its declared parts (missing or
@@ -207,6 +209,7 @@ export interface Route {
   headers?: Record<string, HeaderParam<unknown>>;
   body?: z.ZodMiniType;
   bodyName?: string;
+  bodyOptional?: boolean;
   responses: Responses;
   errors?: readonly ErrorCode[];
   notes?: Partial<Record<ErrorCode, string>>;
@@ -274,7 +277,7 @@ export function defineRoute<
   R extends Responses = Responses,
 >(declaration: RouteDeclaration<P, Q, H, B, R>): Route {
   const { handler, ...facts } = declaration;
-  const { key, params = {}, query, headers = {}, body, bodyName, counts } = facts;
+  const { key, params = {}, query, headers = {}, body, bodyName, bodyOptional, counts } = facts;
   return {
     ...facts,
     handle: async (request) => {
@@ -292,7 +295,9 @@ export function defineRoute<
         ),
       );
       const body_ = lazy(() =>
-        body ? validate<unknown>(body as never, request.body, bodyName) : undefined,
+        body && !(bodyOptional && request.body === undefined)
+          ? validate<unknown>(body as never, request.body, bodyName)
+          : undefined,
       );
       const parts = {
         caller: request.caller,

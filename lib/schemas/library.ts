@@ -45,5 +45,18 @@ export const PlaylistPatchBody = z
   // What the refinement says, for the document: a PATCH changes something.
   .register(z.globalRegistry, { minProperties: 1 });
 
+/**
+ * A play's body, optional: when it was played (ISO 8601 with a time zone), for a play made
+ * without a network and sent later.
+ */
+export const PlayBody = z.strictObject({
+  playedAt: z.optional(
+    z.iso.datetime({
+      offset: true,
+      error: "playedAt must be an ISO 8601 time, e.g. 2026-05-01T12:00:00Z",
+    }),
+  ),
+});
+
 export type PlaylistInput = z.output<typeof PlaylistBody>;
 export type PlaylistChanges = z.output<typeof PlaylistPatchBody>;

@@ -6,7 +6,6 @@ import { handler as songsHandler } from "../../../functions/songs.ts";
 import { handler } from "../../../functions/users.ts";
 import { getUserCounters } from "../../../lib/db/counters.ts";
 import { getProfile } from "../../../lib/db/profiles.ts";
-import { METADATA_CONTENTION } from "../../../lib/retry.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
@@ -385,76 +384,120 @@ describe("PATCH /users/{userId}: Auth0's merge semantics", () => {
 });
 
 describe("no lost updates", () => {
-  it("lands every one of 40 concurrent PATCHes of different keys that it acknowledges, refusing the rest 409 with Retry-After", async () => {
-    const { sub, token } = await self();
-    const responses = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        patch(token, sub, { user_metadata: { [`key${i}`]: i } }),
-      ),
-    );
-    const landed = responses.flatMap((r, i) => (r.statusCode === 200 ? [`key${i}`] : []));
-    expect(landed.length).toBeGreaterThan(0);
-    expectConflicts(responses.filter((r) => r.statusCode !== 200));
-    const stored = await getProfile(sub);
-    expect(Object.keys(stored?.userMetadata ?? {}).sort()).toEqual(landed.sort());
-    expect(stored?.version).toBe(landed.length);
-  });
-
-  // Each lost race is another writer's win, so a writer loses at most (writers - 1) times:
-  // as many writers as the policy has attempts always all land. More may see 409 (test above).
-  it("lands every one of METADATA_CONTENTION.attempts concurrent PATCHes of different keys", async () => {
-    const { sub, token } = await self();
-    const writers = METADATA_CONTENTION.attempts;
-    const responses = await Promise.all(
+  /** `writers` concurrent PATCHes of one user, each of its own key. */
+  const patchKeys = (
+    token: string,
+    sub: string,
+    writers: number,
+    value = (i: number) => i as unknown,
+  ) =>
+    Promise.all(
       Array.from({ length: writers }, (_, i) =>
-        patch(token, sub, { user_metadata: { [`key${i}`]: i } }),
+        patch(token, sub, { user_metadata: { [`k${i}`]: value(i) } }),
       ),
     );
+
+  // CONTRACT (Metadata rules): concurrent PATCHes of different keys all take effect, however
+  // many: none lost, none refused for the others' sake.
+  it.each([40, 100])(
+    "lands all of %i concurrent PATCHes of different keys, refusing none",
+    async (writers) => {
+      const { sub, token } = await self();
+      const responses = await patchKeys(token, sub, writers);
+      expect(responses.map((r) => r.statusCode)).toEqual(responses.map(() => 200));
+      const stored = await getProfile(sub);
+      expect(stored?.userMetadata).toEqual(
+        Object.fromEntries(Array.from({ length: writers }, (_, i) => [`k${i}`, i])),
+      );
+      expect(stored?.version).toBe(writers);
+      // Every answer carried its own version: each write moved the ETag once.
+      expect(new Set(responses.map((r) => r.headers.etag)).size).toBe(writers);
+    },
+  );
+
+  it("lands them all on a profile stored before key-by-key writes (the whole object, no sizes), keeping what it held", async () => {
+    const { sub, token } = await self();
+    await storeProfile(sub, {
+      user_metadata: { big: "b".repeat(20_000), theme: "dark" },
+      version: 4,
+    });
+    const responses = await patchKeys(token, sub, 40);
     expect(responses.map((r) => r.statusCode)).toEqual(responses.map(() => 200));
     const stored = await getProfile(sub);
-    expect(Object.keys(stored?.userMetadata ?? {})).toHaveLength(writers);
+    expect(Object.keys(stored?.userMetadata ?? {}).sort()).toEqual(
+      ["big", "theme", ...Array.from({ length: 40 }, (_, i) => `k${i}`)].sort(),
+    );
+    expect(stored?.version).toBe(44);
+    // The sizes written on the way hold the limit exactly as a whole-object check would.
+    const over = await patch(token, sub, { user_metadata: { more: "m".repeat(12_500) } });
+    expect(over.statusCode).toBe(400);
+    expect(over.body.errorCode).toBe("metadata_too_large");
   });
 
-  it("bounds what 80 concurrent PATCHes of one 32 kB profile cost: one read and at most METADATA_CONTENTION.attempts writes each, none lost", async () => {
+  it("costs one UpdateItem a PATCH however many write at once: 80 concurrent PATCHes of one 30 kB profile", async () => {
     const { sub, token } = await self();
-    await storeProfile(sub, { user_metadata: { big: "b".repeat(30_000) }, version: 1 });
+    await patch(token, sub, { user_metadata: { big: "b".repeat(30_000) } });
     let responses: Awaited<ReturnType<typeof patch>>[] = [];
     const calls = await dynamoCallsOf(async () => {
-      responses = await Promise.all(
-        Array.from({ length: 80 }, (_, i) =>
-          patch(token, sub, { user_metadata: { [`k${i}`]: i } }),
-        ),
-      );
+      responses = await patchKeys(token, sub, 80);
     });
     const count = (name: string) => calls.filter((c) => c === name).length;
-    // The user object's read: the profile with the user's counter item, one request.
-    const reads = count("GetItemCommand") + count("BatchGetItemCommand");
-    expect(reads).toBeLessThanOrEqual(80);
-    expect(count("UpdateItemCommand")).toBeLessThanOrEqual(80 * METADATA_CONTENTION.attempts);
-    expect(calls.length).toBe(reads + count("UpdateItemCommand"));
-    const landed = responses.flatMap((r, i) => (r.statusCode === 200 ? [`k${i}`] : []));
-    expect(landed.length).toBeGreaterThan(0);
-    expectConflicts(responses.filter((r) => r.statusCode !== 200));
+    expect(responses.map((r) => r.statusCode)).toEqual(responses.map(() => 200));
+    // The user object's read (the profile with the user's counter item) and one write each.
+    expect(count("BatchGetItemCommand")).toBe(80);
+    expect(count("UpdateItemCommand")).toBe(80);
+    expect(calls).toHaveLength(160);
     const stored = await getProfile(sub);
-    expect(Object.keys(stored?.userMetadata ?? {}).sort()).toEqual(["big", ...landed].sort());
-    expect(stored?.version).toBe(1 + landed.length);
+    expect(Object.keys(stored?.userMetadata ?? {})).toHaveLength(81);
   });
 
-  it("keeps the 32 kB limit under concurrency: what is stored never exceeds it", async () => {
+  it("keeps the 32 kB limit under concurrency: the writers that fit land, the rest are 400, never more is stored", async () => {
     const { sub, token } = await self();
+    const responses = await patchKeys(token, sub, 12, () => "z".repeat(5_000));
+    // Six entries of about 5 kB fit in 32 kB, a seventh does not: whichever six come first land.
+    expect(responses.filter((r) => r.statusCode === 200)).toHaveLength(6);
+    const refused = responses.filter((r) => r.statusCode !== 200);
+    expect(refused.map((r) => r.body.errorCode)).toEqual(refused.map(() => "metadata_too_large"));
+    const stored = (await getProfile(sub))?.userMetadata ?? {};
+    expect(Object.keys(stored)).toHaveLength(6);
+    expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThanOrEqual(32_768);
+  });
+
+  it("keeps the limit exact when writes of one key race: what is stored is what its sizes say", async () => {
+    const { sub, token } = await self();
+    // Same-key writers may be told to retry (409), but the sum kept beside the object must not
+    // drift: afterwards exactly 32 kB of JSON fits, and not a byte more.
     const responses = await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
-        patch(token, sub, { user_metadata: { [`k${i}`]: "z".repeat(5_000) } }),
+      Array.from({ length: 20 }, (_, i) =>
+        patch(token, sub, { user_metadata: { same: "s".repeat(100 + i * 50), [`k${i}`]: i } }),
       ),
     );
-    const accepted = responses.filter((r) => r.statusCode === 200).length;
-    // Six fit; the others are refused as too large, or for contention (retry).
-    expect(accepted).toBeGreaterThan(0);
-    expect(accepted).toBeLessThanOrEqual(6);
-    expectConflicts(responses.filter((r) => r.statusCode !== 200 && r.statusCode !== 400));
+    expectConflicts(responses.filter((r) => r.statusCode !== 200));
     const stored = (await getProfile(sub))?.userMetadata ?? {};
-    expect(Object.keys(stored)).toHaveLength(accepted);
-    expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThanOrEqual(32_768);
+    const room = 32_768 - Buffer.byteLength(JSON.stringify(stored));
+    // A new key's entry: "fill":"..." plus its comma.
+    const fill = room - Buffer.byteLength('"fill":"",');
+    expect(
+      (await patch(token, sub, { user_metadata: { fill: "f".repeat(fill + 1) } })).statusCode,
+    ).toBe(400);
+    expect(
+      (await patch(token, sub, { user_metadata: { fill: "f".repeat(fill) } })).statusCode,
+    ).toBe(200);
+    expect(Buffer.byteLength(JSON.stringify((await getProfile(sub))?.userMetadata))).toBe(32_768);
+  });
+
+  it("lets exactly one of two PATCHes of the same key with the same If-Match win; the other is 412", async () => {
+    const { sub, token } = await self();
+    const { headers } = await patch(token, sub, { user_metadata: { theme: "dark" } });
+    const etag = headers.etag as string;
+    const responses = await Promise.all(
+      ["light", "blue"].map((theme) =>
+        patch(token, sub, { user_metadata: { theme } }, { "if-match": etag }),
+      ),
+    );
+    expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 412]);
+    const winner = responses.find((r) => r.statusCode === 200);
+    expect((await getProfile(sub))?.userMetadata).toEqual(winner?.body.user_metadata);
   });
 });
 
