@@ -1979,6 +1979,10 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
