@@ -4,6 +4,7 @@ import { config } from "../config.ts";
 import { Refused } from "../refusals.ts";
 import { METADATA_CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
+import { changeStamp } from "./changes.ts";
 import {
   db,
   type NamedItems,
@@ -29,6 +30,8 @@ export interface Profile {
   favGenre: string | null;
   /** 0 while nothing was ever written. */
   version: number;
+  /** Its place in the change order sync pulls (lib/db/changes.ts); "0" while never stamped. */
+  syncVersion: string;
   createdAt: string | null;
   updatedAt: string | null;
   deleting: boolean;
@@ -40,6 +43,7 @@ interface ProfileItem {
   app_metadata?: Metadata;
   fav_genre?: string;
   version?: number;
+  sync_version?: string;
   created_at?: string;
   updated_at?: string;
   deleting?: boolean;
@@ -54,6 +58,7 @@ function fromItem(item: ProfileItem): Profile {
     appMetadata: item.app_metadata ?? {},
     favGenre: item.fav_genre ?? null,
     version: item.version ?? 0,
+    syncVersion: item.sync_version ?? "0",
     createdAt: item.created_at ?? null,
     updatedAt: item.updated_at ?? null,
     deleting: item.deleting === true,
@@ -152,18 +157,19 @@ async function writeMetadata(
   extra: NamedItems,
 ): Promise<{ written: Profile } | { lost: Lost }> {
   const now = new Date().toISOString();
+  const stamp = changeStamp();
   const unchanged = current.version === 0 ? "attribute_not_exists(version)" : "version = :expected";
   const update = {
     TableName: PROFILES_TABLE,
     Key: profileKey(current.userId),
-    UpdateExpression:
-      "SET user_metadata = :um, app_metadata = :am, version = :next, updated_at = :now, created_at = if_not_exists(created_at, :now)",
+    UpdateExpression: `SET user_metadata = :um, app_metadata = :am, version = :next, updated_at = :now, created_at = if_not_exists(created_at, :now), ${stamp.set}`,
     ConditionExpression: `${unchanged} AND ${WRITABLE}${mustExist ? " AND attribute_exists(user_id)" : ""}`,
     ExpressionAttributeValues: {
       ":um": next.userMetadata,
       ":am": next.appMetadata,
       ":next": current.version + 1,
       ":now": now,
+      ...stamp.values,
       ...(current.version === 0 ? {} : { ":expected": current.version }),
     },
   };
@@ -177,6 +183,7 @@ async function writeMetadata(
         ...current,
         ...next,
         version: current.version + 1,
+        syncVersion: stamp.version,
         updatedAt: now,
         createdAt: current.createdAt ?? now,
       },
@@ -261,15 +268,21 @@ export function modifyMetadata(
 /** Sets the favourite genre; a change the profile read shows, so the version moves too. */
 export async function setFavGenre(userId: string, genre: string): Promise<void> {
   const now = new Date().toISOString();
+  const stamp = changeStamp();
   try {
     await db.send(
       new UpdateCommand({
         TableName: PROFILES_TABLE,
         Key: profileKey(userId),
-        UpdateExpression:
-          "SET fav_genre = :genre, updated_at = :now, created_at = if_not_exists(created_at, :now), version = if_not_exists(version, :zero) + :one",
+        UpdateExpression: `SET fav_genre = :genre, updated_at = :now, created_at = if_not_exists(created_at, :now), version = if_not_exists(version, :zero) + :one, ${stamp.set}`,
         ConditionExpression: WRITABLE,
-        ExpressionAttributeValues: { ":genre": genre, ":now": now, ":zero": 0, ":one": 1 },
+        ExpressionAttributeValues: {
+          ":genre": genre,
+          ":now": now,
+          ":zero": 0,
+          ":one": 1,
+          ...stamp.values,
+        },
       }),
     );
   } catch (error) {
