@@ -41,7 +41,6 @@ export const KINDS = {
   },
 } as const satisfies Record<string, Kind>;
 
-
 export type Fields = Record<string, unknown>;
 
 /** Both sides changed one field (or metadata key) to different values: what was kept, what went. */
