@@ -9,7 +9,7 @@ import { KINDS, merge, mergeList, same } from "../../lib/domain/kinds.ts";
 
 const RUNS = { numRuns: 500 };
 
-const ids = fc.uniqueArray(fc.constantFrom("a", "b", "c", "d", "e", "f", "g", "h"), {
+const ids = fc.uniqueArray(fc.constantFrom<string>("a", "b", "c", "d", "e", "f", "g", "h"), {
   maxLength: 8,
 });
 const name = fc.constantFrom("Road trip", "Gym", "Chill");
