@@ -377,11 +377,13 @@ async function pushProfile(userId: string, change: SyncChange): Promise<Applied>
   const sent = writableSent(kind, change.data, ancestorOf(change));
   const stored = await getProfile(userId);
   const current = stored && !stored.deleting ? profileDoc(stored) : undefined;
-  const server = writableOf(kind, current?.data ?? { user_metadata: {}, favGenre: null });
+  const empty = { user_metadata: {}, favGenre: null };
+  const server = writableOf(kind, current?.data ?? empty);
+  // A device that never pulled the profile started from the empty one (every user has it).
   const ancestor =
     change.assumed && change.assumed.version === current?.version
       ? server
-      : (ancestorOf(change) ?? server);
+      : writableOf(kind, { ...empty, ...ancestorOf(change) });
   const { merged, conflicts } = merge(kind, ancestor, server, sent);
   const before = (server.user_metadata ?? {}) as Fields;
   const after = (merged.user_metadata ?? {}) as Fields;
