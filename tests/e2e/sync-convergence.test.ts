@@ -141,8 +141,21 @@ describe("sync: four devices of one user", () => {
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(rand() * items.length)];
     const sub = uniqueUser();
     const token = await tokenFor(sub);
-    const api = (method: string, path: string, body?: unknown) =>
-      call(stack.baseUrl, method, path, { token, ...(body === undefined ? {} : { body }) });
+    const api = async (method: string, path: string, body?: unknown) => {
+      try {
+        return await call(stack.baseUrl, method, path, {
+          token,
+          ...(body === undefined ? {} : { body }),
+        });
+      } catch (error) {
+        // A fault of the API: what the stack logged says which.
+        const logged = stack
+          .output()
+          .split("\n")
+          .filter((l) => /error|fault|exception/i.test(l));
+        throw new Error(`${String(error)}, seed ${seed}\n${logged.slice(-10).join("\n")}`);
+      }
+    };
     const devices = [0, 1, 2, 3].map((i) => new Device(`device ${i}`, sub));
     const acknowledgedCreates = new Set<string>();
     const deletedEver = new Set<string>();
