@@ -113,6 +113,10 @@ export const TRAFFIC_MIX: Record<string, number> = {
   "PUT /displayName": 0.2,
   "GET /genres/getFav": 5,
   "PUT /genres/fav": 0.5,
+  // Sync (devices that go offline): a pull each time the app comes to the foreground, a push
+  // when the device made changes (CHANGES_PER_PUSH each).
+  "GET /sync": 30,
+  "POST /sync": 5,
   // 4 logins, and the renewals: the Action runs at each refresh-token exchange too, about one
   // a day the app is opened with 24-hour access tokens.
   "POST /hooks/post-login": 20,
@@ -137,11 +141,17 @@ interface FeaturedRow {
   pageBytes: number;
 }
 
+/** Changes in one push of the traffic mix. */
+const CHANGES_PER_PUSH = 3;
+
 /** The per-request figures of each route from the bench's results. */
 export function routeFigures(results: {
   warm: WarmRow[];
   featuredHotRead?: { rows: FeaturedRow[] };
+  sync?: { what: string; readUnits: number; writeUnits: number }[];
 }): RouteFigures[] {
+  // The warm push is one sent again (it writes nothing): a push's writes come from bench/sync.ts.
+  const push100 = results.sync?.find((row) => row.what.startsWith("push of 100"));
   const a = ASSUMPTIONS;
   const after = results.featuredHotRead?.rows.find((row) => row.run.startsWith("after"));
   return results.warm.map((w) => {
@@ -150,6 +160,11 @@ export function routeFigures(results: {
     // report does not always: doubled here, an upper bound.
     const writeUnits = w.operations.includes("TransactWriteItems") ? w.writeCU * 2 : w.writeCU;
     let readUnits = w.readCU;
+    let written = writeUnits;
+    if (w.route === "POST /sync" && push100) {
+      readUnits = (push100.readUnits / 100) * CHANGES_PER_PUSH;
+      written = (push100.writeUnits / 100) * CHANGES_PER_PUSH;
+    }
     let responseBytes: number = a.smallResponseBytes;
     if (w.route === "GET /playlists/featured") {
       // One stamp read per home load (a consistent GetItem of an item under 4 kB: 1 unit, until
@@ -162,7 +177,7 @@ export function routeFigures(results: {
       route: w.route,
       billedMs: Math.ceil(w.medianMs + w.dynamoCalls * a.awsMsPerDynamoCall),
       readUnits,
-      writeUnits: writeUnits + (isWrite ? a.limiterWriteUnitsPerWrite : a.limiterWriteUnitsPerRead),
+      writeUnits: written + (isWrite ? a.limiterWriteUnitsPerWrite : a.limiterWriteUnitsPerRead),
       responseBytes,
       logBytes: a.accessLogBytes + a.functionLogBytes + a.lambdaPlatformLogBytes,
     };

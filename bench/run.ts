@@ -4,7 +4,8 @@
  * round trips and consumed capacity per route against DynamoDB Local with real tokens
  * (bench/warm.ts), capacity with the smallest and largest items (bench/capacity.ts), getPlays
  * with 10 and 10,000 playlists, the export's pages and account deletion at quota and JWT verifications per second
- * (bench/scaling.ts). Prints tables, writes .data/bench/results.json (`--record`: the tracked
+ * (bench/scaling.ts), sync's pull after one change at 10 and 10,000 items, a push and a merge
+ * (bench/sync.ts). Prints tables, writes .data/bench/results.json (`--record`: the tracked
  * bench/results.json).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -27,6 +28,7 @@ import {
   measureJwtRate,
 } from "./scaling.ts";
 import { runtimeEnv, startBenchStack } from "./stack.ts";
+import { measureSync } from "./sync.ts";
 import { measureWarm } from "./warm.ts";
 import { measureZips } from "./zips.ts";
 
@@ -106,6 +108,8 @@ say("7/8 getPlays with 10 and 10,000 playlists; an export and deleting an accoun
 const getPlaysScaling = await measureGetPlaysScaling(stack, WARM_RUNS);
 const exportPages = await measureExport(stack);
 const accountDeletionMs = await measureAccountDeletion(stack);
+say("    and sync: a pull after one change with 10 and 10,000 songs held, a push of 100, a merge");
+const sync = await measureSync(stack);
 say("8/8 JWT verifications per second");
 const jwtPerSecond = await measureJwtRate(stack);
 await stack.close();
@@ -138,6 +142,7 @@ const results = {
   featuredHotRead: featured,
   exportPagesAtQuota: exportPages,
   accountDeletionAtQuotaMs: accountDeletionMs,
+  sync,
   getPlaysMedianMsByPlaylists: getPlaysScaling,
   jwtVerificationsPerSecond: jwtPerSecond,
   goals,
@@ -183,6 +188,10 @@ console.table(exportPages);
 console.log(
   `account deletion at quota (10,000 songs, 1,000 playlists): ${accountDeletionMs} ms (users timeout: 29 s)`,
 );
+console.log(
+  "Sync: a pull after one change costs the same with 10 or 10,000 items held (read units, ms)",
+);
+console.table(sync);
 console.log(`JWT verifications per second (one core, RS256): ${jwtPerSecond}`);
 console.log(`cold import ratio max ${goals.coldImportRatioMax} (goal <= 1.00)`);
 console.log(

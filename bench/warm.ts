@@ -96,6 +96,29 @@ export function warmRoutes(stack: BenchStack): Route[] {
       fixture: "updateUser",
       changes: { token, rawPath: userPath, body: { user_metadata: { theme: "dark" } } },
     },
+    // A pull from the beginning of the bench user (a song, a playlist, the profile), and a push
+    // renaming the song: timed again and again, it is the same push sent twice (idempotent), so
+    // its writes are counted from bench/sync.ts's push (bench/cost-curve.ts).
+    {
+      fixture: "pullChanges",
+      changes: { token, query: { limit: "100" } },
+    },
+    {
+      fixture: "pushChanges",
+      changes: {
+        token,
+        body: {
+          changes: [
+            {
+              collection: "songs",
+              id: songId,
+              assumed: null,
+              data: { songName: "Bench", genre: "g" },
+            },
+          ],
+        },
+      },
+    },
     {
       fixture: "runPostLogin",
       changes: { token: hookToken, body: { user: { user_id: sub } } },

@@ -161,21 +161,21 @@ export interface paths {
         };
         /**
          * One of the caller's playlists
-         * @description One of the caller's playlists with its plays.
+         * @description One of the caller's playlists with its plays. Its strong ETag is its version, as GET /sync reports it (a play does not move it).
          */
         get: operations["getPlaylist"];
         put?: never;
         post?: never;
         /**
          * Delete a playlist (the play total drops by its plays)
-         * @description Deletes a playlist; the caller's play total drops by its plays.
+         * @description Deletes a playlist; the caller's play total drops by its plays. If-Match (the ETag GET answers) makes it conditional: 412 and nothing deleted when the playlist changed since.
          */
         delete: operations["deletePlaylist"];
         options?: never;
         head?: never;
         /**
          * Rename a playlist or change its songs
-         * @description Renames a playlist or replaces its songs (songs of the caller, each at most once); send name, songIds or both.
+         * @description Renames a playlist or changes its songs (songs of the caller, each at most once, at most 500): songIds replaces the list; addSongIds (each added once, at the end) and removeSongIds (an absent id is fine) change it without losing another device's change. If-Match (the ETag GET answers) makes it conditional: 412 and nothing changed when the playlist changed since.
          */
         patch: operations["updatePlaylist"];
         trace?: never;
@@ -336,6 +336,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pull what changed since a checkpoint
+         * @description The caller's songs, playlists and profile changed since `checkpoint` (none: from the beginning), each in its latest state, deletions as `deleted: true` (kept 30 days; an older checkpoint is 410 checkpoint_expired), and the checkpoint to pull from next. Pull until `documents` is empty. Costs in proportion to what changed, not to what the user holds.
+         */
+        get: operations["pullChanges"];
+        put?: never;
+        /**
+         * Push a device's changes
+         * @description Applies each change in order, alone: `assumed` is the item as the device last pulled it (null for one it created, with a ULID it chose), `data` its new writable fields (null: delete). An older `assumed` is merged field by field (songIds as lists, user_metadata by key; both sides changed: the pushed value, the replaced one in `conflicts`); a deletion wins over a concurrent edit. The same push twice changes nothing the second time. A refused change is in `errors` with the API's error body (app_metadata, plays, featured: 403), and the others apply. `documents` holds the resulting state of every item named.
+         */
+        post: operations["pushChanges"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/{userId}": {
         parameters: {
             query?: never;
@@ -401,6 +425,7 @@ export interface components {
          *     - `invalid_query` (400): A query parameter is malformed: the message names it
          *     - `invalid_cursor` (400): The cursor was not issued by the API: start over
          *     - `invalid_idempotency_key` (400): Idempotency-Key: 1 to 255 visible ASCII
+         *     - `invalid_checkpoint` (400): The checkpoint was not issued by GET /sync
          *     - `invalid_if_match` (400): If-Match is not an entity tag
          *     - `unknown_song` (400): songIds name a song the owner does not have
          *     - `invalid_played_at` (400): playedAt is in the future, over 7 days ago, or before the playlist was created
@@ -420,6 +445,7 @@ export interface components {
          *     - `quota_exceeded` (409): The quota is reached: delete items first
          *     - `idempotency_key_in_use` (409): The key's first request still runs: retry
          *     - `account_being_deleted` (409): The account is being deleted
+         *     - `checkpoint_expired` (410): The checkpoint is older than 30 days: pull anew
          *     - `precondition_failed` (412): If-Match no longer matches: read again
          *     - `payload_too_large` (413): The body is over 64 kB
          *     - `unsupported_media_type` (415): Send the body as application/json
@@ -434,7 +460,7 @@ export interface components {
             error: string;
             message: string;
             /** @enum {string} */
-            errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_query" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_if_match" | "unknown_song" | "invalid_played_at" | "missing_token" | "invalid_token" | "insufficient_scope" | "user_token_required" | "missing_role" | "not_featured_creator" | "not_found" | "no_route" | "inexistent_user" | "song_not_found" | "playlist_not_found" | "conflict" | "write_conflict" | "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "play_too_soon" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_query" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_checkpoint" | "invalid_if_match" | "unknown_song" | "invalid_played_at" | "missing_token" | "invalid_token" | "insufficient_scope" | "user_token_required" | "missing_role" | "not_featured_creator" | "not_found" | "no_route" | "inexistent_user" | "song_not_found" | "playlist_not_found" | "conflict" | "write_conflict" | "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted" | "checkpoint_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "play_too_soon" | "rate_limited" | "internal_error" | "temporarily_unavailable";
         };
     };
     responses: never;
@@ -1469,6 +1495,8 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The profile's strong ETag, e.g. "3" */
+                    ETag: string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
                     /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
@@ -1573,7 +1601,10 @@ export interface operations {
     deletePlaylist: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The playlist's ETag as GET answers it, or *; a weak W/ tag never matches */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description An id this API issued (a ULID) */
                 playlistId: string;
@@ -1594,6 +1625,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad input, nothing written. `invalid_if_match`: If-Match is not an entity tag */
+            400: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
@@ -1629,6 +1675,21 @@ export interface operations {
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
+            412: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
@@ -1681,7 +1742,10 @@ export interface operations {
     updatePlaylist: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The playlist's ETag as GET answers it, or *; a weak W/ tag never matches */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description An id this API issued (a ULID) */
                 playlistId: string;
@@ -1693,6 +1757,8 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     songIds?: string[];
+                    addSongIds?: string[];
+                    removeSongIds?: string[];
                 };
             };
         };
@@ -1702,6 +1768,8 @@ export interface operations {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
+                    /** @description The profile's strong ETag, e.g. "3" */
+                    ETag: string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
                     /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
@@ -1720,7 +1788,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the caller's songs) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_if_match`: If-Match is not an entity tag; `unknown_song`: songIds name a song the owner does not have (an id in songIds or addSongIds that is not one of the caller's songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
@@ -1769,6 +1837,38 @@ export interface operations {
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)) */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
+            412: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;
@@ -2511,6 +2611,8 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     songIds?: string[];
+                    addSongIds?: string[];
+                    removeSongIds?: string[];
                 };
             };
         };
@@ -3495,6 +3597,368 @@ export interface operations {
             };
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
             404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
+            429: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pullChanges: {
+        parameters: {
+            query?: {
+                /** @description The checkpoint of the last pull, unchanged */
+                checkpoint?: string;
+                /** @description Documents per pull */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        documents: {
+                            /** @enum {string} */
+                            collection: "songs" | "playlists" | "profile";
+                            id: string;
+                            version: string;
+                            deleted: boolean;
+                            data: {
+                                [key: string]: unknown;
+                            } | null;
+                        }[];
+                        checkpoint: string;
+                    };
+                };
+            };
+            /** @description Bad input, nothing written. `invalid_checkpoint`: The checkpoint was not issued by GET /sync */
+            400: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
+            401: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
+                    "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
+            403: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error. `checkpoint_expired`: The checkpoint is older than 30 days: pull anew */
+            410: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
+            429: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pushChanges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    changes: {
+                        /** @enum {string} */
+                        collection: "songs" | "playlists" | "profile";
+                        id: string;
+                        assumed: {
+                            /** @enum {string} */
+                            collection: "songs" | "playlists" | "profile";
+                            id: string;
+                            version: string;
+                            deleted: boolean;
+                            data: {
+                                [key: string]: unknown;
+                            } | null;
+                        } | null;
+                        data: {
+                            [key: string]: unknown;
+                        } | null;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        documents: {
+                            /** @enum {string} */
+                            collection: "songs" | "playlists" | "profile";
+                            id: string;
+                            version: string;
+                            deleted: boolean;
+                            data: {
+                                [key: string]: unknown;
+                            } | null;
+                        }[];
+                        conflicts: {
+                            /** @enum {string} */
+                            collection: "songs" | "playlists" | "profile";
+                            id: string;
+                            field: string;
+                            kept: unknown;
+                            replaced: unknown;
+                        }[];
+                        errors: {
+                            /** @enum {string} */
+                            collection: "songs" | "playlists" | "profile";
+                            id: string;
+                            error: {
+                                statusCode: number;
+                                error: string;
+                                message: string;
+                                /** @enum {string} */
+                                errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_query" | "invalid_cursor" | "invalid_idempotency_key" | "invalid_checkpoint" | "invalid_if_match" | "unknown_song" | "invalid_played_at" | "missing_token" | "invalid_token" | "insufficient_scope" | "user_token_required" | "missing_role" | "not_featured_creator" | "not_found" | "no_route" | "inexistent_user" | "song_not_found" | "playlist_not_found" | "conflict" | "write_conflict" | "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted" | "checkpoint_expired" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "play_too_soon" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_metadata`: Metadata breaks Auth0's rules; `metadata_too_large`: A metadata object would pass 32 kB of JSON; `unknown_song`: songIds name a song the owner does not have */
+            400: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
+            401: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
+                    "WWW-Authenticate": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
+            403: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id; `playlist_not_found`: No playlist with that id here */
+            404: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (in `errors`, for a change that met extreme contention (retry it)); `quota_exceeded`: The quota is reached: delete items first; `account_being_deleted`: The account is being deleted */
+            409: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
+            413: {
+                headers: {
+                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
+            415: {
                 headers: {
                     /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
                     "X-Correlation-Id": string;

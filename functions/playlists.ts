@@ -2,9 +2,11 @@ import { config } from "../lib/config.ts";
 import { changeFeatured, deleteFeatured, restoreDeletedFeatured } from "../lib/domain/featured.ts";
 import {
   addPlay,
+  changePlaylist,
   deletePlaylist,
   getPlaylist,
   getRecord,
+  getVersionedPlaylist,
   listFeatured,
   listPlaylists,
   newFeatured,
@@ -12,12 +14,12 @@ import {
   putFeatured,
   putPlaylist,
   type RecordItems,
-  updatePlaylist,
 } from "../lib/domain/playlists.ts";
 import { COUNTERS_WARM_UP, playTime } from "../lib/domain/plays.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
 import { checkSongIds, type SongsChecked, settleSongIds } from "../lib/domain/songs.ts";
 import { type ErrorCode, NotFoundError, TooManyRequestsError } from "../lib/errors.ts";
+import { versionTag } from "../lib/http/etag.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import {
   completeResponse,
@@ -26,7 +28,7 @@ import {
   recordOf,
   replay,
 } from "../lib/http/idempotency.ts";
-import { IdempotencyKey, PlaylistId, SongId } from "../lib/http/params.ts";
+import { IdempotencyKey, PlaylistId, SongId, VersionIfMatch } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { answered, defineRoute } from "../lib/http/route.ts";
 import type { HttpRequest, HttpResponse } from "../lib/http/types.ts";
@@ -89,6 +91,14 @@ async function createWithSongs(
     throw error;
   }
   return { response: await createOnce(request, response, write, quotaMessage), checked };
+}
+
+/** The playlist's version when one of `versions` names it (412 otherwise, 404 without it). */
+async function matchingVersion(userId: string, playlistId: string, versions: string[]) {
+  const found = await getVersionedPlaylist(userId, playlistId, true);
+  if (!found) throw notFound();
+  if (!versions.includes(found.version)) throw new Refused("precondition");
+  return found.version;
 }
 
 const replayed = (response: HttpResponse) => response.headers?.["Idempotent-Replayed"] === "true";
@@ -160,14 +170,15 @@ export const routes = [
     id: "getPlaylist",
     tag: "playlists",
     summary: "One of the caller's playlists",
-    description: "One of the caller's playlists with its plays.",
+    description:
+      "One of the caller's playlists with its plays. Its strong ETag is its version, as GET /sync reports it (a play does not move it).",
     caller: "person",
     params,
-    responses: { 200: { schema: "Playlist" } },
+    responses: { 200: { schema: "Playlist", headers: { ETag: "required" } } },
     handler: async ({ params, caller, respond }) => {
-      const playlist = await getPlaylist(caller.sub, params.playlistId);
-      if (!playlist) throw notFound();
-      return respond(200, playlist);
+      const found = await getVersionedPlaylist(caller.sub, params.playlistId);
+      if (!found) throw notFound();
+      return respond(200, found.playlist, { ETag: versionTag(found.version) });
     },
   }),
 
@@ -177,21 +188,22 @@ export const routes = [
     tag: "playlists",
     summary: "Rename a playlist or change its songs",
     description:
-      "Renames a playlist or replaces its songs (songs of the caller, each at most once); send name, songIds or both.",
+      "Renames a playlist or changes its songs (songs of the caller, each at most once, at most 500): songIds replaces the list; addSongIds (each added once, at the end) and removeSongIds (an absent id is fine) change it without losing another device's change. If-Match (the ETag GET answers) makes it conditional: 412 and nothing changed when the playlist changed since.",
     caller: "person",
     params,
+    headers: { ifMatch: VersionIfMatch },
     body: PlaylistPatchBody,
-    responses: { 200: { schema: "Playlist" } },
-    errors: ["unknown_song"],
-    notes: { unknown_song: "an id in songIds that is not one of the caller's songs" },
+    responses: { 200: { schema: "Playlist", headers: { ETag: "required" } } },
+    errors: ["unknown_song", "write_conflict"],
+    notes: {
+      unknown_song: "an id in songIds or addSongIds that is not one of the caller's songs",
+      write_conflict: "under extreme contention (retry)",
+    },
     example: { body: { name: "Road trip 2026" } },
-    handler: async ({ body: changes, params, caller, respond }) => {
-      const userId = caller.sub;
-      const checked = await checkSongIds(userId, changes.songIds ?? []);
-      const playlist = await updatePlaylist(userId, params.playlistId, changes);
-      if (!playlist) throw notFound();
-      await settleSongIds(userId, checked, playlist);
-      return respond(200, playlist);
+    handler: async ({ body: changes, params, caller, headers, respond }) => {
+      const outcome = await changePlaylist(caller.sub, params.playlistId, changes, headers.ifMatch);
+      if (outcome === "not_found") throw notFound();
+      return respond(200, outcome.playlist, { ETag: versionTag(outcome.version) });
     },
   }),
 
@@ -200,12 +212,25 @@ export const routes = [
     id: "deletePlaylist",
     tag: "playlists",
     summary: "Delete a playlist (the play total drops by its plays)",
-    description: "Deletes a playlist; the caller's play total drops by its plays.",
+    description:
+      "Deletes a playlist; the caller's play total drops by its plays. If-Match (the ETag GET answers) makes it conditional: 412 and nothing deleted when the playlist changed since.",
     caller: "person",
     params,
+    headers: { ifMatch: VersionIfMatch },
     responses: { 204: {} },
-    handler: async ({ params, caller, respond }) => {
-      if (!(await deletePlaylist(caller.sub, params.playlistId))) throw notFound();
+    handler: async ({ params, caller, headers, respond }) => {
+      const ifMatch = headers.ifMatch;
+      const versions = Array.isArray(ifMatch) ? ifMatch : undefined;
+      // Several ETags: the playlist's version is read, and the delete is conditional on it.
+      const expected =
+        versions?.length === 1
+          ? versions[0]
+          : versions
+            ? await matchingVersion(caller.sub, params.playlistId, versions)
+            : undefined;
+      const outcome = await deletePlaylist(caller.sub, params.playlistId, expected);
+      if (outcome === "precondition") throw new Refused("precondition");
+      if (!outcome) throw notFound();
       return respond(204, undefined);
     },
   }),

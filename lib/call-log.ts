@@ -44,7 +44,9 @@ function iamCallsOf(commandName: string, input: Input): IamCall[] {
       table,
     }));
   }
-  return [{ action: `dynamodb:${operation}`, table: String(input.TableName) }];
+  // A Query of an index needs its grant on the index's ARN: recorded as `<table>/index/<name>`.
+  const index = input.IndexName ? `/index/${String(input.IndexName)}` : "";
+  return [{ action: `dynamodb:${operation}`, table: `${String(input.TableName)}${index}` }];
 }
 
 /**

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   invalid_query: { status: 400, meaning: "A query parameter is malformed: the message names it" },
   invalid_cursor: { status: 400, meaning: "The cursor was not issued by the API: start over" },
   invalid_idempotency_key: { status: 400, meaning: "Idempotency-Key: 1 to 255 visible ASCII" },
+  invalid_checkpoint: { status: 400, meaning: "The checkpoint was not issued by GET /sync" },
   invalid_if_match: { status: 400, meaning: "If-Match is not an entity tag" },
   unknown_song: { status: 400, meaning: "songIds name a song the owner does not have" },
   invalid_played_at: {
@@ -42,6 +43,7 @@ export const ERROR_CODES = {
   quota_exceeded: { status: 409, meaning: "The quota is reached: delete items first" },
   idempotency_key_in_use: { status: 409, meaning: "The key's first request still runs: retry" },
   account_being_deleted: { status: 409, meaning: "The account is being deleted" },
+  checkpoint_expired: { status: 410, meaning: "The checkpoint is older than 30 days: pull anew" },
   precondition_failed: { status: 412, meaning: "If-Match no longer matches: read again" },
   payload_too_large: { status: 413, meaning: "The body is over 64 kB" },
   unsupported_media_type: { status: 415, meaning: "Send the body as application/json" },
@@ -66,6 +68,7 @@ const REASONS: Record<number, string> = {
   404: "Not Found",
   405: "Method Not Allowed",
   409: "Conflict",
+  410: "Gone",
   412: "Precondition Failed",
   413: "Payload Too Large",
   415: "Unsupported Media Type",
@@ -129,6 +132,14 @@ export class NotFoundError extends HttpError {
   readonly statusCode = 404;
   constructor(message: string, errorCode: CodeOf<404> = "not_found") {
     super(message, errorCode);
+  }
+}
+
+/** A sync checkpoint older than the deletions kept: the device pulls from the beginning. */
+export class GoneError extends HttpError {
+  readonly statusCode = 410;
+  constructor(message: string) {
+    super(message, "checkpoint_expired");
   }
 }
 

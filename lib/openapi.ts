@@ -267,6 +267,10 @@ export function openApiDocument(routes: readonly Route[], serverUrl?: string) {
       { name: "featured", description: "Featured playlists: read by all, edited by editors" },
       { name: "users", description: "Profiles with Auth0's metadata semantics" },
       { name: "hooks", description: "The post-login hook the Auth0 Action calls" },
+      {
+        name: "sync",
+        description: "Offline devices: pull changes since a checkpoint, push merged",
+      },
       { name: "meta", description: "This document" },
     ],
     security: [{ bearerAuth: [] }],

@@ -6,6 +6,7 @@ import type { WriteRefusal } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { Playlist } from "../schemas/answers.ts";
 import type { PlaylistChanges, PlaylistInput } from "../schemas/library.ts";
+import { changeStamp, newVersion, putTombstone } from "./changes.ts";
 import {
   CONFLICT,
   db,
@@ -53,6 +54,14 @@ export interface PlaylistItem {
   plays?: number;
   created_at: string;
   updated_at: string;
+  /** Users' playlists: its place in the change order sync pulls, and its ETag (changes.ts). */
+  sync_version?: string;
+}
+
+/** A user's playlist with its version (sync's, and its ETag; "0" for one never stamped). */
+export interface VersionedPlaylist {
+  playlist: Playlist;
+  version: string;
 }
 
 const key = (userId: string, playlistId: string) => partitionKey(PLAYLISTS, userId, playlistId);
@@ -98,10 +107,20 @@ export function playlistItem(playlist: Playlist): PlaylistItem {
   };
 }
 
-/** SET clauses for a partial update, shared by user and featured playlists. */
-export function playlistUpdate(changes: PlaylistChanges) {
+/** What a playlist update writes: the new name, the new list, or both. */
+export type PlaylistWrite = Pick<PlaylistChanges, "name" | "songIds">;
+
+/**
+ * SET clauses for a partial update, shared by user and featured playlists; a user's playlist
+ * takes the change stamp too (`stamp`).
+ */
+export function playlistUpdate(changes: PlaylistWrite, stamp?: ReturnType<typeof changeStamp>) {
   const sets = ["updated_at = :now"];
   const values: Record<string, unknown> = { ":now": new Date().toISOString() };
+  if (stamp) {
+    sets.push(stamp.set);
+    Object.assign(values, stamp.values);
+  }
   // `name` is a DynamoDB reserved word: it needs a placeholder, declared only when used.
   const names: Record<string, string> = {};
   if (changes.name !== undefined) {
@@ -130,10 +149,14 @@ export async function putPlaylist(
   playlist: Playlist,
   maxPlaylists: number,
   record: RecordItems = {},
+  version: string = newVersion(),
 ): Promise<WriteRefusal | undefined> {
   const refusal = await transact({
     playlist: {
-      Put: { TableName: PLAYLISTS_TABLE, Item: { ...playlistItem(playlist), user_id: userId } },
+      Put: {
+        TableName: PLAYLISTS_TABLE,
+        Item: { ...playlistItem(playlist), user_id: userId, sync_version: version },
+      },
     },
     plays: newPlaylistCounter(userId, playlist.playlistId),
     quota: takeQuota(userId, "playlists", maxPlaylists),
@@ -148,6 +171,15 @@ export async function getPlaylist(
   playlistId: string,
   consistent = false,
 ): Promise<Playlist | undefined> {
+  return (await getVersionedPlaylist(userId, playlistId, consistent))?.playlist;
+}
+
+/** getPlaylist with the playlist's version. */
+export async function getVersionedPlaylist(
+  userId: string,
+  playlistId: string,
+  consistent = false,
+): Promise<VersionedPlaylist | undefined> {
   const playlistRead: TableRead<PlaylistItem | undefined> = {
     table: PLAYLISTS_TABLE,
     keys: [key(userId, playlistId)],
@@ -158,43 +190,74 @@ export async function getPlaylist(
     item: playlistRead,
     plays: playsRead(userId, [playlistId], consistent),
   });
-  return item ? playlistFromItem(item, plays.get(playlistId) ?? 0, false) : undefined;
+  return item ? versioned(item, plays.get(playlistId) ?? 0) : undefined;
 }
 
-/** Changes an existing playlist of `table` (users' or featured); undefined when there is none. */
+const versioned = (item: PlaylistItem, plays: number): VersionedPlaylist => ({
+  playlist: playlistFromItem(item, plays, false),
+  version: item.sync_version ?? "0",
+});
+
+/** The condition that a user's playlist is still at `expected` ("0": never stamped). */
+function versionIs(expected: string | undefined) {
+  if (expected === undefined) return { expression: "attribute_exists(playlist_id)", values: {} };
+  if (expected === "0") {
+    return {
+      expression: "attribute_exists(playlist_id) AND attribute_not_exists(sync_version)",
+      values: {},
+    };
+  }
+  return { expression: "sync_version = :expected", values: { ":expected": expected } };
+}
+
+/**
+ * Changes an existing user's playlist, stamped, if its version is still `expected` (any, when
+ * undefined). Refused: what is stored (ALL_OLD), or null when there is no playlist.
+ */
 async function updateExisting(
-  table: string,
   Key: Record<string, string>,
-  changes: PlaylistChanges,
-): Promise<PlaylistItem | undefined> {
+  changes: PlaylistWrite,
+  expected: string | undefined,
+): Promise<{ item: PlaylistItem } | { refused: PlaylistItem | null }> {
+  const update = playlistUpdate(changes, changeStamp());
+  const condition = versionIs(expected);
   try {
     const { Attributes } = await db.send(
       new UpdateCommand({
-        TableName: table,
+        TableName: PLAYLISTS_TABLE,
         Key,
-        ...playlistUpdate(changes),
-        ConditionExpression: "attribute_exists(playlist_id)",
+        ...update,
+        ConditionExpression: condition.expression,
+        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ...condition.values },
         ReturnValues: "ALL_NEW",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
-    return Attributes as PlaylistItem;
+    return { item: Attributes as PlaylistItem };
   } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    const stored = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+    return { refused: stored ? (unmarshall(stored) as PlaylistItem) : null };
   }
 }
 
-/** Renames or refills a user's playlist: the update and the read of its plays run together. */
+/**
+ * Renames or refills a user's playlist, if its version is still `expected` (If-Match; any when
+ * undefined): the update and the read of its plays run together. "not_found" when there is no
+ * such playlist, "precondition" when its version is another.
+ */
 export async function updatePlaylist(
   userId: string,
   playlistId: string,
-  changes: PlaylistChanges,
-): Promise<Playlist | undefined> {
-  const [item, plays] = await Promise.all([
-    updateExisting(PLAYLISTS_TABLE, key(userId, playlistId), changes),
+  changes: PlaylistWrite,
+  expected?: string,
+): Promise<VersionedPlaylist | "not_found" | "precondition"> {
+  const [outcome, plays] = await Promise.all([
+    updateExisting(key(userId, playlistId), changes, expected),
     playsOf(userId, playlistId, false),
   ]);
-  return item ? playlistFromItem(item, plays, false) : undefined;
+  if ("item" in outcome) return versioned(outcome.item, plays);
+  return outcome.refused ? "precondition" : "not_found";
 }
 
 /**
@@ -255,8 +318,13 @@ export async function playlistCreatedAt(
  * One read and at most 5 transactions (a conflict and a lost race share the one policy). False
  * when there is no such playlist.
  */
-export async function deletePlaylist(userId: string, playlistId: string): Promise<boolean> {
+export async function deletePlaylist(
+  userId: string,
+  playlistId: string,
+  expected?: string,
+): Promise<boolean | "precondition"> {
   let plays: number | undefined;
+  const condition = versionIs(expected);
   return withTransactions(async (send, again) => {
     plays ??= await playsOf(userId, playlistId, true);
     const outcome = await send({
@@ -264,15 +332,18 @@ export async function deletePlaylist(userId: string, playlistId: string): Promis
         Delete: {
           TableName: PLAYLISTS_TABLE,
           Key: key(userId, playlistId),
-          ConditionExpression: "attribute_exists(playlist_id)",
+          ConditionExpression: condition.expression,
+          ...(expected && expected !== "0" ? { ExpressionAttributeValues: condition.values } : {}),
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
         },
       },
       plays: deletePlaylistCounter(userId, playlistId, plays),
       counts: releaseCounts(userId, { playlists: 1, plays }),
+      tombstone: putTombstone(userId, "playlists", playlistId),
     });
     if (outcome === CONFLICT) return again;
     if (!outcome) return true;
-    if (outcome.failed.has("playlist")) return false;
+    if (outcome.failed.has("playlist")) return outcome.items.playlist ? "precondition" : false;
     plays = playsFound(outcome.items.plays);
     return again;
   });
@@ -306,6 +377,24 @@ export async function withPlays(
     consistent,
   );
   return items.map((item) => playlistFromItem(item, plays.get(item.playlist_id) ?? 0, false));
+}
+
+/** A user's playlists by id with their plays and versions (sync's pull): consistent reads. */
+export async function versionedPlaylists(
+  userId: string,
+  playlistIds: string[],
+): Promise<VersionedPlaylist[]> {
+  if (playlistIds.length === 0) return [];
+  const { items, plays } = await readTogether({
+    items: {
+      table: PLAYLISTS_TABLE,
+      keys: playlistIds.map((id) => key(userId, id)),
+      consistent: true,
+      found: (found) => found as unknown as PlaylistItem[],
+    },
+    plays: playsRead(userId, playlistIds, true),
+  });
+  return items.map((item) => versioned(item, plays.get(item.playlist_id) ?? 0));
 }
 
 /** A playlist's id and songs, as a search for one song answers them. */
@@ -362,7 +451,8 @@ export function removeSongs(
   songIds: ReadonlySet<string>,
   known: string[],
 ): Promise<void> {
-  return removeSongsFrom(PLAYLISTS_TABLE, key(userId, playlistId), songIds, known);
+  // The playlist's new state is a change sync delivers: each removal stamps it.
+  return removeSongsFrom(PLAYLISTS_TABLE, key(userId, playlistId), songIds, known, true);
 }
 
 /** removeSongs on the playlist of `table` at `Key` (users' or featured). */
@@ -371,6 +461,7 @@ export async function removeSongsFrom(
   Key: Record<string, string>,
   songIds: ReadonlySet<string>,
   known: string[],
+  stamped = false,
 ): Promise<void> {
   let current: string[] = known;
   // Each update takes out up to REMOVALS_PER_UPDATE ids: that is progress, not a retry (500 ids
@@ -383,14 +474,18 @@ export async function removeSongsFrom(
         .flatMap((id, i) => (songIds.has(id) ? [i] : []))
         .slice(0, REMOVALS_PER_UPDATE);
       if (positions.length === 0) return current;
-      const values: Record<string, string> = { ":now": new Date().toISOString() };
+      const stamp = stamped ? changeStamp() : undefined;
+      const values: Record<string, string> = {
+        ":now": new Date().toISOString(),
+        ...stamp?.values,
+      };
       for (const [n, i] of positions.entries()) values[`:r${n}`] = current[i] as string;
       try {
         await db.send(
           new UpdateCommand({
             TableName: table,
             Key,
-            UpdateExpression: `REMOVE ${positions.map((i) => `song_ids[${i}]`).join(", ")} SET updated_at = :now`,
+            UpdateExpression: `REMOVE ${positions.map((i) => `song_ids[${i}]`).join(", ")} SET updated_at = :now${stamp ? `, ${stamp.set}` : ""}`,
             ConditionExpression: [
               "attribute_exists(playlist_id)",
               ...positions.map((i, n) => `song_ids[${i}] = :r${n}`),

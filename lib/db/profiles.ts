@@ -4,6 +4,7 @@ import { config } from "../config.ts";
 import { Refused } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
+import { changeStamp, newVersion } from "./changes.ts";
 import {
   db,
   type NamedItems,
@@ -30,6 +31,8 @@ export interface Profile {
   favGenre: string | null;
   /** 0 while nothing was ever written. */
   version: number;
+  /** Its place in the change order sync pulls (lib/db/changes.ts); "0" while never stamped. */
+  syncVersion: string;
   createdAt: string | null;
   updatedAt: string | null;
   deleting: boolean;
@@ -45,6 +48,7 @@ interface ProfileItem {
   app_metadata_bytes?: number;
   fav_genre?: string;
   version?: number;
+  sync_version?: string;
   created_at?: string;
   updated_at?: string;
   deleting?: boolean;
@@ -62,6 +66,7 @@ function fromItem(item: ProfileItem): Profile {
     appMetadata: item.app_metadata ?? {},
     favGenre: item.fav_genre ?? null,
     version: item.version ?? 0,
+    syncVersion: item.sync_version ?? "0",
     createdAt: item.created_at ?? null,
     updatedAt: item.updated_at ?? null,
     deleting: item.deleting === true,
@@ -335,6 +340,7 @@ function metadataUpdate(
       `${parts.name("created_at")} = if_not_exists(${parts.name("created_at")}, ${now})`,
     );
     parts.add.push(`${parts.name("version")} ${parts.value(1)}`);
+    parts.set.push(`${parts.name("sync_version")} = ${parts.value(newVersion())}`);
     parts.conditions.push(WRITABLE);
     if (options.mustExist) parts.conditions.push("attribute_exists(user_id)");
     if (options.precondition && options.precondition !== "*") {
@@ -474,15 +480,21 @@ export function modifyMetadata(
 /** Sets the favourite genre; a change the profile read shows, so the version moves too. */
 export async function setFavGenre(userId: string, genre: string): Promise<void> {
   const now = new Date().toISOString();
+  const stamp = changeStamp();
   try {
     await db.send(
       new UpdateCommand({
         TableName: PROFILES_TABLE,
         Key: profileKey(userId),
-        UpdateExpression:
-          "SET fav_genre = :genre, updated_at = :now, created_at = if_not_exists(created_at, :now), version = if_not_exists(version, :zero) + :one",
+        UpdateExpression: `SET fav_genre = :genre, updated_at = :now, created_at = if_not_exists(created_at, :now), version = if_not_exists(version, :zero) + :one, ${stamp.set}`,
         ConditionExpression: WRITABLE,
-        ExpressionAttributeValues: { ":genre": genre, ":now": now, ":zero": 0, ":one": 1 },
+        ExpressionAttributeValues: {
+          ":genre": genre,
+          ":now": now,
+          ":zero": 0,
+          ":one": 1,
+          ...stamp.values,
+        },
       }),
     );
   } catch (error) {

@@ -1,10 +1,12 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { ULID_PATTERN } from "../ids.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import type { Song } from "../schemas/answers.ts";
+import { changeStamp, newVersion, putTombstone } from "./changes.ts";
 import { batchGet, db, transact } from "./client.ts";
 import { songDeleted, takeQuota } from "./counters.ts";
+import { isConditionFailure } from "./errors.ts";
 import type { RecordItems } from "./idempotency.ts";
 import { type Page, partitionKey, type UserPartition, userPartitionPage } from "./pages.ts";
 import { refusalOf } from "./refusals.ts";
@@ -20,9 +22,17 @@ export interface SongItem {
   song_name: string;
   genre: string;
   created_at: string;
+  /** Its place in the change order sync pulls (lib/db/changes.ts). */
+  sync_version?: string;
 }
 
 export const songKey = (userId: string, songId: string) => partitionKey(SONGS, userId, songId);
+
+/** A stored song with its version (sync's, "0" for one never stamped). */
+export interface VersionedSong {
+  song: Song;
+  version: string;
+}
 
 /** A stored song as the API answers it. */
 export function songFromItem(item: SongItem): Song {
@@ -50,6 +60,7 @@ export async function putSong(
     song_name: song.songName,
     genre: song.genre,
     created_at: song.createdAt,
+    sync_version: newVersion(),
   };
   const refusal = await transact({
     song: { Put: { TableName: SONGS_TABLE, Item: item } },
@@ -80,8 +91,58 @@ export async function deleteSong(userId: string, songId: string): Promise<boolea
       },
     },
     counters: songDeleted(userId, songId),
+    tombstone: putTombstone(userId, "songs", songId),
   });
   return refusal === undefined;
+}
+
+/** A song and its version, read consistently (sync merges against it). */
+export async function getVersionedSong(
+  userId: string,
+  songId: string,
+): Promise<VersionedSong | undefined> {
+  const { Item } = await db.send(
+    new GetCommand({ TableName: SONGS_TABLE, Key: songKey(userId, songId), ConsistentRead: true }),
+  );
+  const item = Item as SongItem | undefined;
+  return item ? { song: songFromItem(item), version: item.sync_version ?? "0" } : undefined;
+}
+
+/**
+ * Renames or re-genres a song if its version is still `expected` (sync's conditional
+ * read-modify-write): the song as written, or undefined when it changed or went meanwhile.
+ */
+export async function updateSong(
+  userId: string,
+  songId: string,
+  expected: string,
+  changes: { songName: string; genre: string },
+): Promise<VersionedSong | undefined> {
+  const stamp = changeStamp();
+  try {
+    const { Attributes } = await db.send(
+      new UpdateCommand({
+        TableName: SONGS_TABLE,
+        Key: songKey(userId, songId),
+        UpdateExpression: `SET song_name = :name, genre = :genre, ${stamp.set}`,
+        ConditionExpression:
+          expected === "0"
+            ? "attribute_exists(song_id) AND attribute_not_exists(sync_version)"
+            : "sync_version = :expected",
+        ExpressionAttributeValues: {
+          ":name": changes.songName,
+          ":genre": changes.genre,
+          ...stamp.values,
+          ...(expected === "0" ? {} : { ":expected": expected }),
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return { song: songFromItem(Attributes as SongItem), version: stamp.version };
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
 }
 
 /** Keys per BatchGetItem: DynamoDB's limit. */
@@ -111,4 +172,15 @@ export function listSongs(
   cursor: string | undefined,
 ): Promise<Page<Song>> {
   return userPartitionPage(SONGS, songFromItem, userId, limit, cursor);
+}
+
+/** Up to 100 of a user's songs by id with their versions (sync's pull): consistent reads. */
+export async function versionedSongs(userId: string, songIds: string[]): Promise<VersionedSong[]> {
+  if (songIds.length === 0) return [];
+  const keys = songIds.map((id) => songKey(userId, id));
+  const found = await batchGet({ [SONGS_TABLE]: { keys, consistent: true } });
+  return (found[SONGS_TABLE] ?? []).map((item) => ({
+    song: songFromItem(item as unknown as SongItem),
+    version: (item.sync_version as string | undefined) ?? "0",
+  }));
 }

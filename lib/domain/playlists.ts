@@ -1,8 +1,17 @@
 /**
  * Playlists, plays and featured playlists as the playlists routes use them: the table
  * operations whose rules live in the table modules themselves (quotas and cooldowns are
- * conditions of their writes), offered here so that route functions never import a table module.
+ * conditions of their writes), offered here so that route functions never import a table module,
+ * and the changes of a playlist that must not lose another device's change (If-Match, and
+ * addSongIds/removeSongIds as a read-modify-write conditional on the version read). 412s are Refused("precondition").
  */
+import { getVersionedPlaylist, updatePlaylist, type VersionedPlaylist } from "../db/playlists.ts";
+import { BadRequestError } from "../errors.ts";
+import { Refused } from "../refusals.ts";
+import { CONTENTION, retry } from "../retry.ts";
+import type { PlaylistChanges } from "../schemas/library.ts";
+import { checkSongIds, settleSongIds } from "./songs.ts";
+
 export { listFeatured, newFeatured, putFeatured } from "../db/featured.ts";
 export type { RecordItems } from "../db/idempotency.ts";
 export { getRecord } from "../db/idempotency.ts";
@@ -10,8 +19,82 @@ export {
   addPlay,
   deletePlaylist,
   getPlaylist,
+  getVersionedPlaylist,
   listPlaylists,
   newPlaylist,
   putPlaylist,
-  updatePlaylist,
 } from "../db/playlists.ts";
+
+/** A playlist holds at most this many songs (the schema's limit on songIds, after a change). */
+const MAX_SONG_IDS = 500;
+
+/** The list after adding `add` (at the end, never twice) and taking out `remove`. */
+function changedList(current: string[], add: string[], remove: string[]): string[] {
+  const removed = new Set(remove);
+  const result = current.filter((id) => !removed.has(id));
+  const present = new Set(result);
+  for (const id of add) {
+    if (!present.has(id) && !removed.has(id)) {
+      present.add(id);
+      result.push(id);
+    }
+  }
+  return result;
+}
+
+/**
+ * PATCH of a user's playlist. `ifMatch` (its versions, or `*`) makes it conditional: another
+ * version is Refused("precondition"), atomically. songIds replace the list; addSongIds and
+ * removeSongIds change the list read, written only if the version is still the one read (a lost
+ * race reads again, under CONTENTION), so a concurrent change is never lost. Ids added are checked
+ * as the owner's songs (400 unknown_song), and at most 500 ids result (400).
+ */
+export async function changePlaylist(
+  userId: string,
+  playlistId: string,
+  changes: PlaylistChanges,
+  ifMatch: "*" | string[] | undefined,
+): Promise<VersionedPlaylist | "not_found"> {
+  const pinned = Array.isArray(ifMatch);
+  const inPlace = changes.addSongIds !== undefined || changes.removeSongIds !== undefined;
+  if (!inPlace && !pinned) {
+    const checked = await checkSongIds(userId, changes.songIds ?? []);
+    const outcome = await updatePlaylist(userId, playlistId, changes);
+    if (outcome === "not_found") return outcome;
+    if (outcome === "precondition") throw new Refused(outcome);
+    await settleSongIds(userId, checked, outcome.playlist);
+    return outcome;
+  }
+  return retry(CONTENTION, async (_n, again) => {
+    const current = await getVersionedPlaylist(userId, playlistId, true);
+    if (!current) return "not_found";
+    if (pinned && !ifMatch.includes(current.version)) throw new Refused("precondition");
+    const before = current.playlist.songIds;
+    const songIds = inPlace
+      ? changedList(before, changes.addSongIds ?? [], changes.removeSongIds ?? [])
+      : changes.songIds;
+    if (songIds && songIds.length > MAX_SONG_IDS) {
+      throw new BadRequestError(
+        `A playlist holds at most ${MAX_SONG_IDS} songs: this change would make it ${songIds.length}`,
+      );
+    }
+    const known = new Set(before);
+    const checked = await checkSongIds(
+      userId,
+      (songIds ?? []).filter((id) => !known.has(id)),
+    );
+    const write = {
+      ...(changes.name === undefined ? {} : { name: changes.name }),
+      ...(songIds === undefined ? {} : { songIds }),
+    };
+    const outcome = await updatePlaylist(userId, playlistId, write, current.version);
+    if (outcome === "not_found") return outcome;
+    // Another write landed since the read: under If-Match that is a 412, else read again.
+    if (outcome === "precondition") {
+      if (pinned) throw new Refused("precondition");
+      return again;
+    }
+    await settleSongIds(userId, checked, outcome.playlist);
+    return outcome;
+  });
+}

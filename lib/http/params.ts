@@ -7,7 +7,7 @@ import { BadRequestError, NotFoundError } from "../errors.ts";
 import { ULID_PATTERN } from "../ids.ts";
 import { isWellFormed } from "../json.ts";
 import { documentedAs, IDEMPOTENCY_KEY } from "../schemas/index.ts";
-import { ifMatch } from "./etag.ts";
+import { ifMatch, ifMatchVersions } from "./etag.ts";
 import { idempotencyKey } from "./idempotency.ts";
 import type { HeaderParam, PathParam } from "./route.ts";
 
@@ -46,6 +46,15 @@ export const UserId: PathParam = {
   description: "An Auth0 user id such as google-oauth2|123, URL-encoded (google-oauth2%7C123)",
   example: "google-oauth2|xxxyyy123",
   raw: true,
+};
+
+/** If-Match of a playlist: its ETag is its version as sync reports it. */
+export const VersionIfMatch: HeaderParam<ReturnType<typeof ifMatchVersions>> = {
+  name: "If-Match",
+  read: ifMatchVersions,
+  codes: ["invalid_if_match", "precondition_failed"],
+  description: "The playlist's ETag as GET answers it, or *; a weak W/ tag never matches",
+  schema: { type: "string" },
 };
 
 export const IdempotencyKey: HeaderParam<string | undefined> = {

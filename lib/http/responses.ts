@@ -1,4 +1,4 @@
-import { type HttpError, reasonPhrase } from "../errors.ts";
+import { type ErrorCode, type HttpError, reasonPhrase } from "../errors.ts";
 import type { HttpResponse } from "./types.ts";
 
 const BASE_HEADERS = {
@@ -26,7 +26,7 @@ export function errorBody(error: HttpError | undefined) {
       statusCode: 500,
       error: reasonPhrase(500),
       message: "Internal error; the request may be retried",
-      errorCode: "internal_error",
+      errorCode: "internal_error" as ErrorCode,
     };
   }
   return {

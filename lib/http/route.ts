@@ -154,7 +154,7 @@ export interface RouteDeclaration<
   key: RouteKey;
   /** The OpenAPI operationId. */
   id: string;
-  tag: "profile" | "songs" | "playlists" | "featured" | "users" | "hooks" | "meta";
+  tag: "profile" | "songs" | "playlists" | "featured" | "users" | "hooks" | "sync" | "meta";
   summary: string;
   description: string;
   caller: CallerKind;

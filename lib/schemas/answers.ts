@@ -9,6 +9,7 @@
 import * as z from "zod/mini";
 import { ERROR_CODES, type ErrorCode } from "../errors.ts";
 import { Metadata } from "./index.ts";
+import { Doc, SyncCollection } from "./sync.ts";
 
 export const PlaysResult = z.strictObject({ plays: z.int() });
 export const Health = z.strictObject({ status: z.literal("ok") });
@@ -83,3 +84,21 @@ export const ErrorBody = z.strictObject({
 export const SongPage = pageOf("songs", Song);
 export const PlaylistPage = pageOf("playlists", Playlist);
 export const FeaturedPage = pageOf("playlists", FeaturedPlaylist);
+
+/** GET /sync: what changed since the checkpoint, and the checkpoint to pull from next. */
+export const SyncPull = z.strictObject({ documents: z.array(Doc), checkpoint: z.string() });
+/** A field (or `user_metadata.<key>`) both sides changed: the pushed value kept, the other. */
+export const SyncConflict = z.strictObject({
+  collection: SyncCollection,
+  id: z.string(),
+  field: z.string(),
+  kept: z.unknown(),
+  replaced: z.unknown(),
+});
+/** POST /sync: the resulting state of every item named, the conflicts, the refused changes. */
+export const SyncPush = z.strictObject({
+  documents: z.array(Doc),
+  conflicts: z.array(SyncConflict),
+  errors: z.array(z.strictObject({ collection: SyncCollection, id: z.string(), error: ErrorBody })),
+});
+export type SyncPush = z.output<typeof SyncPush>;

@@ -35,11 +35,27 @@ const SongIds = z
 export const SongBody = z.strictObject({ songName: SongName, genre: Genre });
 export const PlaylistBody = z.strictObject({ name: PlaylistName, songIds: z.optional(SongIds) });
 export const PlaylistPatchBody = z
-  .strictObject({ name: z.optional(PlaylistName), songIds: z.optional(SongIds) })
+  .strictObject({
+    name: z.optional(PlaylistName),
+    songIds: z.optional(SongIds),
+    // Changes of the list made in place, that never lose another device's change meanwhile.
+    addSongIds: z.optional(SongIds),
+    removeSongIds: z.optional(SongIds),
+  })
   .check(
     z.refine(
-      (body) => body.name !== undefined || body.songIds !== undefined,
-      "Send name, songIds or both",
+      (body) =>
+        body.name !== undefined ||
+        body.songIds !== undefined ||
+        body.addSongIds !== undefined ||
+        body.removeSongIds !== undefined,
+      "Send name, songIds, addSongIds or removeSongIds",
+    ),
+    z.refine(
+      (body) =>
+        body.songIds === undefined ||
+        (body.addSongIds === undefined && body.removeSongIds === undefined),
+      "Send songIds (the whole list) or addSongIds/removeSongIds (changes of it), not both",
     ),
   )
   // What the refinement says, for the document: a PATCH changes something.
@@ -57,6 +73,9 @@ export const PlayBody = z.strictObject({
     }),
   ),
 });
+
+/** A playlist as a device writes it through sync: its name and its whole list. */
+export const PlaylistFields = z.strictObject({ name: PlaylistName, songIds: SongIds });
 
 export type PlaylistInput = z.output<typeof PlaylistBody>;
 export type PlaylistChanges = z.output<typeof PlaylistPatchBody>;

@@ -1,8 +1,11 @@
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
+  DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  UpdateTableCommand,
+  type UpdateTableCommandInput,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import type { TableDefinition } from "./serverless-config.ts";
@@ -26,7 +29,10 @@ export async function ensureTables(
   const created: string[] = [];
   for (const definition of definitions) {
     const TableName = nameOf(definition);
-    if (existing.has(TableName)) continue;
+    if (existing.has(TableName)) {
+      await addMissingIndexes(client, TableName, definition);
+      continue;
+    }
     const { KeySchema, AttributeDefinitions, GlobalSecondaryIndexes, LocalSecondaryIndexes } =
       definition.properties;
     await client.send(
@@ -43,4 +49,28 @@ export async function ensureTables(
     created.push(TableName);
   }
   return created;
+}
+
+/**
+ * A table kept in DATA_DIR from before an index was declared (sync's `changes`) gets it, so that
+ * an existing local stack keeps working; DynamoDB Local builds it from the items at once.
+ */
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  TableName: string,
+  definition: TableDefinition,
+): Promise<void> {
+  const wanted = (definition.properties.GlobalSecondaryIndexes ?? []) as { IndexName: string }[];
+  if (wanted.length === 0) return;
+  const { Table } = await client.send(new DescribeTableCommand({ TableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  for (const index of wanted.filter((i) => !present.has(i.IndexName))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName,
+        AttributeDefinitions: definition.properties.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      } as UpdateTableCommandInput),
+    );
+  }
 }

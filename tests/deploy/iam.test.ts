@@ -43,7 +43,9 @@ beforeAll(async () => {
         .filter(Boolean)
         .map((line) => {
           const call = JSON.parse(line) as { function: string; action: string; table: string };
-          return `${call.function}: ${call.action} on ${ids.get(call.table) ?? call.table}`;
+          const [table = call.table, index] = call.table.split("/index/");
+          const id = ids.get(table) ?? table;
+          return `${call.function}: ${call.action} on ${index ? `${id}/index/${index}` : id}`;
         }),
     ),
   );

@@ -111,8 +111,13 @@ export function dynamoGrants(template: Template, role: string): Record<string, s
       const actions: string[] = [statement.Action].flat();
       if (!actions.some((a) => a.startsWith("dynamodb:") || a.startsWith("ssm:"))) continue;
       for (const resource of [statement.Resource].flat()) {
+        // An index's ARN (`${SongsTable.Arn}/index/changes`) as the call log names it.
+        const index = String(resource?.["Fn::Sub"] ?? "").match(/^\$\{(\w+)\.Arn\}(\/index\/\w+)$/);
         const table =
-          resource?.["Fn::GetAtt"]?.[0] ?? parameterOf(resource) ?? JSON.stringify(resource);
+          resource?.["Fn::GetAtt"]?.[0] ??
+          (index ? `${index[1]}${index[2]}` : undefined) ??
+          parameterOf(resource) ??
+          JSON.stringify(resource);
         grants[table] = [...(grants[table] ?? []), ...actions].sort();
       }
     }

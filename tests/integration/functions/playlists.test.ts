@@ -173,7 +173,7 @@ describe("playlists", () => {
     const { playlistId } = await createPlaylist(token);
     const empty = await withId("updatePlaylist", token, playlistId, {});
     expect(empty.statusCode).toBe(400);
-    expect(empty.body.message).toContain("Send name, songIds or both");
+    expect(empty.body.message).toContain("Send name, songIds, addSongIds or removeSongIds");
     const cheat = await withId("updatePlaylist", token, playlistId, { plays: 1000 });
     expect(cheat.statusCode).toBe(400);
     expect((await withId("getPlaylist", token, playlistId)).body.plays).toBe(0);

@@ -1,0 +1,172 @@
+/**
+ * The per-user order of changes that sync pulls from (CONTRACT: Sync).
+ *
+ * Every write of a synced item (a song, a user's playlist, the profile) stamps it with a
+ * `sync_version` in the same request: `changeStamp()` is the SET clause and value any UpdateItem
+ * or Put adds. A deletion puts a tombstone in the counters table (`counter_id:
+ * "deleted#<collection>#<id>"`, with `sync_version` and a 30-day TTL) in the transaction that
+ * deletes the item. Each of the four tables has a sparse, KEYS_ONLY index `changes` on
+ * (`user_id`, `sync_version`): a pull Queries them from its checkpoint and reads only what
+ * changed, so it costs in proportion to the changes, not to the library.
+ *
+ * A version is the writer's clock (milliseconds, 13 digits) and a random suffix, so it sorts as
+ * text and two writes never share one. Clock versions become visible out of order (a write
+ * stamped at t may land, or reach the index, after one stamped at t + 1 s), so the checkpoint a
+ * pull answers is held back: it never moves past `now - SETTLE_MS`, the longest a stamp can take
+ * to show in the index (a write's stamp is taken as its request is built, and no function runs
+ * past 29 s; skew between hosts and index lag are far below the rest). What a pull delivered
+ * beyond that point is remembered in the checkpoint itself (a short hash of each collection, id
+ * and version) and skipped next time, so pulling until `documents` is empty ends.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { config } from "../config.ts";
+import { db } from "./client.ts";
+
+const { tables } = config();
+
+/** The index every synced table and the tombstones share: (user_id, sync_version), keys only. */
+const CHANGES_INDEX = "changes";
+
+/** How long a stamped write may take to show in the index: the checkpoint stays this far back. */
+export const SETTLE_MS = 60_000;
+
+/** How long a deletion stays visible to pulls; an older checkpoint is expired (410). */
+export const TOMBSTONE_DAYS = 30;
+
+export type Collection = "songs" | "playlists" | "profile";
+
+/** A fresh version: the clock in ms (13 digits, so text order is time order) and 4 random chars. */
+export function newVersion(now: number = Date.now()): string {
+  return `${String(now).padStart(13, "0")}.${randomBytes(3).toString("base64url")}`;
+}
+
+/** The time a version was stamped at (ms). */
+export function versionTime(version: string): number {
+  return Number(version.slice(0, 13));
+}
+
+/**
+ * The change stamp any write of a synced item adds: its SET clause and value. Taken when the
+ * request is built, so a retried write takes a fresh one.
+ */
+export function changeStamp(version: string = newVersion()) {
+  return {
+    version,
+    set: "sync_version = :syncVersion",
+    values: { ":syncVersion": version } as Record<string, string>,
+  };
+}
+
+const tombstoneId = (collection: Collection, id: string) => `deleted#${collection}#${id}`;
+
+/** Transaction item: the tombstone of a deleted item, kept TOMBSTONE_DAYS (TTL `expires_at`). */
+export function putTombstone(userId: string, collection: Collection, id: string) {
+  const version = newVersion();
+  return {
+    Put: {
+      TableName: tables.counters,
+      Item: {
+        user_id: userId,
+        counter_id: tombstoneId(collection, id),
+        sync_version: version,
+        expires_at: Math.ceil(Date.now() / 1000) + TOMBSTONE_DAYS * 86_400,
+      },
+    },
+  };
+}
+
+/** The key of an item's tombstone, for reads with other items (readTogether). */
+export const tombstoneKey = (userId: string, collection: Collection, id: string) => ({
+  user_id: userId,
+  counter_id: tombstoneId(collection, id),
+});
+
+/** One entry of the change order: which item, at which version, deleted or not. */
+export interface Change {
+  collection: Collection;
+  id: string;
+  version: string;
+  deleted: boolean;
+}
+
+interface Source {
+  table: string;
+  /** The entry an index key names (undefined: not a synced item, such as another counter). */
+  entry: (item: Record<string, unknown>) => Change | undefined;
+}
+
+const SOURCES: Source[] = [
+  {
+    table: tables.songs,
+    entry: (i) => live("songs", i.song_id, i.sync_version),
+  },
+  {
+    table: tables.playlists,
+    entry: (i) => live("playlists", i.playlist_id, i.sync_version),
+  },
+  {
+    table: tables.profiles,
+    entry: (i) => live("profile", i.user_id, i.sync_version),
+  },
+  {
+    table: tables.counters,
+    entry: (i) => {
+      const [mark, collection, id] = String(i.counter_id).split("#");
+      if (mark !== "deleted" || !id) return undefined;
+      return {
+        collection: collection as Collection,
+        id,
+        version: String(i.sync_version),
+        deleted: true,
+      };
+    },
+  },
+];
+
+function live(collection: Collection, id: unknown, version: unknown): Change {
+  return { collection, id: String(id), version: String(version), deleted: false };
+}
+
+/**
+ * Up to `perSource` entries of each source changed after `after`, in version order, and the
+ * highest version up to which every source was read completely (undefined: all were).
+ */
+export async function changesAfter(
+  userId: string,
+  after: string,
+  perSource: number,
+): Promise<{ changes: Change[]; complete: string | undefined }> {
+  const pages = await Promise.all(
+    SOURCES.map(async (source) => {
+      const page = await db.send(
+        new QueryCommand({
+          TableName: source.table,
+          IndexName: CHANGES_INDEX,
+          KeyConditionExpression: "user_id = :user AND sync_version > :after",
+          ExpressionAttributeValues: { ":user": userId, ":after": after },
+          Limit: perSource,
+        }),
+      );
+      const items = page.Items ?? [];
+      const last = items.at(-1)?.sync_version as string | undefined;
+      const cut = page.LastEvaluatedKey ? last : undefined;
+      return { changes: items.flatMap((i) => source.entry(i) ?? []), cut };
+    }),
+  );
+  const cuts = pages.flatMap((p) => (p.cut ? [p.cut] : []));
+  const complete = cuts.length ? cuts.sort()[0] : undefined;
+  const changes = pages
+    .flatMap((p) => p.changes)
+    .filter((c) => complete === undefined || c.version <= complete)
+    .sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  return { changes, complete };
+}
+
+/** A short, stable mark of one delivered entry, for the checkpoint's memory. */
+export function deliveredMark(change: Pick<Change, "collection" | "id" | "version">): string {
+  return createHash("sha256")
+    .update(`${change.collection}/${change.id}/${change.version}`)
+    .digest("base64url")
+    .slice(0, 8);
+}
