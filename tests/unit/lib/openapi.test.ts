@@ -48,7 +48,8 @@ describe("the OpenAPI document", () => {
       string,
       Record<string, { responses: Record<string, { description: string }> }>
     >;
-    const play = paths["/playlists/{playlistId}/plays"]?.post?.responses["415"]?.description;
+    const play =
+      paths["/playlists/featured/{playlistId}/restore"]?.post?.responses["415"]?.description;
     const create = paths["/songs"]?.post?.responses["415"]?.description;
     expect(play).toMatch(/needs no body/);
     expect(create).toMatch(/unsupported_media_type/);
