@@ -24,6 +24,7 @@ import { httpHandler } from "../lib/http/handler.ts";
 import {
   completeResponse,
   createOnce,
+  type KeyedRequest,
   keyedRequest,
   recordOf,
   replay,
@@ -57,6 +58,25 @@ async function playedResponse(userId: string, playlistId: string) {
   const playlist = await getPlaylist(userId, playlistId, true);
   if (!playlist) throw notFound();
   return jsonResponse(200, playlist);
+}
+
+/**
+ * A play's Idempotency-Key record keeps its answer without songIds, the bulk of a playlist (500
+ * ids: 13 kB, most of the record's write units): a replay reads them again, as they are then
+ * (none when the playlist is gone). A record kept whole (before this) replays as it is.
+ */
+function withoutSongIds(response: HttpResponse): HttpResponse {
+  const { songIds: _, ...rest } = JSON.parse(String(response.body)) as Record<string, unknown>;
+  return { ...response, body: JSON.stringify(rest) };
+}
+
+async function withSongIds(userId: string, playlistId: string, response: HttpResponse) {
+  if (response.statusCode !== 200) return response;
+  const { playlistId: id, name, songIds, ...rest } = JSON.parse(String(response.body));
+  if (songIds !== undefined) return response;
+  const playlist = await getPlaylist(userId, playlistId, false);
+  const body = { playlistId: id, name, songIds: playlist?.songIds ?? [], ...rest };
+  return { ...response, body: JSON.stringify(body) };
 }
 
 /** 429: `conflictAt` is the counted play the refused one came too close to. */
@@ -258,8 +278,10 @@ export const routes = [
       const keyed = keyedRequest(request);
       // A retry of a recorded play answers the first response, even when its playlist is gone
       // or its playedAt has aged past 7 days since.
+      const replayPlay = async (key: KeyedRequest, recover?: () => Promise<HttpResponse>) =>
+        answered(await withSongIds(userId, playlistId, await replay(key, recover)));
       const recorded = async () =>
-        keyed && (await getRecord(keyed.recordId)) ? answered(await replay(keyed)) : undefined;
+        keyed && (await getRecord(keyed.recordId)) ? replayPlay(keyed) : undefined;
       let playedAt: number | undefined;
       try {
         playedAt = await playTime(userId, playlistId, body?.playedAt);
@@ -273,7 +295,7 @@ export const routes = [
           ? ({ refusal: "not_found" } as const)
           : await addPlay(userId, playlistId, playCooldownSeconds, playedAt, recordOf(keyed));
       if (refused?.refusal === "duplicate_key" && keyed) {
-        return answered(await replay(keyed, () => playedResponse(userId, playlistId)));
+        return replayPlay(keyed, () => playedResponse(userId, playlistId));
       }
       if (refused?.refusal === "not_found") {
         const replayed = await recorded();
@@ -287,7 +309,7 @@ export const routes = [
       if (refused) throw new Refused(refused.refusal);
       metric("PlaysCounted");
       const response = await playedResponse(userId, playlistId);
-      if (keyed) await completeResponse(keyed, response);
+      if (keyed) await completeResponse(keyed, withoutSongIds(response));
       return answered(response);
     },
   }),

@@ -46,8 +46,8 @@ function changedList(current: string[], add: string[], remove: string[]): string
  * PATCH of a user's playlist. `ifMatch` (its versions, or `*`) makes it conditional: another
  * version is Refused("precondition"), atomically. songIds replace the list; addSongIds and
  * removeSongIds change the list read, written only if the version is still the one read (a lost
- * race reads again, under CONTENTION), so a concurrent change is never lost. Ids added are checked
- * as the owner's songs (400 unknown_song), and at most 500 ids result (400).
+ * race reads again, under CONTENTION), so a concurrent change is never lost. Only the ids added
+ * to the list read are checked as the owner's songs (400 unknown_song); at most 500 ids result.
  */
 export async function changePlaylist(
   userId: string,
@@ -57,12 +57,11 @@ export async function changePlaylist(
 ): Promise<VersionedPlaylist | "not_found"> {
   const pinned = Array.isArray(ifMatch);
   const inPlace = changes.addSongIds !== undefined || changes.removeSongIds !== undefined;
-  if (!inPlace && !pinned) {
-    const checked = await checkSongIds(userId, changes.songIds ?? []);
+  // A rename alone is written blind; a list is checked against the one read, so that only the
+  // ids it adds are read from the songs table (a 500-id list resent with one more: one read).
+  if (!inPlace && !pinned && changes.songIds === undefined) {
     const outcome = await updatePlaylist(userId, playlistId, changes);
-    if (outcome === "not_found") return outcome;
     if (outcome === "precondition") throw new Refused(outcome);
-    await settleSongIds(userId, checked, outcome.playlist);
     return outcome;
   }
   return retry(CONTENTION, async (_n, again) => {

@@ -22,6 +22,7 @@ import {
   tombstoneKey,
   versionTime,
 } from "../db/changes.ts";
+import { MAX_REQUEST_UNITS, spentSoFar } from "../db/capacity.ts";
 import { batchGet } from "../db/client.ts";
 import { COUNTERS_TABLE } from "../db/counters.ts";
 import {
@@ -176,7 +177,27 @@ async function docsOf(userId: string, changes: Change[]): Promise<Doc[]> {
 }
 
 /**
- * GET /sync: up to `limit` items changed after the checkpoint, each in its latest state, and the
+ * The most one item's consistent read may cost, by collection: a song is under 4 KB; a playlist
+ * of 500 ids under 16 KB, with its plays' counter; a profile two 32 kB metadata objects and more.
+ */
+const READ_UNITS_AT_MOST: Record<Collection, number> = { songs: 1, playlists: 5, profile: 17 };
+
+/** The first of `changes` whose reads keep the request within MAX_REQUEST_UNITS (one at least). */
+function withinCost(changes: Change[]): Change[] {
+  let left = MAX_REQUEST_UNITS - spentSoFar().read;
+  const taken: Change[] = [];
+  for (const change of changes) {
+    const cost = change.deleted ? 0 : READ_UNITS_AT_MOST[change.collection];
+    if (cost > left && taken.length > 0) break;
+    left -= cost;
+    taken.push(change);
+  }
+  return taken;
+}
+
+/**
+ * GET /sync: up to `limit` items changed after the checkpoint (fewer when their reads would take
+ * the request past MAX_REQUEST_UNITS: pages are cut by cost), each in its latest state, and the
  * checkpoint to go on from. Costs one Query of keys per table (the changes since the checkpoint,
  * and at most SETTLE_MS of changes again) and one consistent read of the items delivered.
  */
@@ -193,11 +214,12 @@ export async function pull(
     limit + checkpoint.d.length,
   );
   const fresh = changes.filter((c) => !delivered.has(markOf(c)));
-  const taken = fresh.slice(0, limit);
+  const taken = withinCost(fresh.slice(0, limit));
   const last = taken.at(-1);
-  // How far every change has been seen: the last taken when cut at `limit`, else where a table
-  // was cut, else all of them.
-  const seen = taken.length === limit && last ? last.version : complete;
+  // How far every change has been seen: the last taken when cut at `limit` or by cost, else
+  // where a table was cut, else all of them.
+  const cut = taken.length === limit || taken.length < Math.min(limit, fresh.length);
+  const seen = cut && last ? last.version : complete;
   const hold = String(Date.now() - SETTLE_MS).padStart(13, "0");
   let base = seen !== undefined && seen < hold ? seen : hold;
   if (base < checkpoint.b) base = checkpoint.b;

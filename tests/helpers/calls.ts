@@ -55,3 +55,58 @@ export async function limiterCallsOf(
     .filter((call) => call.units === (budget === "units"))
     .map((call) => call.command);
 }
+
+/** Every request's reported units (ReturnConsumedCapacity), with its input, beside the calls. */
+const spent: { input: string; read: number; write: number }[] = [];
+let measuring = false;
+
+function measure(): void {
+  if (measuring) return;
+  measuring = true;
+  dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      input.ReturnConsumedCapacity ??= "TOTAL";
+      const result = await next(args);
+      if (input.TableName === RATE_LIMITS_TABLE) return result;
+      const consumed = (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+      const units = [consumed ?? []]
+        .flat()
+        .reduce(
+          (sum: number, c) => sum + ((c as { CapacityUnits?: number }).CapacityUnits ?? 0),
+          0,
+        );
+      const write = /Put|Update|Delete|Write/.test(context.commandName ?? "");
+      spent.push({
+        input: JSON.stringify(input),
+        read: write ? 0 : units,
+        write: write ? units : 0,
+      });
+      return result;
+    },
+    { step: "initialize", name: "testCapacity", priority: "low" },
+  );
+}
+
+/**
+ * The units the tables (not the limiter's) report for the requests `work` sends whose input
+ * mentions `text` (a user's id, a table's name), counted apart from the code's own meter.
+ */
+export async function unitsOf(
+  text: string,
+  work: () => Promise<unknown>,
+): Promise<{ read: number; write: number }> {
+  measure();
+  const start = spent.length;
+  await work();
+  const mine = spent.slice(start).filter((call) => call.input.includes(text));
+  return {
+    read: mine.reduce((sum, call) => sum + call.read, 0),
+    write: mine.reduce((sum, call) => sum + call.write, 0),
+  };
+}
+
+/** The read units spent on `sub`'s behalf while `work` ran (their key names them). */
+export async function readUnitsOf(sub: string, work: () => Promise<unknown>): Promise<number> {
+  return (await unitsOf(JSON.stringify(sub).slice(1, -1), work)).read;
+}

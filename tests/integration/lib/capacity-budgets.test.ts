@@ -15,44 +15,12 @@ vi.hoisted(() => {
 
 import { handler as genres } from "../../../functions/getFavGenre.ts";
 import { handler as users } from "../../../functions/users.ts";
-import { dynamodb } from "../../../lib/db/client.ts";
 import { PLAYLISTS_TABLE } from "../../../lib/db/playlists.ts";
 import { newId } from "../../../lib/ids.ts";
-import { limiterCallsOf } from "../../helpers/calls.ts";
+import { limiterCallsOf, readUnitsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { writeItems } from "../../helpers/tables.ts";
 import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
-
-const RATE_LIMITS_TABLE = process.env.RATE_LIMITS_TABLE;
-
-/** Every request's reported units, with its input, as DynamoDB answered them. */
-const spent: { input: string; read: number; write: number }[] = [];
-dynamodb.middlewareStack.add(
-  (next, context) => async (args) => {
-    const input = args.input as Record<string, unknown>;
-    input.ReturnConsumedCapacity ??= "TOTAL";
-    const result = await next(args);
-    if (input.TableName === RATE_LIMITS_TABLE) return result;
-    const consumed = (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
-    const units = [consumed ?? []]
-      .flat()
-      .reduce((sum: number, c) => sum + ((c as { CapacityUnits?: number }).CapacityUnits ?? 0), 0);
-    const write = /Put|Update|Delete|Write/.test(context.commandName ?? "");
-    spent.push({ input: JSON.stringify(input), read: write ? 0 : units, write: write ? units : 0 });
-    return result;
-  },
-  { step: "initialize", name: "testCapacity", priority: "low" },
-);
-
-/** The read units spent on `sub`'s behalf while `work` ran. */
-async function readUnitsOf(sub: string, work: () => Promise<unknown>): Promise<number> {
-  const start = spent.length;
-  await work();
-  return spent
-    .slice(start)
-    .filter((call) => call.input.includes(JSON.stringify(sub).slice(1, -1)))
-    .reduce((sum, call) => sum + call.read, 0);
-}
 
 const exportOf = (token: string, userId: string) =>
   invoke(
