@@ -12,6 +12,7 @@
  */
 
 import { config } from "../config.ts";
+import { MAX_REQUEST_UNITS, spentSoFar } from "../db/capacity.ts";
 import {
   type Change,
   type Collection,
@@ -22,7 +23,6 @@ import {
   tombstoneKey,
   versionTime,
 } from "../db/changes.ts";
-import { MAX_REQUEST_UNITS, spentSoFar } from "../db/capacity.ts";
 import { batchGet } from "../db/client.ts";
 import { COUNTERS_TABLE } from "../db/counters.ts";
 import {

@@ -12,8 +12,7 @@ import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { storeSongs } from "../../helpers/tables.ts";
 import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
-const unitsOn = (table: string, work: () => Promise<unknown>) =>
-  unitsOf(`"${table}"`, work);
+const unitsOn = (table: string, work: () => Promise<unknown>) => unitsOf(`"${table}"`, work);
 
 describe("cheap by design", () => {
   it("read only the songs a playlist change adds: a list of 500 resent with one new id reads one song", async () => {
