@@ -4,7 +4,6 @@ import { PERMISSIONS, requireMachinePermission } from "../lib/auth/access.ts";
 import { config } from "../lib/config.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
 import { PROFILE_WARM_UP } from "../lib/domain/profile.ts";
-import { spendWrite } from "../lib/domain/rate-limits.ts";
 import { toHttpError } from "../lib/http/error-mapping.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { errorBody } from "../lib/http/responses.ts";
@@ -25,8 +24,6 @@ async function postLogin(
   { user }: z.output<typeof PostLoginEvent>,
   audited: { actor: string; correlationId: string; requestId?: string },
 ): Promise<PostLoginResult> {
-  // A login writes the user's profile: it spends that user's budget, whoever calls the hook.
-  await spendWrite(user.user_id);
   return runPostLogin(user.user_id, playlistEditorMinPlays, claimsNamespace, audited);
 }
 

@@ -11,6 +11,7 @@ import { deleteAuth0User } from "../management-api.ts";
 import { metric } from "../metrics.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import { forgetEditorSongs } from "./featured.ts";
+import { tokenCutOff } from "./rate-limits.ts";
 import { deniedRoles } from "./roles.ts";
 
 /** What became of the Auth0 user: deleted, there was none, or no Management API configured. */
@@ -49,7 +50,8 @@ export async function deleteAccount(
   const denied = new Set([...deniedRoles(profile), ...inheritedDeniedRoles]);
   await deleteProfileAndCounters(userId, [...denied]);
   const auth0User = await deleteAuth0User(userId);
-  await finishAccountDeletion(userId);
+  // Done: every token of the user issued until now is refused from now on (tokenCutOff).
+  await finishAccountDeletion(userId, tokenCutOff(userId, Date.now()));
   metric("AccountsDeleted");
   return { auth0User, resumed };
 }

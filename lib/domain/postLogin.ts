@@ -10,6 +10,7 @@ import { audit } from "../log.ts";
 import { metric } from "../metrics.ts";
 import { MAX_METADATA_BYTES, type Metadata, metadataBytes } from "./metadata.ts";
 import { DEFAULT_DISPLAY_NAME } from "./profile.ts";
+import { spendWrite } from "./rate-limits.ts";
 import { deniedRoles, PLAYLIST_EDITOR, rolesOf, storedRoles } from "./roles.ts";
 
 /**
@@ -74,7 +75,9 @@ export function loginResult(profile: Profile, claimsNamespace: string): PostLogi
 
 /**
  * One consistent read of the profile and the play total, and at most one conditional write,
- * only when something changed. Every role granted or removed is audited.
+ * only when something changed. Every role granted or removed is audited. A deletion under way
+ * is answered first (409), before the user's write budget is spent: a login refused for it
+ * costs the user nothing and is never a 429.
  */
 export async function runPostLogin(
   userId: string,
@@ -96,6 +99,8 @@ export async function runPostLogin(
       "account_being_deleted",
     );
   }
+  // A login writes the user's profile: it spends that user's budget, whoever calls the hook.
+  await spendWrite(userId);
   let before: Profile | undefined;
   const { profile, changed } = await modifyMetadata(
     userId,

@@ -1,0 +1,159 @@
+/**
+ * Auth0 and the store in step (CONTRACT: Auth0 and the store in step), over HTTP against
+ * `npm start` with its local tenant: a deleted account's tokens refused on every route, the
+ * hook refusing a login during a deletion before any limit, and (below) what moves in at login.
+ */
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadOrCreateLocalClient } from "../../scripts/local/issuer.ts";
+import { loadTableDefinitions } from "../../scripts/local/serverless-config.ts";
+import {
+  LOCAL_TENANT,
+  type RunningStack,
+  stackToken,
+  startStack,
+} from "../../scripts/local/stack.ts";
+import { localClient } from "../../scripts/local/tables.ts";
+import { call } from "../helpers/http.ts";
+import { pastTokenCutOff, uniqueUser } from "../helpers/tokens.ts";
+
+let stack: RunningStack;
+let tables: Record<string, string>;
+let db: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  stack = await startStack({ ...LOCAL_TENANT, PLAY_COOLDOWN_SECONDS: "0" });
+  tables = Object.fromEntries(
+    loadTableDefinitions("dev").map((d) => [d.logicalId, d.properties.TableName as string]),
+  );
+  db = DynamoDBDocumentClient.from(localClient(`http://127.0.0.1:${stack.dynamodbPort}`));
+});
+afterAll(async () => {
+  db?.destroy();
+  await stack?.stop();
+});
+
+const me = (userId: string) => `/users/${encodeURIComponent(userId)}`;
+
+/** The local tenant's client-credentials token for the hook, as the Action gets it. */
+async function hookToken(): Promise<string> {
+  const client = loadOrCreateLocalClient(stack.dataDir);
+  const response = await fetch(`http://127.0.0.1:${stack.issuerPort}/oauth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      audience: "https://api.music.local",
+    }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+async function storedProfile(userId: string) {
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: tables.ProfilesTable,
+      Key: { user_id: userId },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+describe("tokens outlive nothing", { timeout: 120_000 }, () => {
+  it("refuses every route (401) to a token issued before the account's deletion, and writes nothing", async () => {
+    const userId = uniqueUser("google-oauth2");
+    const token = await stackToken(stack, userId);
+    expect(
+      (await call(stack.baseUrl, "PUT", "/displayName", { token, body: { displayName: "Before" } }))
+        .status,
+    ).toBe(200);
+    const song = await call(stack.baseUrl, "POST", "/songs", {
+      token,
+      body: { songName: "Bye", genre: "x" },
+    });
+    const playlist = await call(stack.baseUrl, "POST", "/playlists", {
+      token,
+      body: { name: "P", songIds: [song.body.songId] },
+    });
+    const profile = await call(stack.baseUrl, "GET", me(userId), { token });
+    const deleted = await call(stack.baseUrl, "DELETE", me(userId), {
+      token,
+      headers: { "if-match": profile.headers.get("etag") as string },
+    });
+    expect(deleted.status).toBe(204);
+
+    // One route of each function, reads and writes: all 401, with the Bearer challenge.
+    const attempts: [string, string, unknown?][] = [
+      ["PUT", "/displayName", { displayName: "After" }],
+      ["GET", "/displayName"],
+      ["PUT", "/genres/fav", { genre: "jazz" }],
+      ["GET", "/genres/getFav"],
+      ["POST", "/songs", { songName: "Again", genre: "x" }],
+      ["GET", "/songs"],
+      ["POST", "/playlists", { name: "Again" }],
+      ["POST", `/playlists/${playlist.body.playlistId}/plays`],
+      ["GET", "/playlists"],
+      ["GET", "/playlists/getPlays"],
+      ["GET", me(userId)],
+      ["PATCH", me(userId), { user_metadata: { back: true } }],
+      ["GET", `${me(userId)}/export`],
+      ["DELETE", me(userId)],
+    ];
+    for (const [method, path, body] of attempts) {
+      const answer = await call(stack.baseUrl, method, path, {
+        token,
+        ...(body === undefined ? {} : { body }),
+      });
+      expect([method, path, answer.status]).toEqual([method, path, 401]);
+      expect(answer.body.errorCode).toBe("invalid_token");
+      expect(answer.headers.get("www-authenticate")).toContain('error="invalid_token"');
+    }
+    // Nothing came back: no profile was recreated by the old token.
+    expect(await storedProfile(userId)).toBeUndefined();
+
+    // A login afterwards is a fresh account.
+    await pastTokenCutOff();
+    const fresh = await stackToken(stack, userId);
+    const now = await call(stack.baseUrl, "GET", me(userId), { token: fresh });
+    expect(now.status).toBe(200);
+    expect(now.body.user_metadata).toEqual({});
+    expect((await call(stack.baseUrl, "GET", "/songs", { token: fresh })).body.songs).toEqual([]);
+    expect(
+      (
+        await call(stack.baseUrl, "PUT", "/displayName", {
+          token: fresh,
+          body: { displayName: "New" },
+        })
+      ).status,
+    ).toBe(200);
+    // The old token stays refused after the new account wrote.
+    expect((await call(stack.baseUrl, "GET", "/displayName", { token })).status).toBe(401);
+  });
+
+  it("answers the hook 409 account_being_deleted during an interrupted deletion, before any limit", async () => {
+    const userId = uniqueUser("auth0");
+    // A deletion that stopped after its first step (as a Management API failure leaves it), and
+    // the user's write budget spent: the deletion must be what the hook answers.
+    await db.send(
+      new PutCommand({
+        TableName: tables.CountersTable,
+        Item: { user_id: userId, counter_id: "deletion", started_at: new Date().toISOString() },
+      }),
+    );
+    await db.send(
+      new PutCommand({
+        TableName: tables.RateLimitsTable,
+        Item: { bucket_id: `writes#${userId}`, tat: Date.now() + 3_600_000 },
+      }),
+    );
+    const answer = await call(stack.baseUrl, "POST", "/hooks/post-login", {
+      token: await hookToken(),
+      body: { user: { user_id: userId, email: "a@example.com", name: "A" } },
+    });
+    expect(answer.status).toBe(409);
+    expect(answer.body.errorCode).toBe("account_being_deleted");
+  });
+});
