@@ -14,10 +14,10 @@ import { type ActionRun, runLocalLogin } from "./local/auth0-runtime.ts";
 import { commandLine } from "./local/cli.ts";
 import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
 import {
+  forgetTenantUser,
   loadOrCreateLocalClient,
   loadOrCreateManagementClient,
   loadOrCreateSigningKey,
-  userAppMetadata,
 } from "./local/issuer.ts";
 import { nodeSupportNotice } from "./local/node-support.ts";
 import { serveIssuer } from "./local/oidc-issuer.ts";
@@ -257,7 +257,7 @@ async function main(): Promise<void> {
       clients: [loadOrCreateLocalClient(settings.dataDir)],
       management: {
         client: loadOrCreateManagementClient(settings.dataDir),
-        forget: (userId) => userAppMetadata(settings.dataDir).forget(userId),
+        forget: (userId) => forgetTenantUser(settings.dataDir, userId),
       },
       login: {
         app: { clientId: LOCAL_APP_CLIENT_ID, origins },

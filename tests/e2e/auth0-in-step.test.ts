@@ -3,10 +3,16 @@
  * `npm start` with its local tenant: a deleted account's tokens refused on every route, the
  * hook refusing a login during a deletion before any limit, and (below) what moves in at login.
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadOrCreateLocalClient } from "../../scripts/local/issuer.ts";
-import { loadTableDefinitions } from "../../scripts/local/serverless-config.ts";
+import {
+  loadOrCreateLocalClient,
+  userAppMetadata,
+  userUserMetadata,
+} from "../../scripts/local/issuer.ts";
+import { loadTableDefinitions, ROOT } from "../../scripts/local/serverless-config.ts";
 import {
   LOCAL_TENANT,
   type RunningStack,
@@ -155,5 +161,65 @@ describe("tokens outlive nothing", { timeout: 120_000 }, () => {
     });
     expect(answer.status).toBe(409);
     expect(answer.body.errorCode).toBe("account_being_deleted");
+  });
+});
+
+describe("moving in at login", { timeout: 120_000 }, () => {
+  const login = async (user: Record<string, unknown>) =>
+    call(stack.baseUrl, "POST", "/hooks/post-login", {
+      token: await hookToken(),
+      body: { user },
+    });
+
+  it("moves a never-seen user's metadata in once and names each key it left out", async () => {
+    const userId = uniqueUser("auth0");
+    const first = await login({
+      user_id: userId,
+      user_metadata: { theme: "dark", "a.b": 1, displayName: "\u0007bell", lang: "fr" },
+      app_metadata: { plan: "pro", denied_roles: "not a list", roles: ["admin"], blocked: true },
+    });
+    expect(first.status).toBe(200);
+    expect(first.body.migration).toEqual({
+      moved: ["theme", "lang"],
+      skipped: ["a.b", "displayName"],
+    });
+    // The login rules apply on top: the default name where Auth0's broke the rules.
+    expect(first.body.user_metadata).toEqual({ theme: "dark", lang: "fr", displayName: "user" });
+    expect(first.body.app_metadata).toEqual({ plan: "pro" });
+
+    const second = await login({ user_id: userId, user_metadata: { theme: "light" } });
+    expect(second.body.migration).toEqual({ moved: [], skipped: [] });
+    expect(second.body.user_metadata.theme).toBe("dark");
+  });
+
+  it("moves nothing for a user the store has seen (a song before any login)", async () => {
+    const userId = uniqueUser("auth0");
+    const token = await stackToken(stack, userId);
+    await call(stack.baseUrl, "POST", "/songs", { token, body: { songName: "S", genre: "g" } });
+    const answer = await login({ user_id: userId, user_metadata: { theme: "dark" } });
+    expect(answer.body.migration).toEqual({ moved: [], skipped: [] });
+    expect(answer.body.user_metadata).toEqual({ displayName: "user" });
+  });
+
+  it("moves a local tenant user's metadata in at their login, and trims it from the tenant", async () => {
+    const userId = uniqueUser("auth0");
+    userUserMetadata(stack.dataDir).merge(userId, { theme: "dark", x$y: 2 });
+    userAppMetadata(stack.dataDir).merge(userId, { plan: "family" });
+    const { stdout } = await promisify(execFile)("npm", ["run", "-s", "login", "--", userId], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATA_DIR: stack.dataDir,
+        PORT: new URL(stack.baseUrl).port,
+        ISSUER_PORT: stack.issuerPort,
+        ...LOCAL_TENANT,
+      },
+    });
+    const token = stdout.trim();
+    const stored = await call(stack.baseUrl, "GET", me(userId), { token });
+    expect(stored.body.user_metadata).toEqual({ theme: "dark", displayName: "user" });
+    expect(stored.body.app_metadata).toEqual({ plan: "family" });
+    // The tenant keeps only what the store refused.
+    expect(userUserMetadata(stack.dataDir).get(userId)).toEqual({ x$y: 2 });
   });
 });
