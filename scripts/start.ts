@@ -19,6 +19,7 @@ import {
   loadOrCreateManagementClient,
   loadOrCreateSigningKey,
 } from "./local/issuer.ts";
+import { streamDeletion } from "./local/log-stream.ts";
 import { nodeSupportNotice } from "./local/node-support.ts";
 import { serveIssuer } from "./local/oidc-issuer.ts";
 import { portIsFree } from "./local/ports.ts";
@@ -258,6 +259,13 @@ async function main(): Promise<void> {
       management: {
         client: loadOrCreateManagementClient(settings.dataDir),
         forget: (userId) => forgetTenantUser(settings.dataDir, userId),
+        // Auth0's log stream: the deleted user's sdu event reaches auth0LogStream.
+        deleted: (userId) =>
+          streamDeletion(
+            `http://127.0.0.1:${settings.lambdaPort}`,
+            `${loadServerlessConfig("dev").provider.environment.SERVICE_NAME ?? "music-user-data"}-dev-auth0LogStream`,
+            userId,
+          ),
       },
       login: {
         app: { clientId: LOCAL_APP_CLIENT_ID, origins },

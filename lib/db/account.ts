@@ -144,3 +144,8 @@ export async function finishAccountDeletion(userId: string, together: NamedItems
     marker: deleteDeletionMarker(userId),
   });
 }
+
+/** A deleted user with nothing stored: only `cutOff` (the cut-off of their tokens) is written. */
+export async function cutOffOnly(cutOff: NamedItems): Promise<void> {
+  await transact(cutOff);
+}

@@ -9,9 +9,11 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dyn
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   loadOrCreateLocalClient,
+  loadOrCreateManagementClient,
   userAppMetadata,
   userUserMetadata,
 } from "../../scripts/local/issuer.ts";
+import { sduEvent } from "../../scripts/local/log-stream.ts";
 import { loadTableDefinitions, ROOT } from "../../scripts/local/serverless-config.ts";
 import {
   LOCAL_TENANT,
@@ -221,5 +223,117 @@ describe("moving in at login", { timeout: 120_000 }, () => {
     expect(stored.body.app_metadata).toEqual({ plan: "family" });
     // The tenant keeps only what the store refused.
     expect(userUserMetadata(stack.dataDir).get(userId)).toEqual({ x$y: 2 });
+  });
+});
+
+describe("deleted in Auth0: the log stream", { timeout: 120_000 }, () => {
+  const invokeLogStream = async (event: unknown) => {
+    const response = await fetch(
+      `${stack.lambdaUrl}/2015-03-31/functions/music-user-data-dev-auth0LogStream/invocations`,
+      { method: "POST", body: JSON.stringify(event) },
+    );
+    return { status: response.status, body: JSON.parse(await response.text()) as unknown };
+  };
+
+  it("erases the user on an sdu event as a DELETE does, ignores other types and drops malformed events", async () => {
+    const userId = uniqueUser("google-oauth2");
+    const token = await stackToken(stack, userId);
+    // An editor (roles as an operator's PATCH stores them) with a song in a featured playlist.
+    await db.send(
+      new PutCommand({
+        TableName: tables.ProfilesTable,
+        Item: {
+          user_id: userId,
+          user_metadata: { theme: "dark" },
+          app_metadata: { roles: ["playlist_editor"] },
+          version: 1,
+          created_at: new Date(Date.now() - 60_000).toISOString(),
+        },
+      }),
+    );
+    const song = await call(stack.baseUrl, "POST", "/songs", {
+      token,
+      body: { songName: "Mine", genre: "g" },
+    });
+    const playlist = await call(stack.baseUrl, "POST", "/playlists", {
+      token,
+      body: { name: "P", songIds: [song.body.songId] },
+    });
+    await call(stack.baseUrl, "POST", `/playlists/${playlist.body.playlistId}/plays`, { token });
+    const featured = await call(stack.baseUrl, "POST", "/playlists/featured", {
+      token,
+      body: { name: "Editor's pick", songIds: [song.body.songId] },
+    });
+    expect(featured.status).toBe(201);
+
+    for (const malformed of [null, { detail: "x" }, { detail: { data: { user_id: userId } } }]) {
+      expect(await invokeLogStream(malformed)).toEqual({ status: 200, body: "dropped" });
+    }
+    // Other log types (here a successful login) are none of its business.
+    const login = sduEvent(userId);
+    login.detail.data.type = "s";
+    expect(await invokeLogStream(login)).toEqual({ status: 200, body: "ignored" });
+    expect((await call(stack.baseUrl, "GET", "/songs", { token })).body.songs).toHaveLength(1);
+    // sdu without a user id: dropped, never retried.
+    const anonymous = sduEvent(userId) as { detail: { data: Record<string, unknown> } };
+    delete anonymous.detail.data.user_id;
+    expect(await invokeLogStream(anonymous)).toEqual({ status: 200, body: "dropped" });
+
+    expect(await invokeLogStream(sduEvent(userId))).toEqual({ status: 200, body: "erased" });
+    expect(await storedProfile(userId)).toBeUndefined();
+    // The token dies with the account; a later one finds nothing, the featured playlist stays
+    // without the erased song.
+    expect((await call(stack.baseUrl, "GET", "/songs", { token })).status).toBe(401);
+    await pastTokenCutOff();
+    const later = await stackToken(stack, userId);
+    expect((await call(stack.baseUrl, "GET", "/songs", { token: later })).body.songs).toEqual([]);
+    expect(
+      (await call(stack.baseUrl, "GET", "/playlists", { token: later })).body.playlists,
+    ).toEqual([]);
+    const shelf = await call(stack.baseUrl, "GET", "/playlists/featured", { token: later });
+    const pick = shelf.body.playlists.find(
+      (p: { playlistId: string }) => p.playlistId === featured.body.playlistId,
+    );
+    expect(pick.songIds).toEqual([]);
+    // Delivered again (EventBridge delivers at least once): the new account of that id stays.
+    await call(stack.baseUrl, "PUT", "/displayName", {
+      token: later,
+      body: { displayName: "New" },
+    });
+    const again = sduEvent(userId, new Date(Date.now() - 5_000));
+    expect(await invokeLogStream(again)).toEqual({ status: 200, body: "newer_account" });
+    expect((await storedProfile(userId))?.user_metadata).toEqual({ displayName: "New" });
+  });
+
+  it("gets the local tenant's sdu event when the tenant deletes a user, and erases them", async () => {
+    const userId = uniqueUser("auth0");
+    const token = await stackToken(stack, userId);
+    await call(stack.baseUrl, "PUT", "/displayName", { token, body: { displayName: "Gone" } });
+    userAppMetadata(stack.dataDir).merge(userId, { plan: "free" });
+    // Deleted in the tenant (as in Auth0's dashboard), not through the API.
+    const issuer = `http://127.0.0.1:${stack.issuerPort}/`;
+    const management = loadOrCreateManagementClient(stack.dataDir);
+    const grant = await fetch(`${issuer}oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        grant_type: "client_credentials",
+        client_id: management.clientId,
+        client_secret: management.clientSecret,
+        audience: `${issuer}api/v2/`,
+      }),
+    });
+    const { access_token } = (await grant.json()) as { access_token: string };
+    const deleted = await fetch(`${issuer}api/v2/users/${encodeURIComponent(userId)}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(deleted.status).toBe(204);
+    const deadline = Date.now() + 20_000;
+    while ((await storedProfile(userId)) !== undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(await storedProfile(userId)).toBeUndefined();
+    expect((await call(stack.baseUrl, "GET", "/displayName", { token })).status).toBe(401);
   });
 });
