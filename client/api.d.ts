@@ -279,7 +279,7 @@ export interface paths {
         put?: never;
         /**
          * Run the login rules (client-credentials token with run:post_login)
-         * @description Runs the login rules for the Auth0 Action: default display name, the playlist_editor role from plays, the roles claim. Client-credentials tokens with run:post_login only.
+         * @description Runs the login rules for the Auth0 Action: default display name, the playlist_editor role from plays, the roles claim. For a user the store has never seen, first moves in the event's user.user_metadata and, of user.app_metadata, plan and denied_roles (each key under the metadata rules; one that breaks a rule stays out and is named in migration.skipped), once. Client-credentials tokens with run:post_login only.
          */
         post: operations["runPostLogin"];
         delete?: never;
@@ -2953,6 +2953,12 @@ export interface operations {
                         user_id: string;
                         email?: string | null;
                         name?: string | null;
+                        user_metadata?: {
+                            [key: string]: unknown;
+                        } | null;
+                        app_metadata?: {
+                            [key: string]: unknown;
+                        } | null;
                     } & {
                         [key: string]: unknown;
                     };
@@ -2983,6 +2989,10 @@ export interface operations {
                         };
                         claims: {
                             [key: string]: unknown;
+                        };
+                        migration: {
+                            moved: string[];
+                            skipped: string[];
                         };
                     };
                 };

@@ -4,7 +4,6 @@ import { PERMISSIONS, requireMachinePermission } from "../lib/auth/access.ts";
 import { config } from "../lib/config.ts";
 import { type PostLoginResult, runPostLogin } from "../lib/domain/postLogin.ts";
 import { PROFILE_WARM_UP } from "../lib/domain/profile.ts";
-import { spendWrite } from "../lib/domain/rate-limits.ts";
 import { toHttpError } from "../lib/http/error-mapping.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { errorBody } from "../lib/http/responses.ts";
@@ -25,9 +24,11 @@ async function postLogin(
   { user }: z.output<typeof PostLoginEvent>,
   audited: { actor: string; correlationId: string; requestId?: string },
 ): Promise<PostLoginResult> {
-  // A login writes the user's profile: it spends that user's budget, whoever calls the hook.
-  await spendWrite(user.user_id);
-  return runPostLogin(user.user_id, playlistEditorMinPlays, claimsNamespace, audited);
+  // Auth0's metadata of the user: read only for a user the store has never seen (moving in).
+  return runPostLogin(user.user_id, playlistEditorMinPlays, claimsNamespace, audited, {
+    userMetadata: user.user_metadata,
+    appMetadata: user.app_metadata,
+  });
 }
 
 export const routes = [
@@ -37,7 +38,7 @@ export const routes = [
     tag: "hooks",
     summary: "Run the login rules (client-credentials token with run:post_login)",
     description:
-      "Runs the login rules for the Auth0 Action: default display name, the playlist_editor role from plays, the roles claim. Client-credentials tokens with run:post_login only.",
+      "Runs the login rules for the Auth0 Action: default display name, the playlist_editor role from plays, the roles claim. For a user the store has never seen, first moves in the event's user.user_metadata and, of user.app_metadata, plan and denied_roles (each key under the metadata rules; one that breaks a rule stays out and is named in migration.skipped), once. Client-credentials tokens with run:post_login only.",
     caller: "person-or-machine",
     body: PostLoginEvent,
     bodyName: EVENT,

@@ -14,11 +14,12 @@ import { type ActionRun, runLocalLogin } from "./local/auth0-runtime.ts";
 import { commandLine } from "./local/cli.ts";
 import { JavaMissingError, type LocalDynamoDb, startDynamoDb } from "./local/dynamodb.ts";
 import {
+  forgetTenantUser,
   loadOrCreateLocalClient,
   loadOrCreateManagementClient,
   loadOrCreateSigningKey,
-  userAppMetadata,
 } from "./local/issuer.ts";
+import { streamDeletion } from "./local/log-stream.ts";
 import { nodeSupportNotice } from "./local/node-support.ts";
 import { serveIssuer } from "./local/oidc-issuer.ts";
 import { portIsFree } from "./local/ports.ts";
@@ -273,7 +274,14 @@ async function main(): Promise<void> {
       clients: [loadOrCreateLocalClient(settings.dataDir)],
       management: {
         client: loadOrCreateManagementClient(settings.dataDir),
-        forget: (userId) => userAppMetadata(settings.dataDir).forget(userId),
+        forget: (userId) => forgetTenantUser(settings.dataDir, userId),
+        // Auth0's log stream: the deleted user's sdu event reaches auth0LogStream.
+        deleted: (userId) =>
+          streamDeletion(
+            `http://127.0.0.1:${settings.lambdaPort}`,
+            `${loadServerlessConfig("dev").provider.environment.SERVICE_NAME ?? "music-user-data"}-dev-auth0LogStream`,
+            userId,
+          ),
       },
       login: {
         app: { clientId: LOCAL_APP_CLIENT_ID, origins },

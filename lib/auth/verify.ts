@@ -16,6 +16,11 @@ export interface Caller {
   sub: string;
   machine: boolean;
   permissions: ReadonlySet<string>;
+  /**
+   * The token's `iat` (epoch seconds), 0 when it has none: a deleted account's tokens issued at
+   * or before the deletion are refused by it (lib/domain/rate-limits.ts).
+   */
+  issuedAt: number;
 }
 
 const cfg = config();
@@ -86,7 +91,12 @@ function callerOf(payload: JWTPayload & { sub: string }): Caller {
     : Array.isArray(payload.permissions)
       ? payload.permissions.filter((p): p is string => typeof p === "string")
       : [];
-  return { sub: payload.sub, machine, permissions: new Set(granted.filter(Boolean)) };
+  return {
+    sub: payload.sub,
+    machine,
+    permissions: new Set(granted.filter(Boolean)),
+    issuedAt: typeof payload.iat === "number" ? payload.iat : 0,
+  };
 }
 
 function toAuthError(error: unknown): Error {

@@ -1,6 +1,6 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { WriteRefusal } from "../refusals.ts";
-import { batchDelete, db, transact } from "./client.ts";
+import { batchDelete, db, type NamedItems, transact } from "./client.ts";
 import {
   deleteDeletionMarker,
   deleteFeaturedCounter,
@@ -131,11 +131,21 @@ export async function deleteProfileAndCounters(
   });
 }
 
-/** The last step, once Auth0 has deleted the user: the marks and the marker go together. */
-export async function finishAccountDeletion(userId: string): Promise<void> {
+/**
+ * The last step, once Auth0 has deleted the user: the marks and the marker go together, with
+ * `together` (the cut-off of the user's tokens), so that the deletion is done exactly when its
+ * tokens stop working.
+ */
+export async function finishAccountDeletion(userId: string, together: NamedItems): Promise<void> {
   await transact({
+    ...together,
     profile: deleteProfileItem(userId),
     counters: deleteUserCounters(userId),
     marker: deleteDeletionMarker(userId),
   });
+}
+
+/** A deleted user with nothing stored: only `cutOff` (the cut-off of their tokens) is written. */
+export async function cutOffOnly(cutOff: NamedItems): Promise<void> {
+  await transact(cutOff);
 }

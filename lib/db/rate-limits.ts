@@ -7,6 +7,12 @@
  * - idle (`tat <= now` or no item): `tat = now + n·interval`;
  * - busy (`now < tat <= now + (burst - n)·interval`): `tat = tat + n·interval`.
  * A refusal returns the stored `tat` (ALL_OLD), which says when the units will be there.
+ *
+ * A deleted account's cut-off rides the same items (CONTRACT: Tokens outlive nothing): `cut_at`
+ * (epoch seconds) refuses every take by a token whose `iat` is at or before it, and `keep_until`
+ * (the cut plus the longest a token may live) holds the item's TTL that long. Every request
+ * already takes from these items (a write each time, reads a batch at a time), so checking the
+ * cut costs no request and no read: one more condition on a write the limit makes anyway.
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
@@ -27,18 +33,34 @@ export interface Bucket {
   burst: number;
 }
 
-/** Units taken (and the bucket's `tat` after), or the milliseconds until they could be. */
-export type Take = { taken: true; tat: number } | { taken: false; retryAfterMs: number };
+/**
+ * Units taken, or the milliseconds until they could be, or the token was cut off (issued at or
+ * before its account's deletion).
+ */
+export type Take =
+  | { taken: true; tat: number }
+  | { taken: false; retryAfterMs: number }
+  | { taken: false; cutOff: true };
 
 function expiresAt(tat: number): number {
   return Math.ceil(tat / 1000) + IDLE_SECONDS;
 }
 
-function conditionFailureTat(error: unknown): number | undefined {
+/** What a refused take found stored: its `tat`, and whether the token is cut off. */
+function refusedTake(error: unknown, issuedAt: number): { tat?: number; cutOff: boolean } {
   if (!isConditionFailure(error)) throw error;
   const item = (error as { Item?: Record<string, { N?: string }> }).Item;
-  return item?.tat?.N === undefined ? undefined : Number(item.tat.N);
+  const cut = item?.cut_at?.N === undefined ? undefined : Number(item.cut_at.N);
+  return {
+    ...(item?.tat?.N === undefined ? {} : { tat: Number(item.tat.N) }),
+    cutOff: cut !== undefined && issuedAt <= cut,
+  };
 }
+
+/** No cut-off, or one before the token was issued. */
+const NOT_CUT = "(attribute_not_exists(cut_at) OR cut_at < :iat)";
+/** A cut-off item's TTL stays at its keep_until whatever a take would set. */
+const EXPIRES = "expires_at = if_not_exists(keep_until, :expires)";
 
 /**
  * The last `tat` this container saw per bucket. `tat` only grows, so it is a lower bound of the
@@ -54,8 +76,16 @@ function remember(id: string, tat: number): void {
   seenTat.set(id, tat);
 }
 
-/** Takes `units` from the bucket at `now`; at most four writes when racing other takers. */
-export async function take(bucket: Bucket, units: number, now = Date.now()): Promise<Take> {
+/**
+ * Takes `units` from the bucket at `now` for a token issued at `issuedAt` (epoch seconds); at
+ * most four writes when racing other takers.
+ */
+export async function take(
+  bucket: Bucket,
+  units: number,
+  now = Date.now(),
+  issuedAt = Number.MAX_SAFE_INTEGER,
+): Promise<Take> {
   const cost = units * bucket.intervalMs;
   const latestTat = now + (bucket.burst - units) * bucket.intervalMs;
   let knownTat = seenTat.get(bucket.id);
@@ -71,21 +101,23 @@ export async function take(bucket: Bucket, units: number, now = Date.now()): Pro
           Key: { bucket_id: bucket.id },
           ...(busy
             ? {
-                UpdateExpression: "SET tat = tat + :cost, expires_at = :expires",
-                ConditionExpression: "tat > :now AND tat <= :latest",
+                UpdateExpression: `SET tat = tat + :cost, ${EXPIRES}`,
+                ConditionExpression: `tat > :now AND tat <= :latest AND ${NOT_CUT}`,
                 ExpressionAttributeValues: {
                   ":cost": cost,
                   ":now": now,
                   ":latest": latestTat,
+                  ":iat": issuedAt,
                   ":expires": expiresAt((knownTat as number) + cost),
                 },
               }
             : {
-                UpdateExpression: "SET tat = :tat, expires_at = :expires",
-                ConditionExpression: "attribute_not_exists(tat) OR tat <= :now",
+                UpdateExpression: `SET tat = :tat, ${EXPIRES}`,
+                ConditionExpression: `(attribute_not_exists(tat) OR tat <= :now) AND ${NOT_CUT}`,
                 ExpressionAttributeValues: {
                   ":tat": now + cost,
                   ":now": now,
+                  ":iat": issuedAt,
                   ":expires": expiresAt(now + cost),
                 },
               }),
@@ -96,7 +128,9 @@ export async function take(bucket: Bucket, units: number, now = Date.now()): Pro
       remember(bucket.id, tat);
       return { taken: true, tat };
     } catch (error) {
-      knownTat = conditionFailureTat(error);
+      const refused = refusedTake(error, issuedAt);
+      if (refused.cutOff) return { taken: false, cutOff: true };
+      knownTat = refused.tat;
       if (knownTat !== undefined) remember(bucket.id, knownTat);
     }
   }
@@ -105,33 +139,51 @@ export async function take(bucket: Bucket, units: number, now = Date.now()): Pro
   // last write that cannot lose a race counts the units on whatever `tat` is stored (from a
   // past one it charges less than the idle reset would: once, never past the burst).
   try {
-    await db
-      .send(
-        new UpdateCommand({
-          TableName: RATE_LIMITS_TABLE,
-          Key: { bucket_id: bucket.id },
-          UpdateExpression: "SET tat = if_not_exists(tat, :now) + :cost, expires_at = :expires",
-          ConditionExpression: "attribute_not_exists(tat) OR tat <= :latest",
-          ExpressionAttributeValues: {
-            ":cost": cost,
-            ":now": now,
-            ":latest": latestTat,
-            ":expires": expiresAt(Math.max(now, knownTat ?? now) + cost),
-          },
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          ReturnValues: "UPDATED_NEW",
-        }),
-      )
-      .then((written) => remember(bucket.id, Number(written.Attributes?.tat ?? now + cost)));
-    return { taken: true, tat: seenTat.get(bucket.id) ?? now + cost };
+    const written = await db.send(
+      new UpdateCommand({
+        TableName: RATE_LIMITS_TABLE,
+        Key: { bucket_id: bucket.id },
+        UpdateExpression: `SET tat = if_not_exists(tat, :now) + :cost, ${EXPIRES}`,
+        ConditionExpression: `(attribute_not_exists(tat) OR tat <= :latest) AND ${NOT_CUT}`,
+        ExpressionAttributeValues: {
+          ":cost": cost,
+          ":now": now,
+          ":latest": latestTat,
+          ":iat": issuedAt,
+          ":expires": expiresAt(Math.max(now, knownTat ?? now) + cost),
+        },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        ReturnValues: "UPDATED_NEW",
+      }),
+    );
+    const tat = Number(written.Attributes?.tat ?? now + cost);
+    remember(bucket.id, tat);
+    return { taken: true, tat };
   } catch (error) {
-    knownTat = conditionFailureTat(error);
+    const refused = refusedTake(error, issuedAt);
+    if (refused.cutOff) return { taken: false, cutOff: true };
+    knownTat = refused.tat;
     if (knownTat !== undefined) remember(bucket.id, knownTat);
     return {
       taken: false,
       retryAfterMs: Math.max(bucket.intervalMs, (knownTat ?? now) - latestTat),
     };
   }
+}
+
+/**
+ * Transaction item: tokens of the bucket's caller issued at or before `cutAt` (epoch seconds)
+ * are refused from now on, for `keepSeconds` (as long as such a token may live).
+ */
+export function cutTokens(bucketId: string, cutAt: number, keepSeconds: number) {
+  return {
+    Update: {
+      TableName: RATE_LIMITS_TABLE,
+      Key: { bucket_id: bucketId },
+      UpdateExpression: "SET cut_at = :cut, keep_until = :keep, expires_at = :keep",
+      ExpressionAttributeValues: { ":cut": cutAt, ":keep": cutAt + keepSeconds },
+    },
+  };
 }
 
 /** The `tat` this container last saw for a bucket (a lower bound of the stored one), if any. */

@@ -1,4 +1,5 @@
 import {
+  cutOffOnly,
   deleteAllPlaylists,
   deleteAllSongs,
   deleteProfileAndCounters,
@@ -11,10 +12,17 @@ import { deleteAuth0User } from "../management-api.ts";
 import { metric } from "../metrics.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import { forgetEditorSongs } from "./featured.ts";
+import { tokenCutOff } from "./rate-limits.ts";
 import { deniedRoles } from "./roles.ts";
 
 /** What became of the Auth0 user: deleted, there was none, or no Management API configured. */
 export type Auth0Outcome = Awaited<ReturnType<typeof deleteAuth0User>>;
+
+/**
+ * Who asked: a DELETE (the Auth0 user goes too), or Auth0 itself, which deleted the user already
+ * (its log stream): then Auth0 is not called back.
+ */
+export type DeletionSource = "api" | "auth0";
 
 /**
  * Erases a user (CONTRACT: Data rights): marks the account and writes the deletion marker
@@ -32,6 +40,7 @@ export async function deleteAccount(
   userId: string,
   precondition: IfVersion | undefined,
   mustExist: boolean,
+  source: DeletionSource = "api",
 ): Promise<{ refusal: WriteRefusal } | { auth0User: Auth0Outcome; resumed: boolean }> {
   const resumed = await deletionUnderWay(userId);
   if (!resumed) {
@@ -48,8 +57,42 @@ export async function deleteAccount(
   const { profile, inheritedDeniedRoles } = await getProfileAndCounters(userId);
   const denied = new Set([...deniedRoles(profile), ...inheritedDeniedRoles]);
   await deleteProfileAndCounters(userId, [...denied]);
-  const auth0User = await deleteAuth0User(userId);
-  await finishAccountDeletion(userId);
+  // Auth0's own deletion needs no call back: the user is gone there ("absent").
+  const auth0User = source === "auth0" ? "absent" : await deleteAuth0User(userId);
+  // Done: every token of the user issued until now is refused from now on (tokenCutOff).
+  await finishAccountDeletion(userId, tokenCutOff(userId, Date.now()));
   metric("AccountsDeleted");
   return { auth0User, resumed };
+}
+
+/** What an `sdu` log event did: erased the account, or nothing (see eraseDeletedAuth0User). */
+export type Auth0DeletionOutcome =
+  | { erased: true; resumed: boolean }
+  | { erased: false; why: "nothing_stored" | "newer_account" };
+
+/**
+ * Auth0 deleted the user at `deletedAt` (its log event's date, when it says): their data goes as
+ * a DELETE erases it, without calling Auth0 back. A deletion under way is resumed. An account
+ * the store began after `deletedAt` is a new one of the same user id (they signed up again
+ * before the event arrived): it stays. With nothing stored, only the user's tokens issued until
+ * then are cut off.
+ */
+export async function eraseDeletedAuth0User(
+  userId: string,
+  deletedAt: string | undefined,
+): Promise<Auth0DeletionOutcome> {
+  if (!(await deletionUnderWay(userId))) {
+    const { profile, firstSeenAt } = await getUserRecord(userId);
+    const began = [profile?.createdAt, firstSeenAt].filter((t): t is string => !!t).sort()[0];
+    if (began === undefined) {
+      const at = deletedAt ? Date.parse(deletedAt) : Date.now();
+      await cutOffOnly(tokenCutOff(userId, Number.isNaN(at) ? Date.now() : at));
+      return { erased: false, why: "nothing_stored" };
+    }
+    if (deletedAt && began > deletedAt) return { erased: false, why: "newer_account" };
+  }
+  const outcome = await deleteAccount(userId, undefined, false, "auth0");
+  // No If-Match and no operator: nothing refuses it.
+  if ("refusal" in outcome) throw new Error(`the deletion was refused: ${outcome.refusal}`);
+  return { erased: true, resumed: outcome.resumed };
 }

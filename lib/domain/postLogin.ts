@@ -9,7 +9,9 @@ import { ConflictError } from "../errors.ts";
 import { audit } from "../log.ts";
 import { metric } from "../metrics.ts";
 import { MAX_METADATA_BYTES, type Metadata, metadataBytes } from "./metadata.ts";
+import { type Migration, migrationOf, NOTHING_MOVED } from "./migration.ts";
 import { DEFAULT_DISPLAY_NAME } from "./profile.ts";
+import { spendWrite } from "./rate-limits.ts";
 import { deniedRoles, PLAYLIST_EDITOR, rolesOf, storedRoles } from "./roles.ts";
 
 /**
@@ -91,30 +93,47 @@ export interface PostLoginResult {
   user_metadata: Metadata;
   app_metadata: Metadata;
   claims: Record<string, unknown>;
+  /** The user_metadata keys this login moved in from Auth0, and those it left out. */
+  migration: { moved: string[]; skipped: string[] };
 }
 
-export function loginResult(profile: Profile, claimsNamespace: string): PostLoginResult {
+export function loginResult(
+  profile: Profile,
+  claimsNamespace: string,
+  migration: PostLoginResult["migration"] = NOTHING_MOVED,
+): PostLoginResult {
   return {
     user_metadata: profile.userMetadata,
     app_metadata: profile.appMetadata,
     claims: { [`${claimsNamespace}roles`]: rolesOf(profile) },
+    migration,
   };
+}
+
+/** What Auth0 holds of the user, as the login's event carries it (either may be absent). */
+export interface Auth0Metadata {
+  userMetadata?: unknown;
+  appMetadata?: unknown;
 }
 
 /**
  * One consistent read of the profile and the play total, and at most one conditional write,
- * only when something changed. Every role granted or removed is audited.
+ * only when something changed. Every role granted or removed is audited. A deletion under way
+ * is answered first (409), before the user's write budget is spent: a login refused for it
+ * costs the user nothing and is never a 429.
  */
 export async function runPostLogin(
   userId: string,
   minPlays: number,
   claimsNamespace: string,
   audited: { actor: string; correlationId: string; requestId?: string },
+  auth0: Auth0Metadata = {},
 ): Promise<PostLoginResult> {
   metric("Logins");
   const {
     profile: initial,
     counters,
+    firstSeenAt,
     inheritedDeniedRoles,
     beingDeleted,
   } = await getProfileAndCounters(userId);
@@ -125,12 +144,26 @@ export async function runPostLogin(
       "account_being_deleted",
     );
   }
+  // A login writes the user's profile: it spends that user's budget, whoever calls the hook.
+  await spendWrite(userId);
+  // Never seen: no profile, no counter item (songs, plays, a read), no deletion kept (its
+  // tombstone). Only then does Auth0's metadata move in, once: afterwards the store is the
+  // source of truth, and the event's metadata is not read.
+  const neverSeen =
+    initial === undefined && firstSeenAt === undefined && inheritedDeniedRoles.length === 0;
+  const arriving = neverSeen ? migrationOf(auth0.userMetadata, auth0.appMetadata) : undefined;
   let before: Profile | undefined;
+  let moved: Migration | undefined;
   const { profile, changed } = await modifyMetadata(
     userId,
     (current) => {
       before = current;
-      const seeded = withInheritedDenials(current, inheritedDeniedRoles);
+      // Only onto nothing stored: a write that won the race (the import, the user's own) stays.
+      moved = arriving && current.version === 0 ? arriving : undefined;
+      const start = moved
+        ? { ...current, userMetadata: moved.userMetadata, appMetadata: moved.appMetadata }
+        : current;
+      const seeded = withInheritedDenials(start, inheritedDeniedRoles);
       const changes = loginChanges(seeded, counters.totalPlays, minPlays);
       if (changes) return loginChange(current, changes);
       if (seeded === current) return undefined;
@@ -159,5 +192,22 @@ export async function runPostLogin(
       });
     }
   }
-  return loginResult(profile, claimsNamespace);
+  const migration = changed && moved ? moved : undefined;
+  if (migration && (migration.moved.length || migration.skipped.length)) {
+    // Key names only, never values.
+    audit("metadata moved in from Auth0 by the post-login hook", {
+      ...audited,
+      target: userId,
+      moved: migration.moved.join(" ") || undefined,
+      skipped:
+        [...migration.skipped, ...migration.skippedApp].map((s) => s.key).join(" ") || undefined,
+    });
+  }
+  return loginResult(
+    profile,
+    claimsNamespace,
+    migration
+      ? { moved: migration.moved, skipped: migration.skipped.map(({ key }) => key) }
+      : NOTHING_MOVED,
+  );
 }

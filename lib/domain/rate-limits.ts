@@ -15,11 +15,17 @@
  * A refusal is remembered in the container until the budget refills (`blockedUntil`): the
  * caller's next requests are refused there and then, without a request to the shared table, so
  * that one caller's flood does not spend the table's write throughput that every caller shares.
+ *
+ * The same takes refuse a deleted account's old tokens (CONTRACT: Tokens outlive nothing): the
+ * deletion stamps its time on the caller's two budget items (`tokenCutOff`), and a take by a
+ * token issued at or before it is 401. It costs no request: the condition rides the write the
+ * limit makes anyway. Its one gap is the read batch: units a container took before the cut are
+ * used there for at most HELD_FOR_MS (a second) after it, by reads only.
  */
 import { config } from "../config.ts";
 import { MAX_REQUEST_UNITS, type Meter } from "../db/capacity.ts";
-import { type Bucket, charge, lastSeenTat, take } from "../db/rate-limits.ts";
-import { TooManyRequestsError } from "../errors.ts";
+import { type Bucket, charge, cutTokens, lastSeenTat, type Take, take } from "../db/rate-limits.ts";
+import { TooManyRequestsError, UnauthorizedError } from "../errors.ts";
 import { metric } from "../metrics.ts";
 
 const { userReadsPerSecond, userWritesPerSecond, userReadUnitsPerSecond, userWriteUnitsPerSecond } =
@@ -83,13 +89,46 @@ function refuseAndRemember(kind: RequestKind, bucket: Bucket, now: number, retry
   return refuse(kind, retryAfterMs, bucket.id);
 }
 
-/** One write of `sub`, or 429 rate_limited. */
-export async function spendWrite(sub: string): Promise<void> {
+/** The longest a token may live (lib/auth/verify.ts refuses longer): how long a cut is kept. */
+const TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Transaction items: every token of `sub` issued at or before `at` (epoch ms) is refused from
+ * now on, for as long as such a token may live.
+ */
+export function tokenCutOff(sub: string, at: number) {
+  const cutAt = Math.floor(at / 1000);
+  return {
+    readsCut: cutTokens(bucketOf("reads", sub).id, cutAt, TOKEN_LIFETIME_SECONDS),
+    writesCut: cutTokens(bucketOf("writes", sub).id, cutAt, TOKEN_LIFETIME_SECONDS),
+  };
+}
+
+function refuseCutOff(): never {
+  throw new UnauthorizedError(
+    "This token was issued before its account was deleted: log in again",
+    "The token was issued before its account was deleted",
+  );
+}
+
+/** A refused take: 401 for a cut-off token, else 429 (remembered until the budget refills). */
+function refuseTake(
+  kind: RequestKind,
+  bucket: Bucket,
+  now: number,
+  taken: Exclude<Take, { taken: true }>,
+): never {
+  if ("cutOff" in taken) refuseCutOff();
+  return refuseAndRemember(kind, bucket, now, taken.retryAfterMs);
+}
+
+/** One write of `sub` with a token issued at `issuedAt` (epoch s), or 429 rate_limited. */
+export async function spendWrite(sub: string, issuedAt?: number): Promise<void> {
   const bucket = bucketOf("writes", sub);
   const now = Date.now();
   refuseIfBlocked("writes", bucket, now);
-  const taken = await take(bucket, 1, now);
-  if (!taken.taken) refuseAndRemember("writes", bucket, now, taken.retryAfterMs);
+  const taken = await take(bucket, 1, now, issuedAt);
+  if (!taken.taken) refuseTake("writes", bucket, now, taken);
 }
 
 /** A batch being taken for a caller: concurrent reads wait for it instead of taking their own. */
@@ -112,18 +151,18 @@ function nextBatchSize(previous: HeldReads | undefined, now: number): number {
   return Math.min(READ_BATCH, Math.max(1, Math.floor((pacePerMs * HELD_FOR_MS) / 2)));
 }
 
-async function takeReads(sub: string): Promise<void> {
+async function takeReads(sub: string, issuedAt: number | undefined): Promise<void> {
   const now = Date.now();
   const bucket = bucketOf("reads", sub);
   refuseIfBlocked("reads", bucket, now);
   // A batch when the caller reads fast enough here and the budget has it; else exactly one.
   let units = nextBatchSize(heldReads.get(sub), now);
-  let taken = await take(bucket, units, now);
-  if (!taken.taken && units > 1) {
+  let taken = await take(bucket, units, now, issuedAt);
+  if (!taken.taken && !("cutOff" in taken) && units > 1) {
     units = 1;
-    taken = await take(bucket, units, now);
+    taken = await take(bucket, units, now, issuedAt);
   }
-  if (!taken.taken) refuseAndRemember("reads", bucket, now, taken.retryAfterMs);
+  if (!taken.taken) refuseTake("reads", bucket, now, taken);
   if (heldReads.size >= MAX_HELD) heldReads.clear();
   // This read takes one unit; the rest wait here for the caller's next reads.
   heldReads.set(sub, {
@@ -139,14 +178,14 @@ async function takeReads(sub: string): Promise<void> {
  * (A Lambda container serves one request at a time; a process serving many at once, as the
  * tests do, takes one batch at a time per caller, the others waiting for it.)
  */
-export async function spendRead(sub: string): Promise<void> {
+export async function spendRead(sub: string, issuedAt?: number): Promise<void> {
   for (;;) {
     if (useHeldRead(sub, Date.now())) return;
     const pending = takingReads.get(sub);
     if (!pending) break;
     await pending.catch(() => undefined);
   }
-  const taking = takeReads(sub).finally(() => takingReads.delete(sub));
+  const taking = takeReads(sub, issuedAt).finally(() => takingReads.delete(sub));
   takingReads.set(sub, taking);
   await taking;
 }
@@ -263,7 +302,7 @@ export async function reserveUnits(
       : 1;
   let units = Math.max(1, Math.ceil(expected - held), batch);
   let taken = await take(bucket, units, now);
-  if (!taken.taken && units > 1) {
+  if (!taken.taken && !("cutOff" in taken) && units > 1) {
     // Not all of it is left: what is left, and the rest charged after.
     const left = Math.floor(units - taken.retryAfterMs / bucket.intervalMs);
     if (left >= 1) {
@@ -272,7 +311,9 @@ export async function reserveUnits(
     }
   }
   if (!taken.taken) {
-    if (held <= 0) refuseAndRemember(kind, bucket, now, taken.retryAfterMs);
+    // Unit buckets carry no token cut-off (the request counts' buckets do): only a wait.
+    if (held <= 0)
+      refuseAndRemember(kind, bucket, now, "retryAfterMs" in taken ? taken.retryAfterMs : 0);
     units = 0;
   }
   const reserved = Math.min(expected, held + units);

@@ -93,7 +93,10 @@ export function rateLimit(): HttpMiddleware {
       const { caller } = stateOf(request.context);
       if (!caller) throw new Error("the authenticate middleware did not run");
       const method = request.event.requestContext?.http?.method ?? "GET";
-      await (kindOf(method) === "reads" ? spendRead(caller.sub) : spendWrite(caller.sub));
+      // The token's iat too: a deleted account's tokens are refused here (rate-limits.ts).
+      await (kindOf(method) === "reads"
+        ? spendRead(caller.sub, caller.issuedAt)
+        : spendWrite(caller.sub, caller.issuedAt));
     },
   };
 }

@@ -26,6 +26,9 @@ export const PostLoginResult = z.strictObject({
   user_metadata: z.record(z.string(), z.unknown()),
   app_metadata: z.record(z.string(), z.unknown()),
   claims: z.record(z.string(), z.unknown()),
+  // The user_metadata keys moved in from Auth0 at this login and those left out (both empty
+  // when nothing moved: the store had seen the user).
+  migration: z.strictObject({ moved: z.array(z.string()), skipped: z.array(z.string()) }),
 });
 export const Song = z.strictObject({
   songId: z.string(),

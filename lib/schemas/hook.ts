@@ -11,5 +11,8 @@ export const PostLoginEvent = z.looseObject({
       ),
     email: z.optional(z.nullable(z.string())),
     name: z.optional(z.nullable(z.string())),
+    // Moved in for a user the store has never seen (lib/domain/migration.ts checks each key).
+    user_metadata: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
+    app_metadata: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
   }),
 });

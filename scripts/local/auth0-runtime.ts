@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { loadOrCreateLocalClient, userAppMetadata } from "./issuer.ts";
+import { loadOrCreateLocalClient, userAppMetadata, userUserMetadata } from "./issuer.ts";
 import type { LoginProtocol, LoginUser } from "./oidc-issuer.ts";
 import { ROOT } from "./serverless-config.ts";
 import type { localSettings } from "./settings.ts";
@@ -17,6 +17,8 @@ export interface ActionRun {
   idTokenClaims: Record<string, unknown>;
   /** What the Action set with api.user.setAppMetadata: Auth0 merges it into the user's. */
   appMetadata: Record<string, unknown>;
+  /** What the Action set with api.user.setUserMetadata (null: the key removed). */
+  userMetadata: Record<string, unknown>;
   cache: Map<string, { value: string; expires_at?: number }>;
   /** The reason given to api.access.deny, when the Action refused the login. */
   denied?: string;
@@ -28,6 +30,7 @@ export interface PostLoginEvent {
     email?: string;
     name?: string;
     app_metadata?: Record<string, unknown>;
+    user_metadata?: Record<string, unknown>;
   };
   /** How the user came: a login, or a refresh-token exchange ("oauth2-refresh-token"). */
   transaction?: { protocol: LoginProtocol };
@@ -44,7 +47,13 @@ export async function runPostLoginAction(
   event: PostLoginEvent,
   cache: ActionRun["cache"] = new Map(),
 ): Promise<ActionRun> {
-  const run: ActionRun = { accessTokenClaims: {}, idTokenClaims: {}, appMetadata: {}, cache };
+  const run: ActionRun = {
+    accessTokenClaims: {},
+    idTokenClaims: {},
+    appMetadata: {},
+    userMetadata: {},
+    cache,
+  };
   const api = {
     access: {
       deny: (reason: string) => {
@@ -54,6 +63,9 @@ export async function runPostLoginAction(
     user: {
       setAppMetadata: (name: string, value: unknown) => {
         run.appMetadata[name] = value;
+      },
+      setUserMetadata: (name: string, value: unknown) => {
+        run.userMetadata[name] = value;
       },
     },
     accessToken: {
@@ -101,9 +113,14 @@ export async function runLocalLogin(
 ): Promise<ActionRun> {
   const client = loadOrCreateLocalClient(settings.dataDir);
   const appMetadata = userAppMetadata(settings.dataDir);
+  const userMetadata = userUserMetadata(settings.dataDir);
   const run = await runPostLoginAction(
     {
-      user: { ...user, app_metadata: appMetadata.get(user.user_id) },
+      user: {
+        ...user,
+        app_metadata: appMetadata.get(user.user_id),
+        user_metadata: userMetadata.get(user.user_id),
+      },
       transaction: { protocol },
       secrets: {
         HOOK_URL: `http://127.0.0.1:${settings.port}/hooks/post-login`,
@@ -112,11 +129,15 @@ export async function runLocalLogin(
         CLIENT_SECRET: client.clientSecret,
         AUDIENCE: settings.authAudience,
         CLAIMS_NAMESPACE: settings.claimsNamespace,
+        TRIM_AUTH0_METADATA: settings.trimAuth0Metadata ? "true" : "false",
       },
     },
     cache,
   );
   // Auth0 applies nothing an Action set on a login it denied.
-  if (run.denied === undefined) appMetadata.merge(user.user_id, run.appMetadata);
+  if (run.denied === undefined) {
+    appMetadata.merge(user.user_id, run.appMetadata);
+    userMetadata.merge(user.user_id, run.userMetadata);
+  }
   return run;
 }

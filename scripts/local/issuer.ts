@@ -135,11 +135,12 @@ export function loadOrCreateLocalClient(dataDir: string): LocalClient {
 }
 
 /**
- * The local tenant's users' app_metadata, as Auth0 keeps it: what the post-login Action mirrors
- * there with api.user.setAppMetadata (the roles), kept under `dataDir/issuer`.
+ * One metadata object per user of the local tenant, as Auth0 keeps it, in `dataDir/issuer/<file>`:
+ * what the post-login Action sets there (api.user.setAppMetadata, setUserMetadata) is merged key
+ * by key, a `null` removing the key, as Auth0 does.
  */
-export function userAppMetadata(dataDir: string) {
-  const file = join(dataDir, "issuer", "app-metadata.json");
+function tenantMetadata(dataDir: string, fileName: string) {
+  const file = join(dataDir, "issuer", fileName);
   const read = (): Record<string, Record<string, unknown>> => {
     try {
       return JSON.parse(readFileSync(file, "utf8"));
@@ -147,25 +148,56 @@ export function userAppMetadata(dataDir: string) {
       return {};
     }
   };
+  const write = (all: Record<string, Record<string, unknown>>) => {
+    mkdirSync(join(dataDir, "issuer"), { recursive: true, mode: 0o700 });
+    writeFileSync(file, JSON.stringify(all), { mode: 0o600 });
+  };
   return {
     get: (userId: string): Record<string, unknown> => read()[userId] ?? {},
-    /** Auth0 merges what an Action sets into the user's app_metadata, key by key. */
+    /** Every user the tenant keeps this metadata of. */
+    all: (): Record<string, Record<string, unknown>> => read(),
+    /** Auth0 merges what an Action sets into the user's metadata, key by key (null removes). */
     merge(userId: string, changes: Record<string, unknown>): void {
       if (Object.keys(changes).length === 0) return;
       const all = read();
-      all[userId] = { ...all[userId], ...changes };
-      mkdirSync(join(dataDir, "issuer"), { recursive: true, mode: 0o700 });
-      writeFileSync(file, JSON.stringify(all), { mode: 0o600 });
+      const merged: Record<string, unknown> = { ...all[userId], ...changes };
+      for (const [key, value] of Object.entries(changes)) if (value === null) delete merged[key];
+      all[userId] = merged;
+      write(all);
     },
     /** The user was deleted (Management API): answers whether anything was kept of them. */
     forget(userId: string): boolean {
       const all = read();
       if (!Object.hasOwn(all, userId)) return false;
       delete all[userId];
-      writeFileSync(file, JSON.stringify(all), { mode: 0o600 });
+      write(all);
       return true;
     },
   };
+}
+
+/**
+ * The local tenant's users' app_metadata: what the post-login Action mirrors there with
+ * api.user.setAppMetadata (the roles), and what an operator set (plan, denied_roles).
+ */
+export function userAppMetadata(dataDir: string) {
+  return tenantMetadata(dataDir, "app-metadata.json");
+}
+
+/**
+ * The local tenant's users' user_metadata: what a tenant that predates the API keeps of its users
+ * (preferences, avatar, ...), moved into the API's store at a first login, and trimmed by the
+ * Action (api.user.setUserMetadata(key, null)) when TRIM_AUTH0_METADATA is "true".
+ */
+export function userUserMetadata(dataDir: string) {
+  return tenantMetadata(dataDir, "user-metadata.json");
+}
+
+/** The user was deleted at the local tenant: both metadata objects go. */
+export function forgetTenantUser(dataDir: string, userId: string): boolean {
+  const app = userAppMetadata(dataDir).forget(userId);
+  const user = userUserMetadata(dataDir).forget(userId);
+  return app || user;
 }
 
 /**

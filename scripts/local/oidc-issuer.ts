@@ -85,7 +85,12 @@ export interface IssuerOptions {
    * the tenant keeps of a user outside this process (the app_metadata mirror), which a deletion
    * forgets; `forget` answers whether it knew the user.
    */
-  management?: { client: LocalClient; forget(userId: string): boolean };
+  management?: {
+    client: LocalClient;
+    forget(userId: string): boolean;
+    /** After a deletion answered 204: Auth0 writes its `sdu` log event (the log stream). */
+    deleted?(userId: string): void;
+  };
   /**
    * When set, the app (and the native app) may log users in; each login and each refresh-token
    * exchange runs `postLogin` (the Action) with its protocol.
@@ -549,6 +554,7 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
       return;
     }
     ctx.status = 204;
+    management?.deleted?.(userId);
   }
 
   // A page that rebinds its own name to 127.0.0.1 gets nothing from the tenant (scripts/local/loopback.ts).

@@ -32,9 +32,12 @@ function functionNames(): string[] {
     .sort();
 }
 
-/** What a function module exports for the tooling: its routes, and maybe `$default`. */
+/**
+ * What a function module exports for the tooling: its routes (none for a function only events
+ * invoke, such as auth0LogStream), and maybe `$default`.
+ */
 interface FunctionModule {
-  routes: readonly Route[];
+  routes?: readonly Route[];
   /** Set by the one function that answers what no route matches, with its throttle. */
   defaultRoute?: { throttle: { rate: number; burst: number } };
 }
@@ -53,7 +56,7 @@ async function functionModules(): Promise<Record<string, FunctionModule>> {
 /** Each function's declarations, by function name. */
 export async function declaredRoutes(): Promise<Record<string, readonly Route[]>> {
   const modules = await functionModules();
-  return Object.fromEntries(Object.entries(modules).map(([name, m]) => [name, m.routes]));
+  return Object.fromEntries(Object.entries(modules).map(([name, m]) => [name, m.routes ?? []]));
 }
 
 /** The p99 alarm's threshold of a route that declares none (README: Runbook). */
@@ -71,6 +74,7 @@ export async function serverlessRoutes() {
   const p99Ms: Record<string, number> = {};
   const metrics = new Set<string>();
   for (const [name, module] of Object.entries(modules)) {
+    if (!module.routes) continue;
     events[name] = module.routes.map((route) => {
       const [method, path] = route.key.split(" ");
       if (route.throttle) throttles[route.key] = route.throttle;

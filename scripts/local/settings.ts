@@ -153,6 +153,11 @@ export function localSettings() {
     authAudience: env.AUTH_AUDIENCE || "https://api.music.local",
     claimsNamespace: env.CLAIMS_NAMESPACE || DEFAULTS.claimsNamespace,
     refreshTokens: refreshTokenLifetimes(env),
+    /**
+     * The Action's secret TRIM_AUTH0_METADATA on the local tenant: moved user_metadata keys
+     * leave the tenant's user unless TRIM_AUTH0_METADATA=false.
+     */
+    trimAuth0Metadata: env.TRIM_AUTH0_METADATA !== "false",
   };
 }
 

@@ -134,8 +134,10 @@ describe("the post-login Action", () => {
       const unavailable = await runPostLoginAction(event, cache);
       expect(unavailable.accessTokenClaims).toEqual({});
       expect(cache.size).toBe(1);
-      // The next login during the outage reuses it: no new token is fetched.
+      // The next login during the outage reuses it: no new token is fetched (the hook is tried
+      // twice: a 503 once more).
       expect(await fetchesDuring(() => runPostLoginAction(event, cache))).toEqual([
+        `http://127.0.0.1:${port}/`,
         `http://127.0.0.1:${port}/`,
       ]);
       status = 401;
@@ -215,6 +217,56 @@ describe("the post-login Action", () => {
     }
   });
 
+  it("retries a 429 or a 5xx once within its time, then fails open", async () => {
+    // A gateway in front of the real hook that refuses the first `failures` requests.
+    let failures = 1;
+    let status = 503;
+    let hookCalls = 0;
+    const gateway = createServer(async (request, response) => {
+      hookCalls += 1;
+      if (failures > 0) {
+        failures -= 1;
+        response.writeHead(status, { "content-type": "application/json", "retry-after": "1" });
+        response.end(JSON.stringify({ statusCode: status, errorCode: "temporarily_unavailable" }));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const forwarded = await fetch(secrets.HOOK_URL as string, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: request.headers.authorization ?? "",
+        },
+        body: Buffer.concat(chunks),
+      });
+      response.writeHead(forwarded.status, { "content-type": "application/json" });
+      response.end(await forwarded.text());
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => gateway.listen(port, "127.0.0.1", resolve));
+    try {
+      const event = loginEvent(uniqueUser(), { HOOK_URL: `http://127.0.0.1:${port}/` });
+      const started = Date.now();
+      const recovered = await runPostLoginAction(event);
+      expect(recovered.accessTokenClaims).toEqual({ [ROLES]: [] });
+      expect(hookCalls).toBe(2);
+      // Retry-After (1 s) was honoured, within the Action's budget.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+
+      status = 429;
+      failures = 2;
+      hookCalls = 0;
+      const refused = await runPostLoginAction(event);
+      // Twice refused: the login goes on without claims (fail open), after exactly one retry.
+      expect(hookCalls).toBe(2);
+      expect(refused.denied).toBeUndefined();
+      expect(refused.accessTokenClaims).toEqual({});
+    } finally {
+      gateway.close();
+    }
+  });
+
   it("does not block the login when the hook is down", async () => {
     const closedPort = await freePort();
     const run = await runPostLoginAction(
@@ -243,6 +295,62 @@ describe("the post-login Action", () => {
   it("sets no claims when its client secret is wrong, and still lets the login through", async () => {
     const run = await runPostLoginAction(loginEvent(uniqueUser(), { CLIENT_SECRET: "wrong" }));
     expect(run.accessTokenClaims).toEqual({});
+  });
+});
+
+describe("moving in from Auth0 at a first login", () => {
+  const auth0User = (userId: string) => ({
+    user_id: userId,
+    email: "old@example.com",
+    name: "Old Timer",
+    user_metadata: {
+      displayName: "Old Timer",
+      theme: "dark",
+      "bad.key": 1,
+      avatar: { url: "https://example.com/a.png" },
+    },
+    app_metadata: { plan: "premium", denied_roles: ["playlist_editor"], roles: ["admin"] },
+  });
+
+  it("moves a new user's metadata in once, names the key it left out, and trims what moved", async () => {
+    const userId = uniqueUser("auth0");
+    const run = await runPostLoginAction({
+      user: auth0User(userId),
+      secrets: { ...secrets, TRIM_AUTH0_METADATA: "true" },
+    });
+    // The moved keys leave the Auth0 user; the one the store refused stays there.
+    expect(run.userMetadata).toEqual({ displayName: null, theme: null, avatar: null });
+    const token = await userToken(userId);
+    const stored = await call(stack.baseUrl, "GET", `/users/${encodeURIComponent(userId)}`, {
+      token,
+    });
+    expect(stored.body.user_metadata).toEqual({
+      displayName: "Old Timer",
+      theme: "dark",
+      avatar: { url: "https://example.com/a.png" },
+    });
+    // Of app_metadata only what an operator decided moves: roles are earned here.
+    expect(stored.body.app_metadata).toEqual({
+      plan: "premium",
+      denied_roles: ["playlist_editor"],
+    });
+
+    // Once: a later login's metadata is never read again, and nothing is trimmed.
+    const later = await runPostLoginAction({
+      user: { ...auth0User(userId), user_metadata: { theme: "light", extra: true } },
+      secrets: { ...secrets, TRIM_AUTH0_METADATA: "true" },
+    });
+    expect(later.userMetadata).toEqual({});
+    const again = await call(stack.baseUrl, "GET", `/users/${encodeURIComponent(userId)}`, {
+      token,
+    });
+    expect(again.body.user_metadata.theme).toBe("dark");
+    expect(again.body.user_metadata.extra).toBeUndefined();
+  });
+
+  it("leaves Auth0's copy alone unless TRIM_AUTH0_METADATA is true", async () => {
+    const run = await runPostLoginAction({ user: auth0User(uniqueUser("auth0")), secrets });
+    expect(run.userMetadata).toEqual({});
   });
 });
 

@@ -22,7 +22,7 @@ import {
 } from "../../scripts/local/stack.ts";
 import { localClient } from "../../scripts/local/tables.ts";
 import { call, type HttpResult } from "../helpers/http.ts";
-import { uniqueUser } from "../helpers/tokens.ts";
+import { pastTokenCutOff, uniqueUser } from "../helpers/tokens.ts";
 
 const SONGS = 10_000;
 const PLAYLISTS = 1_000;
@@ -367,8 +367,11 @@ describe("DELETE /users/{userId} under npm start", { timeout: 120_000 }, () => {
     // Nor may the management client ask for the music API's audience.
     const other = await clientCredentials("https://api.music.local");
     expect(other.status).toBe(403);
-    // The API keeps nothing either.
-    const songs = await call(stack.baseUrl, "GET", "/songs", { token });
+    // The API keeps nothing either, and the deleted account's token opens nothing.
+    expect((await call(stack.baseUrl, "GET", "/songs", { token })).status).toBe(401);
+    await pastTokenCutOff();
+    const later = await stackToken(stack, userId);
+    const songs = await call(stack.baseUrl, "GET", "/songs", { token: later });
     expect(songs.body.songs).toEqual([]);
   });
 });

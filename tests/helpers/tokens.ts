@@ -44,6 +44,14 @@ export async function tokenFor(
   });
 }
 
+/**
+ * Waits until the clock is in the next second: a token issued then (iat in seconds) comes after
+ * an account deletion that just finished, whose cut-off refuses tokens issued at or before it.
+ */
+export async function pastTokenCutOff(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
+}
+
 /** A client-credentials token of an M2M application, as Auth0 issues them. */
 export function machineTokenFor(clientId: string, scope: string): Promise<string> {
   return tokenFor(`${clientId}@clients`, {

@@ -37,7 +37,7 @@ const { getProfile } = await import("../../../lib/db/profiles.ts");
 const { deletionUnderWay } = await import("../../../lib/db/counters.ts");
 const { asFunction, httpEvent, invoke, lambdaContext } = await import("../../helpers/invoke.ts");
 const { storeProfile } = await import("../../helpers/profiles.ts");
-const { machineTokenFor, testSigningKey, tokenFor, uniqueUser } = await import(
+const { machineTokenFor, pastTokenCutOff, testSigningKey, tokenFor, uniqueUser } = await import(
   "../../helpers/tokens.ts"
 );
 
@@ -143,8 +143,11 @@ describe("an account deletion interrupted before Auth0 answered", () => {
       claims: { "https://music.example.com/roles": [] },
     });
 
-    // A repeat finds no Auth0 user (404 there): still done.
-    expect((await deleteUser(userId, token)).statusCode).toBe(204);
+    // The token of the deleted account is refused; a repeat with a new one finds no Auth0 user
+    // (404 there): still done.
+    expect((await deleteUser(userId, token)).statusCode).toBe(401);
+    await pastTokenCutOff();
+    expect((await deleteUser(userId, await tokenFor(userId))).statusCode).toBe(204);
     expect(forgotten).toEqual([userId, userId]);
   });
 

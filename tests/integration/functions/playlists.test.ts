@@ -105,7 +105,7 @@ describe("playlists", () => {
       rawPath: `/playlists/${playlistId}/plays`,
       headers: { "idempotency-key": "busy-key" },
     });
-    const caller = { sub, machine: false, permissions: new Set<string>() };
+    const caller = { sub, machine: false, permissions: new Set<string>(), issuedAt: 0 };
     const keyed = keyedRequest({ event, caller, body: undefined, correlationId: "t" });
     if (!keyed) throw new Error("the event carries a key");
     // What a first request leaves while it runs: its record, counted, without a response yet.

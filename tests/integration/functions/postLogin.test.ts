@@ -28,6 +28,7 @@ describe("postLogin, invoked directly with Auth0's event", () => {
       user_metadata: { displayName: "user" },
       app_metadata: {},
       claims: { [ROLES]: [] },
+      migration: { moved: [], skipped: [] },
     });
     expect((await getProfile(event.user.user_id))?.userMetadata).toEqual({ displayName: "user" });
   });
@@ -51,6 +52,7 @@ describe("postLogin, invoked directly with Auth0's event", () => {
       user_metadata: { displayName: "DJ Edit" },
       app_metadata: { plan: "premium", roles: ["beta_tester", "playlist_editor"] },
       claims: { [ROLES]: ["beta_tester", "playlist_editor"] },
+      migration: { moved: [], skipped: [] },
     });
   });
 
@@ -180,6 +182,7 @@ describe("postLogin over HTTP", () => {
       user_metadata: { displayName: "user" },
       app_metadata: {},
       claims: { [ROLES]: [] },
+      migration: { moved: [], skipped: [] },
     });
   });
 

@@ -9,7 +9,7 @@ import { getProfile } from "../../../lib/db/profiles.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
-import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
+import { pastTokenCutOff, tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
 type Fixture = "getUser" | "updateUser" | "deleteUser" | "exportUser";
 
@@ -591,12 +591,21 @@ describe("DELETE /users/{userId}", () => {
 
     expect((await onUser("deleteUser", token, sub)).statusCode).toBe(204);
     expect(await getProfile(sub)).toBeUndefined();
-    const songList = await invoke(songsHandler, httpEvent("listSongs", { token }));
+    // The deleted account's token opens nothing any more (CONTRACT: Tokens outlive nothing).
+    expect((await onUser("getUser", token, sub)).statusCode).toBe(401);
+    expect((await onUser("deleteUser", token, sub)).statusCode).toBe(401);
+    // A token of a later login finds nothing, and deleting again is done at once.
+    await pastTokenCutOff();
+    const later = await tokenFor(sub);
+    const songList = await invoke(songsHandler, httpEvent("listSongs", { token: later }));
     expect(songList.body.songs).toEqual([]);
-    const playlistList = await invoke(playlistsHandler, httpEvent("listPlaylists", { token }));
+    const playlistList = await invoke(
+      playlistsHandler,
+      httpEvent("listPlaylists", { token: later }),
+    );
     expect(playlistList.body.playlists).toEqual([]);
-    expect((await onUser("getUser", token, sub)).body.user_metadata).toEqual({});
-    expect((await onUser("deleteUser", token, sub)).statusCode).toBe(204);
+    expect((await onUser("getUser", later, sub)).body.user_metadata).toEqual({});
+    expect((await onUser("deleteUser", later, sub)).statusCode).toBe(204);
 
     const stillThere = await invoke(
       songsHandler,

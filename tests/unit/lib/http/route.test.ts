@@ -12,7 +12,7 @@ import { httpEvent } from "../../../helpers/invoke.ts";
  * the user id of GET /users/{userId}/export is the segment at {userId}'s place, not the last
  * one ("export"), and a permission checked before the query still answers first.
  */
-const caller: Caller = { sub: "auth0|a", machine: false, permissions: new Set() };
+const caller: Caller = { sub: "auth0|a", machine: false, permissions: new Set(), issuedAt: 0 };
 
 const exportRoute = (check: (userId: string) => void) =>
   defineRoute({
