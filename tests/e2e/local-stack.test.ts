@@ -11,6 +11,7 @@ import { ROOT } from "../../scripts/local/serverless-config.ts";
 import { STACK_VARIABLES } from "../../scripts/local/settings.ts";
 import { LOCAL_TENANT, startStack } from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
+import { isLoopback, listeningSockets } from "../helpers/listening.ts";
 
 const run = promisify(execFile);
 
@@ -73,6 +74,26 @@ describe("npm start with the local issuer", () => {
       await stack.stop();
     }
     expect(await portAnswers(stack.dynamodbPort)).toBe(false);
+  }, 180_000);
+});
+
+describe("npm start on a laptop without a firewall", () => {
+  it("listens on loopback only, every process of it: the API, the Invoke API, the tenant, the app and DynamoDB Local's jar", async () => {
+    const stack = await startStack(LOCAL_TENANT);
+    try {
+      const sockets = listeningSockets(stack.pid);
+      const ports = new Set(sockets.map(({ port }) => port));
+      // The stack's sockets were found: every port it was given...
+      for (const url of [stack.baseUrl, stack.lambdaUrl, stack.appUrl])
+        expect(ports).toContain(Number(new URL(url).port));
+      expect(ports).toContain(stack.dynamodbPort);
+      expect(ports).toContain(Number(stack.issuerPort));
+      // ...and the jar's own, which the guard on DYNAMODB_PORT passes requests to.
+      expect(sockets.filter(({ command }) => command === "java").length).toBeGreaterThan(0);
+      expect(sockets.filter(({ address }) => !isLoopback(address))).toEqual([]);
+    } finally {
+      await stack.stop();
+    }
   }, 180_000);
 });
 
