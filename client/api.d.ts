@@ -456,7 +456,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -469,7 +469,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -482,7 +482,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -493,7 +493,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -506,7 +506,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -536,7 +536,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -549,7 +549,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -560,7 +560,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -573,7 +573,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -584,7 +584,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -595,7 +595,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -606,7 +606,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -619,7 +619,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -643,7 +643,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -656,7 +656,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -669,7 +669,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -680,7 +680,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -693,7 +693,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -723,7 +723,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -736,7 +736,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -747,7 +747,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -760,7 +760,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -771,7 +771,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -782,7 +782,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -793,7 +793,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -806,7 +806,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -830,7 +830,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -843,7 +843,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -856,7 +856,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -867,7 +867,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -880,7 +880,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -904,7 +904,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -919,7 +919,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `no_route`: No such route: see GET /openapi.json (a route nothing serves) */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -930,7 +930,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -954,7 +954,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -968,7 +968,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `no_route`: No such route: see GET /openapi.json (a route nothing serves) */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -979,7 +979,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1008,7 +1008,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1030,7 +1030,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1041,7 +1041,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1054,7 +1054,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1065,7 +1065,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1078,7 +1078,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1112,7 +1112,7 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
@@ -1133,7 +1133,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the caller's songs) */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1144,7 +1144,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1157,7 +1157,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1168,7 +1168,7 @@ export interface operations {
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (MAX_PLAYLISTS_PER_USER reached); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -1181,7 +1181,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1192,7 +1192,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1203,7 +1203,7 @@ export interface operations {
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1214,7 +1214,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1227,7 +1227,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1254,7 +1254,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1273,7 +1273,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1286,7 +1286,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1297,7 +1297,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1308,7 +1308,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1321,7 +1321,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1348,7 +1348,7 @@ export interface operations {
             /** @description Success */
             204: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1357,7 +1357,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1370,7 +1370,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1381,7 +1381,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1392,7 +1392,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1405,7 +1405,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1439,7 +1439,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1458,7 +1458,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the caller's songs) */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1469,7 +1469,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1482,7 +1482,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1493,7 +1493,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1504,7 +1504,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1515,7 +1515,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1526,7 +1526,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1539,7 +1539,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1569,7 +1569,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
@@ -1590,7 +1590,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1601,7 +1601,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1614,7 +1614,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1625,7 +1625,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1636,7 +1636,7 @@ export interface operations {
             /** @description Conflict, nothing written. `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -1649,7 +1649,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json (this route needs no body: send none, or send it as JSON) */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1660,7 +1660,7 @@ export interface operations {
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1671,7 +1671,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `play_too_soon`: One play counts per cooldown: see Retry-After (within the cooldown; nothing counted); `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1684,7 +1684,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1713,7 +1713,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1737,7 +1737,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1748,7 +1748,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1761,7 +1761,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1772,7 +1772,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1785,7 +1785,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1819,7 +1819,7 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
@@ -1842,7 +1842,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the editor's (the caller's) songs) */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1853,7 +1853,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1866,7 +1866,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token; `missing_role`: The stored roles do not include the one named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1877,7 +1877,7 @@ export interface operations {
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (the editor holds MAX_FEATURED_PER_EDITOR featured playlists); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -1890,7 +1890,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1901,7 +1901,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1912,7 +1912,7 @@ export interface operations {
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1923,7 +1923,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1936,7 +1936,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1963,7 +1963,7 @@ export interface operations {
             /** @description Success */
             204: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1972,7 +1972,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1985,7 +1985,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named; `missing_role`: The stored roles do not include the one named; `not_featured_creator`: Another editor's featured playlist */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -1996,7 +1996,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2007,7 +2007,7 @@ export interface operations {
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted (the editor's own account) */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2020,7 +2020,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2033,7 +2033,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2067,7 +2067,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2088,7 +2088,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of its creator's songs) */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2099,7 +2099,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2112,7 +2112,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named; `missing_role`: The stored roles do not include the one named; `not_featured_creator`: Another editor's featured playlist */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2123,7 +2123,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2134,7 +2134,7 @@ export interface operations {
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted (the editor's own account) */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2147,7 +2147,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2158,7 +2158,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2169,7 +2169,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2182,7 +2182,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2209,7 +2209,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2230,7 +2230,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2243,7 +2243,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2254,7 +2254,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2265,7 +2265,7 @@ export interface operations {
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (its editor holds MAX_FEATURED_PER_EDITOR featured playlists) */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2278,7 +2278,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json (this route needs no body: send none, or send it as JSON) */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2289,7 +2289,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2302,7 +2302,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2340,7 +2340,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2361,7 +2361,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2372,7 +2372,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2385,7 +2385,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2396,7 +2396,7 @@ export interface operations {
             /** @description Conflict, nothing written. `account_being_deleted`: The account is being deleted (the user's account deletion is under way; the Action denies the login) */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2409,7 +2409,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2420,7 +2420,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2431,7 +2431,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2444,7 +2444,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2473,7 +2473,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2492,7 +2492,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2503,7 +2503,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2516,7 +2516,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2527,7 +2527,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2540,7 +2540,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2574,7 +2574,7 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
@@ -2592,7 +2592,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2603,7 +2603,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2616,7 +2616,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2627,7 +2627,7 @@ export interface operations {
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (MAX_SONGS_PER_USER reached); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2640,7 +2640,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2651,7 +2651,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2662,7 +2662,7 @@ export interface operations {
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2673,7 +2673,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2686,7 +2686,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2713,7 +2713,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2729,7 +2729,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2742,7 +2742,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2753,7 +2753,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2764,7 +2764,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2777,7 +2777,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2804,7 +2804,7 @@ export interface operations {
             /** @description Success */
             204: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2813,7 +2813,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2826,7 +2826,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2837,7 +2837,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2848,7 +2848,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2861,7 +2861,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2893,7 +2893,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The profile's strong ETag, e.g. "3" */
                     ETag: string;
@@ -2916,7 +2916,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_query`: A query parameter is malformed: the message names it (include_fields not true or false, or fields over 1024 characters) */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2927,7 +2927,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2940,7 +2940,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2951,7 +2951,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -2962,7 +2962,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2975,7 +2975,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3005,7 +3005,7 @@ export interface operations {
             /** @description Success */
             204: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3014,7 +3014,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_if_match`: If-Match is not an entity tag */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3025,7 +3025,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -3038,7 +3038,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3049,7 +3049,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3060,7 +3060,7 @@ export interface operations {
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
             412: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3071,7 +3071,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3084,7 +3084,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds (or Auth0's Management API did not answer (the next DELETE finishes the deletion)) */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3125,7 +3125,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The profile's strong ETag, e.g. "3" */
                     ETag: string;
@@ -3148,7 +3148,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_metadata`: Metadata breaks Auth0's rules; `metadata_too_large`: A metadata object would pass 32 kB of JSON; `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_if_match`: If-Match is not an entity tag */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3159,7 +3159,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -3172,7 +3172,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3183,7 +3183,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3194,7 +3194,7 @@ export interface operations {
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -3207,7 +3207,7 @@ export interface operations {
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
             412: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3218,7 +3218,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3229,7 +3229,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3240,7 +3240,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3253,7 +3253,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3283,7 +3283,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3327,7 +3327,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it (cursor over 2048 characters); `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3338,7 +3338,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -3351,7 +3351,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3362,7 +3362,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     [name: string]: unknown;
                 };
@@ -3373,7 +3373,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3386,7 +3386,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;

@@ -141,6 +141,7 @@ export const routes = [
             target: userId,
             changed: changed.join(" "),
             correlationId,
+            clientCorrelationId: request.clientCorrelationId,
             requestId: event.requestContext?.requestId,
           });
         }
@@ -179,6 +180,7 @@ export const routes = [
           actor: caller.sub,
           target: userId,
           correlationId,
+          clientCorrelationId: request.clientCorrelationId,
           requestId: event.requestContext?.requestId,
         });
       }
@@ -218,6 +220,7 @@ export const routes = [
         auth0User: outcome.auth0User,
         resumed: outcome.resumed,
         correlationId,
+        clientCorrelationId: request.clientCorrelationId,
         requestId: event.requestContext?.requestId,
       });
       return respond(204, undefined);

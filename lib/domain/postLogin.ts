@@ -80,7 +80,12 @@ export async function runPostLogin(
   userId: string,
   minPlays: number,
   claimsNamespace: string,
-  audited: { actor: string; correlationId: string; requestId?: string },
+  audited: {
+    actor: string;
+    correlationId: string;
+    clientCorrelationId?: string | undefined;
+    requestId?: string;
+  },
 ): Promise<PostLoginResult> {
   metric("Logins");
   const {

@@ -59,11 +59,11 @@ export function httpHandler(routes: readonly Route[], options: HandlerOptions = 
   const byKey = Object.fromEntries(routes.map((route) => [route.key, route]));
   const dispatch = async (event: HttpEvent, context: HttpContext): Promise<HttpResponse> => {
     const route = routeOf(byKey, event.routeKey);
-    const { caller, body, correlationId } = stateOf(context);
+    const { caller, body, correlationId, clientCorrelationId } = stateOf(context);
     if (!caller) throw new Error("the authenticate middleware did not run");
     // Operators' client-credentials tokens reach only the routes that say so.
     if (route.caller !== "person-or-machine") requirePerson(caller);
-    return route.handle({ event, caller, body, correlationId });
+    return route.handle({ event, caller, body, correlationId, clientCorrelationId });
   };
   const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>(TIMEOUT)
     .use(requestLifecycle())
