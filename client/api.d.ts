@@ -483,7 +483,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -500,7 +500,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -517,7 +517,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -532,7 +532,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -549,7 +549,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -583,7 +583,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -600,7 +600,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -615,7 +615,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -632,7 +632,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -647,7 +647,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -662,7 +662,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -677,7 +677,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -694,7 +694,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -722,7 +722,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -739,7 +739,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -756,7 +756,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -771,7 +771,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -788,7 +788,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -822,7 +822,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -839,7 +839,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -854,7 +854,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -871,7 +871,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -886,7 +886,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -901,7 +901,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -916,7 +916,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -933,7 +933,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -961,7 +961,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -978,7 +978,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -995,7 +995,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1010,7 +1010,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1027,7 +1027,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1055,7 +1055,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1074,7 +1074,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `no_route`: No such route: see GET /openapi.json (a route nothing serves) */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1089,7 +1089,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1117,7 +1117,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1135,7 +1135,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `no_route`: No such route: see GET /openapi.json (a route nothing serves) */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1150,7 +1150,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1183,7 +1183,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1209,7 +1209,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1224,7 +1224,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1241,7 +1241,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1256,7 +1256,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1273,7 +1273,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1311,7 +1311,7 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
@@ -1336,7 +1336,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the caller's songs) */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1351,7 +1351,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1368,7 +1368,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1383,7 +1383,7 @@ export interface operations {
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (MAX_PLAYLISTS_PER_USER reached); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -1400,7 +1400,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1415,7 +1415,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1430,7 +1430,7 @@ export interface operations {
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1445,7 +1445,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1462,7 +1462,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1493,7 +1493,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The profile's strong ETag, e.g. "3" */
                     ETag: string;
@@ -1518,7 +1518,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1535,7 +1535,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1550,7 +1550,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1565,7 +1565,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1582,7 +1582,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1616,7 +1616,7 @@ export interface operations {
             /** @description Success */
             204: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1629,7 +1629,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_if_match`: If-Match is not an entity tag */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1644,7 +1644,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1661,7 +1661,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1676,7 +1676,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1691,7 +1691,7 @@ export interface operations {
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
             412: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1706,7 +1706,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1723,7 +1723,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1766,7 +1766,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The profile's strong ETag, e.g. "3" */
                     ETag: string;
@@ -1791,7 +1791,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_if_match`: If-Match is not an entity tag; `unknown_song`: songIds name a song the owner does not have (an id in songIds or addSongIds that is not one of the caller's songs) */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1806,7 +1806,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -1823,7 +1823,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1838,7 +1838,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1853,7 +1853,7 @@ export interface operations {
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)) */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -1870,7 +1870,7 @@ export interface operations {
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
             412: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1885,7 +1885,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1900,7 +1900,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -1915,7 +1915,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1932,7 +1932,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -1973,7 +1973,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
@@ -1998,7 +1998,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `invalid_played_at`: playedAt is in the future, over 7 days ago, or before the playlist was created */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2013,7 +2013,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2030,7 +2030,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2045,7 +2045,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2060,7 +2060,7 @@ export interface operations {
             /** @description Conflict, nothing written. `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2077,7 +2077,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2092,7 +2092,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2107,7 +2107,7 @@ export interface operations {
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2122,7 +2122,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `play_too_soon`: One play counts per cooldown: see Retry-After (within the cooldown of a counted play; nothing counted); `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2139,7 +2139,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2172,7 +2172,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2200,7 +2200,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2215,7 +2215,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2232,7 +2232,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2247,7 +2247,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2264,7 +2264,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2302,7 +2302,7 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
@@ -2329,7 +2329,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the editor's (the caller's) songs) */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2344,7 +2344,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2361,7 +2361,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token; `missing_role`: The stored roles do not include the one named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2376,7 +2376,7 @@ export interface operations {
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (the editor holds MAX_FEATURED_PER_EDITOR featured playlists); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2393,7 +2393,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2408,7 +2408,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2423,7 +2423,7 @@ export interface operations {
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2438,7 +2438,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2455,7 +2455,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2486,7 +2486,7 @@ export interface operations {
             /** @description Success */
             204: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2499,7 +2499,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2516,7 +2516,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named; `missing_role`: The stored roles do not include the one named; `not_featured_creator`: Another editor's featured playlist */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2531,7 +2531,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2546,7 +2546,7 @@ export interface operations {
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted (the editor's own account) */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2563,7 +2563,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2580,7 +2580,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2620,7 +2620,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2645,7 +2645,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of its creator's songs) */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2660,7 +2660,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2677,7 +2677,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named; `missing_role`: The stored roles do not include the one named; `not_featured_creator`: Another editor's featured playlist */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2692,7 +2692,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2707,7 +2707,7 @@ export interface operations {
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted (the editor's own account) */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2724,7 +2724,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2739,7 +2739,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2754,7 +2754,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2771,7 +2771,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2802,7 +2802,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2827,7 +2827,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -2844,7 +2844,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2859,7 +2859,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2874,7 +2874,7 @@ export interface operations {
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (its editor holds MAX_FEATURED_PER_EDITOR featured playlists) */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2891,7 +2891,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json (this route needs no body: send none, or send it as JSON) */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -2906,7 +2906,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2923,7 +2923,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -2971,7 +2971,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3000,7 +3000,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3015,7 +3015,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -3032,7 +3032,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3047,7 +3047,7 @@ export interface operations {
             /** @description Conflict, nothing written. `account_being_deleted`: The account is being deleted (the user's account deletion is under way; the Action denies the login) */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -3064,7 +3064,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3079,7 +3079,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3094,7 +3094,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3111,7 +3111,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3144,7 +3144,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3167,7 +3167,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3182,7 +3182,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -3199,7 +3199,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3214,7 +3214,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3231,7 +3231,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3269,7 +3269,7 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description true when this is the stored first response to this Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
@@ -3291,7 +3291,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3306,7 +3306,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -3323,7 +3323,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3338,7 +3338,7 @@ export interface operations {
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (MAX_SONGS_PER_USER reached); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -3355,7 +3355,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3370,7 +3370,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3385,7 +3385,7 @@ export interface operations {
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
             422: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3400,7 +3400,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3417,7 +3417,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3448,7 +3448,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3468,7 +3468,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -3485,7 +3485,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3500,7 +3500,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3515,7 +3515,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3532,7 +3532,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3563,7 +3563,7 @@ export interface operations {
             /** @description Success */
             204: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3576,7 +3576,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -3593,7 +3593,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3608,7 +3608,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3623,7 +3623,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3640,7 +3640,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3673,7 +3673,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3700,7 +3700,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_checkpoint`: The checkpoint was not issued by GET /sync */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3715,7 +3715,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -3732,7 +3732,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3747,7 +3747,7 @@ export interface operations {
             /** @description Error. `checkpoint_expired`: The checkpoint is older than 30 days: pull anew */
             410: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3762,7 +3762,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3779,7 +3779,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -3830,7 +3830,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3876,7 +3876,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_metadata`: Metadata breaks Auth0's rules; `metadata_too_large`: A metadata object would pass 32 kB of JSON; `unknown_song`: songIds name a song the owner does not have */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3891,7 +3891,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -3908,7 +3908,7 @@ export interface operations {
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3923,7 +3923,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id; `playlist_not_found`: No playlist with that id here */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3938,7 +3938,7 @@ export interface operations {
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (in `errors`, for a change that met extreme contention (retry it)); `quota_exceeded`: The quota is reached: delete items first; `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -3955,7 +3955,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3970,7 +3970,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -3985,7 +3985,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -4002,7 +4002,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -4038,7 +4038,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The profile's strong ETag, e.g. "3" */
                     ETag: string;
@@ -4065,7 +4065,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_query`: A query parameter is malformed: the message names it (include_fields not true or false, or fields over 1024 characters) */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4080,7 +4080,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -4097,7 +4097,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4112,7 +4112,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4127,7 +4127,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -4144,7 +4144,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -4178,7 +4178,7 @@ export interface operations {
             /** @description Success */
             204: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4191,7 +4191,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_if_match`: If-Match is not an entity tag */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4206,7 +4206,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -4223,7 +4223,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4238,7 +4238,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4253,7 +4253,7 @@ export interface operations {
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
             412: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4268,7 +4268,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -4285,7 +4285,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds (or Auth0's Management API did not answer (the next DELETE finishes the deletion)) */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -4330,7 +4330,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The profile's strong ETag, e.g. "3" */
                     ETag: string;
@@ -4357,7 +4357,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_metadata`: Metadata breaks Auth0's rules; `metadata_too_large`: A metadata object would pass 32 kB of JSON; `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_if_match`: If-Match is not an entity tag */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4372,7 +4372,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -4389,7 +4389,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4404,7 +4404,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4419,7 +4419,7 @@ export interface operations {
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (many writes of the same keys at once (retry)); `account_being_deleted`: The account is being deleted */
             409: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -4436,7 +4436,7 @@ export interface operations {
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
             412: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4451,7 +4451,7 @@ export interface operations {
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
             413: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4466,7 +4466,7 @@ export interface operations {
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
             415: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4481,7 +4481,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -4498,7 +4498,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -4532,7 +4532,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4580,7 +4580,7 @@ export interface operations {
             /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it (cursor over 2048 characters); `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4595,7 +4595,7 @@ export interface operations {
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The Bearer challenge (RFC 6750), with the error when a token was sent */
                     "WWW-Authenticate": string;
@@ -4612,7 +4612,7 @@ export interface operations {
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
             403: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4627,7 +4627,7 @@ export interface operations {
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
             404: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
                     "RateLimit-Policy"?: string;
@@ -4642,7 +4642,7 @@ export interface operations {
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
             429: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
@@ -4659,7 +4659,7 @@ export interface operations {
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
             503: {
                 headers: {
-                    /** @description The request's correlation id (the client's X-Correlation-Id, or one made here) */
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
                     "X-Correlation-Id": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;

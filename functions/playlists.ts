@@ -49,6 +49,7 @@ function auditFeatured(request: HttpRequest, action: string, playlistId: string,
     target: `featured:${playlistId}`,
     changed: changed ? Object.keys(changed).join(" ") : undefined,
     correlationId: request.correlationId,
+    clientCorrelationId: request.clientCorrelationId,
     requestId: request.event.requestContext?.requestId,
   });
 }

@@ -22,7 +22,12 @@ const EVENT = "The post-login event";
 
 async function postLogin(
   { user }: z.output<typeof PostLoginEvent>,
-  audited: { actor: string; correlationId: string; requestId?: string },
+  audited: {
+    actor: string;
+    correlationId: string;
+    clientCorrelationId?: string | undefined;
+    requestId?: string;
+  },
 ): Promise<PostLoginResult> {
   // Auth0's metadata of the user: read only for a user the store has never seen (moving in).
   return runPostLogin(user.user_id, playlistEditorMinPlays, claimsNamespace, audited, {
@@ -51,10 +56,11 @@ export const routes = [
     // Its body, Auth0's post-login event, is the sample of scripts/local/sample-events.ts.
     example: { headers: { "user-agent": "Auth0 Action" } },
     // The permission first: a caller without it learns nothing of what a valid event is.
-    handler: async ({ event, caller, body, correlationId, respond }) => {
+    handler: async ({ event, caller, body, correlationId, clientCorrelationId, respond }) => {
       requireMachinePermission(caller, PERMISSIONS.runPostLogin);
       const requestId = event.requestContext?.requestId;
-      return respond(200, await postLogin(body, { actor: caller.sub, correlationId, requestId }));
+      const audited = { actor: caller.sub, correlationId, clientCorrelationId, requestId };
+      return respond(200, await postLogin(body, audited));
     },
   }),
 ];

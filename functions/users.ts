@@ -142,6 +142,7 @@ export const routes = [
             target: userId,
             changed: changed.join(" "),
             correlationId,
+            clientCorrelationId: request.clientCorrelationId,
             requestId: event.requestContext?.requestId,
           });
         }
@@ -181,6 +182,7 @@ export const routes = [
           actor: caller.sub,
           target: userId,
           correlationId,
+          clientCorrelationId: request.clientCorrelationId,
           requestId: event.requestContext?.requestId,
         });
       }
@@ -220,6 +222,7 @@ export const routes = [
         auth0User: outcome.auth0User,
         resumed: outcome.resumed,
         correlationId,
+        clientCorrelationId: request.clientCorrelationId,
         requestId: event.requestContext?.requestId,
       });
       return respond(204, undefined);

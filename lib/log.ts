@@ -52,6 +52,8 @@ export function audit(
     actor: string;
     target: string;
     correlationId: string;
+    /** The client's own X-Correlation-Id, beside ours (never in its place). */
+    clientCorrelationId?: string | undefined;
     /** API Gateway's id of the request: joins the line to the stage's access log. */
     requestId?: string;
   } & LogFields,

@@ -28,7 +28,8 @@ function jsonSchema(schema: Schema, io: "input" | "output"): Record<string, unkn
 
 const HEADERS = {
   "X-Correlation-Id": {
-    description: "The request's correlation id (the client's X-Correlation-Id, or one made here)",
+    description:
+      "The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used)",
     schema: { type: "string" },
   },
   "Retry-After": { description: "Seconds to wait before retrying", schema: { type: "integer" } },

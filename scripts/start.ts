@@ -92,12 +92,41 @@ async function stopChildren(): Promise<void> {
     }
   }
   issuerServer?.close();
+  issuerServer?.closeAllConnections();
   appServer?.close();
+  appServer?.closeAllConnections();
   await dynamo?.stop();
+  await Promise.race([offlineExited, sleep(OFFLINE_GRACE_MS)]);
+  // Past its grace (or exited, leaving a child behind), what is left of its process group is
+  // killed: an offline server that lingers would hold PORT and LAMBDA_PORT after we exit.
+  if (offline?.pid) await killGroup(offline.pid);
   // Its build goes once nothing can write to it any more.
-  await Promise.race([offlineExited, sleep(10_000)]);
   rmSync(buildDir, { recursive: true, force: true });
   forgetStack();
+}
+
+/** How long serverless-offline may take to stop by itself. */
+const OFFLINE_GRACE_MS = 10_000;
+
+/** SIGKILLs process group `pgid`, and waits until none of it is left (a few seconds at most). */
+async function killGroup(pgid: number): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  say("serverless-offline (or a child of it) still runs: killing it");
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // gone meanwhile
+  }
+  const deadline = Date.now() + 5_000;
+  while (alive() && Date.now() < deadline) await sleep(50);
 }
 
 // npm does not pass a SIGTERM on to its script: when the process that started this one goes

@@ -42,7 +42,9 @@ export async function markAccountDeleting(
     marker: putDeletionMarker(userId),
   });
   if (!refusal) return undefined;
-  // Only the profile has a condition: it is missing (operator) or fails the If-Match.
+  // Only the profile has a condition: it is missing (operator) or fails the If-Match, which
+  // is all it checks for the user themself (a profile never written has version 0).
+  if (!mustExist) return "precondition";
   const stored = refusal.items.profile ?? (await getProfile(userId));
   return stored ? "precondition" : "not_found";
 }

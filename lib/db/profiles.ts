@@ -134,6 +134,13 @@ function versionCondition(precondition: IfVersion): {
   values: Record<string, number>;
 } {
   if (precondition === "*") return { expression: undefined, values: {} };
+  // Tags that name no version (weak, or never issued): a condition no item meets, as "()" is
+  // no condition DynamoDB accepts.
+  if (precondition.length === 0)
+    return {
+      expression: "(attribute_exists(user_id) AND attribute_not_exists(user_id))",
+      values: {},
+    };
   const values = Object.fromEntries(precondition.map((v, i) => [`:v${i}`, v]));
   const tests = precondition.map((v, i) =>
     v === 0 ? "attribute_not_exists(version)" : `version = :v${i}`,

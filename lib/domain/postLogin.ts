@@ -126,7 +126,12 @@ export async function runPostLogin(
   userId: string,
   minPlays: number,
   claimsNamespace: string,
-  audited: { actor: string; correlationId: string; requestId?: string },
+  audited: {
+    actor: string;
+    correlationId: string;
+    clientCorrelationId?: string | undefined;
+    requestId?: string;
+  },
   auth0: Auth0Metadata = {},
 ): Promise<PostLoginResult> {
   metric("Logins");

@@ -7,25 +7,45 @@ export function etagOf(version: number): string {
   return `"${version}"`;
 }
 
-const STRONG_ETAG = /^\s*"(\d{1,15})"\s*$/;
-const WEAK_ETAG = /^\s*W\/"(\d{1,15})"\s*$/;
+/**
+ * One entity-tag of a list (RFC 9110 §8.8.3): optional `W/`, then a quoted opaque tag of etagc
+ * (any visible character but `"`, and obs-text), so a comma may sit inside the quotes.
+ */
+const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/;
+/** A version the API wrote: what a strong tag must name to match anything. */
+const VERSION = /^\d{1,15}$/;
+
+const malformed = () =>
+  new BadRequestError('If-Match must hold ETags such as "3"', "invalid_if_match");
 
 /**
  * The request's `If-Match` (RFC 9110 §13.1.1), or undefined without the header. `*` matches any
- * profile a read shows. Otherwise a stored version matches only a strong ETag naming it: a weak
- * tag (`W/"3"`) is well-formed but never matches.
+ * profile a read shows. Otherwise it must be a list of entity-tags (else 400); a stored version
+ * matches only a strong tag naming it, so a weak tag (`W/"3"`) or one this API never issued
+ * (`"abc"`) is well-formed but matches nothing: the caller's 412, not a 400.
  */
 export function ifMatch(event: HttpEvent): IfVersion | undefined {
   const header = event.headers?.["if-match"] ?? event.headers?.["If-Match"];
   if (header === undefined) return undefined;
   if (header.trim() === "*") return "*";
   const versions: number[] = [];
-  for (const tag of header.split(",")) {
-    const strong = STRONG_ETAG.exec(tag);
-    if (strong?.[1]) versions.push(Number(strong[1]));
-    else if (!WEAK_ETAG.test(tag))
-      throw new BadRequestError('If-Match must hold ETags such as "3"', "invalid_if_match");
+  let tags = 0;
+  // #entity-tag: elements separated by commas and optional whitespace, empty ones allowed.
+  let rest = header.trim();
+  while (rest) {
+    if (rest.startsWith(",")) {
+      rest = rest.slice(1).trimStart();
+      continue;
+    }
+    const tag = ENTITY_TAG.exec(rest);
+    if (!tag) throw malformed();
+    tags++;
+    const opaque = tag[2] ?? "";
+    if (!tag[1] && VERSION.test(opaque)) versions.push(Number(opaque));
+    rest = rest.slice(tag[0].length).trimStart();
+    if (rest && !rest.startsWith(",")) throw malformed();
   }
+  if (tags === 0) throw malformed();
   return versions;
 }
 

@@ -60,11 +60,11 @@ export function httpHandler(routes: readonly Route[], options: HandlerOptions = 
   const byKey = Object.fromEntries(routes.map((route) => [route.key, route]));
   const dispatch = async (event: HttpEvent, context: HttpContext): Promise<HttpResponse> => {
     const route = routeOf(byKey, event.routeKey);
-    const { caller, body, correlationId, meter } = stateOf(context);
+    const { caller, body, correlationId, clientCorrelationId, meter } = stateOf(context);
     if (!caller) throw new Error("the authenticate middleware did not run");
     // Operators' client-credentials tokens reach only the routes that say so.
     if (route.caller !== "person-or-machine") requirePerson(caller);
-    const handle = () => route.handle({ event, caller, body, correlationId });
+    const handle = () => route.handle({ event, caller, body, correlationId, clientCorrelationId });
     return meter ? metered(handle, meter) : handle();
   };
   const stack = middy<HttpEvent, HttpResponse, Error, HttpContext>(TIMEOUT)

@@ -20,10 +20,19 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
+/**
+ * The request's correlation id: API Gateway's id for it (Lambda's when invoked without one),
+ * never what a client sends, so that a line in an audit trail cannot be made to claim another
+ * request's id.
+ */
 function correlationIdOf(event: HttpEvent, awsRequestId: string | undefined): string {
+  return event.requestContext?.requestId ?? awsRequestId ?? "unknown";
+}
+
+/** The client's own X-Correlation-Id, when well-formed: logged beside ours, to find its calls. */
+function clientCorrelationIdOf(event: HttpEvent): string | undefined {
   const fromClient = event.headers?.["x-correlation-id"];
-  if (fromClient && CORRELATION_ID.test(fromClient)) return fromClient;
-  return awsRequestId ?? event.requestContext?.requestId ?? "unknown";
+  return fromClient && CORRELATION_ID.test(fromClient) ? fromClient : undefined;
 }
 
 /** Outermost layer: correlation id, one log line per request, errors mapped in one place. */
@@ -44,6 +53,7 @@ export function requestLifecycle(): HttpMiddleware {
       status: response.statusCode,
       latencyMs: Math.round(performance.now() - state.startedAt),
       correlationId: state.correlationId,
+      clientCorrelationId: state.clientCorrelationId,
       // API Gateway's id for the request: joins this line to the stage's access log line.
       requestId: request.event.requestContext?.requestId,
       caller: state.caller ? hashSubject(state.caller.sub) : undefined,
@@ -54,6 +64,7 @@ export function requestLifecycle(): HttpMiddleware {
       request.context.state = {
         startedAt: performance.now(),
         correlationId: correlationIdOf(request.event, request.context.awsRequestId),
+        clientCorrelationId: clientCorrelationIdOf(request.event),
       };
     },
     after: (request) => {

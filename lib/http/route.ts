@@ -139,6 +139,7 @@ interface RouteRequest<P, Q, H, B, R extends Responses> {
   body: OutputOr<B, undefined>;
   caller: Caller;
   correlationId: string;
+  clientCorrelationId: string | undefined;
   event: HttpEvent;
   /** The request as lib/http/idempotency.ts reads it (the body as sent, for its hash). */
   request: HttpRequest;
@@ -302,6 +303,7 @@ export function defineRoute<
       const parts = {
         caller: request.caller,
         correlationId: request.correlationId,
+        clientCorrelationId: request.clientCorrelationId,
         event,
         request,
         get params() {

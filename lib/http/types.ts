@@ -16,13 +16,17 @@ export interface HttpRequest {
   event: HttpEvent;
   caller: Caller;
   body: unknown;
+  /** API Gateway's id of the request (Lambda's without one): what logs and audits join on. */
   correlationId: string;
+  /** The client's X-Correlation-Id, when it sent a well-formed one; never trusted as ours. */
+  clientCorrelationId?: string | undefined;
 }
 
 /** What the middlewares learn about a request, for the next ones and the route. */
 export interface RequestState {
   startedAt: number;
   correlationId: string;
+  clientCorrelationId?: string | undefined;
   caller?: Caller;
   body?: unknown;
   /** What the request's DynamoDB calls spend, and what it reserved of the caller's budget. */

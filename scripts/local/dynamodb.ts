@@ -1,9 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { Agent, createServer, request, type Server } from "node:http";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { pipeline } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { refuseForeignRequest } from "./loopback.ts";
 import { freePort } from "./ports.ts";
@@ -15,6 +18,8 @@ const JAR_DIR = (() => {
   );
   return join(packageDir, "lib", "dynamodb_local_2026-01-16");
 })();
+
+const JAR = join(JAR_DIR, "DynamoDBLocal.jar");
 
 export class JavaMissingError extends Error {
   constructor() {
@@ -40,10 +45,56 @@ export interface LocalDynamoDb {
   stop(): Promise<void>;
 }
 
+/** Starts the jar's server bound to 127.0.0.1: the jar itself has no bind-address option. */
+const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), "DynamoDbOnLoopback.java");
+
+/**
+ * The launcher's class, compiled once per source and jar into node_modules/.cache (`java
+ * File.java` would compile it at every start, seconds on a busy machine). The JDK's compiler
+ * module does it, as the source launcher would: no `javac` on PATH needed.
+ */
+async function compiledLauncher(): Promise<string> {
+  const hash = createHash("sha256")
+    .update(readFileSync(LAUNCHER))
+    .update(JAR_DIR)
+    .digest("hex")
+    .slice(0, 16);
+  const dir = join(JAR_DIR, "..", "..", "..", ".cache", "dynamodb-on-loopback", hash);
+  if (existsSync(join(dir, "DynamoDbOnLoopback.class"))) return dir;
+  // Built aside and renamed into place: parallel starts never load a half-written class.
+  const building = `${dir}.${process.pid}.${Date.now()}`;
+  const compiled = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const javac = spawn(
+      "java",
+      ["-m", "jdk.compiler/com.sun.tools.javac.Main", "-d", building, "-cp", JAR, LAUNCHER],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    javac.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    javac.once("error", (error) => resolve({ code: -1, stderr: error.message }));
+    javac.once("close", (code) => resolve({ code, stderr }));
+  });
+  if (compiled.code !== 0) {
+    rmSync(building, { recursive: true, force: true });
+    throw new Error(
+      `could not compile ${LAUNCHER} (DynamoDB Local needs a JDK 17 or newer, with its compiler module): ${compiled.stderr.trim()}`,
+    );
+  }
+  try {
+    renameSync(building, dir);
+  } catch {
+    // Another start put it there first.
+    rmSync(building, { recursive: true, force: true });
+  }
+  return dir;
+}
+
 /**
  * The only door to DynamoDB Local: `port` on loopback, refusing other host names and browser
- * requests (scripts/local/loopback.ts), passing the rest to the jar's own port. The jar has no
- * bind-address option and listens on every interface; its port is a fresh one each start.
+ * requests (scripts/local/loopback.ts), passing the rest to the jar's own port (on loopback too,
+ * a fresh one each start).
  */
 async function guardDynamoDb(port: number, jarPort: number): Promise<Server> {
   const agent = new Agent({ keepAlive: true });
@@ -95,9 +146,13 @@ export async function startDynamoDb(options: {
   while (jarPort === options.port) jarPort = await freePort();
   const args = [
     `-Djava.library.path=${join(JAR_DIR, "DynamoDBLocal_lib")}`,
+    // An IPv4 socket on 127.0.0.1, rather than an IPv6 one on its mapped address.
+    "-Djava.net.preferIPv4Stack=true",
     "-Xmx512m",
-    "-jar",
-    join(JAR_DIR, "DynamoDBLocal.jar"),
+    // The jar's manifest puts DynamoDBLocal_lib on the class path, as with -jar.
+    "-cp",
+    [JAR, await compiledLauncher()].join(delimiter),
+    "DynamoDbOnLoopback",
     "-port",
     String(jarPort),
     "-sharedDb",

@@ -252,8 +252,30 @@ function memoryStore() {
         if (entry.payload.grantId === grantId) entries.delete(key);
     }
   }
+  const refreshTokenKey = (id: string) => `RefreshToken:${id}`;
   return {
     MemoryAdapter,
+    /**
+     * Marks refresh token `id` used, testing and marking with no await between (so of parallel
+     * exchanges of one token exactly one gets `true`); `false` when it was already used or gone.
+     */
+    consumeRefreshToken(id: string): boolean {
+      const payload = live(refreshTokenKey(id));
+      if (!payload || payload.consumed) return false;
+      payload.consumed = Math.floor(Date.now() / 1000);
+      return true;
+    },
+    /** Undoes consumeRefreshToken: an exchange refused for another reason leaves the token usable. */
+    restoreRefreshToken(id: string): void {
+      const payload = live(refreshTokenKey(id));
+      if (payload) delete payload.consumed;
+    },
+    /** Revokes a refresh token family: its grant and every token issued under it. */
+    revokeGrant(grantId: string): void {
+      entries.delete(`Grant:${grantId}`);
+      for (const [key, entry] of entries)
+        if (entry.payload.grantId === grantId) entries.delete(key);
+    },
     /** Forgets everything of `accountId`; answers whether there was anything. */
     forgetAccount(accountId: string): boolean {
       let found = false;
@@ -365,14 +387,28 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
     // already refused there, its family revoked) and before it issues anything: the moment
     // Auth0 runs the post-login Action of a refresh, so the new tokens carry what it sets now.
     rotateRefreshToken: async (ctx) => {
-      const accountId = ctx.oidc.entities.RefreshToken?.accountId;
-      if (accountId) {
-        const { name, email } = logins.get(accountId) ?? {};
-        const denied = await runLogin({ user_id: accountId, name, email }, "oauth2-refresh-token");
-        // As Auth0 answers api.access.deny on a refresh: 403, the token left as it was.
-        if (denied !== undefined) {
-          throw Object.assign(new errors.AccessDenied(denied), { status: 403, statusCode: 403 });
-        }
+      const token = ctx.oidc.entities.RefreshToken;
+      if (!token) return true;
+      // Consumed before the Action is awaited: oidc-provider marks it only afterwards, so
+      // parallel exchanges of one token would each pass its check and start a chain. A token
+      // used meanwhile is reuse, and revokes its family as oidc-provider's own check does.
+      if (!store.consumeRefreshToken(token.jti)) {
+        if (token.grantId) store.revokeGrant(token.grantId);
+        throw new errors.InvalidGrant("refresh token already used");
+      }
+      const { accountId } = token;
+      const { name, email } = logins.get(accountId) ?? {};
+      let denied: string | undefined;
+      try {
+        denied = await runLogin({ user_id: accountId, name, email }, "oauth2-refresh-token");
+      } catch (error) {
+        store.restoreRefreshToken(token.jti);
+        throw error;
+      }
+      // As Auth0 answers api.access.deny on a refresh: 403, the token left as it was.
+      if (denied !== undefined) {
+        store.restoreRefreshToken(token.jti);
+        throw Object.assign(new errors.AccessDenied(denied), { status: 403, statusCode: 403 });
       }
       return true;
     },

@@ -16,6 +16,15 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
+/** Signals process group `pgid`; one that ended meanwhile is no error. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
+
 export interface RunningStack {
   baseUrl: string;
   issuerPort: string;
@@ -28,6 +37,8 @@ export interface RunningStack {
   pid: number;
   /** Output so far, to explain a failure. */
   output(): string;
+  /** Ctrl-C in its terminal: SIGINT to npm's process group; resolves once `npm start` exited. */
+  interrupt(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -91,7 +102,8 @@ export async function startStack(
   child.once("exit", (code, signal) => {
     if (serving) console.error(`npm start exited (${code ?? signal}) before stop():\n${output}`);
   });
-  const baseUrl = `http://127.0.0.1:${port}`;
+  // The ports the stack was given: `env` may name its own (a restart on the same ports).
+  const baseUrl = `http://127.0.0.1:${stackEnv.PORT}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null)
@@ -109,19 +121,24 @@ export async function startStack(
   return {
     baseUrl,
     issuerPort: stackEnv.ISSUER_PORT as string,
-    dynamodbPort,
-    lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
+    dynamodbPort: Number(stackEnv.DYNAMODB_PORT),
+    lambdaUrl: `http://127.0.0.1:${stackEnv.LAMBDA_PORT}`,
     appUrl: `http://127.0.0.1:${stackEnv.APP_PORT}`,
     dataDir: dir,
     pid: child.pid as number,
     output: () => output,
+    async interrupt() {
+      serving = false;
+      if (child.exitCode === null) signalGroup(child.pid as number, "SIGINT");
+      await exited;
+    },
     async stop() {
       serving = false;
       if (child.exitCode !== null && !groupAlive(child.pid as number)) return;
       // SIGTERM to npm's whole group, as a terminal's Ctrl-C would; start.ts stops its children.
-      process.kill(-(child.pid as number), "SIGTERM");
+      signalGroup(child.pid as number, "SIGTERM");
       const done = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
-      if (!done) process.kill(-(child.pid as number), "SIGKILL");
+      if (!done) signalGroup(child.pid as number, "SIGKILL");
       await exited;
       // npm may exit before its children: wait until the whole process group is gone.
       const groupDeadline = Date.now() + 15_000;

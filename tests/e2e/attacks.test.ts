@@ -280,6 +280,24 @@ describe("metrics", () => {
   });
 });
 
+describe("oversized requests", () => {
+  it("answers headers over the server's limit (a 20 kB header) with 431 in the API's error shape", async () => {
+    const response = await fetch(`${stack.baseUrl}/displayName`, {
+      headers: { authorization: "Bearer x", "x-padding": "a".repeat(20_000) },
+    });
+    expect(response.status).toBe(431);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({
+      statusCode: 431,
+      error: "Request Header Fields Too Large",
+      message: expect.stringContaining("headers are too large"),
+      errorCode: "headers_too_large",
+    });
+    // The server goes on serving.
+    expect((await api("GET", "/openapi.json")).status).toBe(200);
+  });
+});
+
 describe("tokens and strings", () => {
   const signed = async (iat: number, exp: number) => {
     const key = await testSigningKey();

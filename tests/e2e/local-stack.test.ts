@@ -9,8 +9,14 @@ import { describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/local/ports.ts";
 import { ROOT } from "../../scripts/local/serverless-config.ts";
 import { STACK_VARIABLES } from "../../scripts/local/settings.ts";
-import { LOCAL_TENANT, startStack } from "../../scripts/local/stack.ts";
+import {
+  LOCAL_TENANT,
+  type RunningStack,
+  stackToken,
+  startStack,
+} from "../../scripts/local/stack.ts";
 import { call } from "../helpers/http.ts";
+import { isLoopback, listeningSockets } from "../helpers/listening.ts";
 
 const run = promisify(execFile);
 
@@ -74,6 +80,80 @@ describe("npm start with the local issuer", () => {
     }
     expect(await portAnswers(stack.dynamodbPort)).toBe(false);
   }, 180_000);
+});
+
+describe("npm start on a laptop without a firewall", () => {
+  it("listens on loopback only, every process of it: the API, the Invoke API, the tenant, the app and DynamoDB Local's jar", async () => {
+    const stack = await startStack(LOCAL_TENANT);
+    try {
+      const sockets = listeningSockets(stack.pid);
+      const ports = new Set(sockets.map(({ port }) => port));
+      // The stack's sockets were found: every port it was given...
+      for (const url of [stack.baseUrl, stack.lambdaUrl, stack.appUrl])
+        expect(ports).toContain(Number(new URL(url).port));
+      expect(ports).toContain(stack.dynamodbPort);
+      expect(ports).toContain(Number(stack.issuerPort));
+      // ...and the jar's own, which the guard on DYNAMODB_PORT passes requests to.
+      expect(sockets.filter(({ command }) => command === "java").length).toBeGreaterThan(0);
+      expect(sockets.filter(({ address }) => !isLoopback(address))).toEqual([]);
+    } finally {
+      await stack.stop();
+    }
+  }, 180_000);
+});
+
+describe("Ctrl-C on npm start while requests run", () => {
+  it("leaves nothing behind once npm start exits, a stuck server included: npm start again on the same ports serves", async () => {
+    const first = await startStack(LOCAL_TENANT);
+    const portOf = (url: string) => new URL(url).port;
+    const samePorts = {
+      PORT: portOf(first.baseUrl),
+      LAMBDA_PORT: portOf(first.lambdaUrl),
+      DYNAMODB_PORT: String(first.dynamodbPort),
+      ISSUER_PORT: first.issuerPort,
+      APP_PORT: portOf(first.appUrl),
+    };
+    let second: RunningStack | undefined;
+    let offline: number | undefined;
+    try {
+      const token = await stackToken(first, "google-oauth2|interrupted");
+      // More requests than the workers serve at once: many are queued or running at Ctrl-C.
+      const burst = Array.from({ length: 80 }, (_, i) =>
+        fetch(`${first.baseUrl}/songs`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ songName: `song ${i}`, genre: "jazz" }),
+        })
+          .then((response) => response.arrayBuffer())
+          .catch(() => undefined),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The offline server stuck mid-burst, deaf to the SIGTERM it is sent (as one seen holding
+      // PORT and LAMBDA_PORT for over a minute): stopping must not depend on its cooperation.
+      offline = listeningSockets(first.pid).find(
+        ({ port }) => port === Number(samePorts.PORT),
+      )?.pid;
+      expect(offline).toBeDefined();
+      process.kill(offline as number, "SIGSTOP");
+      await first.interrupt();
+      // As a developer would, at once: the ports must be free, the new stack must serve.
+      second = await startStack({ ...LOCAL_TENANT, ...samePorts }, first.dataDir);
+      const answer = await call(second.baseUrl, "GET", "/displayName", {
+        token: await stackToken(second, "google-oauth2|interrupted"),
+      });
+      expect(answer.status).toBe(200);
+      await Promise.all(burst);
+    } finally {
+      await second?.stop();
+      await first.stop();
+      // Left behind (in its own process group) when npm start did not kill it.
+      try {
+        if (offline) process.kill(offline, "SIGKILL");
+      } catch {
+        // gone, as it should be
+      }
+    }
+  }, 300_000);
 });
 
 describe("npm run token and npm run login next to a running npm start", () => {

@@ -544,6 +544,25 @@ describe("optimistic concurrency with ETag and If-Match", () => {
       (await patch(token, sub, { user_metadata: { a: 1 } }, { "if-match": "v1" })).statusCode,
     ).toBe(400);
   });
+
+  it("answers 412 to well-formed tags that match nothing (never issued, weak), for PATCH and DELETE, changing nothing", async () => {
+    const { sub, token } = await self();
+    await patch(token, sub, { user_metadata: { a: 1 } });
+    for (const tag of ['"wrong"', 'W/"1"', '"x,y", W/"1"']) {
+      const patched = await patch(token, sub, { user_metadata: { a: 2 } }, { "if-match": tag });
+      expect(patched.statusCode).toBe(412);
+      expect(patched.body).toMatchObject({ errorCode: "precondition_failed" });
+      const deleted = await onUser("deleteUser", token, sub, { headers: { "if-match": tag } });
+      expect(deleted.statusCode).toBe(412);
+    }
+    expect((await getProfile(sub))?.userMetadata).toEqual({ a: 1 });
+    // A user who never wrote anything deletes with a tag naming no version: 412 too.
+    const fresh = await self();
+    const refused = await onUser("deleteUser", fresh.token, fresh.sub, {
+      headers: { "if-match": '"wrong"' },
+    });
+    expect(refused.statusCode).toBe(412);
+  });
 });
 
 describe("DELETE /users/{userId}", () => {

@@ -38,6 +38,8 @@ const editors = new Set<string>(["auth0|editor-1"]);
 const runs: { userId: string; protocol: LoginProtocol }[] = [];
 /** Whom the post-login step refuses (api.access.deny: their account is being deleted). */
 const refused = new Set<string>();
+/** Whose post-login step takes a while, as the real Action's call to the hook does. */
+const slow = new Set<string>();
 let shortLived: { server: Server; issuer: string };
 
 beforeAll(async () => {
@@ -55,6 +57,7 @@ beforeAll(async () => {
       async postLogin(user, protocol) {
         if (protocol !== "oauth2-refresh-token") loggedIn.push(user);
         runs.push({ userId: user.user_id, protocol });
+        if (slow.has(user.user_id)) await new Promise((resolve) => setTimeout(resolve, 200));
         if (refused.has(user.user_id))
           return {
             accessTokenClaims: {},
@@ -443,6 +446,26 @@ describe("a login with Authorization Code and PKCE, as auth0-spa-js does it", ()
       const newest = await refresh(second.refresh_token);
       expect(newest.status()).toBe(400);
       expect((await newest.json()).error).toBe("invalid_grant");
+    });
+
+    it("lets one of five parallel exchanges of a token through; the others are reuse, revoking the family", async () => {
+      const userId = "auth0|raced";
+      const first = await offlineLogin(userId);
+      slow.add(userId);
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => refresh(first.refresh_token as string)),
+      );
+      slow.delete(userId);
+      const won = answers.filter((answer) => answer.status() === 200);
+      expect(won).toHaveLength(1);
+      for (const lost of answers.filter((answer) => answer.status() !== 200)) {
+        expect(lost.status()).toBe(400);
+        expect((await lost.json()).error).toBe("invalid_grant");
+      }
+      // One chain at most, and not even that: as Auth0, the reuse revoked the winner's token too.
+      const next = await refresh((await won[0]?.json())?.refresh_token);
+      expect(next.status()).toBe(400);
+      expect((await next.json()).error).toBe("invalid_grant");
     });
 
     it("answers 403 access_denied when the Action denies a refresh, leaving the token usable", async () => {

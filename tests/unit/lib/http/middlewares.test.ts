@@ -181,10 +181,16 @@ describe("requestLifecycle", () => {
     expect(response.statusCode).toBe(503);
     expect(response.headers?.["Retry-After"]).toBe("7");
   });
-  it("echoes a well-formed X-Correlation-Id and ignores a malformed one", async () => {
-    const given = await call(echoBody, { headers: { "x-correlation-id": "abc-123" } });
-    expect(given.headers?.["X-Correlation-Id"]).toBe("abc-123");
-    const junk = await call(echoBody, { headers: { "x-correlation-id": "a b\nc" } });
-    expect(junk.headers?.["X-Correlation-Id"]).not.toContain(" ");
+  it("answers API Gateway's request id as X-Correlation-Id, keeping a client's well-formed one apart", async () => {
+    const clientId = stack(async (_event, context) =>
+      jsonResponse(200, { client: stateOf(context).clientCorrelationId ?? null }),
+    );
+    const requestId = httpEvent("createSong", {}).requestContext.requestId;
+    const given = await call(clientId, { headers: { "x-correlation-id": "abc-123" } });
+    expect(given.headers?.["X-Correlation-Id"]).toBe(requestId);
+    expect(given.json).toEqual({ client: "abc-123" });
+    const junk = await call(clientId, { headers: { "x-correlation-id": "a b\nc" } });
+    expect(junk.headers?.["X-Correlation-Id"]).toBe(requestId);
+    expect(junk.json).toEqual({ client: null });
   });
 });

@@ -21,8 +21,14 @@ describe("ifMatch", () => {
   it("never matches a weak tag (strong comparison)", () => {
     expect(ifMatch(withHeaders({ "if-match": 'W/"3"' }))).toEqual([]);
   });
+  it("reads a tag this API never issued as well-formed, matching nothing (the caller's 412)", () => {
+    expect(ifMatch(withHeaders({ "if-match": '"wrong"' }))).toEqual([]);
+    // A comma inside the quotes belongs to the tag (RFC 9110 etagc).
+    expect(ifMatch(withHeaders({ "if-match": '"a,b", "7",' }))).toEqual([7]);
+  });
   it("answers 400 for a malformed header", () => {
-    expect(() => ifMatch(withHeaders({ "if-match": "3" }))).toThrow(BadRequestError);
+    for (const header of ["3", "wrong", '"3" "4"', '"3', ",", "W/3", '"a"b'])
+      expect(() => ifMatch(withHeaders({ "if-match": header })), header).toThrow(BadRequestError);
   });
 });
 
