@@ -283,19 +283,50 @@ export async function reserveUnits(
   route: string,
   maxUnits = 1,
 ): Promise<Reservation> {
-  const now = Date.now();
   const bucket = unitBucketOf(kind, sub);
-  const other: RequestKind = kind === "reads" ? "writes" : "reads";
-  refuseIfInDebt(kind, bucket, now);
-  refuseIfInDebt(other, unitBucketOf(other, sub), now);
+  const other = unitBucketOf(kind === "reads" ? "writes" : "reads", sub);
   const expected = lastCost.get(`${kind}#${sub}#${route}`) ?? maxUnits;
+  // One take from the shared bucket at a time per caller here: requests arriving meanwhile wait
+  // for its batch instead of each taking their own (a Lambda container serves one request at a
+  // time; serverless-offline's workers and the tests serve many).
+  for (;;) {
+    const now = Date.now();
+    refuseIfInDebt(kind, bucket, now);
+    refuseIfInDebt(kind === "reads" ? "writes" : "reads", other, now);
+    const held = heldUnits.get(bucket.id);
+    if (held && heldNow(bucket.id, now) >= expected) {
+      held.units -= expected;
+      return { sub, route, kind, units: expected };
+    }
+    const pending = takingUnits.get(bucket.id);
+    if (!pending) break;
+    await pending.catch(() => undefined);
+  }
+  const taking = takeUnits(kind, bucket, expected);
+  const settled = taking.then(
+    () => undefined,
+    () => undefined,
+  );
+  takingUnits.set(bucket.id, settled);
+  try {
+    return { sub, route, kind, units: await taking };
+  } finally {
+    if (takingUnits.get(bucket.id) === settled) takingUnits.delete(bucket.id);
+  }
+}
+
+/** A take in flight per unit bucket, for the requests that arrive while it runs. */
+const takingUnits = new Map<string, Promise<void>>();
+
+/**
+ * Takes a batch from the shared bucket for a request expecting to spend `expected`: what it
+ * lacks, or a batch that doubles while the caller uses each one up here; at least what is left
+ * when less than that is. Answers what the request reserved; the rest is held here.
+ */
+async function takeUnits(kind: RequestKind, bucket: Bucket, expected: number): Promise<number> {
+  const now = Date.now();
   const held = heldNow(bucket.id, now);
   const previous = heldUnits.get(bucket.id);
-  if (held >= expected && previous) {
-    previous.units -= expected;
-    return { sub, route, kind, units: expected };
-  }
-  // A bigger batch only while the caller uses each one up here.
   const batch =
     previous && previous.units <= 0
       ? Math.min(Math.floor(bucket.burst / 4), Math.max(1, 2 * previous.batch))
@@ -312,17 +343,18 @@ export async function reserveUnits(
   }
   if (!taken.taken) {
     // Unit buckets carry no token cut-off (the request counts' buckets do): only a wait.
-    if (held <= 0)
+    if (held <= 0) {
       refuseAndRemember(kind, bucket, now, "retryAfterMs" in taken ? taken.retryAfterMs : 0);
+    }
     units = 0;
   }
   const reserved = Math.min(expected, held + units);
   bounded(heldUnits).set(bucket.id, {
     units: held + units - reserved,
     usableUntil: now + HELD_FOR_MS,
-    batch: Math.max(units, previous?.batch ?? 0),
+    batch: units,
   });
-  return { sub, route, kind, units: reserved };
+  return reserved;
 }
 
 /** After a request: what it spent, less what it reserved, charged to each unit budget. */
