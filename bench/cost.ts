@@ -4,7 +4,8 @@
  * round trips and capacity, apart from the route's own). Runs after bench/capacity.ts, whose
  * 2 × 32 kB profile of `google-oauth2|bench-large` it reuses.
  */
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DEFAULTS } from "../lib/config.ts";
 import { newId } from "../lib/ids.ts";
 import { type EventChanges, httpEvent } from "../scripts/local/events.ts";
 import type { Bundles } from "./bundles.ts";
@@ -17,6 +18,26 @@ interface Answer {
 }
 
 const LARGE_SUB = "google-oauth2|bench-large";
+
+/**
+ * What one caller repeating a request can make the tables spend each second, sustained, at the
+ * contract's default budgets: as many requests as the request count and both unit budgets
+ * allow (bursts of twice that come once, then this).
+ */
+function atDefaultBudgets(route: string, units: { read: number; write: number }) {
+  const reads = route.startsWith("GET ");
+  const countRate = reads ? DEFAULTS.userReadsPerSecond : DEFAULTS.userWritesPerSecond;
+  const perSecond = Math.min(
+    countRate,
+    units.read > 0 ? DEFAULTS.userReadUnitsPerSecond / units.read : Number.POSITIVE_INFINITY,
+    units.write > 0 ? DEFAULTS.userWriteUnitsPerSecond / units.write : Number.POSITIVE_INFINITY,
+  );
+  return {
+    requestsPerSecond: round(perSecond),
+    readCUPerSecond: round(perSecond * units.read),
+    writeCUPerSecond: round(perSecond * units.write),
+  };
+}
 
 export async function measureCost(stack: BenchStack, bundles: Bundles) {
   const limiterTable = stack.tables.RATE_LIMITS_TABLE as string;
@@ -46,6 +67,28 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
           }),
         ),
       ),
+    );
+  }
+
+  // Over 4 MB of playlists of 500 ids of 64 characters (as stored before ids had to name songs):
+  // an export page uncut by cost read 1,312 units.
+  const large = Array.from({ length: 130 }, () => ({
+    user_id: LARGE_SUB,
+    playlist_id: newId(),
+    name: "€".repeat(100),
+    song_ids: Array.from({ length: 500 }, () => newId().padEnd(64, "x")),
+    created_at: now,
+    updated_at: now,
+  }));
+  for (let i = 0; i < large.length; i += 25) {
+    await stack.doc.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [stack.tables.PLAYLISTS_TABLE as string]: large
+            .slice(i, i + 25)
+            .map((Item) => ({ PutRequest: { Item } })),
+        },
+      }),
     );
   }
 
@@ -108,6 +151,12 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
       () => ({ token, query: { limit: "100" } }),
     ],
     [
+      "GET /users/{userId}/export (130 playlists of 33 kB)",
+      "users",
+      "exportUser",
+      () => ({ token, rawPath: `${usersPath}/export` }),
+    ],
+    [
       "DELETE /playlists/{id} (500 songs)",
       "playlists",
       "deletePlaylist",
@@ -128,6 +177,7 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
       writeCU: round(units.others.write),
       limiterTrips: tripsOf(true),
       limiterWriteCU: round(units.table.write),
+      ...atDefaultBudgets(route, units.others),
     });
   }
 

@@ -234,8 +234,13 @@ describe("serverless invoke local next to a running npm start", () => {
       const token = stdout.split("\n")[0] as string;
       expect((await call(stack.baseUrl, "GET", "/displayName", { token })).status).toBe(200);
       const answer = JSON.parse(stdout.slice(stdout.indexOf("{\n")));
-      // The hook ran against the stack's DynamoDB: the first login of this user got the default.
-      expect(answer.user_metadata).toEqual({ displayName: "user" });
+      // The hook ran against the stack's DynamoDB: the first login of this user moved the
+      // event's metadata in (a name chosen in Auth0 is kept, else the default).
+      const event = JSON.parse(readFileSync(join(ROOT, "events", "postLogin-editor.json"), "utf8"));
+      expect(answer.user_metadata).toEqual({
+        displayName: "user",
+        ...event.user.user_metadata,
+      });
       expect(answer.claims["https://music.example.com/roles"]).toEqual([]);
     } finally {
       rmSync(join(ROOT, workFolder), { recursive: true, force: true });
