@@ -352,7 +352,7 @@ describe("HTTP API", () => {
   }, 300_000);
 });
 
-describe("operations (README: Operations)", () => {
+describe("operations (docs/operations.md)", () => {
   const stage = () => template.Resources.HttpApiStage;
   const alarms = () =>
     resources("AWS::CloudWatch::Alarm").map(([id, r]) => ({ id, ...r.Properties }));
