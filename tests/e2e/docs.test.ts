@@ -11,7 +11,8 @@
  * The blocks of one page run in order, in one shell session as a reader's terminal would be:
  * each in its own `bash` with `set -euo pipefail`, the variables of the blocks before it kept
  * (`set -a`, then `export -p` and `declare -f` into a file the next block sources). The documented ports (3000
- * the API, 3002 the Lambda Invoke API, 3003 the local tenant, 3004 the app, 4010 Prism) become the stack's;
+ * the API, 3002 the Lambda Invoke API, 3003 the local tenant, 3004 the app, 4010 Prism, also
+ * as `-p 4010`) become the stack's;
  * `npm run token` and `npm run login` find it by its record (LOCAL_STACK_FILE), as they find a
  * developer's `npm start`. A block fails the test on a non-zero exit.
  */
@@ -136,10 +137,12 @@ describe("the docs' shell blocks, run against npm start", () => {
       "3003": stack.issuerPort,
       "3004": new URL(stack.appUrl).port,
     };
-    return code.replace(
-      /\b(localhost|127\.0\.0\.1):(3000|3002|3003|3004|4010)\b/g,
-      (_, host: string, port: string) => `${host}:${ports[port]}`,
-    );
+    return code
+      .replace(
+        /\b(localhost|127\.0\.0\.1):(3000|3002|3003|3004|4010)\b/g,
+        (_, host: string, port: string) => `${host}:${ports[port]}`,
+      )
+      .replace(/(?<= (?:-p|--port) )4010\b/g, prismPort);
   }
 
   for (const page of PAGES) {
