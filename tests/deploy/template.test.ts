@@ -99,6 +99,7 @@ describe("deploy parameters", () => {
         MAX_SONGS_PER_USER: "",
         MAX_PLAYLISTS_PER_USER: "",
         MAX_FEATURED_PER_EDITOR: "",
+        FEATURED_CACHE_SECONDS: "",
         PROFILES_TABLE: "music-user-data-prod-profiles",
         DYNAMODB_ENDPOINT: "",
         // The test instrumentation stays off when deployed.
