@@ -1,5 +1,5 @@
 /**
- * The layers of README "Architecture", enforced in `npm run check`. Imports point one way:
+ * The layers of docs/architecture.md, enforced in `npm run check`. Imports point one way:
  * functions -> lib/http -> lib/domain -> lib/db, with lib/auth (who the caller is) beside
  * lib/domain, and the shared base (lib/*.ts: errors, config, log, retry, metrics, ids, json,
  * and lib/schemas) below every layer. The sample app (app/) and the tooling (scripts, bench,

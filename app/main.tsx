@@ -44,7 +44,7 @@ async function start(
     // (Safari, Chrome's tracking protection) would break. No iframe fallback either.
     useRefreshTokens: true,
     useRefreshTokensFallback: false,
-    // The refresh token must survive a reload, or each reload would be a new login (README: How
+    // The refresh token must survive a reload, or each reload would be a new login (docs/local-stack.md: How
     // it logs in); rotation and reuse detection limit what a stolen one is worth.
     cacheLocation: "localstorage",
   });

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { commandLine } from "../scripts/local/cli.ts";
 import { ROOT } from "../scripts/local/serverless-config.ts";
 
 /** us-east-1 list prices, read 2026-12-02 from the stored public pages named in `source`. */
@@ -72,13 +73,13 @@ export const ASSUMPTIONS = {
   memoryGb: 0.5,
   /**
    * On AWS each DynamoDB round trip takes a few ms more than DynamoDB Local on loopback (about
-   * 5 ms a write, less a read, README: Per-caller limits): added to the measured median per call.
+   * 5 ms a write, less a read, docs/security.md: Per-caller limits): added to the measured median per call.
    */
   awsMsPerDynamoCall: 4,
-  /** The per-caller limit's own writes (bench/cost.ts, README): per write 1 WRU, per read 0.23. */
+  /** The per-caller limit's own writes (bench/cost.ts, docs/security.md): per write 1 WRU, per read 0.23. */
   limiterWriteUnitsPerWrite: 1,
   limiterWriteUnitsPerRead: 0.23,
-  /** API Gateway access log line (README: Operations), the function's request line, START/END/REPORT. */
+  /** API Gateway access log line (docs/operations.md), the function's request line, START/END/REPORT. */
   accessLogBytes: 400,
   functionLogBytes: 350,
   lambdaPlatformLogBytes: 330,
@@ -156,7 +157,7 @@ export function routeFigures(results: {
   const after = results.featuredHotRead?.rows.find((row) => row.run.startsWith("after"));
   return results.warm.map((w) => {
     const isWrite = !w.route.startsWith("GET ");
-    // DynamoDB bills a transaction's writes twice (README: Cost per request); DynamoDB Local's
+    // DynamoDB bills a transaction's writes twice (docs/cost-and-performance.md); DynamoDB Local's
     // report does not always: doubled here, an upper bound.
     const writeUnits = w.operations.includes("TransactWriteItems") ? w.writeCU * 2 : w.writeCU;
     let readUnits = w.readCU;
@@ -276,6 +277,16 @@ export function monthlyBill(
 }
 
 function main() {
+  const { values } = commandLine(
+    `usage: npm run cost [-- --json]
+
+The monthly bill per AWS service at 10 k, 1 M and 10 M monthly users, from the bench's figures
+per route (bench/results.json, written by npm run bench -- --record) under a stated traffic mix,
+at AWS's public us-east-1 prices (each with its source in bench/cost-curve.ts). Prints the mix,
+the figures, the cost per 1,000 requests of each route and the bill; --json prints them as JSON.
+Reads files only: no stack, no AWS account.`,
+    { options: { json: { type: "boolean", default: false } } },
+  );
   const results = JSON.parse(readFileSync(join(ROOT, "bench", "results.json"), "utf8"));
   const figures = routeFigures(results);
   const after = (results.featuredHotRead?.rows as FeaturedRow[] | undefined)?.find((r) =>
@@ -285,7 +296,7 @@ function main() {
     monthlyBill(figures, users, TRAFFIC_MIX, after?.pageReadUnits ?? 0),
   );
   const per1000 = costPer1000(figures);
-  if (process.argv.includes("--json")) {
+  if (values.json) {
     console.log(
       JSON.stringify(
         { prices: PRICES, assumptions: ASSUMPTIONS, mix: TRAFFIC_MIX, figures, per1000, bills },

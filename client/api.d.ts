@@ -1206,7 +1206,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
+            /** @description Bad input, nothing written. `invalid_query`: A query parameter is malformed: the message names it; `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -2197,7 +2197,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
+            /** @description Bad input, nothing written. `invalid_query`: A query parameter is malformed: the message names it; `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -3164,7 +3164,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_cursor`: The cursor was not issued by the API: start over */
+            /** @description Bad input, nothing written. `invalid_query`: A query parameter is malformed: the message names it; `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -3697,7 +3697,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_checkpoint`: The checkpoint was not issued by GET /sync */
+            /** @description Bad input, nothing written. `invalid_query`: A query parameter is malformed: the message names it; `invalid_checkpoint`: The checkpoint was not issued by GET /sync */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -4577,7 +4577,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it (cursor over 2048 characters); `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_cursor`: The cursor was not issued by the API: start over */
+            /** @description Bad input, nothing written. `invalid_user_id`: The path's user id is not one Auth0 issues; `invalid_query`: A query parameter is malformed: the message names it (cursor over 2048 characters); `invalid_cursor`: The cursor was not issued by the API: start over */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */

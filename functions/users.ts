@@ -165,8 +165,8 @@ export const routes = [
     // The cursor only; unknown parameters are ignored as on lists.
     query: z.object({ cursor: Cursor }),
     responses: { 200: { schema: "ExportPage" } },
-    errors: ["invalid_body", "invalid_cursor", "insufficient_scope", "inexistent_user"],
-    notes: { invalid_body: "cursor over 2048 characters" },
+    errors: ["invalid_query", "invalid_cursor", "insufficient_scope", "inexistent_user"],
+    notes: { invalid_query: "cursor over 2048 characters" },
     // An export page reads up to 4 MB from DynamoDB, and is cut at the most one request may cost.
     p99Ms: 5000,
     maxUnits: MAX_REQUEST_UNITS,

@@ -7,7 +7,7 @@
 /**
  * Every errorCode the API answers, with its status and what a caller can do about it: one closed
  * set (as jose's JOSEErrorCode), so a new code is added here or does not compile. The messages
- * sent are specific to each refusal; these say what the code means, for the document and README.
+ * sent are specific to each refusal; these say what the code means, for the document and docs/api.md.
  */
 export const ERROR_CODES = {
   invalid_body: { status: 400, meaning: "The body breaks a rule the message names; fix it" },

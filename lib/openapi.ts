@@ -96,6 +96,7 @@ function codesOf(route: Route, method: string): ErrorCode[] {
   };
   if (route.caller !== "public") add(AUTHENTICATED);
   if (route.caller === "person") codes.add("user_token_required");
+  if (route.query) codes.add("invalid_query");
   if (route.body) add(JSON_BODY);
   // Any request carrying a body must send it as JSON; POST, PUT and PATCH are the ones that may.
   else if (route.caller !== "public" && ["POST", "PUT", "PATCH"].includes(method)) {

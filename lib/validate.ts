@@ -32,10 +32,19 @@ function describe(issue: Issue, what: string): string {
     : `${where}: ${issue.message}`;
 }
 
-/** Validates input against a schema; the 400's message names every problem found. */
-export function validate<T>(schema: Validates<T>, input: unknown, what = "Request body"): T {
-  if (input === undefined) throw new BadRequestError(`${what} is required`);
+/**
+ * Validates input against a schema; the 400 (errorCode `code`: invalid_body for a body,
+ * invalid_query for a query) names every problem found, each once.
+ */
+export function validate<T>(
+  schema: Validates<T>,
+  input: unknown,
+  what = "Request body",
+  code: "invalid_body" | "invalid_query" = "invalid_body",
+): T {
+  if (input === undefined) throw new BadRequestError(`${what} is required`, code);
   const result = schema["~standard"].validate(input);
   if (!result.issues) return result.value;
-  throw new BadRequestError(result.issues.map((issue) => describe(issue, what)).join("; "));
+  const problems = new Set(result.issues.map((issue) => describe(issue, what)));
+  throw new BadRequestError([...problems].join("; "), code);
 }

@@ -23,7 +23,7 @@ const WARM_UP_SUBJECT = "#warm-up";
  * connection while Lambda initialises the container, both at once, so that the first request
  * finds them ready. Failures are left to the first request, which reports them as usual.
  * Off unless INIT_WARM_UP=true: measured by `npm run bench`, it costs more than it saves where
- * the issuer and DynamoDB are near (README: Performance says when to turn it on).
+ * the issuer and DynamoDB are near (docs/cost-and-performance.md: Performance says when to turn it on).
  * The target names a table the function may read and makes a key of it for a subject; each
  * lib/domain module that reads a table offers one.
  */

@@ -8,6 +8,7 @@
  * API, and in the SPA's Allowed Callback/Logout URLs and Web Origins at Auth0.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { DEFAULTS } from "../lib/config.ts";
 import { commandLine } from "./local/cli.ts";
@@ -28,6 +29,29 @@ const missing = ["AUTH_ISSUER", "AUTH_AUDIENCE", "APP_CLIENT_ID", "API_URL"].fil
 );
 if (missing.length) {
   console.error(`app:build needs ${missing.join(", ")} (see the comment in scripts/app-build.ts)`);
+  process.exit(2);
+}
+// The rule deploy follows (scripts/serverless/check-deploy-params.cjs): a value copied from the
+// docs as printed, such as https://YOUR_TENANT.us.auth0.com/ or <api-id>, is refused.
+const { placeholdersIn } = createRequire(import.meta.url)("./serverless/placeholders.cjs") as {
+  placeholdersIn: (values: Record<string, string | undefined>) => string[];
+};
+const placeholders = placeholdersIn({
+  AUTH_ISSUER: env.AUTH_ISSUER,
+  AUTH_AUDIENCE: env.AUTH_AUDIENCE,
+  APP_CLIENT_ID: env.APP_CLIENT_ID,
+  API_URL: env.API_URL,
+  CLAIMS_NAMESPACE: env.CLAIMS_NAMESPACE,
+});
+if (placeholders.length) {
+  console.error(
+    placeholders
+      .map(
+        (name) =>
+          `${name} is still a placeholder from the docs ("${env[name]}"): put in your own value`,
+      )
+      .join("\n"),
+  );
   process.exit(2);
 }
 for (const name of ["AUTH_ISSUER", "API_URL"]) {

@@ -45,7 +45,7 @@ commandLine(
 Serves the whole API on this machine: DynamoDB Local (data under DATA_DIR, default .data), the
 tables of serverless.yml, a local Auth0 tenant (unless AUTH_ISSUER names one), the functions
 under serverless-offline on PORT (3000), the Lambda Invoke API on LAMBDA_PORT (3002) and the
-sample app on APP_PORT (3004). Ctrl-C or SIGTERM stops all of it. Variables: README.md.`,
+sample app on APP_PORT (3004). Ctrl-C or SIGTERM stops all of it. Variables: docs/local-stack.md.`,
   {},
 );
 
@@ -141,7 +141,7 @@ process.on("SIGTERM", () => void stopAll(0));
 
 /** The client id of the sample app at the local tenant. */
 const LOCAL_APP_CLIENT_ID = "local-music-app";
-/** The local tenant's Native application: the iOS and Android apps (README: Mobile apps). */
+/** The local tenant's Native application: the iOS and Android apps (docs/deploy.md: Mobile apps). */
 const LOCAL_NATIVE_CLIENT_ID = "local-music-native";
 const LOCAL_NATIVE_CALLBACK = "com.example.music://callback";
 const origins = appOrigins(settings.appPort);
@@ -243,7 +243,7 @@ function startBlock(apiUrl: string): string {
 /**
  * The Management API client account deletion uses: the one given (AUTH0_MGMT_CLIENT_ID and
  * _SECRET, for a real tenant), else the local tenant's own; none against an external issuer
- * without one (the Auth0 user is then left: README, Data rights).
+ * without one (the Auth0 user is then left: docs/api.md, Data rights).
  */
 function managementClient(): Record<string, string> {
   if (process.env.AUTH0_MGMT_CLIENT_ID) return {};

@@ -88,6 +88,10 @@ export async function take(
 ): Promise<Take> {
   const cost = units * bucket.intervalMs;
   const latestTat = now + (bucket.burst - units) * bucket.intervalMs;
+  // More than a full bucket holds is never taken, not even from an idle one (whose write below
+  // checks only that it is idle): it would leave the bucket in debt, which every container then
+  // refuses. The caller is told when that many would be there; it may take what is left.
+  if (latestTat < now) return { taken: false, retryAfterMs: now - latestTat };
   let knownTat = seenTat.get(bucket.id);
   for (let attempt = 0; attempt < 3; attempt++) {
     const busy = knownTat !== undefined && knownTat > now;

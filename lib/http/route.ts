@@ -285,7 +285,14 @@ export function defineRoute<
       const { event } = request;
       const params_ = lazy(() => readParams(event, key, params));
       const query_ = lazy(() =>
-        query ? validate<unknown>(query as never, event.queryStringParameters ?? {}, "Query") : {},
+        query
+          ? validate<unknown>(
+              query as never,
+              event.queryStringParameters ?? {},
+              "Query",
+              "invalid_query",
+            )
+          : {},
       );
       const headers_ = lazy(() =>
         Object.fromEntries(

@@ -488,7 +488,7 @@ export async function serveIssuer(port: number, options: IssuerOptions): Promise
     }),
     formats: {
       customizers: {
-        // Auth0's access token shape (README: "The local tenant").
+        // Auth0's access token shape (docs/local-stack.md: "The local Auth0 tenant").
         jwt: async (_ctx, token, jwt) => {
           const { payload } = jwt;
           jwt.header = { typ: "JWT" };

@@ -59,7 +59,7 @@ export async function declaredRoutes(): Promise<Record<string, readonly Route[]>
   return Object.fromEntries(Object.entries(modules).map(([name, m]) => [name, m.routes ?? []]));
 }
 
-/** The p99 alarm's threshold of a route that declares none (README: Runbook). */
+/** The p99 alarm's threshold of a route that declares none (docs/operations.md: Runbook). */
 const DEFAULT_P99_MS = 1000;
 
 /**

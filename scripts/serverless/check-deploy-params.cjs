@@ -3,13 +3,13 @@
 /**
  * Stops `serverless package` and `serverless deploy` early, with a message that says what to
  * set, when a stage lacks the values only its owner can know (the Auth0 issuer and audience),
- * still carries a placeholder copied from the README (`YOUR_TENANT`, `<api-id>`), or carries a
+ * still carries a placeholder copied from the docs (`YOUR_TENANT`, `<api-id>`), or carries a
  * secret in plain text (CURSOR_SECRET, AUTH0_MGMT_CLIENT_SECRET: deployed, they are read from SSM). `npm start`
  * (serverless-offline) never packages, so it is not held.
  */
 
-/** A placeholder of the docs: `YOUR_TENANT`, `YOUR_...`, or an angle-bracketed `<api-id>`. */
-const PLACEHOLDER = /YOUR_|<[^<>]*>/;
+const { placeholdersIn } = require("./placeholders.cjs");
+
 class CheckDeployParams {
   constructor(serverless) {
     this.serverless = serverless;
@@ -60,17 +60,15 @@ class CheckDeployParams {
       CORS_ALLOWED_ORIGINS: custom.cors?.allowedOrigins,
       ALARM_EMAIL: custom.operations?.alarmEmail,
     };
-    for (const [name, value] of Object.entries(values)) {
-      if (typeof value === "string" && PLACEHOLDER.test(value)) {
-        problems.push(
-          `${name} is still a placeholder from the docs ("${value}"): put in your own value`,
-        );
-      }
+    for (const name of placeholdersIn(values)) {
+      problems.push(
+        `${name} is still a placeholder from the docs ("${values[name]}"): put in your own value`,
+      );
     }
     if (problems.length > 0) {
       throw new this.serverless.classes.Error(
         `Stage "${stage}" cannot be packaged or deployed yet:\n  - ${problems.join("\n  - ")}\n` +
-          `Set them in the environment, or as params.${stage} in serverless.yml (README: Deploy to AWS).`,
+          `Set them in the environment, or as params.${stage} in serverless.yml (docs/deploy.md).`,
       );
     }
   }

@@ -4,7 +4,7 @@
  * What a team running this stack needs beside the functions, added to the CloudFormation
  * template after serverless has compiled it, from what it compiled: the routes of the HTTP API,
  * the functions and the tables, so that a new route, function or table is watched without an
- * edit here. Figures come from `custom.operations` in serverless.yml (the README explains them):
+ * edit here. Figures come from `custom.operations` in serverless.yml (docs/operations.md explains them):
  *
  * - an SNS topic for alarms, with an e-mail subscription when the stage sets one;
  * - alarms: API 5xx rate; p99 latency per route (with detailed route metrics); errors and
@@ -168,7 +168,7 @@ class Operations {
     const countAlarm = (id, name, description, [namespace, metricName, dimensions], threshold) =>
       alarm(id, {
         AlarmName: name,
-        AlarmDescription: `${description} (README: Runbook).`,
+        AlarmDescription: `${description} (docs/operations.md: Runbook).`,
         Namespace: namespace,
         MetricName: metricName,
         Dimensions: dimensions,
@@ -182,7 +182,7 @@ class Operations {
     const mathAlarm = (id, name, description, [comparison, threshold], metrics, expression) =>
       alarm(id, {
         AlarmName: name,
-        AlarmDescription: `${description} (README: Runbook).`,
+        AlarmDescription: `${description} (docs/operations.md: Runbook).`,
         ComparisonOperator: comparison,
         Threshold: threshold,
         EvaluationPeriods: 1,
@@ -211,7 +211,7 @@ class Operations {
         const limit = Number(a.routeP99Ms?.[route.key] ?? a.routeP99Ms?.default);
         alarm(`${route.id}LatencyAlarm`, {
           AlarmName: `p99-${route.key.replace(/[^A-Za-z0-9]+/g, "-").replace(/-$/, "")}`,
-          AlarmDescription: `p99 latency of ${route.key} above ${limit} ms for 15 minutes (README: Runbook).`,
+          AlarmDescription: `p99 latency of ${route.key} above ${limit} ms for 15 minutes (docs/operations.md: Runbook).`,
           Namespace: "AWS/ApiGateway",
           MetricName: "Latency",
           Dimensions: [...apiDimensions, { Name: "Route", Value: route.key }],

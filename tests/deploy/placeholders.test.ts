@@ -3,7 +3,7 @@ import { ROOT, SERVERLESS_BIN } from "../../scripts/local/serverless-config.ts";
 import { packageEnv, run, SAMPLE } from "../helpers/template.ts";
 
 /**
- * A value copied from the README as it stands (`AUTH_ISSUER=https://YOUR_TENANT.us.auth0.com/`,
+ * A value copied from the docs as they stand (`AUTH_ISSUER=https://YOUR_TENANT.us.auth0.com/`,
  * `<api-id>`) stops `serverless package` before anything is built, naming the variable.
  */
 async function packagingFailure(stage: string, values: Record<string, string>) {

@@ -99,6 +99,7 @@ describe("deploy parameters", () => {
         MAX_SONGS_PER_USER: "",
         MAX_PLAYLISTS_PER_USER: "",
         MAX_FEATURED_PER_EDITOR: "",
+        FEATURED_CACHE_SECONDS: "",
         PROFILES_TABLE: "music-user-data-prod-profiles",
         DYNAMODB_ENDPOINT: "",
         // The test instrumentation stays off when deployed.
@@ -352,7 +353,7 @@ describe("HTTP API", () => {
   }, 300_000);
 });
 
-describe("operations (README: Operations)", () => {
+describe("operations (docs/operations.md)", () => {
   const stage = () => template.Resources.HttpApiStage;
   const alarms = () =>
     resources("AWS::CloudWatch::Alarm").map(([id, r]) => ({ id, ...r.Properties }));

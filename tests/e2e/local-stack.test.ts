@@ -222,7 +222,7 @@ describe("serverless invoke local next to a running npm start", () => {
       expect(bare.output).toContain('eval "$(npm run -s env)"');
       expect(bare.output).not.toContain("CredentialsProviderError");
 
-      // The README's steps, in one shell: the exports, a token, invoke local.
+      // docs/local-stack.md's steps, in one shell: the exports, a token, invoke local.
       const { stdout } = await run(
         "bash",
         [

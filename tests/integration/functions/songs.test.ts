@@ -169,11 +169,15 @@ describe("songs", () => {
       expect(page.body.songs).toHaveLength(3);
     });
 
-    it.each(["0", "101", "-1", "ten", "1.5"])("refuses limit=%s with 400", async (limit) => {
-      const response = await list(await user(), { limit });
-      expect(response.statusCode).toBe(400);
-      expect(response.body.message).toContain("limit must be an integer from 1 to 100");
-    });
+    it.each(["0", "101", "-1", "ten", "abc", "1.5"])(
+      "refuses limit=%s with 400 invalid_query, the problem named once",
+      async (limit) => {
+        const response = await list(await user(), { limit });
+        expect(response.statusCode).toBe(400);
+        expect(response.body.errorCode).toBe("invalid_query");
+        expect(response.body.message).toBe("limit must be an integer from 1 to 100");
+      },
+    );
 
     it("refuses a cursor from another user, an altered one and junk with 400, never data", async () => {
       const alice = await user();

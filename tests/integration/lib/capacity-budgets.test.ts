@@ -16,6 +16,7 @@ vi.hoisted(() => {
 import { handler as genres } from "../../../functions/getFavGenre.ts";
 import { handler as users } from "../../../functions/users.ts";
 import { PLAYLISTS_TABLE } from "../../../lib/db/playlists.ts";
+import { take } from "../../../lib/db/rate-limits.ts";
 import { newId } from "../../../lib/ids.ts";
 import { limiterCallsOf, readUnitsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
@@ -104,6 +105,15 @@ describe("budgets in capacity units", () => {
     expect(Number(refused?.headers["retry-after"])).toBeGreaterThanOrEqual(1);
     expect(refused?.headers["ratelimit-policy"]).toBe('"reads";q=200;w=1, "writes";q=100;w=1');
     expect(refused?.headers.ratelimit).toMatch(/^"reads";r=0;t=[1-9]\d*, "writes";r=100;t=0$/);
+  });
+
+  it("never take more than the burst from an idle bucket, so that a first reservation past it (the export's 1,000 units) leaves no debt for other containers to refuse", async () => {
+    const bucket = { id: `units-reads#${uniqueUser()}`, intervalMs: 10, burst: 200 };
+    const now = Date.now();
+    // 1,000 units of a full 200: refused, saying when they would be there (800 × 10 ms).
+    expect(await take(bucket, 1000, now)).toEqual({ taken: false, retryAfterMs: 8000 });
+    // What is left is taken, and the bucket is empty, not 8 s in debt.
+    expect(await take(bucket, 200, now)).toEqual({ taken: true, tat: now + 2000 });
   });
 
   it("cost the limiter itself a few writes for many cheap reads: batches held per container", async () => {

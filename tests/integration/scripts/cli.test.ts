@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../../scripts/local/serverless-config.ts";
@@ -11,8 +13,12 @@ import { ROOT } from "../../../scripts/local/serverless-config.ts";
 const run = promisify(execFile);
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
-async function npmRun(script: string, args: string[]) {
-  return run("npm", ["run", "-s", script, "--", ...args], { cwd: ROOT, timeout: 60_000 }).then(
+async function npmRun(script: string, args: string[], env: Record<string, string> = {}) {
+  return run("npm", ["run", "-s", script, "--", ...args], {
+    cwd: ROOT,
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => error,
   );
@@ -29,6 +35,7 @@ describe("npm run <script> -- --help", () => {
     ["app:build", "npm run app:build"],
     ["start", "usage: npm start"],
     ["bench", "usage: npm run bench"],
+    ["cost", "usage: npm run cost"],
     ["reset", "usage: npm run reset"],
   ])("%s prints its usage and exits 0", async (script, usage) => {
     const result = await npmRun(script, ["--help"]);
@@ -42,11 +49,28 @@ describe("npm run <script> -- --help", () => {
     ["load", ["--bogus"], "Unknown option '--bogus'"],
     ["load", ["--duration"], "argument missing"],
     ["load", ["--connections", "many"], "must be positive numbers"],
+    ["bench", ["--bogus"], "Unknown option '--bogus'"],
+    ["cost", ["--bogus"], "Unknown option '--bogus'"],
   ])("%s %j says what is wrong, with the usage, and exits 2", async (script, args, problem) => {
     const result = await npmRun(script, args);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(problem);
     expect(result.stderr).toContain(`usage: npm run ${script}`);
     expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it("app:build refuses the docs' placeholders, as packaging does, and writes nothing", async () => {
+    const result = await npmRun("app:build", ["--out", "dist/app-placeholders-test"], {
+      AUTH_ISSUER: "https://YOUR_TENANT.us.auth0.com/",
+      AUTH_AUDIENCE: "https://api.music.example.com",
+      APP_CLIENT_ID: "<the SPA's client id>",
+      API_URL: "https://<api-id>.execute-api.<region>.amazonaws.com",
+    });
+    expect(result.code).toBe(2);
+    for (const name of ["AUTH_ISSUER", "APP_CLIENT_ID", "API_URL"]) {
+      expect(result.stderr).toContain(`${name} is still a placeholder from the docs`);
+    }
+    expect(result.stderr).not.toContain("AUTH_AUDIENCE");
+    expect(existsSync(join(ROOT, "dist/app-placeholders-test"))).toBe(false);
   });
 });

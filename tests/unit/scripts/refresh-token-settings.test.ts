@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { localSettings } from "../../../scripts/local/settings.ts";
 
 /**
- * The local tenant's refresh-token lifetimes as `npm start` reads them (README: Run it locally):
+ * The local tenant's refresh-token lifetimes as `npm start` reads them (docs/local-stack.md: Run it locally):
  * Auth0's defaults, or whole seconds, the idle one never above the absolute one.
  */
 const NAMES = ["REFRESH_TOKEN_IDLE_SECONDS", "REFRESH_TOKEN_LIFETIME_SECONDS", "LOCAL_STACK_FILE"];

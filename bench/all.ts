@@ -1,0 +1,204 @@
+/**
+ * The measurements of `npm run bench` (bench/run.ts): each function as it deploys, beside the bare minimum (one JWT verified with
+ * jose, one DynamoDB call): bundle size and cold import time (bench/cold.ts), warm latency,
+ * round trips and consumed capacity per route against DynamoDB Local with real tokens
+ * (bench/warm.ts), capacity with the smallest and largest items (bench/capacity.ts), getPlays
+ * with 10 and 10,000 playlists, the export's pages and account deletion at quota and JWT verifications per second
+ * (bench/scaling.ts), sync's pull after one change at 10 and 10,000 items, a push and a merge
+ * (bench/sync.ts). Prints tables, writes .data/bench/results.json (`--record`: the tracked
+ * bench/results.json).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { isFunctionLogLine, requestLogsWanted } from "../scripts/local/request-logs.ts";
+import { ROOT } from "../scripts/local/serverless-config.ts";
+import { buildBundles } from "./bundles.ts";
+import { measureCapacity } from "./capacity.ts";
+import { measureCold } from "./cold.ts";
+import { say } from "./common.ts";
+import { measureCost } from "./cost.ts";
+import { measureFeaturedHotRead } from "./featured.ts";
+import { measureFirstRequests } from "./first-request.ts";
+import {
+  measureAccountDeletion,
+  measureExport,
+  measureGetPlaysScaling,
+  measureJwtRate,
+} from "./scaling.ts";
+import { runtimeEnv, startBenchStack } from "./stack.ts";
+import { measureSync } from "./sync.ts";
+import { measureWarm } from "./warm.ts";
+import { measureZips } from "./zips.ts";
+
+/** Runs every measurement; `record` writes the tracked bench/results.json. */
+export async function runBench(options: { record: boolean }): Promise<void> {
+  // The functions run in this process: their log lines (a thousand plays, each with its metric)
+  // would bury the tables.
+  if (!requestLogsWanted()) {
+    const log = console.log;
+    console.log = (...args: unknown[]) => {
+      if (typeof args[0] === "string" && isFunctionLogLine(args[0])) return;
+      log(...args);
+    };
+  }
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 21);
+  const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 1000);
+  const work = mkdtempSync(join(tmpdir(), "music-bench-"));
+
+  say("1/8 packaging the functions (serverless package) and the bare minimum");
+  const bundles = await buildBundles(work);
+  // Before anything copies module instances into the unpacked folders.
+  const zips = measureZips(
+    join(work, "package"),
+    Object.fromEntries(
+      Object.keys(bundles.functions).map((fn) => [fn, join(work, "functions", fn)]),
+    ),
+    dirname(bundles.bareMinimum),
+  );
+  say(`2/8 cold imports (${IMPORT_RUNS} fresh processes each, interleaved with the bare minimum)`);
+  // The default configuration: the code alone, no network during init.
+  const codeOnly = await measureCold(bundles, runtimeEnv(bundles.cursorSecret), IMPORT_RUNS);
+  say("3/8 starting DynamoDB Local and a token issuer");
+  const stack = await startBenchStack(bundles);
+  // With INIT_WARM_UP=true the import also waits for the warm-up (key set, one GetItem).
+  const withWarmUp = await measureCold(
+    bundles,
+    {
+      ...runtimeEnv(bundles.cursorSecret),
+      AUTH_ISSUER: stack.issuer,
+      DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
+      INIT_WARM_UP: "true",
+    },
+    IMPORT_RUNS,
+    "cold import rounds with the warm-up",
+  );
+  const { bareBytes, bareImport } = codeOnly;
+  const cold = codeOnly.cold.map((c, i) => ({
+    ...c,
+    importWithWarmUpMs: withWarmUp.cold[i]?.importMs,
+    importWithWarmUpRatio: withWarmUp.cold[i]?.importRatio,
+  }));
+  say(
+    `4/8 first request of a cold process per route (${IMPORT_RUNS} rounds, by default and with the warm-up)`,
+  );
+  const { bareFirstRequestMs, firstRequest } = await measureFirstRequests(
+    stack,
+    bundles,
+    runtimeEnv(bundles.cursorSecret),
+    IMPORT_RUNS,
+  );
+  say(`5/8 warm latency (${WARM_RUNS} invocations per route, alternating with the bare replay)`);
+  const warm = await measureWarm(stack, bundles.bareReplay, WARM_RUNS);
+  say("6/8 consumed capacity with the smallest and the largest allowed items");
+  const capacity = await measureCapacity(stack);
+  say("    and at the largest sizes per route, under contention, and the per-caller limit's share");
+  const cost = await measureCost(stack, bundles);
+  say(
+    "    and the featured list's hot read: 1,000 home loads without and with the container cache",
+  );
+  const featured = await measureFeaturedHotRead(stack, bundles);
+  say("7/8 getPlays with 10 and 10,000 playlists; an export and deleting an account at quota");
+  const getPlaysScaling = await measureGetPlaysScaling(stack, WARM_RUNS);
+  const exportPages = await measureExport(stack);
+  const accountDeletionMs = await measureAccountDeletion(stack);
+  say(
+    "    and sync: a pull after one change with 10 and 10,000 songs held, a push of 100, a merge",
+  );
+  const sync = await measureSync(stack);
+  say("8/8 JWT verifications per second");
+  const jwtPerSecond = await measureJwtRate(stack);
+  await stack.close();
+
+  // ---- Report.
+  const goals = {
+    coldImportRatioMax: Math.max(...cold.map((c) => c.importRatio)),
+    coldImportWithWarmUpRatioMax: Math.max(...cold.map((c) => c.importWithWarmUpRatio ?? 0)),
+    firstRequestRatioMax: Math.max(...firstRequest.map((f) => f.ratio)),
+    bundleRatioMax: Math.max(...cold.map((c) => c.bundleRatio)),
+    zipRatioMax: Math.max(...zips.rows.map((z) => z.ratio)),
+    warmRatioMax: Math.max(...warm.map((w) => w.ratio)),
+    playWriteCapacityFlat: capacity[0]?.smallestWriteCU === capacity[0]?.largestWriteCU,
+  };
+  const results = {
+    date: new Date().toISOString(),
+    machine: {
+      node: process.version,
+      cpu: cpus()[0]?.model ?? "unknown",
+      cores: cpus().length,
+      platform: process.platform,
+    },
+    bareMinimum: { bytes: bareBytes, importMs: bareImport },
+    cold,
+    zips,
+    bareFirstRequestMs,
+    firstRequest,
+    warm,
+    capacity,
+    featuredHotRead: featured,
+    exportPagesAtQuota: exportPages,
+    accountDeletionAtQuotaMs: accountDeletionMs,
+    sync,
+    getPlaysMedianMsByPlaylists: getPlaysScaling,
+    jwtVerificationsPerSecond: jwtPerSecond,
+    goals,
+  };
+  const resultsDir = options.record ? join(ROOT, "bench") : join(ROOT, ".data", "bench");
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  say(`results in ${join(resultsDir, "results.json")}${options.record ? " (recorded)" : ""}`);
+
+  console.log(`\nCold: bundle and import (bare minimum: ${bareBytes} bytes, ${bareImport} ms)`);
+  console.table(cold);
+  console.log(
+    `Zips: deployed, and deflated like the bare minimum's files (bare minimum: ${zips.bareDeflatedBytes} bytes)`,
+  );
+  console.table(zips.rows);
+  console.log(`First request of a cold process (bare minimum: ${bareFirstRequestMs} ms)`);
+  console.table(firstRequest);
+  console.log("Warm: per route, in-process against DynamoDB Local (ms)");
+  console.table(warm);
+  console.log("Consumed capacity units per request, smallest vs largest allowed items");
+  console.table(capacity);
+  console.log(
+    "Capacity per request at the largest allowed sizes (the route's requests; the limiter's apart)",
+  );
+  console.table(cost.perRoute);
+  console.log(
+    "80 concurrent PATCHes of one 2 × 30 kB profile: outcomes and cost per request (DynamoDB Local reports no capacity for a refused conditional write; DynamoDB bills it by the item's size, about 62 WCU here)",
+  );
+  console.table([cost.contention]);
+  console.log("The per-caller limit's own cost per request (rate-limits table), at the defaults");
+  console.table(cost.limiter);
+  console.log(
+    `The featured list's hot read: ${featured.homeLoads} home loads of ${featured.shelf}, ${featured.containers} containers, ${featured.changes} changes`,
+  );
+  console.table(featured.rows);
+  console.log(
+    `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling["10000"]} ms with 10,000`,
+  );
+  console.log(
+    "export at both quotas, largest items (10,000 songs, 1,000 playlists of 500 ids), per page",
+  );
+  console.table(exportPages);
+  console.log(
+    `account deletion at quota (10,000 songs, 1,000 playlists): ${accountDeletionMs} ms (users timeout: 29 s)`,
+  );
+  console.log(
+    "Sync: a pull after one change costs the same with 10 or 10,000 items held (read units, ms)",
+  );
+  console.table(sync);
+  console.log(`JWT verifications per second (one core, RS256): ${jwtPerSecond}`);
+  console.log(`cold import ratio max ${goals.coldImportRatioMax} (goal <= 1.00)`);
+  console.log(
+    `cold import with the init warm-up ratio max ${goals.coldImportWithWarmUpRatioMax} (INIT_WARM_UP=true: its network time too)`,
+  );
+  console.log(`first request ratio max ${goals.firstRequestRatioMax} (goal <= 1.05)`);
+  console.log(`bundle ratio max ${goals.bundleRatioMax} (goal <= 1.30)`);
+  console.log(`zip ratio max ${goals.zipRatioMax} (goal <= 1.30)`);
+  console.log(`warm ratio max ${goals.warmRatioMax} (goal <= 1.10)`);
+  console.log(
+    `a play writes ${capacity[0]?.smallestWriteCU} WCU with the smallest items and ${capacity[0]?.largestWriteCU} with the largest (${goals.playWriteCapacityFlat ? "flat" : "NOT flat"})`,
+  );
+}
