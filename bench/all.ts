@@ -162,7 +162,7 @@ export async function runBench(options: { record: boolean }): Promise<void> {
   console.log("Consumed capacity units per request, smallest vs largest allowed items");
   console.table(capacity);
   console.log(
-    "Capacity per request at the largest allowed sizes (the route's requests; the limiter's apart)",
+    "Capacity per request at the largest allowed sizes (the route's requests; the limiter's apart), and what one caller repeating it can make the tables spend per second at the default budgets (20 reads, 5 writes, 100 read and 50 write units a second)",
   );
   console.table(cost.perRoute);
   console.log(
