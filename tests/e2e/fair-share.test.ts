@@ -5,7 +5,7 @@
  * fast as they can makes the tables spend no more than their budget in capacity units, counted
  * here from what DynamoDB reports (the stack's DynamoDB Local sits behind a counting proxy).
  */
-import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../../lib/ids.ts";
 import { startDynamoProxy } from "../../scripts/local/dynamo-proxy.ts";
@@ -20,6 +20,7 @@ import {
 } from "../../scripts/local/stack.ts";
 import { localClient } from "../../scripts/local/tables.ts";
 import { checkAgainstContract } from "../helpers/contract.ts";
+import { writeItems } from "../helpers/tables.ts";
 
 const WRITES_PER_SECOND = 2;
 const READS_PER_SECOND = 10;
@@ -55,15 +56,7 @@ afterAll(async () => {
 /** Items written straight into the stack's DynamoDB, past the counting proxy. */
 async function seed(table: string, items: Record<string, unknown>[]): Promise<void> {
   const db = DynamoDBDocumentClient.from(localClient(dynamo.endpoint));
-  for (let i = 0; i < items.length; i += 25) {
-    let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-    while (requests.length > 0) {
-      const { UnprocessedItems } = await db.send(
-        new BatchWriteCommand({ RequestItems: { [table]: requests } }),
-      );
-      requests = (UnprocessedItems?.[table] ?? []) as typeof requests;
-    }
-  }
+  await writeItems(table, items, db);
   db.destroy();
 }
 

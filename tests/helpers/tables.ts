@@ -3,12 +3,19 @@ import { db } from "../../lib/db/client.ts";
 import { SONGS_TABLE } from "../../lib/db/songs.ts";
 import { newId } from "../../lib/ids.ts";
 
-/** Items written straight into a table, 25 per BatchWriteItem: seeding faster than the API. */
-export async function writeItems(table: string, items: Record<string, unknown>[]): Promise<void> {
+/**
+ * Items written straight into a table, 25 per BatchWriteItem: seeding faster than the API. Into
+ * the suite's DynamoDB, or the one `client` reaches (a stack's).
+ */
+export async function writeItems(
+  table: string,
+  items: Record<string, unknown>[],
+  client: Pick<typeof db, "send"> = db,
+): Promise<void> {
   for (let i = 0; i < items.length; i += 25) {
     let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
     while (requests.length > 0) {
-      const { UnprocessedItems } = await db.send(
+      const { UnprocessedItems } = await client.send(
         new BatchWriteCommand({ RequestItems: { [table]: requests } }),
       );
       requests = (UnprocessedItems?.[table] ?? []) as typeof requests;
