@@ -279,6 +279,8 @@ describe("the post-login hook and the playlist_editor role", () => {
       user_metadata: { displayName: "user" },
       app_metadata: {},
       claims: { [ROLES]: [] },
+      // The event brought no metadata to move in.
+      migration: { moved: [], skipped: [] },
     });
   });
 
