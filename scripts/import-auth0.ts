@@ -61,8 +61,15 @@ const [file] = positionals;
  * and a deeper queue would time the running API's own requests out (503) during the import.
  */
 const parallel = Number(values.parallel ?? (values.stage ? 4 : 1));
-if (!file || positionals.length > 1 || !Number.isInteger(parallel) || parallel < 1) {
-  console.error(USAGE);
+const wrong = !file
+  ? "FILE is missing"
+  : positionals.length > 1
+    ? "one FILE at a time"
+    : !Number.isInteger(parallel) || parallel < 1
+      ? "--parallel must be a positive integer"
+      : undefined;
+if (wrong || !file) {
+  console.error(`${wrong}\n\n${USAGE}`);
   process.exit(2);
 }
 const input = resolve(file);
@@ -336,11 +343,13 @@ async function importAll(): Promise<void> {
       usersDone += unit.users.length;
       unit.done = true;
       advance();
-    })().catch((error: unknown) => {
-      failure ??= error;
-    });
+    })()
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      // Gone from the set before anyone waiting on it resumes.
+      .finally(() => inFlight.delete(work));
     inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
   };
 
   const saver = setInterval(() => {

@@ -160,7 +160,7 @@ describe("npm run import:auth0", { timeout: 240_000 }, () => {
     const result = await running;
     const seconds = (performance.now() - started) / 1000;
     console.info(
-      `import:auth0: 10,000 users in ${seconds.toFixed(1)} s (${Math.round(10_000 / seconds)} users/s, npm's start included)`,
+      `import:auth0: 10,000 users in ${seconds.toFixed(1)} s (${Math.round(10_000 / seconds)} users/s, npm's start included; DynamoDB Local in memory)`,
     );
     expect(answers.map((a) => a.status)).toEqual(writers.map(() => 200));
     expect(result.code, result.stderr).toBe(0);
