@@ -308,6 +308,58 @@ describe("npm run import:auth0", { timeout: 240_000 }, () => {
     expect(existsSync(`${file}.progress.json`)).toBe(false);
   });
 
+  it("keeps its place when interrupted (Ctrl-C), and the next run finishes the file", async () => {
+    const users = Array.from({ length: 1_000 }, () => uniqueUser("auth0"));
+    const file = join(dir, "interrupted.json");
+    writeFileSync(file, ndjson(users.map((userId, i) => generated(userId, i))));
+    // The script's own process (not npm's), as a terminal's Ctrl-C reaches it.
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/import-auth0.ts", file], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...LOCAL_TENANT,
+        DATA_DIR: stack.dataDir,
+        EXTERNAL_DYNAMODB_ENDPOINT: dynamo.endpoint,
+        LOCAL_STACK_FILE: "off",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    // Interrupted once some of the file is done.
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(`${file}.progress.json`) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill("SIGINT");
+    expect(await exited, stderr).toBe(130);
+    const line = Number(stderr.match(/resumes after line (\d+)/)?.[1]);
+    expect(line).toBeGreaterThan(0);
+    expect(line).toBeLessThan(1_000);
+    expect(stdout.trim()).toMatch(/^imported \d+, already present 0, skipped 0$/);
+    // Every user up to that line is stored.
+    const before = await stored(users.slice(0, line));
+    expect(before.size).toBe(line);
+
+    const rest = await importFile(file);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(rest.stderr).toContain(`resuming after line ${line}`);
+    const [imported, present] = (rest.stdout.match(/imported (\d+), already present (\d+)/) ?? [])
+      .slice(1)
+      .map(Number);
+    // Writes in flight at the interrupt count as present now: every user once, none lost.
+    expect((imported ?? 0) + (present ?? 0)).toBe(1_000);
+    expect((await stored(users)).size).toBe(1_000);
+    expect(existsSync(`${file}.progress.json`)).toBe(false);
+  });
+
   it("counts in a dry run the profiles over 10 KB today and after moving, and writes nothing", async () => {
     const small = uniqueUser("auth0");
     const movable = uniqueUser("auth0");
