@@ -228,6 +228,8 @@ function readProgress(): Progress | undefined {
 }
 
 function writeProgress(line: number, done: typeof counts): void {
+  // Nothing done yet: nothing to resume from.
+  if (line === 0) return;
   const kept: Progress = { input, size, mtimeMs: statSync(input).mtimeMs, line, counts: done };
   for (const path of progressFiles) {
     try {
@@ -341,6 +343,8 @@ async function importAll(): Promise<void> {
         else unit.counts.skipped++;
       }
       usersDone += unit.users.length;
+      // Only its counts wait for the runs before it: what it moved is let go.
+      unit.users = [];
       unit.done = true;
       advance();
     })()
