@@ -586,8 +586,8 @@ export async function seenUsers(userIds: readonly string[]): Promise<Set<string>
 }
 
 /**
- * Puts the profile a never-seen user moves in with, whole, as the post-login hook's first write
- * leaves it (both objects with their sizes, version 1, a change stamp), only while no profile
+ * Puts the profile a never-seen user moves in with, whole, stored as the post-login hook's writes
+ * store one (both objects with their sizes, version 1, a change stamp), only while no profile
  * item exists: so a profile written meanwhile (the hook's, the user's own) is never overwritten.
  * Answers whether it was written.
  */
