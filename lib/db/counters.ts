@@ -465,9 +465,17 @@ export interface UserState {
   beingDeleted: boolean;
 }
 
+/**
+ * The keys of the counter items whose presence means the API has seen the user: their counter
+ * (songs, playlists, plays, a read), a kept deletion (tombstone), a deletion under way.
+ */
+export function seenKeys(userId: string) {
+  return [userCounterKey(userId), tombstoneKey(userId), deletionMarkerKey(userId)];
+}
+
 /** The user counter, the tombstone and the deletion marker, read with other tables' items. */
 export function userStateRead(userId: string): TableRead<UserState> {
-  const keys = [userCounterKey(userId), tombstoneKey(userId), deletionMarkerKey(userId)];
+  const keys = seenKeys(userId);
   return {
     table: COUNTERS_TABLE,
     keys,

@@ -1,11 +1,12 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { Refused } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
 import { changeStamp, newVersion } from "./changes.ts";
 import {
+  batchGet,
   db,
   type NamedItems,
   readTogether,
@@ -13,7 +14,13 @@ import {
   transactOnce,
   unmarshallItem,
 } from "./client.ts";
-import { firstSeenRead, type UserState, userStateRead } from "./counters.ts";
+import {
+  COUNTERS_TABLE,
+  firstSeenRead,
+  seenKeys,
+  type UserState,
+  userStateRead,
+} from "./counters.ts";
 import { isConditionFailure } from "./errors.ts";
 
 /**
@@ -543,4 +550,82 @@ export function deleteProfileItem(userId: string) {
 /** Transaction item: the profile erased but still marked, so every write to it stays refused. */
 export function eraseProfileItem(userId: string) {
   return { Put: { TableName: PROFILES_TABLE, Item: { ...profileKey(userId), deleting: true } } };
+}
+
+/**
+ * Moving in all at once (`npm run import:auth0`): how many users one presence read covers. A
+ * BatchGetItem holds 100 keys; each user takes their profile and the counters' seenKeys (3).
+ */
+export const MOVE_IN_BATCH = 25;
+
+/**
+ * Which of these users (at most MOVE_IN_BATCH) the store has seen: a profile (even one being
+ * erased), a counter item, a tombstone or a deletion marker. One consistent BatchGetItem of key
+ * attributes only, so that a rerun passes over users already moved in at a read's cost.
+ */
+export async function seenUsers(userIds: readonly string[]): Promise<Set<string>> {
+  if (userIds.length > MOVE_IN_BATCH) throw new Error(`at most ${MOVE_IN_BATCH} users a read`);
+  const unique = [...new Set(userIds)];
+  const found = await batchGet({
+    [PROFILES_TABLE]: {
+      keys: unique.map(profileKey),
+      consistent: true,
+      projection: "user_id",
+    },
+    [COUNTERS_TABLE]: {
+      keys: unique.flatMap(seenKeys),
+      consistent: true,
+      projection: "user_id, counter_id",
+    },
+  });
+  return new Set(
+    Object.values(found)
+      .flat()
+      .map((item) => item.user_id as string),
+  );
+}
+
+/**
+ * Puts the profile a never-seen user moves in with, whole, stored as the post-login hook's writes
+ * store one (both objects with their sizes, version 1, a change stamp), only while no profile
+ * item exists: so a profile written meanwhile (the hook's, the user's own) is never overwritten.
+ * Answers whether it was written.
+ */
+export async function putMovedInProfile(
+  userId: string,
+  userMetadata: Metadata,
+  appMetadata: Metadata,
+): Promise<boolean> {
+  const now = new Date().toISOString();
+  const sized = (kind: MetadataKind, object: Metadata) => {
+    const sizes = Object.fromEntries(
+      Object.entries(object).map(([key, value]) => [key, entryBytes(key, value)]),
+    );
+    return {
+      [kind]: object,
+      [sizesOf(kind)]: sizes,
+      [bytesOf(kind)]: Object.values(sizes).reduce((sum, n) => sum + n, 0),
+    };
+  };
+  try {
+    await db.send(
+      new PutCommand({
+        TableName: PROFILES_TABLE,
+        Item: {
+          ...profileKey(userId),
+          ...sized("user_metadata", userMetadata),
+          ...sized("app_metadata", appMetadata),
+          version: 1,
+          sync_version: newVersion(),
+          created_at: now,
+          updated_at: now,
+        },
+        ConditionExpression: "attribute_not_exists(user_id)",
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }

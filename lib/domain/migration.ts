@@ -102,5 +102,37 @@ export function migrationOf(userMetadata: unknown, appMetadata: unknown): Migrat
   };
 }
 
+/** One line of an Auth0 users export, as far as moving in reads it. */
+export interface ExportedUser {
+  userId: string;
+  userMetadata: unknown;
+  appMetadata: unknown;
+}
+
+/** A key left out of a user's profile, with the rule it broke (never its value). */
+export interface LeftOut {
+  userId: string;
+  key: string;
+  reason: string;
+}
+
+/** What moving one user in would write, and each key it leaves out. */
+export function moveInPlan(user: ExportedUser): { migration: Migration; leftOut: LeftOut[] } {
+  const migration = migrationOf(user.userMetadata, user.appMetadata);
+  const leftOut = [
+    ...migration.skipped.map(({ key, reason }) => ({
+      userId: user.userId,
+      key: `user_metadata.${key}`,
+      reason,
+    })),
+    ...migration.skippedApp.map(({ key, reason }) => ({
+      userId: user.userId,
+      key: `app_metadata.${key}`,
+      reason,
+    })),
+  ];
+  return { migration, leftOut };
+}
+
 /** Nothing moved: the answer of a login of a user the store had seen already. */
 export const NOTHING_MOVED = { moved: [] as string[], skipped: [] as string[] };

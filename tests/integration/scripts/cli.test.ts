@@ -37,6 +37,8 @@ describe("npm run <script> -- --help", () => {
     ["bench", "usage: npm run bench"],
     ["cost", "usage: npm run cost"],
     ["reset", "usage: npm run reset"],
+    ["import:auth0", "usage: npm run import:auth0"],
+    ["export:local-tenant", "usage: npm run export:local-tenant"],
   ])("%s prints its usage and exits 0", async (script, usage) => {
     const result = await npmRun(script, ["--help"]);
     expect(result.code, result.stderr).toBe(0);
@@ -51,6 +53,8 @@ describe("npm run <script> -- --help", () => {
     ["load", ["--connections", "many"], "must be positive numbers"],
     ["bench", ["--bogus"], "Unknown option '--bogus'"],
     ["cost", ["--bogus"], "Unknown option '--bogus'"],
+    ["import:auth0", [], "FILE is missing"],
+    ["import:auth0", ["export.json", "--parallel", "0"], "--parallel must be a positive integer"],
   ])("%s %j says what is wrong, with the usage, and exits 2", async (script, args, problem) => {
     const result = await npmRun(script, args);
     expect(result.code).toBe(2);
