@@ -196,7 +196,11 @@ function App() {
             type="button"
             key={name}
             aria-current={name === screen ? "page" : undefined}
-            onClick={() => setScreen(name)}
+            onClick={() => {
+              setScreen(name);
+              // Opening a screen is a moment the person looks: bring in what changed elsewhere.
+              void session.sync.request();
+            }}
           >
             {name}
           </button>

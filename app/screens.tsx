@@ -572,8 +572,12 @@ export function Library({ session }: { session: Session }) {
    */
   const play = async (playlist: Item) => {
     setMessage(undefined);
-    const keep = () => written(() => queuePlay(db, playlist.id, new Date()));
-    if (!navigator.onLine || !playlist.base) return keep();
+    const playedAt = new Date();
+    const keep = () => written(() => queuePlay(db, playlist.id, playedAt));
+    // A playlist made here goes to the API first, so that the play can be counted now.
+    if (navigator.onLine && !playlist.base) await session.sync.request();
+    const current = await db.items.get(playlist.key);
+    if (!navigator.onLine || !current?.base) return keep();
     try {
       const api = await session.api();
       const played = ok(

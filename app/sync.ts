@@ -7,7 +7,7 @@
  */
 import type { MusicApi } from "../client/index.ts";
 import { ApiError, ok } from "./api.ts";
-import { type Collection, type Doc, keyOf, type LibraryDb, writable } from "./store.ts";
+import { type Collection, type Data, type Doc, keyOf, type LibraryDb, writable } from "./store.ts";
 
 export interface SyncState {
   /** The browser says it is offline, or the API did not answer the last try. */
@@ -38,6 +38,17 @@ const FIELDS: Record<string, string> = {
 function conflictText(field: string, kept: unknown, replaced: unknown): string {
   const what = FIELDS[field] ?? `${field} changed`;
   return `${what} on another device to ${quoted(replaced)}; yours, ${quoted(kept)}, was kept.`;
+}
+
+/**
+ * A pulled or pushed state of an item as this device shows it. A play does not move a
+ * playlist's version, so a Doc may carry fewer plays than the device already counted (its own
+ * plays, sent after the push that made that version): plays only grow, the larger count stays.
+ */
+function adopt(doc: Doc, shown: Data | null | undefined): Data | null {
+  if (doc.collection !== "playlists" || !doc.data || !shown) return doc.data;
+  const plays = Math.max(Number(doc.data.plays ?? 0), Number(shown.plays ?? 0));
+  return { ...doc.data, plays };
 }
 
 export class Sync {
@@ -175,7 +186,8 @@ export class Sync {
           } else if (doc.deleted) {
             await db.items.delete(key);
           } else {
-            await db.items.put({ ...item, data: doc.data, base: doc, pending: 0, refused, notice });
+            const data = adopt(doc, item.data);
+            await db.items.put({ ...item, data, base: doc, pending: 0, refused, notice });
           }
         }
         for (const [key, refused] of refusals) {
@@ -235,7 +247,7 @@ export class Sync {
             key,
             collection: doc.collection,
             id: doc.id,
-            data: doc.data,
+            data: adopt(doc, item?.data),
             base: doc,
             pending: 0,
             edits: item?.edits ?? 0,
