@@ -122,6 +122,8 @@ export class Sync {
       await this.push(api);
       await this.sendPlays(api);
       await this.pull(api);
+      // The API answers: the screens show what it sent, so no word of it being away stays.
+      this.set({ offline: false, problem: undefined });
       const total = ok(await api.GET("/playlists/getPlays"));
       await this.db.meta.put({ name: "totalPlays", value: total.plays });
       this.set({ offline: false, problem: undefined, synced: true });
