@@ -372,6 +372,42 @@ describe("offline, on two devices of one user (issue 35)", { timeout: 300_000 },
     expect(databases.filter((database) => database.includes(userId))).toEqual([]);
     await Promise.all([a.context().close(), b.context().close()]);
   });
+
+  it("keeps the library through a session that ended offline, asks for a login once back, then sends what waited", async () => {
+    const page = await phone(browser);
+    const userId = unique("lapsed");
+    await logIn(page, userId);
+    await go(page, "Library");
+    await page.getByText("No songs yet: add one below.").waitFor();
+    await appKeptOffline(page);
+    const { refreshToken } = await cachedSession(page);
+    await page.context().setOffline(true);
+    await addSong(page, "Kept through a login");
+    // The access token expires while offline: the reload cannot renew it, the library shows.
+    await cachedSession(page, true);
+    await page.reload();
+    await syncState(page, "Offline: 1 change waiting");
+    await go(page, "Library");
+    await page.getByRole("checkbox", { name: "Kept through a login" }).waitFor();
+    // Meanwhile the session ends at the tenant (its refresh token spent elsewhere: the family
+    // is revoked at the browser's next use).
+    expect((await exchangeElsewhere(stack, refreshToken as string)).status).toBe(200);
+    await page.context().setOffline(false);
+    await page
+      .getByRole("alert")
+      .getByText(/^Your session has ended: log in again\./)
+      .waitFor();
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByLabel("User id").fill(userId);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await syncState(page, "Synced");
+    const token = await stackToken(stack, userId);
+    const songs = await call(stack.baseUrl, "GET", "/songs?limit=100", { token });
+    expect((songs.body.songs as { songName: string }[]).map((song) => song.songName)).toEqual([
+      "Kept through a login",
+    ]);
+    await page.context().close();
+  });
 });
 
 describe("a person's data rights, from the app", { timeout: 180_000 }, () => {
