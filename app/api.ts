@@ -7,7 +7,6 @@ type Json<Op extends keyof operations, Status extends number> = operations[Op] e
   ? Body
   : never;
 
-export type Playlist = Json<"getPlaylist", 200>;
 /** A featured playlist, with the editor who created it (`createdBy`) and who changed it last. */
 export type FeaturedPlaylist = Json<"listFeaturedPlaylists", 200>["playlists"][number];
 
