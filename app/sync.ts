@@ -227,17 +227,27 @@ export class Sync {
   private async pull(api: MusicApi): Promise<void> {
     const { db } = this;
     let checkpoint = (await db.meta.get("checkpoint"))?.value as string | undefined;
+    /** After a 410: every key the pull from the beginning brings (the rest are long deleted). */
+    let restarted: Set<string> | undefined;
     for (;;) {
       const query = checkpoint === undefined ? { limit: PAGE } : { checkpoint, limit: PAGE };
       const answer = await api.GET("/sync", { params: { query } });
-      if (answer.response.status === 410 && checkpoint !== undefined) {
-        checkpoint = undefined; // Away past the 30 days of deletions: from the beginning.
+      const code = (answer.error as { errorCode?: string } | undefined)?.errorCode;
+      if (
+        checkpoint !== undefined &&
+        (code === "checkpoint_expired" || code === "invalid_checkpoint")
+      ) {
+        // Away past the 30 days of deletions (or a checkpoint the API no longer reads, as after a
+        // change of its signing secret): from the beginning.
+        checkpoint = undefined;
+        restarted = new Set();
         continue;
       }
       const page = ok(answer);
       await db.transaction("rw", db.items, db.meta, async () => {
         for (const doc of page.documents as Doc[]) {
           const key = keyOf(doc.collection, doc.id);
+          restarted?.add(key);
           const item = await db.items.get(key);
           // A queued change keeps its own data and its old ancestor: the push merges them.
           if (item?.pending) continue;
@@ -260,7 +270,16 @@ export class Sync {
         await db.meta.put({ name: "checkpoint", value: page.checkpoint });
       });
       checkpoint = page.checkpoint;
-      if (page.documents.length === 0) return;
+      if (page.documents.length > 0) continue;
+      // Items deleted longer ago than the API keeps deletions never come again: drop those the
+      // device holds unchanged (its own queued changes and notes stay).
+      const seen = restarted;
+      if (seen) {
+        await db.items
+          .filter((item) => !item.pending && !item.refused && !!item.base && !seen.has(item.key))
+          .delete();
+      }
+      return;
     }
   }
 }
