@@ -7,20 +7,8 @@ type Json<Op extends keyof operations, Status extends number> = operations[Op] e
   ? Body
   : never;
 
-export type Song = Json<"getSong", 200>;
-export type Playlist = Json<"getPlaylist", 200>;
 /** A featured playlist, with the editor who created it (`createdBy`) and who changed it last. */
 export type FeaturedPlaylist = Json<"listFeaturedPlaylists", 200>["playlists"][number];
-
-/** A signed-in person: the roles their token carries, and the API with a fresh token. */
-export interface Session {
-  /** The user's Auth0 id (the token's `sub`): the `{userId}` of their profile routes. */
-  userId: string;
-  roles: string[];
-  api: () => Promise<MusicApi>;
-  /** Revokes the refresh token and ends the session at the tenant, back to the front page. */
-  logout: () => void;
-}
 
 /** What the API answered instead of a success, in words a person can act on. */
 export class ApiError extends Error {

@@ -2,14 +2,19 @@
  * The seed's mobile app as a phone-sized web page: log in with Auth0 (auth0-spa-js, the
  * Authorization Code flow with PKCE), then the Home, Library, Featured and Settings screens
  * against the Music API. The roles come from the access token's `${claimsNamespace}roles` claim,
- * which the post-login Action sets; the API decides from the stored roles either way.
+ * which the post-login Action sets; the API decides from the stored roles either way. The
+ * library lives on the device (app/store.ts, app/sync.ts) and a service worker (app/sw.ts) keeps
+ * the app itself, so it opens and works offline (docs/offline-app.md).
  */
 import { type Auth0Client, createAuth0Client } from "@auth0/auth0-spa-js";
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { apiFor, SESSION_OVER, type Session } from "./api.ts";
+import { apiFor, SESSION_OVER } from "./api.ts";
 import type { AppConfig } from "./config.ts";
-import { Featured, Home, Library, Settings } from "./screens.tsx";
+import { Featured, Home, Library, Settings, SyncStatus } from "./screens.tsx";
+import type { Session } from "./session.ts";
+import { forgetLibraries, openLibrary } from "./store.ts";
+import { Sync } from "./sync.ts";
 
 const SCREENS = ["Home", "Library", "Featured", "Settings"] as const;
 type Screen = (typeof SCREENS)[number];
@@ -33,7 +38,7 @@ function rolesIn(token: string, claimsNamespace: string): string[] {
 async function start(
   renewed: (roles: string[]) => void,
   ended: (auth0: Auth0Client) => void,
-): Promise<{ auth0: Auth0Client; session?: Session }> {
+): Promise<{ auth0: Auth0Client; session?: Session; ended?: boolean }> {
   const config = readConfig();
   const auth0 = await createAuth0Client({
     domain: config.domain,
@@ -54,29 +59,41 @@ async function start(
     history.replaceState({}, "", "/");
   }
   if (!(await auth0.isAuthenticated())) return { auth0 };
-  let token: string;
+  // Who is logged in comes from the ID token auth0-spa-js keeps: known offline too.
+  const userId = (await auth0.getUser())?.sub;
+  if (!userId) return { auth0 };
+  let token = "";
   try {
     token = (await auth0.getTokenSilently()) ?? "";
   } catch (error) {
-    // The tenant's session is over (expired, revoked, logged out elsewhere): log in again.
+    // The tenant's session is over (expired, revoked, logged out elsewhere): log in again. The
+    // library stays on the device (its queue too) until this user logs in again or logs out.
     if (SESSION_OVER.has((error as { error?: string }).error ?? "")) {
       await auth0.logout({ openUrl: false });
-      return { auth0 };
+      return { auth0, ended: true };
     }
-    throw error;
+    // Offline (no tenant to renew at): the library works; a token comes with the network.
   }
-  const claims = claimsOf(token);
+  // Another user's copy left by a session that ended without a logout: not theirs to keep.
+  await forgetLibraries(userId);
+  const db = openLibrary(userId);
+  const api = apiFor(auth0, config.apiUrl, {
+    current: token,
+    renewed: (next) => renewed(rolesIn(next, config.claimsNamespace)),
+    ended: () => ended(auth0),
+  });
   return {
     auth0,
     session: {
-      userId: String(claims.sub),
-      roles: rolesIn(token, config.claimsNamespace),
-      api: apiFor(auth0, config.apiUrl, {
-        current: token,
-        renewed: (next) => renewed(rolesIn(next, config.claimsNamespace)),
-        ended: () => ended(auth0),
-      }),
+      userId,
+      roles: token ? rolesIn(token, config.claimsNamespace) : [],
+      api,
+      db,
+      sync: new Sync(db, api),
       logout: async () => {
+        // The device's copy of the library and its queue go first: nothing stays behind.
+        db.close();
+        await forgetLibraries();
         // Ending the tenant's session (/v2/logout) leaves a refresh token valid, as at Auth0:
         // revoke it first. Unreachable, the logout goes on: the browser forgets it either way.
         await auth0.revokeRefreshToken().catch(() => undefined);
@@ -100,7 +117,7 @@ function App() {
     // A refresh refused mid-session (the family revoked, or past its lifetime): the login
     // screen, with what the browser kept of the session forgotten.
     const ended = (auth0: Auth0Client) =>
-      void auth0.logout({ openUrl: false }).then(() => setState({ auth0 }));
+      void auth0.logout({ openUrl: false }).then(() => setState({ auth0, ended: true }));
     start(renewed, ended).then(setState, (error: Error) =>
       // fetch's TypeError ("Failed to fetch"): the login service (the tenant) did not answer.
       setFailure(
@@ -110,6 +127,8 @@ function App() {
       ),
     );
   }, []);
+  // Sync runs while a session does (on start, focus, reconnect, every 30 s).
+  useEffect(() => state?.session?.sync.start(), [state?.session]);
 
   // One session object per roles: the screens reload when it changes, and only then.
   const started = state?.session;
@@ -143,6 +162,12 @@ function App() {
       <main class="welcome">
         <h1>Music</h1>
         <p>Your songs, playlists and plays, wherever you log in.</p>
+        {state.ended && (
+          <p role="alert">
+            Your session has ended: log in again. What you changed on this device is kept and sent
+            once you do.
+          </p>
+        )}
         <button type="button" onClick={() => auth0.loginWithRedirect()}>
           Log in
         </button>
@@ -154,6 +179,7 @@ function App() {
     <div class="shell">
       <header>
         <h1 class="title">{screen}</h1>
+        <SyncStatus session={session} />
         <button type="button" class="link" onClick={logout}>
           Log out
         </button>
@@ -170,7 +196,11 @@ function App() {
             type="button"
             key={name}
             aria-current={name === screen ? "page" : undefined}
-            onClick={() => setScreen(name)}
+            onClick={() => {
+              setScreen(name);
+              // Opening a screen is a moment the person looks: bring in what changed elsewhere.
+              void session.sync.request();
+            }}
           >
             {name}
           </button>
@@ -181,3 +211,6 @@ function App() {
 }
 
 render(<App />, document.getElementById("app") as HTMLElement);
+
+// The app shell for offline use (app/sw.ts); a browser without service workers just goes online.
+if ("serviceWorker" in navigator) void navigator.serviceWorker.register("/sw.js");

@@ -1,15 +1,25 @@
+/**
+ * The app's screens. Home, Library and Settings read the library on the device (app/store.ts)
+ * and write there first, so they show at once, online or not; Featured and "Your data" ask the
+ * API, as they are not kept on the device.
+ */
+import { liveQuery } from "dexie";
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { MusicApi } from "../client/index.ts";
+import { ApiError, type FeaturedPlaylist, idempotencyKey, ok } from "./api.ts";
+import type { Session } from "./session.ts";
 import {
-  ApiError,
-  type FeaturedPlaylist,
-  idempotencyKey,
-  ok,
-  type Playlist,
-  type Session,
-  type Song,
-} from "./api.ts";
+  change,
+  create,
+  type Data,
+  dismiss,
+  type Item,
+  keyOf,
+  type LibraryDb,
+  queuePlay,
+} from "./store.ts";
+import type { SyncState } from "./sync.ts";
 
 const EDITOR_ROLE = "playlist_editor";
 
@@ -118,7 +128,7 @@ function TextField(props: {
 }
 
 /** A row of a list: what it is, a detail, and what can be done with it. */
-function Item(props: { title: string; detail: string; children: ComponentChildren }) {
+function Row(props: { title: string; detail: string; children: ComponentChildren }) {
   return (
     <li>
       <span>
@@ -171,41 +181,131 @@ function useLoadedScreen(session: Session, load: (api: MusicApi) => Promise<() =
   return { message, run, change };
 }
 
-export function Home({ session }: { session: Session }) {
-  const [home, setHome] = useState<{
-    displayName: string;
-    favGenre: string | null;
-    plays: number;
-  }>();
-  const { message, run } = useAction(session);
+const DEFAULT_DISPLAY_NAME = "user";
+
+/** What `query` reads from the device's library, read again whenever that data changes. */
+function useLive<T>(query: () => Promise<T>, db: LibraryDb): T | undefined {
+  const [value, setValue] = useState<T>();
   useEffect(() => {
-    void run(async (api) => {
-      const [name, genre, plays] = await Promise.all([
-        api.GET("/displayName").then(ok),
-        api.GET("/genres/getFav").then(ok),
-        api.GET("/playlists/getPlays").then(ok),
-      ]);
-      setHome({ displayName: name.displayName, favGenre: genre.favGenre, plays: plays.plays });
-    }, true);
-  }, [run]);
+    const subscription = liveQuery(query).subscribe({ next: setValue });
+    return () => subscription.unsubscribe();
+  }, [db]);
+  return value;
+}
+
+/** The whole library on the device, and whether it has been pulled from the API at least once. */
+function useLibrary(db: LibraryDb) {
+  return useLive(async () => {
+    const [items, plays, total, checkpoint] = await Promise.all([
+      db.items.toArray(),
+      db.plays.toArray(),
+      db.meta.get("totalPlays"),
+      db.meta.get("checkpoint"),
+    ]);
+    const byId = (a: Item, b: Item) => (a.id < b.id ? -1 : 1);
+    const shown = (collection: string) =>
+      items.filter((item) => item.collection === collection && item.data).sort(byId);
+    return {
+      songs: shown("songs"),
+      playlists: shown("playlists"),
+      profile: items.find((item) => item.collection === "profile"),
+      queuedPlays: plays,
+      totalPlays: typeof total?.value === "number" ? total.value + plays.length : undefined,
+      pulled: checkpoint !== undefined,
+    };
+  }, db);
+}
+
+function useSyncState(session: Session): SyncState {
+  const [state, setState] = useState(session.sync.state);
+  useEffect(() => session.sync.subscribe(setState), [session]);
+  return state;
+}
+
+const text = (data: Data | null | undefined, field: string) => {
+  const value = data?.[field];
+  return typeof value === "string" ? value : "";
+};
+const displayNameIn = (profile: Data | null | undefined) =>
+  text(profile?.user_metadata as Data | undefined, "displayName") || DEFAULT_DISPLAY_NAME;
+
+/**
+ * Where the device's copy stands, in the header: "Offline", "2 changes waiting" (plays kept
+ * offline included), "Synced"; and why a sync did not go through, when the network is there.
+ */
+export function SyncStatus({ session }: { session: Session }) {
+  const state = useSyncState(session);
+  const waiting =
+    useLive(
+      async () =>
+        (await session.db.items.where("pending").equals(1).count()) +
+        (await session.db.plays.count()),
+      session.db,
+    ) ?? 0;
+  const changes = waiting ? `${count(waiting, "change")} waiting` : "";
+  const shown = state.offline
+    ? `Offline${changes ? `: ${changes}` : ""}`
+    : changes || (state.synced ? "Synced" : "Syncing…");
+  return (
+    <div class="sync">
+      <p role="status">{shown}</p>
+      {state.problem && (
+        <p class="error" role="alert">
+          {state.problem}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Before the first pull: "Loading…" (a status), or, offline, that it waits for the network (an
+ * alert, as the screen cannot show anything yet).
+ */
+function NotYet({ session, what }: { session: Session; what: string }) {
+  const { offline } = useSyncState(session);
+  return offline ? <Alert message={OFFLINE_RETRYING} /> : <Loading what={what} />;
+}
+
+/** A refusal of the API or a conflict it reported, on the item, until the person dismisses it. */
+function Note({ db, item, name }: { db: LibraryDb; item: Item; name: string }) {
+  if (!item.refused && !item.notice) return null;
+  return (
+    <div class="note">
+      {item.refused && <p class="error">Not saved: {item.refused}</p>}
+      {item.notice && <p class="notice">{item.notice}</p>}
+      <button
+        type="button"
+        class="link"
+        aria-label={`Dismiss note on ${name}`}
+        onClick={() => void dismiss(db, item)}
+      >
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
+export function Home({ session }: { session: Session }) {
+  const library = useLibrary(session.db);
+  const profile = library?.profile?.data;
   const editor = session.roles.includes(EDITOR_ROLE);
   return (
     <>
-      <Alert message={message} />
-      {!home && !message && <Loading what="Loading your profile…" />}
-      {home && (
+      {!profile && <NotYet session={session} what="Loading your profile…" />}
+      {profile && (
         <div class="hero">
-          <h2>Welcome, {home.displayName}</h2>
+          <h2>Welcome, {displayNameIn(profile)}</h2>
           {editor && (
             <span class="badge" title="You may edit featured playlists">
               EDITOR
             </span>
           )}
           <p>
-            Favourite genre: <strong>{home.favGenre ?? "not chosen yet"}</strong>
+            Favourite genre: <strong>{text(profile, "favGenre") || "not chosen yet"}</strong>
           </p>
           <p>
-            Total plays: <strong data-testid="total-plays">{home.plays}</strong>
+            Total plays: <strong data-testid="total-plays">{library?.totalPlays ?? "…"}</strong>
           </p>
         </div>
       )}
@@ -214,43 +314,46 @@ export function Home({ session }: { session: Session }) {
 }
 
 export function Settings({ session }: { session: Session }) {
+  const { db, userId } = session;
+  const library = useLibrary(db);
+  const profile = library?.profile;
   const [displayName, setDisplayName] = useState("");
   const [genre, setGenre] = useState("");
   const [saved, setSaved] = useState<string>();
-  // The fields stay disabled until the profile arrives: typed text is never overwritten by it.
+  // The fields stay disabled until the profile is there: typed text is never overwritten by it.
   const [loaded, setLoaded] = useState(false);
   const { message, run } = useAction(session);
   useEffect(() => {
-    void run(async (api) => {
-      const [name, fav] = await Promise.all([
-        api.GET("/displayName").then(ok),
-        api.GET("/genres/getFav").then(ok),
-      ]);
-      setDisplayName(name.displayName);
-      setGenre(fav.favGenre ?? "");
-      setLoaded(true);
-    }, true);
-  }, [run]);
-  const save = (what: string, work: (api: MusicApi) => Promise<unknown>) => async (e: Event) => {
+    if (loaded || !profile?.data) return;
+    setDisplayName(displayNameIn(profile.data));
+    setGenre(text(profile.data, "favGenre"));
+    setLoaded(true);
+  }, [profile, loaded]);
+  const save = (what: string, update: (data: Data) => Data) => async (e: Event) => {
     e.preventDefault();
     setSaved(undefined);
-    if (await run(work)) setSaved(`${what} saved.`);
+    await change(db, "profile", userId, update);
+    setSaved(`${what} saved.`);
+    void session.sync.request();
   };
   return (
     <>
-      <Alert message={message} />
-      {!loaded && !message && <Loading what="Loading your settings…" />}
-      {saved && (
+      <Alert message={message ?? (profile?.refused && `Not saved: ${profile.refused}`)} />
+      {profile?.notice && (
+        <Note db={db} item={{ ...profile, refused: undefined }} name="your profile" />
+      )}
+      {!loaded && !message && <NotYet session={session} what="Loading your settings…" />}
+      {saved && !profile?.refused && (
         <p class="saved" role="status">
           {saved}
         </p>
       )}
       <Card title="Display name">
         <form
-          onSubmit={save("Display name", async (api) => {
-            const body = ok(await api.PUT("/displayName", { body: { displayName } }));
-            setDisplayName(body.displayName);
-          })}
+          onSubmit={save("Display name", (data) => ({
+            ...data,
+            user_metadata: { ...(data.user_metadata as Data | undefined), displayName },
+          }))}
         >
           <TextField
             id="displayName"
@@ -266,11 +369,7 @@ export function Settings({ session }: { session: Session }) {
         </form>
       </Card>
       <Card title="Favourite genre">
-        <form
-          onSubmit={save("Favourite genre", async (api) => {
-            ok(await api.PUT("/genres/fav", { body: { genre } }));
-          })}
-        >
+        <form onSubmit={save("Favourite genre", (data) => ({ ...data, favGenre: genre || null }))}>
           <TextField
             id="genre"
             label="Favourite genre"
@@ -383,71 +482,148 @@ function YourData({
   );
 }
 
+/** Rename a playlist, and add one of the person's songs to it: local first, pushed later. */
+function PlaylistEditor(props: { session: Session; playlist: Item; songs: Item[] }) {
+  const { session, playlist, songs } = props;
+  const name = text(playlist.data, "name");
+  const songIds = (playlist.data?.songIds as string[] | undefined) ?? [];
+  const [newName, setNewName] = useState(name);
+  const addable = songs.filter((song) => !songIds.includes(song.id));
+  const [songId, setSongId] = useState("");
+  const edit = (update: (data: Data) => Data) => async () => {
+    await change(session.db, "playlists", playlist.id, update);
+    void session.sync.request();
+  };
+  const chosen = addable.some((song) => song.id === songId) ? songId : addable[0]?.id;
+  return (
+    <div class="edit">
+      <form class="inline" onSubmit={submitted(edit((data) => ({ ...data, name: newName })))}>
+        <input
+          aria-label={`New name of ${name}`}
+          value={newName}
+          onInput={(e) => setNewName(e.currentTarget.value)}
+        />
+        <button type="submit" aria-label={`Rename ${name}`}>
+          Rename
+        </button>
+      </form>
+      {chosen && (
+        <form
+          class="inline"
+          onSubmit={submitted(
+            edit((data) => ({ ...data, songIds: [...((data.songIds as string[]) ?? []), chosen] })),
+          )}
+        >
+          <select
+            aria-label={`Song to add to ${name}`}
+            value={chosen}
+            onChange={(e) => setSongId(e.currentTarget.value)}
+          >
+            {addable.map((song) => (
+              <option key={song.id} value={song.id}>
+                {text(song.data, "songName")}
+              </option>
+            ))}
+          </select>
+          <button type="submit" aria-label={`Add to ${name}`}>
+            Add
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}
+
 export function Library({ session }: { session: Session }) {
-  // undefined until loaded: "Loading…" then, "No songs yet." once the API said so.
-  const [songs, setSongs] = useState<Song[]>();
-  const [playlists, setPlaylists] = useState<Playlist[]>();
-  const [plays, setPlays] = useState<number>();
+  const { db } = session;
+  const library = useLibrary(db);
+  const { offline } = useSyncState(session);
   const [songName, setSongName] = useState("");
   const [songGenre, setSongGenre] = useState("");
   const [playlistName, setPlaylistName] = useState("");
   const [chosen, setChosen] = useState<string[]>([]);
-  const { message, run, change } = useLoadedScreen(session, async (api) => {
-    const [songPage, playlistPage, total] = await Promise.all([
-      api.GET("/songs", { params: { query: { limit: 100 } } }).then(ok),
-      api.GET("/playlists", { params: { query: { limit: 100 } } }).then(ok),
-      api.GET("/playlists/getPlays").then(ok),
-    ]);
-    return () => {
-      setSongs(songPage.songs);
-      setPlaylists(playlistPage.playlists);
-      setPlays(total.plays);
-    };
-  });
-  const addSong = change(async (api) => {
-    const body = { songName, genre: songGenre };
-    ok(await api.POST("/songs", { body, params: { header: idempotencyKey() } }));
-    setSongName("");
-  });
-  const addPlaylist = change(async (api) => {
-    const body = { name: playlistName, songIds: chosen };
-    ok(await api.POST("/playlists", { body, params: { header: idempotencyKey() } }));
-    setPlaylistName("");
-    setChosen([]);
-  });
-  const deleteSong = ({ songId }: Song) =>
-    change(async (api) =>
-      ok(await api.DELETE("/songs/{songId}", { params: { path: { songId } } })),
-    );
-  const deletePlaylist = ({ playlistId }: Playlist) =>
-    change(async (api) =>
-      ok(await api.DELETE("/playlists/{playlistId}", { params: { path: { playlistId } } })),
-    );
-  const play = (playlist: Playlist) =>
-    run(async (api) => {
+  const [message, setMessage] = useState<string>();
+  const songs = library?.songs;
+  const playlists = library?.playlists;
+  // Before the first pull nothing is known: "Loading…", not "No songs yet".
+  const known = library?.pulled || (songs?.length ?? 0) > 0;
+  const written = async (work: () => Promise<unknown>) => {
+    setMessage(undefined);
+    await work();
+    void session.sync.request();
+  };
+  const addSong = () =>
+    written(async () => {
+      await create(db, "songs", { songName, genre: songGenre });
+      setSongName("");
+    });
+  const addPlaylist = () =>
+    written(async () => {
+      await create(db, "playlists", { name: playlistName, songIds: chosen, plays: 0 });
+      setPlaylistName("");
+      setChosen([]);
+    });
+  const remove = (item: Item) => () =>
+    written(() => change(db, item.collection, item.id, () => null));
+  const songName_ = (id: string) => text(songs?.find((s) => s.id === id)?.data, "songName");
+  /**
+   * Online, a play is sent at once (a play too soon says when to try again); offline, or for a
+   * playlist not yet on the server, it is kept with its time and sent later.
+   */
+  const play = async (playlist: Item) => {
+    setMessage(undefined);
+    const playedAt = new Date();
+    const keep = () => written(() => queuePlay(db, playlist.id, playedAt));
+    // A playlist made here goes to the API first, so that the play can be counted now.
+    if (navigator.onLine && !playlist.base) await session.sync.request();
+    const current = await db.items.get(playlist.key);
+    if (!navigator.onLine || !current?.base) return keep();
+    try {
+      const api = await session.api();
       const played = ok(
         await api.POST("/playlists/{playlistId}/plays", {
-          params: { path: { playlistId: playlist.playlistId }, header: idempotencyKey() },
+          params: { path: { playlistId: playlist.id }, header: idempotencyKey() },
         }),
       );
-      setPlaylists((all) => all?.map((p) => (p.playlistId === played.playlistId ? played : p)));
-      setPlays((total) => (total ?? 0) + 1);
-    });
+      await db.transaction("rw", db.items, db.meta, async () => {
+        const key = keyOf("playlists", playlist.id);
+        const current = await db.items.get(key);
+        if (current?.data)
+          await db.items.update(key, { data: { ...current.data, plays: played.plays } });
+        const total = await db.meta.get("totalPlays");
+        if (typeof total?.value === "number")
+          await db.meta.put({ name: "totalPlays", value: total.value + 1 });
+      });
+    } catch (error) {
+      if (!(error instanceof ApiError)) return keep(); // no answer: kept for later
+      setMessage(
+        error.status === 429 && error.retryAfterSeconds
+          ? `Try again in ${error.retryAfterSeconds} s.`
+          : error.message,
+      );
+    }
+  };
+  const queued = (playlist: Item) =>
+    library?.queuedPlays.filter((p) => p.playlistId === playlist.id).length ?? 0;
   return (
     <>
       <Alert message={message} />
       <p>
-        Total plays: <strong data-testid="total-plays">{plays ?? "…"}</strong>
+        Total plays: <strong data-testid="total-plays">{library?.totalPlays ?? "…"}</strong>
       </p>
       <Card title="Songs">
-        {songs === undefined && !message && <Loading what="Loading your songs…" />}
-        {songs?.length === 0 && <p class="muted">No songs yet: add one below.</p>}
+        {!known && <NotYet session={session} what="Loading your songs…" />}
+        {known && songs?.length === 0 && <p class="muted">No songs yet: add one below.</p>}
         <ul class="items">
-          {songs?.map((song) => (
-            <Item key={song.songId} title={song.songName} detail={song.genre}>
-              <DeleteButton label={`Delete song ${song.songName}`} onDelete={deleteSong(song)} />
-            </Item>
-          ))}
+          {songs?.map((song) => {
+            const title = text(song.data, "songName");
+            return (
+              <Row key={song.key} title={title} detail={text(song.data, "genre")}>
+                <DeleteButton label={`Delete song ${title}`} onDelete={remove(song)} />
+                <Note db={db} item={song} name={title} />
+              </Row>
+            );
+          })}
         </ul>
         <form onSubmit={submitted(addSong)}>
           <TextField id="songName" label="Song name" value={songName} onChange={setSongName} />
@@ -456,28 +632,35 @@ export function Library({ session }: { session: Session }) {
         </form>
       </Card>
       <Card title="Playlists">
-        {playlists === undefined && !message && <Loading what="Loading your playlists…" />}
-        {playlists?.length === 0 && <p class="muted">No playlists yet: create one below.</p>}
+        {!known && !offline && <Loading what="Loading your playlists…" />}
+        {known && playlists?.length === 0 && (
+          <p class="muted">No playlists yet: create one below.</p>
+        )}
         <ul class="items">
-          {playlists?.map((playlist) => (
-            <Item
-              key={playlist.playlistId}
-              title={playlist.name}
-              detail={`${count(playlist.songIds.length, "song")}, ${count(playlist.plays, "play")}`}
-            >
-              <button
-                type="button"
-                aria-label={`Play ${playlist.name}`}
-                onClick={() => play(playlist)}
+          {playlists?.map((playlist) => {
+            const name = text(playlist.data, "name");
+            const ids = (playlist.data?.songIds as string[] | undefined) ?? [];
+            const plays = Number(playlist.data?.plays ?? 0) + queued(playlist);
+            return (
+              <Row
+                key={playlist.key}
+                title={name}
+                detail={`${count(ids.length, "song")}, ${count(plays, "play")}`}
               >
-                Play
-              </button>
-              <DeleteButton
-                label={`Delete playlist ${playlist.name}`}
-                onDelete={deletePlaylist(playlist)}
-              />
-            </Item>
-          ))}
+                <button type="button" aria-label={`Play ${name}`} onClick={() => play(playlist)}>
+                  Play
+                </button>
+                <DeleteButton label={`Delete playlist ${name}`} onDelete={remove(playlist)} />
+                {ids.length > 0 && (
+                  <p class="songs-in" data-testid={`songs of ${name}`}>
+                    {ids.map(songName_).join(" · ")}
+                  </p>
+                )}
+                <Note db={db} item={playlist} name={name} />
+                {songs && <PlaylistEditor session={session} playlist={playlist} songs={songs} />}
+              </Row>
+            );
+          })}
         </ul>
         <form onSubmit={submitted(addPlaylist)}>
           <TextField
@@ -490,19 +673,19 @@ export function Library({ session }: { session: Session }) {
             <fieldset>
               <legend>Songs in it</legend>
               {songs.map((song) => (
-                <label class="check" key={song.songId}>
+                <label class="check" key={song.key}>
                   <input
                     type="checkbox"
-                    checked={chosen.includes(song.songId)}
+                    checked={chosen.includes(song.id)}
                     onChange={(e) =>
                       setChosen((ids) =>
                         e.currentTarget.checked
-                          ? [...ids, song.songId]
-                          : ids.filter((id) => id !== song.songId),
+                          ? [...ids, song.id]
+                          : ids.filter((id) => id !== song.id),
                       )
                     }
                   />
-                  {song.songName}
+                  {text(song.data, "songName")}
                 </label>
               ))}
             </fieldset>

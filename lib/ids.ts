@@ -1,5 +1,3 @@
-import { randomBytes } from "node:crypto";
-
 // Crockford's base32, as ULID specifies: sortable by creation time, no ambiguous letters.
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 export const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -12,7 +10,8 @@ export function newId(now: number = Date.now()): string {
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const random = randomBytes(16);
+  // Web Crypto: the same code runs in Lambda and in the sample app (device-chosen ids).
+  const random = crypto.getRandomValues(new Uint8Array(16));
   let rest = "";
   for (let i = 0; i < 16; i++) rest += ALPHABET[(random[i] ?? 0) % 32];
   return time + rest;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
@@ -8,15 +9,24 @@ import { ROOT } from "./serverless-config.ts";
 
 /**
  * The sample web app (app/) as the files a browser loads: the esbuild bundle, the stylesheet and
- * an index.html carrying the configuration and the Content-Security-Policy. `npm start` serves
- * them on 127.0.0.1; `npm run app:build` writes them for a static host.
+ * an index.html carrying the configuration and the Content-Security-Policy, and the service
+ * worker (app/sw.ts) that keeps them for offline use. `npm start` serves them on 127.0.0.1;
+ * `npm run app:build` writes them for a static host.
  */
 const APP_DIR = join(ROOT, "app");
 
 export interface AppFile {
   type: string;
   body: string;
+  /** Its own Content-Security-Policy header, instead of the page's. */
+  policy?: string;
 }
+
+/**
+ * The service worker's own policy (a worker's CSP is its script's header): it loads nothing but
+ * fetches the app's files into the precache, so only its own origin.
+ */
+const WORKER_POLICY = "default-src 'none'; connect-src 'self'";
 
 /** Origins the app is served from: callback and logout URLs, CORS on the API and /oauth/token. */
 export function appOrigins(port: number): string[] {
@@ -60,6 +70,8 @@ function contentSecurityPolicy(config: AppConfig): string {
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
+    // The service worker (/sw.js), from the app's own origin only.
+    "worker-src 'self'",
     `connect-src ${new URL(config.apiUrl).origin} ${issuer}`,
     "base-uri 'none'",
     "form-action 'none'",
@@ -88,28 +100,47 @@ function indexHtml(config: AppConfig): string {
 `;
 }
 
-/** The app's files by path, for `config`; esbuild bundles app/main.tsx (tens of ms). */
-export async function appFiles(config: AppConfig): Promise<Record<string, AppFile>> {
+async function bundle(entry: string, format: "esm" | "iife", define: Record<string, string> = {}) {
   const result = await build({
-    entryPoints: [join(APP_DIR, "main.tsx")],
+    entryPoints: [join(APP_DIR, entry)],
     bundle: true,
     write: false,
-    format: "esm",
+    format,
     target: "es2022",
     minify: true,
     legalComments: "none",
     tsconfig: join(APP_DIR, "tsconfig.json"),
-    outfile: "app.js",
+    outfile: "out.js",
+    define: { "process.env.NODE_ENV": '"production"', ...define },
     logLevel: "silent",
   });
-  const script = result.outputFiles.find((file) => file.path.endsWith(".js"))?.text ?? "";
-  return {
+  return result.outputFiles.find((file) => file.path.endsWith(".js"))?.text ?? "";
+}
+
+/** A file's revision in the precache: its content's hash, so only a changed file is fetched. */
+const revision = (body: string) => createHash("sha256").update(body).digest("hex").slice(0, 16);
+
+/**
+ * The app's files by path, for `config`: esbuild bundles app/main.tsx, then app/sw.ts with the
+ * precache manifest of the others (tens of ms each).
+ */
+export async function appFiles(config: AppConfig): Promise<Record<string, AppFile>> {
+  const shell: Record<string, AppFile> = {
     "/index.html": { type: "text/html; charset=utf-8", body: indexHtml(config) },
-    "/app.js": { type: "text/javascript; charset=utf-8", body: script },
+    "/app.js": { type: "text/javascript; charset=utf-8", body: await bundle("main.tsx", "esm") },
     "/app.css": {
       type: "text/css; charset=utf-8",
       body: readFileSync(join(APP_DIR, "styles.css"), "utf8"),
     },
+  };
+  const manifest = Object.entries(shell).map(([url, file]) => ({
+    url,
+    revision: revision(file.body),
+  }));
+  const worker = await bundle("sw.ts", "iife", { "self.__WB_MANIFEST": JSON.stringify(manifest) });
+  return {
+    ...shell,
+    "/sw.js": { type: "text/javascript; charset=utf-8", body: worker, policy: WORKER_POLICY },
   };
 }
 
@@ -136,7 +167,12 @@ export function serveApp(
       response.end("Not found");
       return;
     }
-    response.writeHead(200, { ...headers, "content-type": file.type });
+    const policy = file.policy ?? headers["content-security-policy"];
+    response.writeHead(200, {
+      ...headers,
+      "content-security-policy": policy,
+      "content-type": file.type,
+    });
     response.end(request.method === "HEAD" ? undefined : file.body);
   });
   return new Promise((resolve, reject) => {

@@ -207,6 +207,214 @@ describe("the sample app, as the seed tells it", { timeout: 180_000 }, () => {
   });
 });
 
+/** Waits until the service worker controls the page: from then on the app opens offline. */
+async function appKeptOffline(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    type Worker = { serviceWorker: { controller: unknown } };
+    return (globalThis as unknown as { navigator: Worker }).navigator.serviceWorker.controller;
+  });
+}
+
+/** The header's sync state: "Offline: 3 changes waiting", "Synced"… */
+const syncState = (page: Page, text: string | RegExp) =>
+  page.getByRole("banner").getByRole("status").getByText(text).waitFor();
+
+async function addSong(page: Page, name: string): Promise<void> {
+  await page.getByLabel("Song name", { exact: true }).fill(name);
+  await page.getByLabel("Song genre", { exact: true }).fill("road");
+  await page.getByRole("button", { name: "Add song" }).click();
+  await page.getByRole("checkbox", { name }).waitFor();
+}
+
+async function addToPlaylist(page: Page, playlist: string, song: string): Promise<void> {
+  await page.getByLabel(`Song to add to ${playlist}`).selectOption({ label: song });
+  await page.getByRole("button", { name: `Add to ${playlist}`, exact: true }).click();
+  await expect.poll(() => page.getByTestId(`songs of ${playlist}`).textContent()).toContain(song);
+}
+
+async function rename(page: Page, playlist: string, name: string): Promise<void> {
+  await page.getByLabel(`New name of ${playlist}`, { exact: true }).fill(name);
+  await page.getByRole("button", { name: `Rename ${playlist}`, exact: true }).click();
+  await page.getByRole("button", { name: `Play ${name}`, exact: true }).waitFor();
+}
+
+async function saveSetting(page: Page, field: string, value: string): Promise<void> {
+  await go(page, "Settings");
+  await page.getByRole("textbox", { name: field, exact: true }).fill(value);
+  await page.getByRole("button", { name: `Save ${field.toLowerCase()}` }).click();
+  await page.getByText(`${field} saved.`).waitFor();
+}
+
+/** The songs a playlist row lists, as shown. */
+const songsOf = async (page: Page, playlist: string) =>
+  ((await page.getByTestId(`songs of ${playlist}`).textContent()) ?? "").split(" · ").sort();
+
+describe("offline, on two devices of one user (issue 35)", { timeout: 300_000 }, () => {
+  it("keeps each device's changes made offline, across a reload, and shows both everywhere once back; the API agrees", async () => {
+    const userId = unique("two-devices");
+    const [a, b] = [await phone(browser), await phone(browser)];
+    await logIn(a, userId);
+    await go(a, "Library");
+    for (const name of ["Road trip", "Rename me", "Old mix"]) {
+      await a.getByLabel("New playlist name", { exact: true }).fill(name);
+      await a.getByRole("button", { name: "Create playlist" }).click();
+      await a.getByRole("button", { name: `Play ${name}`, exact: true }).waitFor();
+    }
+    await syncState(a, "Synced");
+    await logIn(b, userId);
+    await go(b, "Library");
+    await b.getByRole("button", { name: "Play Old mix", exact: true }).waitFor();
+    await Promise.all([appKeptOffline(a), appKeptOffline(b)]);
+
+    await Promise.all([a.context().setOffline(true), b.context().setOffline(true)]);
+    // Device A: a new song into the playlist, which it renames; a display name; a name clash;
+    // a playlist deleted.
+    await syncState(a, "Offline");
+    await addSong(a, "Song from A");
+    await addToPlaylist(a, "Road trip", "Song from A");
+    await rename(a, "Road trip", "Summer trip");
+    await rename(a, "Rename me", "Name from A");
+    await a.getByRole("button", { name: "Delete playlist Old mix" }).click();
+    await saveSetting(a, "Display name", "Driver A");
+    await syncState(a, "Offline: 5 changes waiting");
+    // Device B: another song into the same playlist, a play, a genre, the other name, and a
+    // song added to the playlist A deleted.
+    await syncState(b, "Offline");
+    await addSong(b, "Song from B");
+    await addToPlaylist(b, "Road trip", "Song from B");
+    await b.getByRole("button", { name: "Play Road trip", exact: true }).click();
+    await b.getByText("1 song, 1 play").waitFor();
+    await rename(b, "Rename me", "Name from B");
+    await addToPlaylist(b, "Old mix", "Song from B");
+    await saveSetting(b, "Favourite genre", "bossa nova");
+    await syncState(b, "Offline: 6 changes waiting");
+
+    // A reload offline: the app comes from the service worker, the library from the device.
+    await a.reload();
+    await syncState(a, "Offline: 5 changes waiting");
+    await a.getByRole("heading", { name: "Welcome, Driver A" }).waitFor();
+    await go(a, "Library");
+    await a.getByRole("button", { name: "Play Summer trip", exact: true }).waitFor();
+    expect(await songsOf(a, "Summer trip")).toEqual(["Song from A"]);
+    await screenshot(a, "08-offline-after-reload");
+
+    // A back first, then B: B's rename of the same playlist meets A's.
+    await a.context().setOffline(false);
+    await syncState(a, "Synced");
+    await b.context().setOffline(false);
+    await syncState(b, "Synced");
+    // B was told once what it replaced; the deleted playlist says why B's change did not land.
+    await go(b, "Library");
+    await b
+      .getByText("Renamed on another device to “Name from A”; yours, “Name from B”, was kept.")
+      .waitFor();
+    await b.getByText("Not saved:").waitFor();
+    await screenshot(b, "09-back-online-notes");
+    await b.getByRole("button", { name: "Dismiss note on Name from B" }).click();
+    await expect.poll(() => b.getByText("Renamed on another device").count()).toBe(0);
+
+    for (const page of [a, b]) {
+      // The app pulls when it gets the focus (A pushed before B did).
+      await page.evaluate(() =>
+        (globalThis as unknown as EventTarget).dispatchEvent(new Event("focus")),
+      );
+      await go(page, "Library");
+      await expect.poll(() => songsOf(page, "Summer trip")).toEqual(["Song from A", "Song from B"]);
+      // Each song once in the list of songs too.
+      expect(
+        await page.getByRole("button", { name: /^Delete song Song from [AB]$/ }).allTextContents(),
+      ).toHaveLength(2);
+      await page.getByRole("button", { name: "Play Name from B", exact: true }).waitFor();
+      await go(page, "Home");
+      await page.getByRole("heading", { name: "Welcome, Driver A" }).waitFor();
+      await page.getByText("Favourite genre: bossa nova").waitFor();
+      // B's play, made offline, counted once.
+      await expect.poll(() => page.getByTestId("total-plays").textContent()).toBe("1");
+    }
+    await go(b, "Library");
+    await b.getByText("2 songs, 1 play").waitFor();
+
+    const token = await stackToken(stack, userId);
+    const playlists = await call(stack.baseUrl, "GET", "/playlists?limit=100", { token });
+    const songs = await call(stack.baseUrl, "GET", "/songs?limit=100", { token });
+    const songId = (name: string) =>
+      (songs.body.songs as { songId: string; songName: string }[]).find((s) => s.songName === name)
+        ?.songId;
+    expect(
+      (playlists.body.playlists as { name: string; songIds: string[]; plays: number }[])
+        .map(({ name, songIds, plays }) => ({ name, songs: [...songIds].sort(), plays }))
+        .sort((x, y) => x.name.localeCompare(y.name)),
+    ).toEqual([
+      { name: "Name from B", songs: [], plays: 0 },
+      {
+        name: "Summer trip",
+        songs: [songId("Song from A"), songId("Song from B")].sort(),
+        plays: 1,
+      },
+    ]);
+    const name = await call(stack.baseUrl, "GET", "/displayName", { token });
+    const genre = await call(stack.baseUrl, "GET", "/genres/getFav", { token });
+    expect([name.body.displayName, genre.body.favGenre]).toEqual(["Driver A", "bossa nova"]);
+
+    // Logging out clears the device; another user on it sees nothing of the first one's.
+    await logOut(a);
+    await logIn(a, unique("next-user"));
+    await go(a, "Library");
+    await a.getByText("No playlists yet: create one below.").waitFor();
+    await a.getByText("No songs yet: add one below.").waitFor();
+    expect(await a.getByText(/Summer trip|Song from|Driver A/).count()).toBe(0);
+    const databases = await a.evaluate(async () => {
+      const idb = (
+        globalThis as unknown as { indexedDB: { databases(): Promise<{ name: string }[]> } }
+      ).indexedDB;
+      return (await idb.databases()).map((database) => database.name);
+    });
+    expect(databases.filter((database) => database.includes(userId))).toEqual([]);
+    await Promise.all([a.context().close(), b.context().close()]);
+  });
+
+  it("keeps the library through a session that ended offline, asks for a login once back, then sends what waited", async () => {
+    const page = await phone(browser);
+    const userId = unique("lapsed");
+    await logIn(page, userId);
+    await go(page, "Library");
+    await page.getByText("No songs yet: add one below.").waitFor();
+    await appKeptOffline(page);
+    const { refreshToken } = await cachedSession(page);
+    await page.context().setOffline(true);
+    await addSong(page, "Kept through a login");
+    // The access token expires while offline: the reload cannot renew it, the library shows.
+    await cachedSession(page, true);
+    await page.reload();
+    await syncState(page, "Offline: 1 change waiting");
+    await go(page, "Library");
+    await page.getByRole("checkbox", { name: "Kept through a login" }).waitFor();
+    // Meanwhile the session ends at the tenant (its refresh token spent elsewhere: the family
+    // is revoked at the browser's next use).
+    expect((await exchangeElsewhere(stack, refreshToken as string)).status).toBe(200);
+    await page.context().setOffline(false);
+    await page
+      .getByRole("alert")
+      .getByText(/^Your session has ended: log in again\./)
+      .waitFor();
+    await page.getByRole("button", { name: "Log in" }).click();
+    // The tenant may still know the browser (its own session): then no login page at all.
+    const loginPage = page.getByLabel("User id");
+    await loginPage.or(page.getByRole("heading", { name: /^Welcome, / })).waitFor();
+    if (await loginPage.isVisible()) {
+      await loginPage.fill(userId);
+      await page.getByRole("button", { name: "Continue" }).click();
+    }
+    await syncState(page, "Synced");
+    const token = await stackToken(stack, userId);
+    const songs = await call(stack.baseUrl, "GET", "/songs?limit=100", { token });
+    expect((songs.body.songs as { songName: string }[]).map((song) => song.songName)).toEqual([
+      "Kept through a login",
+    ]);
+    await page.context().close();
+  });
+});
+
 describe("a person's data rights, from the app", { timeout: 180_000 }, () => {
   it("downloads everything the API keeps as one file, then deletes the account; the tenant forgets the user", async () => {
     const userId = unique("leaving");
@@ -505,10 +713,13 @@ describe("the native app's registration under npm start", () => {
 describe("an API that does not answer yet", { timeout: 60_000 }, () => {
   it("shows that the API is starting, then the screen once it answers", async () => {
     const page = await phone(browser);
-    await logIn(page, unique("early"));
     // Nothing answers on the API's port (npm start still starting it): connections refused.
     const api = `${stack.baseUrl}/**`;
     await page.route(api, (route) => route.abort("connectionrefused"));
+    await page.goto(`${stack.appUrl}/`);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByLabel("User id").fill(unique("early"));
+    await page.getByRole("button", { name: "Continue" }).click();
     await go(page, "Settings");
     await page
       .getByRole("alert")
@@ -516,11 +727,11 @@ describe("an API that does not answer yet", { timeout: 60_000 }, () => {
       .waitFor();
     expect(await page.getByText("Failed to fetch").count()).toBe(0);
     await page.unroute(api);
-    // The retried load fills the form and the notice goes.
+    // The retried sync fills the form and the notice goes.
     await expect
       .poll(() => page.locator("#displayName").inputValue(), { timeout: 10_000 })
       .toBe("user");
-    expect(await page.getByRole("alert").count()).toBe(0);
+    await expect.poll(() => page.getByRole("alert").count()).toBe(0);
     await page.context().close();
   });
 });
