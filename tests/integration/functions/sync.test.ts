@@ -9,6 +9,7 @@ import { handler as songsHandler } from "../../../functions/songs.ts";
 import { handler as syncHandler } from "../../../functions/sync.ts";
 import { handler as usersHandler } from "../../../functions/users.ts";
 import { newId } from "../../../lib/ids.ts";
+import { createFeatured, editor, featuredPage } from "../../helpers/featured.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { tokenFor, uniqueUser } from "../../helpers/tokens.ts";
 
@@ -276,5 +277,34 @@ describe("POST /sync", () => {
       },
     ]);
     expect(answer.body.documents.at(-1).data.user_metadata).toEqual({ a: 1 });
+  });
+});
+
+describe("a push that changes a song", () => {
+  it("renames it, and deleting it takes it out of the editor's featured playlists too", async () => {
+    const alice = await editor();
+    const songId = await newSong(alice.token, "Before");
+    const created = await createFeatured(alice.token, { name: "Shelf", songIds: [songId] });
+    expect(created.statusCode).toBe(201);
+    const pulled = (await pullAll(alice.token)).latest.get(`songs/${songId}`) as Doc;
+    const renamed = await push(alice.token, [
+      {
+        collection: "songs",
+        id: songId,
+        assumed: pulled,
+        data: { songName: "After", genre: "pop" },
+      },
+    ]);
+    expect(renamed.statusCode).toBe(200);
+    const [doc] = renamed.body.documents as Doc[];
+    expect(doc?.data.songName).toBe("After");
+    const gone = await push(alice.token, [
+      { collection: "songs", id: songId, assumed: doc, data: null },
+    ]);
+    expect(gone.body.documents[0]).toMatchObject({ id: songId, deleted: true });
+    const shelf = (await featuredPage(alice.token)).body.playlists.find(
+      (p: { playlistId: string }) => p.playlistId === created.body.playlistId,
+    );
+    expect(shelf?.songIds).toEqual([]);
   });
 });

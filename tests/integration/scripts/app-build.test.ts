@@ -24,7 +24,7 @@ describe("npm run app:build", () => {
   it("writes index.html with the tenant's and the API's settings, the bundle and the styles", async () => {
     const out = mkdtempSync(join(tmpdir(), "music-app-"));
     await build(SETTINGS, out);
-    expect(readdirSync(out).sort()).toEqual(["app.css", "app.js", "index.html"]);
+    expect(readdirSync(out).sort()).toEqual(["app.css", "app.js", "index.html", "sw.js"]);
     const html = readFileSync(join(out, "index.html"), "utf8");
     const config = JSON.parse(
       /<script type="application\/json" id="app-config">(.*)<\/script>/.exec(html)?.[1] ?? "{}",
