@@ -31,10 +31,12 @@ export function metered<T>(work: () => Promise<T>, meter: Meter): Promise<T> {
   return current.run(meter, work);
 }
 
-/** The units spent so far by the request this call belongs to (none outside `metered`). */
-export function spentSoFar(): Meter {
-  const meter = current.getStore();
-  return meter ? { ...meter } : { read: 0, write: 0 };
+/**
+ * The read units the request this call belongs to may still spend within MAX_REQUEST_UNITS: what
+ * a page cut by cost checks before each read (all of them outside `metered`).
+ */
+export function readUnitsLeft(): number {
+  return MAX_REQUEST_UNITS - (current.getStore()?.read ?? 0);
 }
 
 const WRITES = new Set([

@@ -15,7 +15,7 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ULID_PATTERN } from "../ids.ts";
 import type { Playlist, Song } from "../schemas/answers.ts";
-import { MAX_REQUEST_UNITS, QUERY_UNITS_AT_MOST, spentSoFar } from "./capacity.ts";
+import { QUERY_UNITS_AT_MOST, readUnitsLeft } from "./capacity.ts";
 import { db } from "./client.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { InvalidCursor } from "./errors.ts";
@@ -118,8 +118,7 @@ const NEXT_READ_UNITS: Record<Section, number> = {
 };
 
 /** Whether the request may read on: the next read cannot take it past MAX_REQUEST_UNITS. */
-const affordable = (section: Section) =>
-  spentSoFar().read + NEXT_READ_UNITS[section] <= MAX_REQUEST_UNITS;
+const affordable = (section: Section) => NEXT_READ_UNITS[section] <= readUnitsLeft();
 
 /**
  * The items of one page, from `position` on, until the next one would take the page past

@@ -202,7 +202,8 @@ export function kindOf(method: string): RequestKind {
  *
  * A request's cost is known only after it ran, so it is charged then, and may take the budget
  * below zero: the caller then waits until it is paid back. Before it runs, the request reserves
- * what its route last cost in this container (at most what is left): while a costly request
+ * what the caller's last request of its route cost in this container, or the route's declared
+ * `maxUnits` before that (at most what is left): while a costly request
  * runs, the caller's other requests see the budget it will spend, so parallel requests cannot
  * each start on the same units. Over any time T a caller makes the tables spend at most
  * burst + rate × T + one request's cost, and no request reads or writes more than

@@ -12,7 +12,7 @@
  */
 
 import { config } from "../config.ts";
-import { MAX_REQUEST_UNITS, spentSoFar } from "../db/capacity.ts";
+import { readUnitsLeft } from "../db/capacity.ts";
 import {
   type Change,
   type Collection,
@@ -184,7 +184,7 @@ const READ_UNITS_AT_MOST: Record<Collection, number> = { songs: 1, playlists: 5,
 
 /** The first of `changes` whose reads keep the request within MAX_REQUEST_UNITS (one at least). */
 function withinCost(changes: Change[]): Change[] {
-  let left = MAX_REQUEST_UNITS - spentSoFar().read;
+  let left = readUnitsLeft();
   const taken: Change[] = [];
   for (const change of changes) {
     const cost = change.deleted ? 0 : READ_UNITS_AT_MOST[change.collection];
