@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { loadOrCreateSigningKey, signAccessToken } from "./issuer.ts";
+import { loadOrCreateLocalClient, loadOrCreateSigningKey, signAccessToken } from "./issuer.ts";
 import { freePort } from "./ports.ts";
 import { ROOT } from "./serverless-config.ts";
 
@@ -159,6 +159,27 @@ export async function stackToken(
     sub,
     expiresInSeconds,
   });
+}
+
+/**
+ * The stack's local tenant's client-credentials token for the post-login hook, as the Action
+ * gets it (its client's id and secret, `run:post_login`).
+ */
+export async function stackHookToken(
+  stack: Pick<RunningStack, "dataDir" | "issuerPort">,
+): Promise<string> {
+  const client = loadOrCreateLocalClient(stack.dataDir);
+  const response = await fetch(`http://127.0.0.1:${stack.issuerPort}/oauth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      audience: "https://api.music.local",
+    }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 /** `count` CPU-bound processes beside the stack, as a build would be; answers how to stop them. */

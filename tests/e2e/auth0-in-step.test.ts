@@ -8,7 +8,6 @@ import { promisify } from "node:util";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  loadOrCreateLocalClient,
   loadOrCreateManagementClient,
   userAppMetadata,
   userUserMetadata,
@@ -18,6 +17,7 @@ import { loadTableDefinitions, ROOT } from "../../scripts/local/serverless-confi
 import {
   LOCAL_TENANT,
   type RunningStack,
+  stackHookToken,
   stackToken,
   startStack,
 } from "../../scripts/local/stack.ts";
@@ -42,22 +42,6 @@ afterAll(async () => {
 });
 
 const me = (userId: string) => `/users/${encodeURIComponent(userId)}`;
-
-/** The local tenant's client-credentials token for the hook, as the Action gets it. */
-async function hookToken(): Promise<string> {
-  const client = loadOrCreateLocalClient(stack.dataDir);
-  const response = await fetch(`http://127.0.0.1:${stack.issuerPort}/oauth/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      grant_type: "client_credentials",
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-      audience: "https://api.music.local",
-    }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
 
 async function storedProfile(userId: string) {
   const { Item } = await db.send(
@@ -158,7 +142,7 @@ describe("tokens outlive nothing", { timeout: 120_000 }, () => {
       }),
     );
     const answer = await call(stack.baseUrl, "POST", "/hooks/post-login", {
-      token: await hookToken(),
+      token: await stackHookToken(stack),
       body: { user: { user_id: userId, email: "a@example.com", name: "A" } },
     });
     expect(answer.status).toBe(409);
@@ -169,7 +153,7 @@ describe("tokens outlive nothing", { timeout: 120_000 }, () => {
 describe("moving in at login", { timeout: 120_000 }, () => {
   const login = async (user: Record<string, unknown>) =>
     call(stack.baseUrl, "POST", "/hooks/post-login", {
-      token: await hookToken(),
+      token: await stackHookToken(stack),
       body: { user },
     });
 

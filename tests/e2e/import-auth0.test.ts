@@ -12,12 +12,13 @@ import { gzipSync } from "node:zlib";
 import { BatchGetCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalDynamoDb, startDynamoDb } from "../../scripts/local/dynamodb.ts";
-import { loadOrCreateLocalClient, userUserMetadata } from "../../scripts/local/issuer.ts";
+import { userUserMetadata } from "../../scripts/local/issuer.ts";
 import { freePort } from "../../scripts/local/ports.ts";
 import { loadTableDefinitions, ROOT } from "../../scripts/local/serverless-config.ts";
 import {
   LOCAL_TENANT,
   type RunningStack,
+  stackHookToken,
   stackToken,
   startStack,
 } from "../../scripts/local/stack.ts";
@@ -50,6 +51,15 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
+/** A shell beside the stack: its DATA_DIR and DynamoDB, no record of a running stack. */
+const scriptEnv = () => ({
+  ...process.env,
+  ...LOCAL_TENANT,
+  DATA_DIR: stack.dataDir,
+  EXTERNAL_DYNAMODB_ENDPOINT: dynamo.endpoint,
+  LOCAL_STACK_FILE: "off",
+});
+
 /** Runs an npm script of this checkout against the test stack; answers its output and code. */
 function runScript(
   script: string,
@@ -58,13 +68,7 @@ function runScript(
   return new Promise((resolve, reject) => {
     const child = spawn("npm", ["run", "-s", script, "--", ...args], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        ...LOCAL_TENANT,
-        DATA_DIR: stack.dataDir,
-        EXTERNAL_DYNAMODB_ENDPOINT: dynamo.endpoint,
-        LOCAL_STACK_FILE: "off",
-      },
+      env: scriptEnv(),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -112,22 +116,6 @@ async function stored(userIds: string[]): Promise<Map<string, Record<string, unk
     for (const item of Responses?.[profilesTable] ?? []) found.set(item.user_id as string, item);
   }
   return found;
-}
-
-/** The local tenant's client-credentials token for the hook, as the Action gets it. */
-async function hookToken(): Promise<string> {
-  const client = loadOrCreateLocalClient(stack.dataDir);
-  const response = await fetch(`http://127.0.0.1:${stack.issuerPort}/oauth/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      grant_type: "client_credentials",
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-      audience: "https://api.music.local",
-    }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 const me = (userId: string) => `/users/${encodeURIComponent(userId)}`;
@@ -195,7 +183,7 @@ describe("npm run import:auth0", { timeout: 240_000 }, () => {
     writeFileSync(file, ndjson(lines));
     // A third of them also write their own key while both run.
     const writers = new Set(users.filter((_, i) => i % 3 === 0));
-    const hook = await hookToken();
+    const hook = await stackHookToken(stack);
     const tokens = new Map(
       await Promise.all(
         [...writers].map(async (u) => [u, await stackToken(stack, u)] as [string, string]),
@@ -315,13 +303,7 @@ describe("npm run import:auth0", { timeout: 240_000 }, () => {
     // The script's own process (not npm's), as a terminal's Ctrl-C reaches it.
     const child = spawn(process.execPath, ["--import", "tsx", "scripts/import-auth0.ts", file], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        ...LOCAL_TENANT,
-        DATA_DIR: stack.dataDir,
-        EXTERNAL_DYNAMODB_ENDPOINT: dynamo.endpoint,
-        LOCAL_STACK_FILE: "off",
-      },
+      env: scriptEnv(),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
