@@ -11,6 +11,14 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
   "prototype",
 ]);
 
+/**
+ * A record's own value at a key a user chose, never one inherited from Object.prototype (a
+ * metadata key may be "toString" or "hasOwnProperty").
+ */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Whether a string is well-formed Unicode (no lone surrogate, which storage would replace). */

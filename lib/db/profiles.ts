@@ -1,6 +1,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
+import { own } from "../json.ts";
 import { Refused } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { Metadata } from "../schemas/index.ts";
@@ -299,7 +300,7 @@ function keyedObject(
   let delta = 0;
   for (const [key, value] of Object.entries(change.patch)) {
     const k = parts.name(key);
-    const before = sizes[key];
+    const before = own(sizes, key);
     // The key's size as read: a concurrent write of the same key refuses this one (the sum
     // would drift), while writes of other keys never do.
     parts.conditions.push(
@@ -309,9 +310,9 @@ function keyedObject(
     );
     if (change.fromStored) {
       parts.conditions.push(
-        stored[key] === undefined
+        own(stored, key) === undefined
           ? `attribute_not_exists(${object}.${k})`
-          : `${object}.${k} = ${parts.value(stored[key])}`,
+          : `${object}.${k} = ${parts.value(own(stored, key))}`,
       );
     }
     if (value === null) {

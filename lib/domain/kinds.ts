@@ -11,6 +11,7 @@
  *   either side is gone, the device's order first and the server's additions after it.
  * - `map` (user_metadata): each top-level key merges as `replace` (absent = removed).
  */
+import { own } from "../json.ts";
 
 type MergeRule = "replace" | "list" | "map";
 
@@ -111,7 +112,13 @@ function mergeMap(
   const result: Fields = {};
   const keys = new Set([...Object.keys(server), ...Object.keys(pushed), ...Object.keys(ancestor)]);
   for (const key of keys) {
-    const value = mergeValue(`${field}.${key}`, ancestor[key], server[key], pushed[key], conflicts);
+    const value = mergeValue(
+      `${field}.${key}`,
+      own(ancestor, key),
+      own(server, key),
+      own(pushed, key),
+      conflicts,
+    );
     if (value !== undefined && value !== null) result[key] = value;
   }
   return result;

@@ -6,6 +6,7 @@ import {
   type Profile,
 } from "../db/profiles.ts";
 import { ConflictError } from "../errors.ts";
+import { own } from "../json.ts";
 import { audit } from "../log.ts";
 import { metric } from "../metrics.ts";
 import { MAX_METADATA_BYTES, type Metadata, metadataBytes } from "./metadata.ts";
@@ -63,7 +64,8 @@ function changedKeys(
 ): { patch: Metadata; fromStored: true } | undefined {
   const patch: Metadata = {};
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) patch[key] = after[key] ?? null;
+    const value = own(after, key);
+    if (JSON.stringify(own(before, key)) !== JSON.stringify(value)) patch[key] = value ?? null;
   }
   return Object.keys(patch).length > 0 ? { patch, fromStored: true } : undefined;
 }

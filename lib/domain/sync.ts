@@ -50,6 +50,7 @@ import {
   NotFoundError,
 } from "../errors.ts";
 import { ULID_PATTERN } from "../ids.ts";
+import { own } from "../json.ts";
 import { Refused } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import { parse } from "../schemas/index.ts";
@@ -411,7 +412,7 @@ async function pushProfile(userId: string, change: SyncChange): Promise<Applied>
   const after = (merged.user_metadata ?? {}) as Fields;
   const patch: Fields = {};
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    if (!same(before[key], after[key])) patch[key] = after[key] ?? null;
+    if (!same(own(before, key), own(after, key))) patch[key] = own(after, key) ?? null;
   }
   if (Object.keys(patch).length) await patchMetadata(userId, { user_metadata: patch });
   if (!same(merged.favGenre, server.favGenre)) {

@@ -15,9 +15,13 @@ const ids = fc.uniqueArray(fc.constantFrom<string>("a", "b", "c", "d", "e", "f",
 const name = fc.constantFrom("Road trip", "Gym", "Chill");
 const playlist = fc.record({ name, songIds: ids });
 const value = fc.oneof(fc.constantFrom(1, "x", true), fc.record({ n: fc.nat(3) }));
-const metadata = fc.dictionary(fc.constantFrom("theme", "lang", "avatar", "volume"), value, {
-  maxKeys: 4,
-});
+const metadata = fc.dictionary(
+  fc.constantFrom("theme", "lang", "avatar", "volume", "toString"),
+  value,
+  {
+    maxKeys: 4,
+  },
+);
 const profile = fc.record({
   user_metadata: metadata,
   favGenre: fc.constantFrom("jazz", "pop", null),

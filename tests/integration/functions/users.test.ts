@@ -266,6 +266,19 @@ describe("PATCH /users/{userId}: Auth0's merge semantics", () => {
     expect((await getProfile(sub))?.userMetadata).toEqual({});
   });
 
+  it("takes keys named like Object.prototype's members as any other key: set, changed, removed", async () => {
+    const { sub, token } = await self();
+    expect((await patch(token, sub, { user_metadata: { theme: "dark" } })).statusCode).toBe(200);
+    const set = await patch(token, sub, { user_metadata: { toString: [], hasOwnProperty: 1 } });
+    expect(set.statusCode).toBe(200);
+    expect(set.body.user_metadata).toEqual({ theme: "dark", toString: [], hasOwnProperty: 1 });
+    const changed = await patch(token, sub, { user_metadata: { toString: "x", valueOf: null } });
+    expect(changed.body.user_metadata).toEqual({ theme: "dark", toString: "x", hasOwnProperty: 1 });
+    const removed = await patch(token, sub, { user_metadata: { toString: null } });
+    expect(removed.statusCode).toBe(200);
+    expect((await getProfile(sub))?.userMetadata).toEqual({ theme: "dark", hasOwnProperty: 1 });
+  });
+
   it("stores JSON numbers as the same doubles, beyond 2^53 too", async () => {
     const { sub, token } = await self();
     const numbers = {
