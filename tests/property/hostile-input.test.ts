@@ -28,6 +28,8 @@ const nastyKey = fc.oneof(
     "__proto__",
     "constructor",
     "prototype",
+    "toString",
+    "hasOwnProperty",
     "",
     "displayName",
     "roles",
