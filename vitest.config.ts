@@ -14,12 +14,26 @@ export default defineConfig({
     hookTimeout: 180_000,
     projects: [
       {
+        // In process: unit, property, integration, faults and the deploy checks, one file at a
+        // time beside one DynamoDB Local.
         extends: true,
         test: {
           name: "suite",
           include: ["tests/**/*.test.ts"],
-          exclude: ["tests/deploy/iam.test.ts"],
+          exclude: ["tests/e2e/**", "tests/deploy/iam.test.ts"],
           globalSetup: ["tests/global-setup.ts"],
+        },
+      },
+      {
+        // Each e2e file drives its own `npm start` stack and mostly waits on it, so several
+        // run at once (E2E_WORKERS, 2 by default) after the in-process files.
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["tests/e2e/**/*.test.ts"],
+          globalSetup: ["tests/global-setup.ts"],
+          maxWorkers: Number(process.env.E2E_WORKERS ?? 2),
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -28,7 +42,7 @@ export default defineConfig({
         test: {
           name: "iam",
           include: ["tests/deploy/iam.test.ts"],
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -18,6 +18,10 @@ let dynamo: LocalDynamoDb | undefined;
 let jwksServer: Server | undefined;
 
 export default async function setup(_project: TestProject): Promise<() => Promise<void>> {
+  // Every project that names this file calls it; the first one's DynamoDB Local and issuer serve
+  // them all (their workers take this process's environment).
+  if (process.env.TEST_SETUP_DONE) return async () => {};
+  process.env.TEST_SETUP_DONE = "1";
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   // Every function's DynamoDB calls, in process and under npm start, for tests/deploy/iam.test.ts.
   rmSync(CALL_LOG_DIR, { recursive: true, force: true });

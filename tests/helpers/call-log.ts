@@ -5,10 +5,9 @@ import { ROOT } from "../../scripts/local/serverless-config.ts";
 
 /**
  * Where the test run records the IAM calls of every function (lib/call-log.ts): one folder
- * per checkout, emptied when a run starts (tests/global-setup.ts) and read when it ends
- * (tests/deploy/iam.test.ts).
+ * per checkout (or TEST_CALL_LOG_DIR, for runs side by side in one checkout), emptied when a
+ * run starts (tests/global-setup.ts) and read when it ends (tests/deploy/iam.test.ts).
  */
-export const CALL_LOG_DIR = join(
-  tmpdir(),
-  `music-iam-calls-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`,
-);
+export const CALL_LOG_DIR =
+  process.env.TEST_CALL_LOG_DIR ||
+  join(tmpdir(), `music-iam-calls-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`);
