@@ -294,7 +294,10 @@ function keyedObject(
   sizes: Record<string, number>,
   change: ObjectChange,
 ): void {
-  const object = parts.name(kind);
+  // Named only when used: a change removing absent keys alone never names the object, and
+  // DynamoDB refuses a name no expression uses.
+  let objectName: string | undefined;
+  const object = () => (objectName ??= parts.name(kind));
   const sizesName = parts.name(sizesOf(kind));
   const bytes = parts.name(bytesOf(kind));
   let delta = 0;
@@ -311,18 +314,18 @@ function keyedObject(
     if (change.fromStored) {
       parts.conditions.push(
         own(stored, key) === undefined
-          ? `attribute_not_exists(${object}.${k})`
-          : `${object}.${k} = ${parts.value(own(stored, key))}`,
+          ? `attribute_not_exists(${object()}.${k})`
+          : `${object()}.${k} = ${parts.value(own(stored, key))}`,
       );
     }
     if (value === null) {
       if (before === undefined) continue;
-      parts.remove.push(`${object}.${k}`, `${sizesName}.${k}`);
+      parts.remove.push(`${object()}.${k}`, `${sizesName}.${k}`);
       delta -= before;
     } else {
       const after = entryBytes(key, value);
       parts.set.push(
-        `${object}.${k} = ${parts.value(value)}`,
+        `${object()}.${k} = ${parts.value(value)}`,
         `${sizesName}.${k} = ${parts.value(after)}`,
       );
       delta += after - (before ?? 0);

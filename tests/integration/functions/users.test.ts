@@ -279,6 +279,20 @@ describe("PATCH /users/{userId}: Auth0's merge semantics", () => {
     expect((await getProfile(sub))?.userMetadata).toEqual({ theme: "dark", hasOwnProperty: 1 });
   });
 
+  it("answers 200 to removing keys that are not there, again and again, changing nothing", async () => {
+    const { sub } = await self();
+    const token = await tokenFor(sub, { permissions: ["update:users_app_metadata"] });
+    expect((await patch(token, sub, { user_metadata: { theme: "dark" } })).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const removed = await patch(token, sub, {
+        user_metadata: { lang: null },
+        app_metadata: { plan: null },
+      });
+      expect(removed.statusCode).toBe(200);
+      expect(removed.body).toMatchObject({ user_metadata: { theme: "dark" }, app_metadata: {} });
+    }
+  });
+
   it("stores JSON numbers as the same doubles, beyond 2^53 too", async () => {
     const { sub, token } = await self();
     const numbers = {
