@@ -22,8 +22,8 @@ import { createGunzip } from "node:zlib";
 import { Presets, SingleBar } from "cli-progress";
 import { type Migration, moveInPlan } from "../lib/domain/migration.ts";
 import { commandLine } from "./local/cli.ts";
-import { loadServerlessConfig } from "./local/serverless-config.ts";
-import { localSettings, runningStack } from "./local/settings.ts";
+import { localSettings } from "./local/settings.ts";
+import { useTables } from "./local/target.ts";
 
 const USAGE = `usage: npm run import:auth0 -- FILE [--dry-run] [--stage NAME] [--parallel N]
 
@@ -246,46 +246,8 @@ function clearProgress(): void {
   for (const path of progressFiles) rmSync(path, { force: true });
 }
 
-/** The tables to write: the stage's, or those of the running npm start. */
-async function target(): Promise<void> {
-  const stage = values.stage ?? "dev";
-  const printed = loadServerlessConfig(stage) as ReturnType<typeof loadServerlessConfig> & {
-    provider: { region?: string };
-  };
-  // lib's configuration reads the same variables the stage's functions get.
-  for (const [name, value] of Object.entries(printed.provider.environment)) {
-    if (value !== "") process.env[name] = value;
-  }
-  process.env.DYNAMODB_CALL_LOG_DIR = "";
-  // A script's writes may wait on a busy table longer than a request would.
-  process.env.DYNAMODB_REQUEST_TIMEOUT_MS = "10000";
-  process.env.DYNAMODB_CONNECT_TIMEOUT_MS = "3000";
-  if (values.stage) {
-    process.env.DYNAMODB_ENDPOINT = "";
-    const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
-    const probe = new DynamoDBClient({});
-    try {
-      process.env.AWS_REGION = await probe.config.region();
-    } catch {
-      process.env.AWS_REGION = printed.provider.region ?? "us-east-1";
-    } finally {
-      probe.destroy();
-    }
-    console.error(`import:auth0: into stage ${stage} (${process.env.AWS_REGION})`);
-    return;
-  }
-  const settings = localSettings();
-  if (!runningStack() && !process.env.DYNAMODB_PORT && !settings.externalDynamodb) {
-    console.error(
-      `import:auth0: no npm start is recorded as running; trying DynamoDB Local on port ${settings.dynamodbPort}`,
-    );
-  }
-  process.env.DYNAMODB_ENDPOINT =
-    settings.externalDynamodb ?? `http://127.0.0.1:${settings.dynamodbPort}`;
-}
-
 async function importAll(): Promise<void> {
-  await target();
+  await useTables("import:auth0", values.stage);
   const { MOVE_IN_BATCH, moveInBatch } = await import("../lib/domain/moving-in.ts");
   const resumed = readProgress();
   const from = resumed?.line ?? 0;

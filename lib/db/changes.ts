@@ -19,9 +19,10 @@
  * and version) and skipped next time, so pulling until `documents` is empty ends.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { db } from "./client.ts";
+import { isConditionFailure } from "./errors.ts";
 
 const { tables } = config();
 
@@ -169,4 +170,59 @@ export function deliveredMark(change: Pick<Change, "collection" | "id" | "versio
     .update(`${change.collection}/${change.id}/${change.version}`)
     .digest("base64url")
     .slice(0, 8);
+}
+
+/** The synced tables and their sort keys (the profiles table has none). */
+const STAMPED_TABLES = [
+  { table: tables.songs, sortKey: "song_id" },
+  { table: tables.playlists, sortKey: "playlist_id" },
+  { table: tables.profiles, sortKey: undefined },
+] as const;
+
+/**
+ * Stamps every item that has no `sync_version`: items written before sync existed are out of the
+ * sparse `changes` index, so no pull would ever deliver them. One Scan of each synced table
+ * (keys of unstamped items only), then an UpdateItem per item that holds only while the item is
+ * there and still unstamped, so a concurrent write or deletion wins. Running it again stamps
+ * nothing. `onPage` hears how many items each page stamped.
+ */
+export async function stampUnversioned(onPage: (stamped: number) => void): Promise<number> {
+  let total = 0;
+  for (const { table, sortKey } of STAMPED_TABLES) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(
+        new ScanCommand({
+          TableName: table,
+          FilterExpression: "attribute_not_exists(sync_version)",
+          ProjectionExpression: sortKey ? "user_id, #sort" : "user_id",
+          ...(sortKey ? { ExpressionAttributeNames: { "#sort": sortKey } } : {}),
+          ExclusiveStartKey: start,
+        }),
+      );
+      let stamped = 0;
+      for (const key of page.Items ?? []) {
+        const stamp = changeStamp();
+        try {
+          await db.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: key,
+              UpdateExpression: `SET ${stamp.set}`,
+              ConditionExpression:
+                "attribute_exists(user_id) AND attribute_not_exists(sync_version)",
+              ExpressionAttributeValues: stamp.values,
+            }),
+          );
+          stamped++;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+      }
+      total += stamped;
+      onPage(stamped);
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+  return total;
 }

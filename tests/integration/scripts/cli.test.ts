@@ -39,6 +39,7 @@ describe("npm run <script> -- --help", () => {
     ["reset", "usage: npm run reset"],
     ["import:auth0", "usage: npm run import:auth0"],
     ["export:local-tenant", "usage: npm run export:local-tenant"],
+    ["sync:stamp", "usage: npm run sync:stamp"],
   ])("%s prints its usage and exits 0", async (script, usage) => {
     const result = await npmRun(script, ["--help"]);
     expect(result.code, result.stderr).toBe(0);
@@ -54,6 +55,7 @@ describe("npm run <script> -- --help", () => {
     ["bench", ["--bogus"], "Unknown option '--bogus'"],
     ["cost", ["--bogus"], "Unknown option '--bogus'"],
     ["import:auth0", [], "FILE is missing"],
+    ["sync:stamp", ["--bogus"], "Unknown option '--bogus'"],
     ["import:auth0", ["export.json", "--parallel", "0"], "--parallel must be a positive integer"],
   ])("%s %j says what is wrong, with the usage, and exits 2", async (script, args, problem) => {
     const result = await npmRun(script, args);
