@@ -18,16 +18,16 @@ export default defineConfig({
         test: {
           name: "suite",
           include: ["tests/**/*.test.ts"],
-          exclude: ["tests/deploy/iam.test.ts"],
+          exclude: ["tests/deploy/iam.test.ts", "tests/deploy/answers.test.ts"],
           globalSetup: ["tests/global-setup.ts"],
         },
       },
       {
-        // After every other test: it checks the IAM calls they recorded.
+        // After every other test: it checks the IAM calls and the answers they recorded.
         extends: true,
         test: {
           name: "iam",
-          include: ["tests/deploy/iam.test.ts"],
+          include: ["tests/deploy/iam.test.ts", "tests/deploy/answers.test.ts"],
           sequence: { groupOrder: 1 },
         },
       },

@@ -511,7 +511,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -526,7 +529,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -543,7 +549,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -560,7 +569,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -609,7 +621,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -626,7 +641,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -641,7 +659,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -656,7 +677,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -671,7 +695,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -688,7 +715,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -705,7 +735,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -750,7 +783,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -765,7 +801,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -782,7 +821,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -799,7 +841,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -848,7 +893,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -865,7 +913,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -880,7 +931,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -895,7 +949,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -910,7 +967,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -927,7 +987,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -944,7 +1007,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -989,7 +1055,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1004,7 +1073,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1021,7 +1093,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1038,7 +1113,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1083,7 +1161,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "no_route";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1100,7 +1181,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1144,7 +1228,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "no_route";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1161,7 +1248,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1218,7 +1308,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_query" | "invalid_cursor";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -1235,7 +1328,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1250,7 +1346,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1267,7 +1366,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1284,7 +1386,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1345,7 +1450,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_idempotency_key" | "unknown_song";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -1362,7 +1470,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1377,7 +1488,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (MAX_PLAYLISTS_PER_USER reached); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
@@ -1394,7 +1508,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -1409,7 +1526,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -1424,7 +1544,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
@@ -1439,7 +1562,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "idempotency_key_reused";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1456,7 +1582,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1473,7 +1602,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1529,7 +1661,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1544,7 +1679,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -1559,7 +1697,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1576,7 +1717,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1593,7 +1737,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1638,7 +1785,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_if_match";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -1655,7 +1805,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1670,7 +1823,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -1685,7 +1841,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
@@ -1700,7 +1859,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "precondition_failed";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1717,7 +1879,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1734,7 +1899,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1800,7 +1968,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_if_match" | "unknown_song";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -1817,7 +1988,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1832,7 +2006,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -1847,7 +2024,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)) */
@@ -1864,7 +2044,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict";
+                    };
                 };
             };
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
@@ -1879,7 +2062,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "precondition_failed";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -1894,7 +2080,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -1909,7 +2098,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1926,7 +2118,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1943,7 +2138,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2007,7 +2205,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_idempotency_key" | "invalid_played_at";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -2024,7 +2225,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -2039,7 +2243,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -2054,7 +2261,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
@@ -2071,7 +2281,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "idempotency_key_in_use" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -2086,7 +2299,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -2101,7 +2317,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
@@ -2116,7 +2335,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "idempotency_key_reused";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `play_too_soon`: One play counts per cooldown: see Retry-After (within the cooldown of a counted play; nothing counted); `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2133,7 +2355,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "play_too_soon" | "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2150,7 +2375,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2209,7 +2437,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_query" | "invalid_cursor";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -2226,7 +2457,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -2241,7 +2475,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2258,7 +2495,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2275,7 +2515,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2338,7 +2581,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_idempotency_key" | "unknown_song";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -2355,7 +2601,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token; `missing_role`: The stored roles do not include the one named */
@@ -2370,7 +2619,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required" | "missing_role";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (the editor holds MAX_FEATURED_PER_EDITOR featured playlists); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
@@ -2387,7 +2639,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -2402,7 +2657,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -2417,7 +2675,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
@@ -2432,7 +2693,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "idempotency_key_reused";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2449,7 +2713,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2466,7 +2733,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2510,7 +2780,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named; `missing_role`: The stored roles do not include the one named; `not_featured_creator`: Another editor's featured playlist */
@@ -2525,7 +2798,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope" | "missing_role" | "not_featured_creator";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -2540,7 +2816,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted (the editor's own account) */
@@ -2557,7 +2836,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2574,7 +2856,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2591,7 +2876,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2654,7 +2942,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "unknown_song";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -2671,7 +2962,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named; `missing_role`: The stored roles do not include the one named; `not_featured_creator`: Another editor's featured playlist */
@@ -2686,7 +2980,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope" | "missing_role" | "not_featured_creator";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -2701,7 +2998,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted (the editor's own account) */
@@ -2718,7 +3018,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -2733,7 +3036,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -2748,7 +3054,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2765,7 +3074,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2782,7 +3094,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2838,7 +3153,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -2853,7 +3171,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -2868,7 +3189,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (its editor holds MAX_FEATURED_PER_EDITOR featured playlists) */
@@ -2885,7 +3209,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "quota_exceeded";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json (this route needs no body: send none, or send it as JSON) */
@@ -2900,7 +3227,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2917,7 +3247,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2934,7 +3267,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3009,7 +3345,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -3026,7 +3365,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -3041,7 +3383,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `account_being_deleted`: The account is being deleted (the user's account deletion is under way; the Action denies the login) */
@@ -3058,7 +3403,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -3073,7 +3421,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -3088,7 +3439,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3105,7 +3459,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3122,7 +3479,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3176,7 +3536,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_query" | "invalid_cursor";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -3193,7 +3556,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3208,7 +3574,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3225,7 +3594,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3242,7 +3614,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3300,7 +3675,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_idempotency_key";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -3317,7 +3695,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3332,7 +3713,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (MAX_SONGS_PER_USER reached); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
@@ -3349,7 +3733,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -3364,7 +3751,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -3379,7 +3769,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
@@ -3394,7 +3787,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "idempotency_key_reused";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3411,7 +3807,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3428,7 +3827,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3479,7 +3881,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3494,7 +3899,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
@@ -3509,7 +3917,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "song_not_found";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3526,7 +3937,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3543,7 +3957,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3587,7 +4004,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3602,7 +4022,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
@@ -3617,7 +4040,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "song_not_found";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3634,7 +4060,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3651,7 +4080,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3709,7 +4141,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_query" | "invalid_checkpoint";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -3726,7 +4161,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3741,7 +4179,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Error. `checkpoint_expired`: The checkpoint is older than 30 days: pull anew */
@@ -3756,7 +4197,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "checkpoint_expired";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3773,7 +4217,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3790,7 +4237,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3885,7 +4335,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_metadata" | "metadata_too_large" | "unknown_song";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -3902,7 +4355,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3917,7 +4373,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id; `playlist_not_found`: No playlist with that id here */
@@ -3932,7 +4391,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "song_not_found" | "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (in `errors`, for a change that met extreme contention (retry it)); `quota_exceeded`: The quota is reached: delete items first; `account_being_deleted`: The account is being deleted */
@@ -3949,7 +4411,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict" | "quota_exceeded" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -3964,7 +4429,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -3979,7 +4447,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3996,7 +4467,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -4013,7 +4487,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -4074,7 +4551,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_user_id" | "invalid_query";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -4091,7 +4571,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -4106,7 +4589,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
@@ -4121,7 +4607,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "inexistent_user";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -4138,7 +4627,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -4155,7 +4647,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -4200,7 +4695,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_user_id" | "invalid_if_match";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -4217,7 +4715,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -4232,7 +4733,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
@@ -4247,7 +4751,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "inexistent_user";
+                    };
                 };
             };
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
@@ -4262,7 +4769,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "precondition_failed";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -4279,7 +4789,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds (or Auth0's Management API did not answer (the next DELETE finishes the deletion)) */
@@ -4296,7 +4809,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -4366,7 +4882,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_if_match";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -4383,7 +4902,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -4398,7 +4920,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
@@ -4413,7 +4938,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "inexistent_user";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (many writes of the same keys at once (retry)); `account_being_deleted`: The account is being deleted */
@@ -4430,7 +4958,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict" | "account_being_deleted";
+                    };
                 };
             };
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
@@ -4445,7 +4976,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "precondition_failed";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -4460,7 +4994,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -4475,7 +5012,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -4492,7 +5032,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -4509,7 +5052,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -4589,7 +5135,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_user_id" | "invalid_query" | "invalid_cursor";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -4606,7 +5155,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -4621,7 +5173,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
@@ -4636,7 +5191,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "inexistent_user";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -4653,7 +5211,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -4670,7 +5231,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };

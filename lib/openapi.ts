@@ -67,14 +67,32 @@ const headers = (required: HeaderName[] = [], optional: HeaderName[] = []) => ({
   ),
 });
 
+/**
+ * An error status of an operation: the Error object, its errorCode narrowed to the codes this
+ * route answers with this status (what the suite's answers are held to: tests/deploy/answers.test.ts).
+ */
 const errorResponse = (
   description: string,
+  codes: readonly ErrorCode[],
   required: HeaderName[] = [],
   optional: HeaderName[] = [],
 ) => ({
   description,
   headers: headers(required, optional),
-  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  content: {
+    "application/json": {
+      schema: {
+        allOf: [
+          { $ref: "#/components/schemas/Error" },
+          {
+            type: "object",
+            properties: { errorCode: { type: "string", enum: codes } },
+            required: ["errorCode"],
+          },
+        ],
+      },
+    },
+  },
 });
 
 /** What the stack answers on every route a token must reach: the codes it adds. */
@@ -133,20 +151,23 @@ const STATUS_HEADERS: Record<number, [HeaderName[], HeaderName[]]> = {
 const BODYLESS = "this route needs no body: send none, or send it as JSON";
 
 function errorResponses(route: Route, method: string) {
-  const byStatus = new Map<number, string[]>();
+  const byStatus = new Map<number, { codes: ErrorCode[]; lines: string[] }>();
   for (const code of codesOf(route, method)) {
     const { status, meaning } = ERROR_CODES[code];
     const note =
       route.notes?.[code] ??
       (code === "unsupported_media_type" && !route.body ? BODYLESS : undefined);
     const line = `\`${code}\`: ${meaning}${note ? ` (${note})` : ""}`;
-    byStatus.set(status, [...(byStatus.get(status) ?? []), line]);
+    const entry = byStatus.get(status) ?? { codes: [], lines: [] };
+    entry.codes.push(code);
+    entry.lines.push(line);
+    byStatus.set(status, entry);
   }
   return Object.fromEntries(
-    [...byStatus].map(([status, lines]) => {
+    [...byStatus].map(([status, { codes, lines }]) => {
       const [required, optional] = STATUS_HEADERS[status] ?? [[], []];
       const text = `${STATUS_TEXT[status] ?? "Error"}. ${lines.join("; ")}`;
-      return [status, errorResponse(text, required, optional)];
+      return [status, errorResponse(text, codes, required, optional)];
     }),
   );
 }

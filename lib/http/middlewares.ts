@@ -1,4 +1,6 @@
 import { bearerToken, verifyAccessToken } from "../auth/verify.ts";
+import { recordAnswer } from "../call-log.ts";
+import { config } from "../config.ts";
 import {
   kindOf,
   rateLimitFields,
@@ -47,6 +49,11 @@ export function requestLifecycle(): HttpMiddleware {
         "X-Correlation-Id": state.correlationId,
       },
     };
+    const { dynamodbCallLogDir } = config();
+    if (dynamodbCallLogDir) {
+      const status = response.statusCode ?? 200;
+      recordAnswer(dynamodbCallLogDir, request.event.routeKey, status, response.body);
+    }
     if (!log.enabled("INFO")) return;
     log.info("request", {
       route: request.event.routeKey,
