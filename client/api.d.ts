@@ -609,7 +609,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `metadata_too_large`: A metadata object would pass 32 kB of JSON */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -623,7 +623,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode";
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "metadata_too_large";
                     };
                 };
             };
@@ -662,6 +662,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         errorCode: "user_token_required";
+                    };
+                };
+            };
+            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry; `account_being_deleted`: The account is being deleted */
+            409: {
+                headers: {
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict" | "account_being_deleted";
                     };
                 };
             };
@@ -881,7 +901,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -895,7 +915,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode";
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key";
                     };
                 };
             };
@@ -934,6 +954,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         errorCode: "user_token_required";
+                    };
+                };
+            };
+            /** @description Conflict, nothing written. `account_being_deleted`: The account is being deleted */
+            409: {
+                headers: {
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "account_being_deleted";
                     };
                 };
             };
@@ -1438,7 +1478,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the caller's songs) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the caller's songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -1452,7 +1492,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_idempotency_key" | "unknown_song";
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_idempotency_key" | "unknown_song";
                     };
                 };
             };
@@ -1956,7 +1996,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_if_match`: If-Match is not an entity tag; `unknown_song`: songIds name a song the owner does not have (an id in songIds or addSongIds that is not one of the caller's songs) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_if_match`: If-Match is not an entity tag; `unknown_song`: songIds name a song the owner does not have (an id in songIds or addSongIds that is not one of the caller's songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -1970,7 +2010,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_if_match" | "unknown_song";
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_if_match" | "unknown_song";
                     };
                 };
             };
@@ -2193,7 +2233,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `invalid_played_at`: playedAt is in the future, over 7 days ago, or before the playlist was created */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `invalid_played_at`: playedAt is in the future, over 7 days ago, or before the playlist was created */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -2207,7 +2247,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_idempotency_key" | "invalid_played_at";
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_idempotency_key" | "invalid_played_at";
                     };
                 };
             };
@@ -2569,7 +2609,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the editor's (the caller's) songs) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the editor's (the caller's) songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -2583,7 +2623,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_idempotency_key" | "unknown_song";
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_idempotency_key" | "unknown_song";
                     };
                 };
             };
@@ -2930,7 +2970,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of its creator's songs) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of its creator's songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -2944,7 +2984,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "unknown_song";
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "unknown_song";
                     };
                 };
             };
@@ -3139,6 +3179,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input, nothing written. `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`) */
+            400: {
+                headers: {
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_json" | "invalid_unicode" | "invalid_key";
+                    };
+                };
+            };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
@@ -3212,6 +3270,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         errorCode: "quota_exceeded";
+                    };
+                };
+            };
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
+            413: {
+                headers: {
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
                     };
                 };
             };
@@ -3333,7 +3409,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -3347,7 +3423,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode";
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key";
                     };
                 };
             };
@@ -3663,7 +3739,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -3677,7 +3753,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_idempotency_key";
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_idempotency_key";
                     };
                 };
             };
@@ -4323,7 +4399,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_metadata`: Metadata breaks Auth0's rules; `metadata_too_large`: A metadata object would pass 32 kB of JSON; `unknown_song`: songIds name a song the owner does not have */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_metadata`: Metadata breaks Auth0's rules; `metadata_too_large`: A metadata object would pass 32 kB of JSON; `unknown_song`: songIds name a song the owner does not have */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -4337,7 +4413,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_metadata" | "metadata_too_large" | "unknown_song";
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "unknown_song";
                     };
                 };
             };

@@ -97,11 +97,14 @@ const errorResponse = (
 
 /** What the stack answers on every route a token must reach: the codes it adds. */
 const AUTHENTICATED: ErrorCode[] = ["missing_token", "invalid_token", "rate_limited"];
-/** What reading a JSON body adds. */
-const JSON_BODY: ErrorCode[] = [
-  "invalid_body",
+/**
+ * What the stack's JSON reading (lib/http/middlewares.ts: jsonBody, lib/json.ts) answers for
+ * any body it is sent, before a route's schema reads it: declared or not.
+ */
+const JSON_TEXT: ErrorCode[] = [
   "invalid_json",
   "invalid_unicode",
+  "invalid_key",
   "payload_too_large",
   "unsupported_media_type",
 ];
@@ -115,10 +118,10 @@ function codesOf(route: Route, method: string): ErrorCode[] {
   if (route.caller !== "public") add(AUTHENTICATED);
   if (route.caller === "person") codes.add("user_token_required");
   if (route.query) codes.add("invalid_query");
-  if (route.body) add(JSON_BODY);
-  // Any request carrying a body must send it as JSON; POST, PUT and PATCH are the ones that may.
+  if (route.body) add(["invalid_body", ...JSON_TEXT]);
+  // Any body is read as JSON, declared or not; POST, PUT and PATCH are the ones that may carry one.
   else if (route.caller !== "public" && ["POST", "PUT", "PATCH"].includes(method)) {
-    codes.add("unsupported_media_type");
+    add(JSON_TEXT);
   }
   for (const param of Object.values(route.params ?? {})) codes.add(param.code);
   for (const header of Object.values(route.headers ?? {})) add(header.codes);

@@ -1,9 +1,9 @@
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { requirePerson } from "../auth/access.ts";
+import type { Caller } from "../auth/verify.ts";
 import { recordAnswer } from "../call-log.ts";
 import { config } from "../config.ts";
-import type { Caller } from "../auth/verify.ts";
 import { metered } from "../db/capacity.ts";
 import { NotFoundError, ServiceUnavailableError } from "../errors.ts";
 import { metric } from "../metrics.ts";
