@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: "suite",
           include: ["tests/**/*.test.ts"],
-          exclude: ["tests/e2e/**", "tests/deploy/iam.test.ts"],
+          exclude: ["tests/e2e/**", "tests/deploy/iam.test.ts", "tests/deploy/answers.test.ts"],
           globalSetup: ["tests/global-setup.ts"],
         },
       },
@@ -37,11 +37,11 @@ export default defineConfig({
         },
       },
       {
-        // After every other test: it checks the IAM calls they recorded.
+        // After every other test: it checks the IAM calls and the answers they recorded.
         extends: true,
         test: {
           name: "iam",
-          include: ["tests/deploy/iam.test.ts"],
+          include: ["tests/deploy/iam.test.ts", "tests/deploy/answers.test.ts"],
           sequence: { groupOrder: 2 },
         },
       },

@@ -511,7 +511,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -526,7 +529,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -543,7 +549,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -560,7 +569,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -597,7 +609,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `metadata_too_large`: A metadata object would pass 32 kB of JSON */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -609,7 +621,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "metadata_too_large";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -626,7 +641,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -641,7 +659,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
+                };
+            };
+            /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry; `account_being_deleted`: The account is being deleted */
+            409: {
+                headers: {
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -656,7 +697,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -671,7 +715,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -688,7 +735,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -705,7 +755,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -750,7 +803,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -765,7 +821,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -782,7 +841,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -799,7 +861,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -836,7 +901,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -848,7 +913,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -865,7 +933,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -880,7 +951,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
+                };
+            };
+            /** @description Conflict, nothing written. `account_being_deleted`: The account is being deleted */
+            409: {
+                headers: {
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
+                    "X-Correlation-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -895,7 +989,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -910,7 +1007,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -927,7 +1027,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -944,7 +1047,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -989,7 +1095,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1004,7 +1113,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1021,7 +1133,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1038,7 +1153,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1083,7 +1201,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "no_route";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1100,7 +1221,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1144,7 +1268,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "no_route";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1161,7 +1288,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1218,7 +1348,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_query" | "invalid_cursor";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -1235,7 +1368,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1250,7 +1386,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1267,7 +1406,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1284,7 +1426,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1333,7 +1478,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the caller's songs) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the caller's songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -1345,7 +1490,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_idempotency_key" | "unknown_song";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -1362,7 +1510,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1377,7 +1528,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (MAX_PLAYLISTS_PER_USER reached); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
@@ -1394,7 +1548,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -1409,7 +1566,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -1424,7 +1584,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
@@ -1439,7 +1602,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "idempotency_key_reused";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1456,7 +1622,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1473,7 +1642,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1529,7 +1701,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1544,7 +1719,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -1559,7 +1737,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1576,7 +1757,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1593,7 +1777,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1638,7 +1825,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_if_match";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -1655,7 +1845,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1670,7 +1863,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -1685,7 +1881,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
@@ -1700,7 +1899,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "precondition_failed";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1717,7 +1919,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1734,7 +1939,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1788,7 +1996,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_if_match`: If-Match is not an entity tag; `unknown_song`: songIds name a song the owner does not have (an id in songIds or addSongIds that is not one of the caller's songs) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_if_match`: If-Match is not an entity tag; `unknown_song`: songIds name a song the owner does not have (an id in songIds or addSongIds that is not one of the caller's songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -1800,7 +2008,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_if_match" | "unknown_song";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -1817,7 +2028,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -1832,7 +2046,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -1847,7 +2064,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)) */
@@ -1864,7 +2084,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict";
+                    };
                 };
             };
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
@@ -1879,7 +2102,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "precondition_failed";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -1894,7 +2120,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -1909,7 +2138,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -1926,7 +2158,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -1943,7 +2178,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -1995,7 +2233,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `invalid_played_at`: playedAt is in the future, over 7 days ago, or before the playlist was created */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `invalid_played_at`: playedAt is in the future, over 7 days ago, or before the playlist was created */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -2007,7 +2245,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_idempotency_key" | "invalid_played_at";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -2024,7 +2265,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -2039,7 +2283,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -2054,7 +2301,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
@@ -2071,7 +2321,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "idempotency_key_in_use" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -2086,7 +2339,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -2101,7 +2357,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
@@ -2116,7 +2375,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "idempotency_key_reused";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `play_too_soon`: One play counts per cooldown: see Retry-After (within the cooldown of a counted play; nothing counted); `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2133,7 +2395,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "play_too_soon" | "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2150,7 +2415,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2209,7 +2477,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_query" | "invalid_cursor";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -2226,7 +2497,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -2241,7 +2515,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2258,7 +2535,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2275,7 +2555,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2326,7 +2609,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the editor's (the caller's) songs) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of the editor's (the caller's) songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -2338,7 +2621,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_idempotency_key" | "unknown_song";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -2355,7 +2641,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token; `missing_role`: The stored roles do not include the one named */
@@ -2370,7 +2659,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required" | "missing_role";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (the editor holds MAX_FEATURED_PER_EDITOR featured playlists); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
@@ -2387,7 +2679,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -2402,7 +2697,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -2417,7 +2715,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
@@ -2432,7 +2733,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "idempotency_key_reused";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2449,7 +2753,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2466,7 +2773,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2510,7 +2820,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named; `missing_role`: The stored roles do not include the one named; `not_featured_creator`: Another editor's featured playlist */
@@ -2525,7 +2838,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope" | "missing_role" | "not_featured_creator";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -2540,7 +2856,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted (the editor's own account) */
@@ -2557,7 +2876,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2574,7 +2896,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2591,7 +2916,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2642,7 +2970,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of its creator's songs) */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `unknown_song`: songIds name a song the owner does not have (an id in songIds that is not one of its creator's songs) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -2654,7 +2982,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "unknown_song";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -2671,7 +3002,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named; `missing_role`: The stored roles do not include the one named; `not_featured_creator`: Another editor's featured playlist */
@@ -2686,7 +3020,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope" | "missing_role" | "not_featured_creator";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -2701,7 +3038,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (under extreme contention (retry)); `account_being_deleted`: The account is being deleted (the editor's own account) */
@@ -2718,7 +3058,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -2733,7 +3076,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -2748,7 +3094,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2765,7 +3114,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2782,7 +3134,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2824,6 +3179,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input, nothing written. `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`) */
+            400: {
+                headers: {
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_json" | "invalid_unicode" | "invalid_key";
+                    };
+                };
+            };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
             401: {
                 headers: {
@@ -2838,7 +3211,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -2853,7 +3229,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `playlist_not_found`: No playlist with that id here */
@@ -2868,7 +3247,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (its editor holds MAX_FEATURED_PER_EDITOR featured playlists) */
@@ -2885,7 +3267,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "quota_exceeded";
+                    };
+                };
+            };
+            /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
+            413: {
+                headers: {
+                    /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
+                    "X-Correlation-Id": string;
+                    /** @description The caller's budgets in capacity units (draft-ietf-httpapi-ratelimit-headers): `q` the burst, e.g. `"reads";q=200;w=1, "writes";q=100;w=1`. On every answer to a known caller. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What remains of each budget after this request (`r`) and the seconds until it is full again (`t`), e.g. `"reads";r=187;t=1, "writes";r=100;t=0`. On every answer to a known caller. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json (this route needs no body: send none, or send it as JSON) */
@@ -2900,7 +3303,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -2917,7 +3323,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -2934,7 +3343,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -2997,7 +3409,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`) */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -3009,7 +3421,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -3026,7 +3441,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -3041,7 +3459,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `account_being_deleted`: The account is being deleted (the user's account deletion is under way; the Action denies the login) */
@@ -3058,7 +3479,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -3073,7 +3497,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -3088,7 +3515,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3105,7 +3535,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3122,7 +3555,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3176,7 +3612,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_query" | "invalid_cursor";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -3193,7 +3632,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3208,7 +3650,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3225,7 +3670,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3242,7 +3690,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3288,7 +3739,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_idempotency_key`: Idempotency-Key: 1 to 255 visible ASCII */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -3300,7 +3751,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_idempotency_key";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -3317,7 +3771,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3332,7 +3789,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `quota_exceeded`: The quota is reached: delete items first (MAX_SONGS_PER_USER reached); `idempotency_key_in_use`: The key's first request still runs: retry; `account_being_deleted`: The account is being deleted */
@@ -3349,7 +3809,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "quota_exceeded" | "idempotency_key_in_use" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -3364,7 +3827,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -3379,7 +3845,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Unprocessable, nothing written. `idempotency_key_reused`: The key was used with another body */
@@ -3394,7 +3863,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "idempotency_key_reused";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3411,7 +3883,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3428,7 +3903,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3479,7 +3957,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3494,7 +3975,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
@@ -3509,7 +3993,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "song_not_found";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3526,7 +4013,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3543,7 +4033,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3587,7 +4080,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3602,7 +4098,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id */
@@ -3617,7 +4116,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "song_not_found";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3634,7 +4136,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3651,7 +4156,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3709,7 +4217,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_query" | "invalid_checkpoint";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -3726,7 +4237,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3741,7 +4255,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Error. `checkpoint_expired`: The checkpoint is older than 30 days: pull anew */
@@ -3756,7 +4273,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "checkpoint_expired";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3773,7 +4293,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -3790,7 +4313,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -3873,7 +4399,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_metadata`: Metadata breaks Auth0's rules; `metadata_too_large`: A metadata object would pass 32 kB of JSON; `unknown_song`: songIds name a song the owner does not have */
+            /** @description Bad input, nothing written. `invalid_body`: The body breaks a rule the message names; fix it; `invalid_json`: The body is not JSON; `invalid_unicode`: A string holds a lone surrogate; `invalid_key`: A key is not allowed (prototype keys, `.` or `$`); `invalid_metadata`: Metadata breaks Auth0's rules; `metadata_too_large`: A metadata object would pass 32 kB of JSON; `unknown_song`: songIds name a song the owner does not have */
             400: {
                 headers: {
                     /** @description The request's correlation id: API Gateway's id of it (a client's own X-Correlation-Id is logged beside it, not used) */
@@ -3885,7 +4411,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "unknown_song";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -3902,7 +4431,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `user_token_required`: A user route called with a machine's token */
@@ -3917,7 +4449,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "user_token_required";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `song_not_found`: The caller has no song with that id; `playlist_not_found`: No playlist with that id here */
@@ -3932,7 +4467,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "song_not_found" | "playlist_not_found";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (in `errors`, for a change that met extreme contention (retry it)); `quota_exceeded`: The quota is reached: delete items first; `account_being_deleted`: The account is being deleted */
@@ -3949,7 +4487,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict" | "quota_exceeded" | "account_being_deleted";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -3964,7 +4505,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -3979,7 +4523,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -3996,7 +4543,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -4013,7 +4563,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -4074,7 +4627,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_user_id" | "invalid_query";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -4091,7 +4647,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -4106,7 +4665,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
@@ -4121,7 +4683,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "inexistent_user";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -4138,7 +4703,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -4155,7 +4723,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -4200,7 +4771,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_user_id" | "invalid_if_match";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -4217,7 +4791,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -4232,7 +4809,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
@@ -4247,7 +4827,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "inexistent_user";
+                    };
                 };
             };
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
@@ -4262,7 +4845,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "precondition_failed";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -4279,7 +4865,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds (or Auth0's Management API did not answer (the next DELETE finishes the deletion)) */
@@ -4296,7 +4885,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -4366,7 +4958,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_body" | "invalid_json" | "invalid_unicode" | "invalid_key" | "invalid_metadata" | "metadata_too_large" | "invalid_user_id" | "invalid_if_match";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -4383,7 +4978,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -4398,7 +4996,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
@@ -4413,7 +5014,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "inexistent_user";
+                    };
                 };
             };
             /** @description Conflict, nothing written. `write_conflict`: Too many writes at once to one item: retry (many writes of the same keys at once (retry)); `account_being_deleted`: The account is being deleted */
@@ -4430,7 +5034,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "write_conflict" | "account_being_deleted";
+                    };
                 };
             };
             /** @description If-Match no longer matches; nothing changed. `precondition_failed`: If-Match no longer matches: read again */
@@ -4445,7 +5052,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "precondition_failed";
+                    };
                 };
             };
             /** @description Body over 64 kB. `payload_too_large`: The body is over 64 kB */
@@ -4460,7 +5070,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "payload_too_large";
+                    };
                 };
             };
             /** @description The body was not sent as Content-Type: application/json; nothing written. `unsupported_media_type`: Send the body as application/json */
@@ -4475,7 +5088,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "unsupported_media_type";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -4492,7 +5108,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -4509,7 +5128,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };
@@ -4589,7 +5211,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "invalid_user_id" | "invalid_query" | "invalid_cursor";
+                    };
                 };
             };
             /** @description Missing or invalid access token. `missing_token`: Send Authorization: Bearer <access token>; `invalid_token`: The token is expired, malformed or not this API's */
@@ -4606,7 +5231,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "missing_token" | "invalid_token";
+                    };
                 };
             };
             /** @description Not allowed. `insufficient_scope`: The token lacks the permission named */
@@ -4621,7 +5249,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "insufficient_scope";
+                    };
                 };
             };
             /** @description Not found; another user's item is not found either. `inexistent_user`: The user has nothing stored */
@@ -4636,7 +5267,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "inexistent_user";
+                    };
                 };
             };
             /** @description Too many requests, nothing done; retry after Retry-After. `rate_limited`: Over the caller's rate: see Retry-After */
@@ -4653,7 +5287,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "rate_limited";
+                    };
                 };
             };
             /** @description Temporarily unavailable: DynamoDB, the issuer's keys or time ran out; retry after Retry-After. `temporarily_unavailable`: Retry after Retry-After seconds */
@@ -4670,7 +5307,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        errorCode: "temporarily_unavailable";
+                    };
                 };
             };
         };

@@ -26,6 +26,8 @@ export const routes = [
     caller: "person",
     body: DisplayNameBody,
     responses: { 200: { schema: "DisplayNameResult" } },
+    // The same write as PATCH /users/{userId}'s user_metadata (lib/domain/profile.ts).
+    errors: ["metadata_too_large", "account_being_deleted", "write_conflict"],
     example: { body: { displayName: "J-vald3z" } },
     handler: async ({ caller, body, respond }) =>
       respond(200, { displayName: await setDisplayName(caller.sub, body.displayName) }),

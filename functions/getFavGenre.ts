@@ -26,6 +26,7 @@ export const routes = [
     caller: "person",
     body: GenreBody,
     responses: { 200: { schema: "FavGenreResult" } },
+    errors: ["account_being_deleted"],
     example: { body: { genre: "jazz" } },
     handler: async ({ caller, body, respond }) =>
       respond(200, { favGenre: await chooseFavGenre(caller.sub, body.genre) }),

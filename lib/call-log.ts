@@ -116,3 +116,39 @@ export function recordSecretRead(directory: string, lambdaName: string | undefin
   secretLog.seen.add(line);
   appendFileSync(secretLog.file, `${line}\n`);
 }
+
+let answerLog: { file: string; seen: Set<string> } | undefined;
+
+/**
+ * The same instrumentation for the API's answers: each new (route key, status, errorCode) this
+ * process answers, in `answers/` of that directory, so that a test can hold every answer the
+ * suite saw to the document's codes for its route (tests/deploy/answers.test.ts). The errorCode
+ * is read from the body an error answer carries (none for a success).
+ */
+export function recordAnswer(
+  directory: string,
+  route: string,
+  status: number,
+  body: string | undefined,
+): void {
+  let errorCode: string | undefined;
+  if (status >= 400) {
+    try {
+      errorCode = (JSON.parse(body ?? "") as { errorCode?: string }).errorCode;
+    } catch {
+      errorCode = undefined; // not the API's error shape: recorded without a code, and refused
+    }
+  }
+  const line = JSON.stringify({ route, status, errorCode });
+  if (!answerLog) {
+    const folder = join(directory, "answers");
+    mkdirSync(folder, { recursive: true });
+    answerLog = {
+      file: join(folder, `${process.pid}-${Math.random().toString(36).slice(2)}.jsonl`),
+      seen: new Set(),
+    };
+  }
+  if (answerLog.seen.has(line)) return;
+  answerLog.seen.add(line);
+  appendFileSync(answerLog.file, `${line}\n`);
+}

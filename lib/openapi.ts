@@ -67,23 +67,44 @@ const headers = (required: HeaderName[] = [], optional: HeaderName[] = []) => ({
   ),
 });
 
+/**
+ * An error status of an operation: the Error object, its errorCode narrowed to the codes this
+ * route answers with this status (what the suite's answers are held to: tests/deploy/answers.test.ts).
+ */
 const errorResponse = (
   description: string,
+  codes: readonly ErrorCode[],
   required: HeaderName[] = [],
   optional: HeaderName[] = [],
 ) => ({
   description,
   headers: headers(required, optional),
-  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+  content: {
+    "application/json": {
+      schema: {
+        allOf: [
+          { $ref: "#/components/schemas/Error" },
+          {
+            type: "object",
+            properties: { errorCode: { type: "string", enum: codes } },
+            required: ["errorCode"],
+          },
+        ],
+      },
+    },
+  },
 });
 
 /** What the stack answers on every route a token must reach: the codes it adds. */
 const AUTHENTICATED: ErrorCode[] = ["missing_token", "invalid_token", "rate_limited"];
-/** What reading a JSON body adds. */
-const JSON_BODY: ErrorCode[] = [
-  "invalid_body",
+/**
+ * What the stack's JSON reading (lib/http/middlewares.ts: jsonBody, lib/json.ts) answers for
+ * any body it is sent, before a route's schema reads it: declared or not.
+ */
+const JSON_TEXT: ErrorCode[] = [
   "invalid_json",
   "invalid_unicode",
+  "invalid_key",
   "payload_too_large",
   "unsupported_media_type",
 ];
@@ -97,10 +118,10 @@ function codesOf(route: Route, method: string): ErrorCode[] {
   if (route.caller !== "public") add(AUTHENTICATED);
   if (route.caller === "person") codes.add("user_token_required");
   if (route.query) codes.add("invalid_query");
-  if (route.body) add(JSON_BODY);
-  // Any request carrying a body must send it as JSON; POST, PUT and PATCH are the ones that may.
+  if (route.body) add(["invalid_body", ...JSON_TEXT]);
+  // Any body is read as JSON, declared or not; POST, PUT and PATCH are the ones that may carry one.
   else if (route.caller !== "public" && ["POST", "PUT", "PATCH"].includes(method)) {
-    codes.add("unsupported_media_type");
+    add(JSON_TEXT);
   }
   for (const param of Object.values(route.params ?? {})) codes.add(param.code);
   for (const header of Object.values(route.headers ?? {})) add(header.codes);
@@ -133,20 +154,23 @@ const STATUS_HEADERS: Record<number, [HeaderName[], HeaderName[]]> = {
 const BODYLESS = "this route needs no body: send none, or send it as JSON";
 
 function errorResponses(route: Route, method: string) {
-  const byStatus = new Map<number, string[]>();
+  const byStatus = new Map<number, { codes: ErrorCode[]; lines: string[] }>();
   for (const code of codesOf(route, method)) {
     const { status, meaning } = ERROR_CODES[code];
     const note =
       route.notes?.[code] ??
       (code === "unsupported_media_type" && !route.body ? BODYLESS : undefined);
     const line = `\`${code}\`: ${meaning}${note ? ` (${note})` : ""}`;
-    byStatus.set(status, [...(byStatus.get(status) ?? []), line]);
+    const entry = byStatus.get(status) ?? { codes: [], lines: [] };
+    entry.codes.push(code);
+    entry.lines.push(line);
+    byStatus.set(status, entry);
   }
   return Object.fromEntries(
-    [...byStatus].map(([status, lines]) => {
+    [...byStatus].map(([status, { codes, lines }]) => {
       const [required, optional] = STATUS_HEADERS[status] ?? [[], []];
       const text = `${STATUS_TEXT[status] ?? "Error"}. ${lines.join("; ")}`;
-      return [status, errorResponse(text, required, optional)];
+      return [status, errorResponse(text, codes, required, optional)];
     }),
   );
 }

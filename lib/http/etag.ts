@@ -25,7 +25,7 @@ const malformed = () =>
  * (`"abc"`) is well-formed but matches nothing: the caller's 412, not a 400.
  */
 export function ifMatch(event: HttpEvent): IfVersion | undefined {
-  const header = event.headers?.["if-match"] ?? event.headers?.["If-Match"];
+  const header = event.headers?.["if-match"];
   if (header === undefined) return undefined;
   if (header.trim() === "*") return "*";
   const versions: number[] = [];
@@ -58,7 +58,7 @@ const WEAK_TAG = /^\s*W\/"[^"]*"\s*$/;
  * well-formed and never matches).
  */
 export function ifMatchVersions(event: HttpEvent): "*" | string[] | undefined {
-  const header = event.headers?.["if-match"] ?? event.headers?.["If-Match"];
+  const header = event.headers?.["if-match"];
   if (header === undefined) return undefined;
   if (header.trim() === "*") return "*";
   const versions: string[] = [];

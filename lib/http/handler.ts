@@ -2,6 +2,8 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { requirePerson } from "../auth/access.ts";
 import type { Caller } from "../auth/verify.ts";
+import { recordAnswer } from "../call-log.ts";
+import { config } from "../config.ts";
 import { metered } from "../db/capacity.ts";
 import { NotFoundError, ServiceUnavailableError } from "../errors.ts";
 import { metric } from "../metrics.ts";
@@ -44,11 +46,24 @@ function routeOf<T>(routes: Record<string, T>, routeKey: string): T {
   return route;
 }
 
+/**
+ * A function's handler with its route keys; under test (DYNAMODB_CALL_LOG_DIR set) each answer
+ * it gives is recorded (lib/call-log.ts), in process and under `npm start` alike.
+ */
 function withRoutes(
   handler: (event: HttpEvent, context: Context) => Promise<HttpResponse>,
   routes: string[],
 ): LambdaHandler {
-  return Object.assign(handler, { routes: Object.freeze(routes) });
+  const { dynamodbCallLogDir } = config();
+  const answering = dynamodbCallLogDir
+    ? async (event: HttpEvent, context: Context) => {
+        const response = await handler(event, context);
+        const status = response.statusCode ?? 200;
+        recordAnswer(dynamodbCallLogDir, event.routeKey, status, response.body);
+        return response;
+      }
+    : handler;
+  return Object.assign(answering, { routes: Object.freeze(routes) });
 }
 
 /**

@@ -22,7 +22,7 @@ import type { HttpEvent, HttpRequest, HttpResponse } from "./types.ts";
 
 /** The optional Idempotency-Key header: 1 to 255 visible ASCII characters. */
 export function idempotencyKey(event: HttpEvent): string | undefined {
-  const key = event.headers?.["idempotency-key"] ?? event.headers?.["Idempotency-Key"];
+  const key = event.headers?.["idempotency-key"];
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) {
     throw new BadRequestError(

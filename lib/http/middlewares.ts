@@ -35,7 +35,25 @@ function clientCorrelationIdOf(event: HttpEvent): string | undefined {
   return fromClient && CORRELATION_ID.test(fromClient) ? fromClient : undefined;
 }
 
-/** Outermost layer: correlation id, one log line per request, errors mapped in one place. */
+/**
+ * The request's headers with lower-case names, the one form every reader uses: HTTP names are
+ * case-insensitive, API Gateway sends them lower-cased and an emulator or a direct invocation
+ * may not. Names sent in two cases are joined with commas, as API Gateway joins repeated ones.
+ */
+function lowerCased(headers: HttpEvent["headers"] | undefined): Record<string, string> {
+  const lower: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    lower[key] = Object.hasOwn(lower, key) ? `${lower[key]},${value}` : value;
+  }
+  return lower;
+}
+
+/**
+ * Outermost layer: header names lower-cased (before anything reads one), correlation id, one
+ * log line per request, errors mapped in one place.
+ */
 export function requestLifecycle(): HttpMiddleware {
   const finish = (request: MiddyRequest, response: HttpResponse): void => {
     const state = stateOf(request.context);
@@ -61,6 +79,7 @@ export function requestLifecycle(): HttpMiddleware {
   };
   return {
     before: (request) => {
+      request.event = { ...request.event, headers: lowerCased(request.event.headers) };
       request.context.state = {
         startedAt: performance.now(),
         correlationId: correlationIdOf(request.event, request.context.awsRequestId),
@@ -90,8 +109,7 @@ export function requestLifecycle(): HttpMiddleware {
 export function authenticate(): HttpMiddleware {
   return {
     before: async (request) => {
-      const headers = request.event.headers ?? {};
-      const token = bearerToken(headers.authorization ?? headers.Authorization);
+      const token = bearerToken(request.event.headers?.authorization);
       stateOf(request.context).caller = await verifyAccessToken(token);
     },
   };
@@ -153,14 +171,6 @@ export function unitBudget(maxUnitsOf: (routeKey: string) => number | undefined)
   };
 }
 
-/** A request header by name, whatever case the client or the emulator gave it. */
-function headerOf(event: HttpEvent, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  if (headers[name] !== undefined) return headers[name];
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-  return key === undefined ? undefined : headers[key];
-}
-
 /**
  * Media type, size limit and prototype-safe JSON parsing, before any handler runs. A request
  * that carries a body must send it as `Content-Type: application/json` (else 415, nothing read
@@ -174,7 +184,7 @@ export function jsonBody(): HttpMiddleware {
         isBase64Encoded?: boolean;
       };
       if (body === undefined || body === null || body === "") return;
-      requireJsonContentType(headerOf(request.event, "content-type"));
+      requireJsonContentType(request.event.headers?.["content-type"]);
       // API Gateway always sends text; an emulator may hand over what it parsed (a body of `0`
       // as a number): it is read as the same text.
       const text =

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadTableDefinitions } from "../../scripts/local/serverless-config.ts";
-import { CALL_LOG_DIR } from "../helpers/call-log.ts";
+import { loadHttpRoutes, loadTableDefinitions } from "../../scripts/local/serverless-config.ts";
+import { CALL_LOG_DIR, recordedAnswers } from "../helpers/call-log.ts";
 import {
   dynamoGrants,
   FUNCTIONS,
@@ -17,7 +17,9 @@ import {
  * evaluates it (lib/call-log.ts): in process for the integration tests, under `npm start` for
  * the end-to-end ones. Here the
  * record meets the packaged prod template: every recorded (function, action, table) must be
- * allowed by that function's role, and every action a role allows must have been used.
+ * allowed by that function's role, and every action a role allows must have been used. A role
+ * is proven only by the routes that ran: every declared route must have answered a 2xx
+ * (recorded with the answers, lib/call-log.ts) in some test.
  */
 let template: Template;
 let recorded: Set<string>;
@@ -72,6 +74,21 @@ describe("each function's role allows exactly what its code sends", () => {
     const denied = [...recorded].filter((call) => !allowed.has(call)).sort();
     // Each entry would be an AccessDenied in production.
     expect(denied).toEqual([]);
+  });
+
+  it("has a test that runs every declared route to a 2xx", () => {
+    const answered = new Set(
+      recordedAnswers()
+        .filter(({ status }) => status >= 200 && status < 300)
+        .map(({ route }) => route),
+    );
+    // $default only ever answers 404: that it answered at all is its run.
+    const anyAnswer = new Set(recordedAnswers().map(({ route }) => route));
+    const unrun = Object.values(loadHttpRoutes())
+      .flat()
+      .filter((route) => !(route === "$default" ? anyAnswer : answered).has(route))
+      .sort();
+    expect(unrun).toEqual([]);
   });
 
   it("allows nothing that no test used", () => {

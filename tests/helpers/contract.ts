@@ -6,8 +6,9 @@ import { ROOT } from "../../scripts/local/serverless-config.ts";
 /**
  * Every response the end-to-end suites get over HTTP is held to the OpenAPI document: its status
  * is documented for that operation, its JSON body validates against the documented schema
- * (JSON Schema 2020-12, ajv), and the headers the document marks required are there. An
- * undocumented status, field or header fails the test that made the call.
+ * (JSON Schema 2020-12, ajv; an error's errorCode among the codes its status lists for that
+ * route), and the headers the document marks required are there. An undocumented status, field,
+ * errorCode or header fails the test that made the call.
  */
 type Json = Record<string, unknown>;
 // The document as served: generated from the declarations (npm run check fails on drift).

@@ -33,6 +33,7 @@ const { handler: users } = await import("../../../functions/users.ts");
 const { handler: postLogin } = await import("../../../functions/postLogin.ts");
 const { handler: songs } = await import("../../../functions/songs.ts");
 const { handler: genres } = await import("../../../functions/getFavGenre.ts");
+const { handler: displayName } = await import("../../../functions/displayName.ts");
 const { getProfile } = await import("../../../lib/db/profiles.ts");
 const { deletionUnderWay } = await import("../../../lib/db/counters.ts");
 const { asFunction, httpEvent, invoke, lambdaContext } = await import("../../helpers/invoke.ts");
@@ -103,6 +104,13 @@ describe("an account deletion interrupted before Auth0 answered", () => {
       httpEvent("setFavouriteGenre", { token, body: { genre: "pop" } }),
     );
     expect(genre.statusCode).toBe(409);
+    expect(genre.body.errorCode).toBe("account_being_deleted");
+    const name = await invoke(
+      displayName,
+      httpEvent("setDisplayName", { token, body: { displayName: "Back" } }),
+    );
+    expect(name.statusCode).toBe(409);
+    expect(name.body.errorCode).toBe("account_being_deleted");
 
     // A login now would recreate the profile: refused, directly and over HTTP.
     await expect(loginDirect(userId)).resolves.toMatchObject({

@@ -193,4 +193,13 @@ describe("requestLifecycle", () => {
     expect(junk.headers?.["X-Correlation-Id"]).toBe(requestId);
     expect(junk.json).toEqual({ client: null });
   });
+  it("hands on the header names lower-cased, a name sent in two cases joined", async () => {
+    const seen = stack(async (event) => jsonResponse(200, event.headers));
+    const response = await call(seen, {
+      headers: { "If-Match": '"3"', "X-Client-Note": "k1", "X-Tag": "a", "x-tag": "b" },
+    });
+    expect(response.json).toMatchObject({ "if-match": '"3"', "x-client-note": "k1" });
+    expect(response.json["x-tag"]).toMatch(/^(a,b|b,a)$/);
+    expect(Object.keys(response.json).filter((name) => name !== name.toLowerCase())).toEqual([]);
+  });
 });
