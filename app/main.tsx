@@ -11,10 +11,14 @@ import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { apiFor, SESSION_OVER } from "./api.ts";
 import type { AppConfig } from "./config.ts";
-import { Featured, Home, Library, Settings, SyncStatus } from "./screens.tsx";
+import { Featured } from "./screens/Featured.tsx";
+import { Home } from "./screens/Home.tsx";
+import { Library } from "./screens/Library.tsx";
+import { Settings } from "./screens/Settings.tsx";
 import type { Session } from "./session.ts";
 import { forgetLibraries, openLibrary } from "./store.ts";
 import { Sync } from "./sync.ts";
+import { SyncStatus } from "./widgets/status.tsx";
 
 const SCREENS = ["Home", "Library", "Featured", "Settings"] as const;
 type Screen = (typeof SCREENS)[number];

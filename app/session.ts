@@ -17,3 +17,8 @@ export interface Session {
   /** Clears the device's library, revokes the refresh token, ends the session at the tenant. */
   logout: () => void;
 }
+
+const EDITOR_ROLE = "playlist_editor";
+
+/** Whether the token names them an editor of featured playlists: only to choose what to show. */
+export const isEditor = (session: Session) => session.roles.includes(EDITOR_ROLE);

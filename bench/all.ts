@@ -31,18 +31,21 @@ import { measureSync } from "./sync.ts";
 import { measureWarm } from "./warm.ts";
 import { measureZips } from "./zips.ts";
 
-/** Runs every measurement; `record` writes the tracked bench/results.json. */
-export async function runBench(options: { record: boolean }): Promise<void> {
-  // The functions run in this process: their log lines (a thousand plays, each with its metric)
-  // would bury the tables.
-  if (!requestLogsWanted()) {
-    const log = console.log;
-    console.log = (...args: unknown[]) => {
-      if (typeof args[0] === "string" && isFunctionLogLine(args[0])) return;
-      log(...args);
-    };
-  }
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+/**
+ * The functions run in this process: their log lines (a thousand plays, each with its metric)
+ * would bury the tables.
+ */
+function quietFunctionLogs(): void {
+  if (requestLogsWanted()) return;
+  const log = console.log;
+  console.log = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && isFunctionLogLine(args[0])) return;
+    log(...args);
+  };
+}
+
+/** Steps 1 to 8: every measurement, on a stack of its own, closed after. */
+async function measureEverything() {
   const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 21);
   const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 1000);
   const work = mkdtempSync(join(tmpdir(), "music-bench-"));
@@ -110,9 +113,29 @@ export async function runBench(options: { record: boolean }): Promise<void> {
   say("8/8 JWT verifications per second");
   const jwtPerSecond = await measureJwtRate(stack);
   await stack.close();
+  return {
+    bareBytes,
+    bareImport,
+    cold,
+    zips,
+    bareFirstRequestMs,
+    firstRequest,
+    warm,
+    capacity,
+    cost,
+    featured,
+    getPlaysScaling,
+    exportPages,
+    accountDeletionMs,
+    sync,
+    jwtPerSecond,
+  };
+}
 
-  // ---- Report.
-  const goals = {
+type Measurements = Awaited<ReturnType<typeof measureEverything>>;
+
+function goalsOf({ cold, firstRequest, zips, warm, capacity }: Measurements) {
+  return {
     coldImportRatioMax: Math.max(...cold.map((c) => c.importRatio)),
     coldImportWithWarmUpRatioMax: Math.max(...cold.map((c) => c.importWithWarmUpRatio ?? 0)),
     firstRequestRatioMax: Math.max(...firstRequest.map((f) => f.ratio)),
@@ -121,6 +144,12 @@ export async function runBench(options: { record: boolean }): Promise<void> {
     warmRatioMax: Math.max(...warm.map((w) => w.ratio)),
     playWriteCapacityFlat: capacity[0]?.smallestWriteCU === capacity[0]?.largestWriteCU,
   };
+}
+
+type Goals = ReturnType<typeof goalsOf>;
+
+/** results.json: `record` writes the tracked bench/results.json, else .data/bench's. */
+function writeResults(m: Measurements, goals: Goals, record: boolean): void {
   const results = {
     date: new Date().toISOString(),
     machine: {
@@ -129,26 +158,31 @@ export async function runBench(options: { record: boolean }): Promise<void> {
       cores: cpus().length,
       platform: process.platform,
     },
-    bareMinimum: { bytes: bareBytes, importMs: bareImport },
-    cold,
-    zips,
-    bareFirstRequestMs,
-    firstRequest,
-    warm,
-    capacity,
-    featuredHotRead: featured,
-    exportPagesAtQuota: exportPages,
-    accountDeletionAtQuotaMs: accountDeletionMs,
-    sync,
-    getPlaysMedianMsByPlaylists: getPlaysScaling,
-    jwtVerificationsPerSecond: jwtPerSecond,
+    bareMinimum: { bytes: m.bareBytes, importMs: m.bareImport },
+    cold: m.cold,
+    zips: m.zips,
+    bareFirstRequestMs: m.bareFirstRequestMs,
+    firstRequest: m.firstRequest,
+    warm: m.warm,
+    capacity: m.capacity,
+    featuredHotRead: m.featured,
+    exportPagesAtQuota: m.exportPages,
+    accountDeletionAtQuotaMs: m.accountDeletionMs,
+    sync: m.sync,
+    getPlaysMedianMsByPlaylists: m.getPlaysScaling,
+    jwtVerificationsPerSecond: m.jwtPerSecond,
     goals,
   };
-  const resultsDir = options.record ? join(ROOT, "bench") : join(ROOT, ".data", "bench");
+  const resultsDir = record ? join(ROOT, "bench") : join(ROOT, ".data", "bench");
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  say(`results in ${join(resultsDir, "results.json")}${options.record ? " (recorded)" : ""}`);
+  say(`results in ${join(resultsDir, "results.json")}${record ? " (recorded)" : ""}`);
+}
 
+function printReport(m: Measurements, goals: Goals): void {
+  const { bareBytes, bareImport, cold, zips, bareFirstRequestMs, firstRequest, warm } = m;
+  const { capacity, cost, featured, getPlaysScaling, exportPages, accountDeletionMs, sync } = m;
+  const { jwtPerSecond } = m;
   console.log(`\nCold: bundle and import (bare minimum: ${bareBytes} bytes, ${bareImport} ms)`);
   console.table(cold);
   console.log(
@@ -201,4 +235,14 @@ export async function runBench(options: { record: boolean }): Promise<void> {
   console.log(
     `a play writes ${capacity[0]?.smallestWriteCU} WCU with the smallest items and ${capacity[0]?.largestWriteCU} with the largest (${goals.playWriteCapacityFlat ? "flat" : "NOT flat"})`,
   );
+}
+
+/** Runs every measurement; `record` writes the tracked bench/results.json. */
+export async function runBench(options: { record: boolean }): Promise<void> {
+  quietFunctionLogs();
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  const measured = await measureEverything();
+  const goals = goalsOf(measured);
+  writeResults(measured, goals, options.record);
+  printReport(measured, goals);
 }

@@ -39,18 +39,27 @@ function atDefaultBudgets(route: string, units: { read: number; write: number })
   };
 }
 
-export async function measureCost(stack: BenchStack, bundles: Bundles) {
+/** The stack, and how the measurements call a function and count its round trips. */
+function costBench(stack: BenchStack) {
   const limiterTable = stack.tables.RATE_LIMITS_TABLE as string;
-  const token = await stack.tokenFor(LARGE_SUB);
-  const usersPath = `/users/${encodeURIComponent(LARGE_SUB)}`;
-  const call = (fn: string, fixture: string, changes: EventChanges) =>
-    (stack.counted[fn] as Handler)(httpEvent(fixture, changes), context) as Promise<Answer>;
-  const tripsOf = (toLimiter: boolean) =>
-    stack.proxy.requests().filter((r) => (r.input.TableName === limiterTable) === toLimiter).length;
+  return {
+    stack,
+    limiterTable,
+    call: (fn: string, fixture: string, changes: EventChanges) =>
+      (stack.counted[fn] as Handler)(httpEvent(fixture, changes), context) as Promise<Answer>,
+    /** Round trips since the proxy's reset, to the limiter's table or to the others. */
+    tripsOf: (toLimiter: boolean) =>
+      stack.proxy.requests().filter((r) => (r.input.TableName === limiterTable) === toLimiter)
+        .length,
+  };
+}
 
+type CostBench = ReturnType<typeof costBench>;
+
+/** The largest items of LARGE_SUB; answers its song ids. */
+async function seedLargeItems({ stack }: CostBench, now: string): Promise<string[]> {
   // 500 songs of the largest names, so that a playlist of 500 real ids can be made.
   const songIds = Array.from({ length: 500 }, () => newId());
-  const now = new Date().toISOString();
   for (let i = 0; i < songIds.length; i += 50) {
     await Promise.all(
       songIds.slice(i, i + 50).map((song_id) =>
@@ -91,7 +100,16 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
       }),
     );
   }
+  return songIds;
+}
 
+/** Each route at the largest allowed sizes: its round trips and capacity, the limiter's apart. */
+async function measurePerRoute(
+  { stack, limiterTable, call, tripsOf }: CostBench,
+  token: string,
+  songIds: string[],
+) {
+  const usersPath = `/users/${encodeURIComponent(LARGE_SUB)}`;
   let playlistId = "";
   const routes: [string, string, string, () => EventChanges][] = [
     ["GET /users/{userId} (2 × 32 kB)", "users", "getUser", () => ({ token, rawPath: usersPath })],
@@ -180,7 +198,10 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
       ...atDefaultBudgets(route, units.others),
     });
   }
+  return perRoute;
+}
 
+async function measureContention({ stack, limiterTable, call }: CostBench, now: string) {
   // Contention: 80 concurrent PATCHes of one profile of 2 × 30 kB (room for their keys), each
   // its own key.
   const contendedSub = "google-oauth2|bench-contended";
@@ -223,7 +244,10 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
     readCUPerRequest: round(contended.read / PATCHES),
     writeCUPerRequest: round(contended.write / PATCHES),
   };
+  return contention;
+}
 
+async function measureLimiter({ stack, limiterTable, tripsOf }: CostBench, bundles: Bundles) {
   // The limiter alone, in a function instance held to the contract's defaults (5 writes and 20
   // reads a second): a write, reads in a burst, writes refused past the burst.
   Object.assign(process.env, runtimeEnv(bundles.cursorSecret), {
@@ -264,5 +288,16 @@ export async function measureCost(stack: BenchStack, bundles: Bundles) {
       limitedCall("getFavouriteGenre", {}),
     ),
   ];
+  return limiter;
+}
+
+export async function measureCost(stack: BenchStack, bundles: Bundles) {
+  const bench = costBench(stack);
+  const token = await stack.tokenFor(LARGE_SUB);
+  const now = new Date().toISOString();
+  const songIds = await seedLargeItems(bench, now);
+  const perRoute = await measurePerRoute(bench, token, songIds);
+  const contention = await measureContention(bench, now);
+  const limiter = await measureLimiter(bench, bundles);
   return { perRoute, contention, limiter };
 }

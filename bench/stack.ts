@@ -5,7 +5,7 @@ import { startDynamoProxy } from "../scripts/local/dynamo-proxy.ts";
 import { startDynamoDb } from "../scripts/local/dynamodb.ts";
 import { type EventChanges, httpEvent } from "../scripts/local/events.ts";
 import { createSigningKey, signAccessToken, type TokenOptions } from "../scripts/local/issuer.ts";
-import { serveIssuer } from "../scripts/local/oidc-issuer.ts";
+import { serveIssuer } from "../scripts/local/oidc-issuer/serve.ts";
 import { freePort } from "../scripts/local/ports.ts";
 import { loadTableDefinitions } from "../scripts/local/serverless-config.ts";
 import { ensureTables, localClient } from "../scripts/local/tables.ts";

@@ -21,7 +21,7 @@ import {
 } from "./local/issuer.ts";
 import { streamDeletion } from "./local/log-stream.ts";
 import { nodeSupportNotice } from "./local/node-support.ts";
-import { serveIssuer } from "./local/oidc-issuer.ts";
+import { serveIssuer } from "./local/oidc-issuer/serve.ts";
 import { portIsFree } from "./local/ports.ts";
 import {
   loadServerlessConfig,

@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import type { TestProject } from "vitest/node";
 import { type LocalDynamoDb, startDynamoDb } from "../scripts/local/dynamodb.ts";
 import { createSigningKey } from "../scripts/local/issuer.ts";
-import { serveIssuer } from "../scripts/local/oidc-issuer.ts";
+import { serveIssuer } from "../scripts/local/oidc-issuer/serve.ts";
 import { freePort } from "../scripts/local/ports.ts";
 import { requestLogsWanted } from "../scripts/local/request-logs.ts";
 import { loadTableDefinitions } from "../scripts/local/serverless-config.ts";

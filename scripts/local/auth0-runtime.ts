@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { loadOrCreateLocalClient, userAppMetadata, userUserMetadata } from "./issuer.ts";
-import type { LoginProtocol, LoginUser } from "./oidc-issuer.ts";
+import type { LoginProtocol, LoginUser } from "./oidc-issuer/options.ts";
 import { ROOT } from "./serverless-config.ts";
 import type { localSettings } from "./settings.ts";
 

@@ -11,7 +11,7 @@ import {
 } from "jose";
 
 /**
- * What the local Auth0 tenant keeps (scripts/local/oidc-issuer.ts serves it): one RS256 key,
+ * What the local Auth0 tenant keeps (scripts/local/oidc-issuer/ serves it): one RS256 key,
  * generated once and kept under DATA_DIR, the M2M client of the post-login Action, the one of
  * the Management API, the app's registration and the users' app_metadata. Tokens signed with the key (`npm run token`, tests)
  * are verified by the functions exactly as Auth0's are.

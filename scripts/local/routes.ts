@@ -9,6 +9,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Route } from "../../lib/http/route.ts";
+import { METRIC_NAMES } from "../../lib/metrics.ts";
 import { ROOT } from "./serverless-config.ts";
 
 const PLACEHOLDERS: Record<string, string> = {
@@ -65,7 +66,8 @@ const DEFAULT_P99_MS = 1000;
 /**
  * What serverless.yml reads from the declarations (scripts/serverless/routes.json, written by
  * `npm run openapi`): each function's httpApi events, the per-route throttles, each route's
- * p99 alarm threshold and the metrics routes count (scripts/serverless/operations.cjs).
+ * p99 alarm threshold, and the business metrics: the code's own (lib/metrics.ts) and those
+ * routes count (scripts/serverless/operations.cjs).
  */
 export async function serverlessRoutes() {
   const modules = await functionModules();
@@ -95,7 +97,7 @@ export async function serverlessRoutes() {
     events,
     throttles,
     p99Ms,
-    // The business metrics routes declare (`counts`), for the dashboard beside the code's own.
-    metrics: [...metrics].sort(),
+    // For the alarms and the dashboard: what the code writes, and what routes declare (`counts`).
+    metrics: { code: [...METRIC_NAMES], routes: [...metrics].sort() },
   };
 }

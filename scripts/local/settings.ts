@@ -3,7 +3,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULTS } from "../../lib/config.ts";
 import { localIssuerUrl } from "./issuer.ts";
-import { DEFAULT_REFRESH_TOKEN_LIFETIMES, type RefreshTokenLifetimes } from "./oidc-issuer.ts";
+import {
+  DEFAULT_REFRESH_TOKEN_LIFETIMES,
+  type RefreshTokenLifetimes,
+} from "./oidc-issuer/options.ts";
 import { ROOT } from "./serverless-config.ts";
 
 /**

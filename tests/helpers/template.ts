@@ -88,6 +88,11 @@ export async function packageProd(
   return { packageDir, template };
 }
 
+/** The template's resources of CloudFormation type `type`, with their logical ids. */
+export function resourcesOf(template: Template, type: string): [string, Json][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
 /** The functions serverless.yml deploys. */
 export const FUNCTIONS = Object.keys(loadServerlessConfig("dev").functions);
 

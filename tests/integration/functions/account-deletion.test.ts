@@ -12,7 +12,7 @@
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
-import { serveIssuer } from "../../../scripts/local/oidc-issuer.ts";
+import { serveIssuer } from "../../../scripts/local/oidc-issuer/serve.ts";
 import { freePort } from "../../../scripts/local/ports.ts";
 
 const suiteIssuer = process.env.AUTH_ISSUER as string;
