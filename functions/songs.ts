@@ -1,11 +1,6 @@
 import { config } from "../lib/config.ts";
-import {
-  deleteSongEverywhere,
-  getSong,
-  listSongs,
-  putSong,
-  SONGS_WARM_UP,
-} from "../lib/domain/songs.ts";
+import { getSong, listSongs, putSong } from "../lib/db/songs.ts";
+import { deleteSongEverywhere, SONGS_WARM_UP } from "../lib/domain/songs.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createOnce } from "../lib/http/idempotency.ts";
@@ -13,9 +8,9 @@ import { IdempotencyKey, SongId } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { answered, defineRoute } from "../lib/http/route.ts";
 import { newId } from "../lib/ids.ts";
+import { warmContainer } from "../lib/lambda/warm-up.ts";
 import { SongBody } from "../lib/schemas/library.ts";
 import { ListQuery } from "../lib/schemas/lists.ts";
-import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxSongsPerUser } = config();
 const notFound = () => new NotFoundError("Song not found", "song_not_found");

@@ -10,7 +10,7 @@ import {
 } from "../db/counters.ts";
 import { playlistCreatedAt } from "../db/playlists.ts";
 import { BadRequestError } from "../errors.ts";
-import type { WarmUpTarget } from "../warm-up.ts";
+import type { WarmUpTarget } from "../lambda/warm-up.ts";
 
 /** How far ahead of the server's clock a device's may be (CONTRACT: Plays). */
 const CLOCK_SKEW_MS = 60_000;

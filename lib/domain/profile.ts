@@ -9,9 +9,9 @@ import {
   setFavGenre,
 } from "../db/profiles.ts";
 import { BadRequestError } from "../errors.ts";
+import type { WarmUpTarget } from "../lambda/warm-up.ts";
 import { parse } from "../schemas/index.ts";
 import { DisplayName } from "../schemas/profile.ts";
-import type { WarmUpTarget } from "../warm-up.ts";
 import {
   checkMetadataSize,
   MAX_METADATA_BYTES,

@@ -1,6 +1,6 @@
 /**
  * What the routes answer: the schemas their declarations name (`schema: "Song"`, lib/http/route.ts
- * AnswerName), which lib/openapi.ts resolves when the document is built. No function imports
+ * AnswerName), which lib/http/openapi.ts resolves when the document is built. No function imports
  * this module (types only): esbuild cannot drop a zod schema nobody uses (its constructors may
  * have side effects), so every schema of a module a function imports is built when the function
  * loads. Handlers' answers are typed by them all the same, and lib/db and lib/domain take the

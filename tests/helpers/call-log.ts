@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ROOT } from "../../scripts/local/serverless-config.ts";
 
 /**
- * Where the test run records the IAM calls of every function (lib/call-log.ts): one folder
+ * Where the test run records the IAM calls of every function (lib/instrumentation/call-log.ts): one folder
  * per checkout, emptied when a run starts (tests/global-setup.ts) and read when it ends
  * (tests/deploy/iam.test.ts).
  */
