@@ -3,12 +3,13 @@
  * functions -> lib/http -> lib/domain -> lib/db (a layer may skip those below it: no module only
  * passes another's exports on), with lib/auth (who the caller is) beside lib/domain, and the
  * shared base below every layer: lib/*.ts (errors, config, log, retry, metrics, ids, json),
- * lib/schemas, lib/secrets (SSM), lib/auth0 (the Management API call) and lib/instrumentation
- * (the tests' call recorder). lib/lambda's warm-up sits above them all: it opens what a
- * function's first request needs (the key set, the connection). The sample app (app/) and the
- * tooling (scripts, bench, tests) sit outside and may import anything, but no cycle anywhere.
+ * lib/schemas, lib/kinds (the item kinds' declarations), lib/secrets (SSM), lib/auth0 (the
+ * Management API call) and lib/instrumentation (the tests' call recorder). lib/lambda's warm-up
+ * sits above them all: it opens what a function's first request needs (the key set, the
+ * connection). The sample app (app/) and the tooling (scripts, bench, tests) sit outside and may
+ * import anything, but no cycle anywhere.
  */
-const BASE = "^lib/(?:[^/]+[.]ts|(?:schemas|secrets|auth0|instrumentation)/)";
+const BASE = "^lib/(?:[^/]+[.]ts|(?:schemas|kinds|secrets|auth0|instrumentation)/)";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

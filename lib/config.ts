@@ -3,7 +3,7 @@
  * the function's initialisation with a message naming it, instead of a 500 on the first request.
  */
 
-interface TableNames {
+export interface TableNames {
   profiles: string;
   songs: string;
   playlists: string;
