@@ -16,11 +16,11 @@ import {
 } from "./counters.ts";
 import { partitionKey, type UserPartition } from "./pages.ts";
 import { deletePlaylistItem, PLAYLISTS } from "./playlists.ts";
+import type { IfVersion } from "./profile-item.ts";
 import {
   deleteProfileItem,
   eraseProfileItem,
   getProfile,
-  type IfVersion,
   markProfileDeleting,
 } from "./profiles.ts";
 import { SONGS } from "./songs.ts";

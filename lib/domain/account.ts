@@ -8,7 +8,8 @@ import {
   markAccountDeleting,
 } from "../db/account.ts";
 import { deletionUnderWay } from "../db/counters.ts";
-import { getProfileAndCounters, getUserRecord, type IfVersion } from "../db/profiles.ts";
+import type { IfVersion } from "../db/profile-item.ts";
+import { getProfileAndCounters, getUserRecord } from "../db/profiles.ts";
 import { metric } from "../metrics.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import { forgetEditorSongs } from "./featured.ts";

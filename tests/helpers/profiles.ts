@@ -1,7 +1,7 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { db } from "../../lib/db/client.ts";
 import { COUNTERS_TABLE, userCounterKey } from "../../lib/db/counters.ts";
-import { PROFILES_TABLE } from "../../lib/db/profiles.ts";
+import { PROFILES_TABLE } from "../../lib/db/profile-item.ts";
 
 /**
  * Writes a stored profile directly, as an operator or an earlier hook run would have left it.
