@@ -15,15 +15,13 @@ import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { InvalidCursor, isConditionFailure } from "./errors.ts";
 import type { RecordItems } from "./idempotency.ts";
 import type { Page, Read } from "./pages.ts";
+import { type PlaylistSongs, playlistSongsOf, removeSongsFrom } from "./playlist-songs.ts";
 import {
   newPlaylist,
   type PlaylistItem,
-  type PlaylistSongs,
   playlistFromItem,
   playlistItem,
-  playlistSongsOf,
   playlistUpdate,
-  removeSongsFrom,
 } from "./playlists.ts";
 import { refusalOf } from "./refusals.ts";
 
@@ -83,6 +81,7 @@ const LIST = "featured";
 
 interface FeaturedItem extends PlaylistItem {
   shelf: string;
+  playlist_id: string;
   created_by: string;
   updated_by: string;
   deleted_at?: string;

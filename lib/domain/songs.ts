@@ -1,6 +1,6 @@
 import { getUserCounters, songRemoved } from "../db/counters.ts";
 import { editorFeaturedListing, removeFeaturedSongs } from "../db/featured.ts";
-import { playlistsListing, removeSongs } from "../db/playlists.ts";
+import { playlistsListing, removeSongs } from "../db/playlist-songs.ts";
 import { deleteSong, SONGS_TABLE, songKey, songsOf } from "../db/songs.ts";
 import { BadRequestError } from "../errors.ts";
 import type { WarmUpTarget } from "../lambda/warm-up.ts";

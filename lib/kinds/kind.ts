@@ -111,16 +111,16 @@ export function versionOf(kind: ItemKind, item: Item): string {
 
 /**
  * The SET clauses of a change of some stored fields, each attribute by a placeholder (so a
- * reserved word such as `name` needs no care); `names` is empty when nothing changes.
+ * reserved word such as `name` needs no care); `names` is empty when nothing changes. Other
+ * fields of `changes` are not the item's to set (a PATCH's addSongIds, a playlist's plays).
  */
 export function setsOf<K extends ItemKind>(kind: K, changes: Partial<ValueOf<K>>) {
   const sets: string[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(changes)) {
-    if (value === undefined) continue;
     const attribute = (kind.fields as Record<string, FieldSpec>)[field]?.attribute;
-    if (attribute === undefined) throw new Error(`${field} is no stored field of its kind`);
+    if (value === undefined || attribute === undefined) continue;
     const n = sets.length;
     sets.push(`#f${n} = :f${n}`);
     names[`#f${n}`] = attribute;
