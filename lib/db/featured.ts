@@ -5,12 +5,8 @@ import type { WriteRefusal } from "../refusals.ts";
 import type { FeaturedPlaylist, Playlist as UserPlaylist } from "../schemas/answers.ts";
 import type { PlaylistChanges, PlaylistInput } from "../schemas/library.ts";
 import { batchGet, CONFLICT, db, transact, transactOnce } from "./client.ts";
-import {
-  featuredIdsOf,
-  releaseFeaturedPlace,
-  takeFeaturedPlace,
-  userNotDeleting,
-} from "./counters.ts";
+import { featuredIdsOf, releaseFeaturedPlace, takeFeaturedPlace } from "./counters/featured.ts";
+import { userNotDeleting } from "./counters/user.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { InvalidCursor, isConditionFailure } from "./errors.ts";
 import type { RecordItems } from "./idempotency.ts";

@@ -16,19 +16,17 @@ import {
   transact,
   withTransactions,
 } from "./client.ts";
+import { countPlay, playedAtFound } from "./counters/play-slots.ts";
 import {
   addPlaylistPlay,
-  countPlay,
   deletePlaylistCounter,
   newPlaylistCounter,
-  playedAtFound,
   playsFound,
   playsOf,
   playsOfMany,
   playsRead,
-  releaseCounts,
-  takeQuota,
-} from "./counters.ts";
+} from "./counters/playlist-plays.ts";
+import { releaseCounts, takeQuota } from "./counters/user.ts";
 import { isConditionFailure } from "./errors.ts";
 import type { RecordItems } from "./idempotency.ts";
 import { type Page, type UserPartition, userPartitionPage } from "./pages.ts";
@@ -37,7 +35,7 @@ import { refusalOf } from "./refusals.ts";
 /**
  * The playlists table, its items as lib/kinds/playlist.ts declares them (lib/db/featured.ts stores
  * the featured ones the same way). A playlist's plays live in its own small counter item
- * (lib/db/counters.ts), created and deleted with it.
+ * (lib/db/counters/playlist-plays.ts), created and deleted with it.
  */
 export const PLAYLISTS_TABLE = config().tables[PLAYLIST.table];
 
@@ -229,7 +227,7 @@ export async function updatePlaylist(
 
 /**
  * One play at `playedAt` (epoch ms), in one transaction of small items whatever the playlist's
- * size: the playlist's counter, the user's total, the cooldown's slot items (counters.ts
+ * size: the playlist's counter, the user's total, the cooldown's slot items (counters/play-slots.ts
  * countPlay) and the request's idempotency record (when it has a key). Answers the refusal, or
  * undefined once counted: "not_found" without the playlist, "too_soon" within the cooldown of a
  * counted play (with `conflictAt`, that play's time), "deleting".

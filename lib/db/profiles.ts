@@ -18,13 +18,8 @@ import {
   transactOnce,
   unmarshallItem,
 } from "./client.ts";
-import {
-  COUNTERS_TABLE,
-  firstSeenRead,
-  seenKeys,
-  type UserState,
-  userStateRead,
-} from "./counters.ts";
+import { COUNTERS_TABLE } from "./counters/table.ts";
+import { firstSeenRead, seenKeys, type UserState, userStateRead } from "./counters/user.ts";
 import { isConditionFailure } from "./errors.ts";
 import {
   type IfVersion,

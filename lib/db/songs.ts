@@ -8,7 +8,7 @@ import type { Song } from "../schemas/answers.ts";
 import type { SongInput } from "../schemas/library.ts";
 import { changeStamp, newVersion, putTombstone } from "./changes.ts";
 import { batchGet, db, transact } from "./client.ts";
-import { songDeleted, takeQuota } from "./counters.ts";
+import { songDeleted, takeQuota } from "./counters/user.ts";
 import { isConditionFailure } from "./errors.ts";
 import type { RecordItems } from "./idempotency.ts";
 import { type Page, type UserPartition, userPartitionPage } from "./pages.ts";

@@ -7,7 +7,7 @@ import {
   finishAccountDeletion,
   markAccountDeleting,
 } from "../db/account.ts";
-import { deletionUnderWay } from "../db/counters.ts";
+import { deletionUnderWay } from "../db/counters/deletion.ts";
 import type { IfVersion } from "../db/profile-item.ts";
 import { getProfileAndCounters, getUserRecord } from "../db/profiles.ts";
 import { metric } from "../metrics.ts";

@@ -1,4 +1,4 @@
-import { deleteTombstone } from "../db/counters.ts";
+import { deleteTombstone } from "../db/counters/tombstone.ts";
 import type { MetadataChange } from "../db/profile-item.ts";
 import { getProfileAndCounters, modifyMetadata, type Profile } from "../db/profiles.ts";
 import { ConflictError } from "../errors.ts";

@@ -1,4 +1,4 @@
-import { getUserCounters, songRemoved } from "../db/counters.ts";
+import { getUserCounters, songRemoved } from "../db/counters/user.ts";
 import { editorFeaturedListing, removeFeaturedSongs } from "../db/featured.ts";
 import { playlistsListing, removeSongs } from "../db/playlist-songs.ts";
 import { deleteSong, SONGS_TABLE, songKey, songsOf } from "../db/songs.ts";

@@ -24,7 +24,7 @@ import {
   versionTime,
 } from "../db/changes.ts";
 import { batchGet } from "../db/client.ts";
-import { COUNTERS_TABLE } from "../db/counters.ts";
+import { COUNTERS_TABLE } from "../db/counters/table.ts";
 import {
   deletePlaylist,
   getVersionedPlaylist,

@@ -1,4 +1,4 @@
-import { stampFirstSeen } from "../db/counters.ts";
+import { stampFirstSeen } from "../db/counters/user.ts";
 import { getUserRecord, type Profile } from "../db/profiles.ts";
 import { BadRequestError } from "../errors.ts";
 import type { Metadata } from "../schemas/index.ts";

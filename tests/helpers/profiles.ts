@@ -1,6 +1,7 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { db } from "../../lib/db/client.ts";
-import { COUNTERS_TABLE, userCounterKey } from "../../lib/db/counters.ts";
+import { COUNTERS_TABLE } from "../../lib/db/counters/table.ts";
+import { userCounterKey } from "../../lib/db/counters/user.ts";
 import { PROFILES_TABLE } from "../../lib/db/profile-item.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { handler as playlistsHandler } from "../../../functions/playlists.ts";
 import { handler } from "../../../functions/songs.ts";
-import { getUserCounters } from "../../../lib/db/counters.ts";
+import { getUserCounters } from "../../../lib/db/counters/user.ts";
 import { removeSongs } from "../../../lib/db/playlist-songs.ts";
 import {
   deletePlaylist,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { COUNTERS } from "../../../lib/kinds/counters.ts";
 import type { ItemKind, TableKey } from "../../../lib/kinds/kind.ts";
 import { PLAYLIST } from "../../../lib/kinds/playlist.ts";
 import { PROFILE } from "../../../lib/kinds/profile.ts";
@@ -17,14 +18,16 @@ const definitionOf = (key: TableKey) => {
 };
 
 const KINDS: ItemKind[] = [SONG, PLAYLIST, PROFILE];
+/** Every table key declared: the item kinds', and the counters table's (its items answer nothing). */
+const KEYS: TableKey[] = [...KINDS, COUNTERS];
 
 describe("the item kinds' declarations", () => {
-  it.each(KINDS.map((kind) => [kind.table, kind] as const))(
+  it.each(KEYS.map((key) => [key.table, key] as const))(
     "%s: the key declared is the key of the table serverless.yml makes",
-    (_, kind) => {
-      expect(definitionOf(kind).KeySchema).toEqual([
-        { AttributeName: kind.partitionKey, KeyType: "HASH" },
-        ...(kind.sortKey ? [{ AttributeName: kind.sortKey, KeyType: "RANGE" }] : []),
+    (_, key) => {
+      expect(definitionOf(key).KeySchema).toEqual([
+        { AttributeName: key.partitionKey, KeyType: "HASH" },
+        ...(key.sortKey ? [{ AttributeName: key.sortKey, KeyType: "RANGE" }] : []),
       ]);
     },
   );
