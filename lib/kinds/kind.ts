@@ -112,7 +112,8 @@ export function versionOf(kind: ItemKind, item: Item): string {
 /**
  * The SET clauses of a change of some stored fields, each attribute by a placeholder (so a
  * reserved word such as `name` needs no care); `names` is empty when nothing changes. Other
- * fields of `changes` are not the item's to set (a PATCH's addSongIds, a playlist's plays).
+ * fields of `changes` are not the item's to set (its id, a PATCH's addSongIds, a playlist's
+ * plays).
  */
 export function setsOf<K extends ItemKind>(kind: K, changes: Partial<ValueOf<K>>) {
   const sets: string[] = [];
@@ -120,7 +121,8 @@ export function setsOf<K extends ItemKind>(kind: K, changes: Partial<ValueOf<K>>
   const values: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(changes)) {
     const attribute = (kind.fields as Record<string, FieldSpec>)[field]?.attribute;
-    if (value === undefined || attribute === undefined) continue;
+    // A key attribute is never SET: DynamoDB refuses to change an item's key.
+    if (value === undefined || attribute === undefined || attribute === kind.sortKey) continue;
     const n = sets.length;
     sets.push(`#f${n} = :f${n}`);
     names[`#f${n}`] = attribute;

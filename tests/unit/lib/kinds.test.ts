@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { COUNTERS } from "../../../lib/kinds/counters.ts";
-import type { ItemKind, TableKey } from "../../../lib/kinds/kind.ts";
+import {
+  attributesOf,
+  fromItem,
+  type ItemKind,
+  keyOf,
+  setsOf,
+  type TableKey,
+  versionOf,
+} from "../../../lib/kinds/kind.ts";
 import { PLAYLIST } from "../../../lib/kinds/playlist.ts";
 import { PROFILE } from "../../../lib/kinds/profile.ts";
 import { SONG } from "../../../lib/kinds/song.ts";
@@ -58,4 +66,50 @@ describe("the item kinds' declarations", () => {
       expect(attributes).not.toContain(kind.version);
     },
   );
+});
+
+describe("the mapping a declaration gives", () => {
+  const song = {
+    songId: "01J0000000000000000000000A",
+    songName: "A",
+    genre: "pop",
+    createdAt: "t",
+  };
+
+  it("stores a value under its attributes and reads it back, in the declared order", () => {
+    const item = { ...keyOf(SONG, "u1", song.songId), ...attributesOf(SONG, song) };
+    expect(item).toEqual({
+      user_id: "u1",
+      song_id: song.songId,
+      song_name: "A",
+      genre: "pop",
+      created_at: "t",
+    });
+    expect(Object.keys(fromItem(SONG, item, {}))).toEqual(Object.keys(SONG.fields));
+    expect(fromItem(SONG, item, {})).toEqual(song);
+    expect(versionOf(SONG, item)).toBe("0");
+    expect(versionOf(SONG, { ...item, sync_version: "v" })).toBe("v");
+  });
+
+  it("adds the computed fields, and an id list never stored reads empty", () => {
+    const item = { playlist_id: "p", name: "n", created_at: "c", updated_at: "u" };
+    expect(fromItem(PLAYLIST, item, { plays: 3, featured: false })).toEqual({
+      playlistId: "p",
+      name: "n",
+      songIds: [],
+      plays: 3,
+      featured: false,
+      createdAt: "c",
+      updatedAt: "u",
+    });
+  });
+
+  it("sets only stored fields that are no key, each attribute by a placeholder", () => {
+    const changes = { playlistId: "p", name: "n", plays: 1, addSongIds: ["x"] };
+    expect(setsOf(PLAYLIST, changes as Parameters<typeof setsOf<typeof PLAYLIST>>[1])).toEqual({
+      sets: ["#f0 = :f0"],
+      names: { "#f0": "name" },
+      values: { ":f0": "n" },
+    });
+  });
 });
