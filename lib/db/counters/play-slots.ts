@@ -1,3 +1,8 @@
+/**
+ * The cooldown's record of one counted play (`counter_id: "play#<slot>"`, `played_at` in epoch
+ * ms), slot = floor(played_at / cooldown): see countPlay. DynamoDB's TTL (`expires_at`) removes it
+ * once no admissible play can be near it.
+ */
 import { COUNTERS } from "../../kinds/counters.ts";
 import { keyOf } from "../../kinds/kind.ts";
 import { COUNTERS_TABLE } from "./table.ts";

@@ -1,3 +1,7 @@
+/**
+ * The tombstone (`counter_id: "tombstone"`): what outlives an erased account, an operator's
+ * `denied_roles` and nothing else (CONTRACT: Data rights), applied again if the user id returns.
+ */
 import { COUNTERS } from "../../kinds/counters.ts";
 import { keyOf } from "../../kinds/kind.ts";
 import { COUNTERS_TABLE } from "./table.ts";
