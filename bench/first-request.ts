@@ -36,7 +36,7 @@ async function firstRequestOnce(
 
 /**
  * Each route's first request in a fresh process, as configured by default and with the init
- * warm-up on (lib/warm-up.ts, INIT_WARM_UP=true), beside the bare minimum's first request (one
+ * warm-up on (lib/lambda/warm-up.ts, INIT_WARM_UP=true), beside the bare minimum's first request (one
  * jose verification with jose's remote key set, one GetItem). Rounds interleave everything, so
  * drift of the machine touches all alike.
  */

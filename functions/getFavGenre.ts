@@ -1,8 +1,8 @@
 import { chooseFavGenre, favGenreOf, PROFILE_WARM_UP } from "../lib/domain/profile.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { defineRoute } from "../lib/http/route.ts";
+import { warmContainer } from "../lib/lambda/warm-up.ts";
 import { GenreBody } from "../lib/schemas/profile.ts";
-import { warmContainer } from "../lib/warm-up.ts";
 
 export const routes = [
   defineRoute({

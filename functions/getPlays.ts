@@ -1,7 +1,7 @@
 import { COUNTERS_WARM_UP, totalPlaysOf } from "../lib/domain/plays.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { defineRoute } from "../lib/http/route.ts";
-import { warmContainer } from "../lib/warm-up.ts";
+import { warmContainer } from "../lib/lambda/warm-up.ts";
 
 export const routes = [
   defineRoute({

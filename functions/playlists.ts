@@ -1,20 +1,17 @@
 import { config } from "../lib/config.ts";
-import { changeFeatured, deleteFeatured, restoreDeletedFeatured } from "../lib/domain/featured.ts";
+import { listFeatured, newFeatured, putFeatured } from "../lib/db/featured.ts";
+import { getRecord, type RecordItems } from "../lib/db/idempotency.ts";
 import {
   addPlay,
-  changePlaylist,
   deletePlaylist,
   getPlaylist,
-  getRecord,
   getVersionedPlaylist,
-  listFeatured,
   listPlaylists,
-  newFeatured,
   newPlaylist,
-  putFeatured,
   putPlaylist,
-  type RecordItems,
-} from "../lib/domain/playlists.ts";
+} from "../lib/db/playlists.ts";
+import { changeFeatured, deleteFeatured, restoreDeletedFeatured } from "../lib/domain/featured.ts";
+import { changePlaylist } from "../lib/domain/playlists.ts";
 import { COUNTERS_WARM_UP, playTime } from "../lib/domain/plays.ts";
 import { requirePlaylistEditor } from "../lib/domain/roles.ts";
 import { checkSongIds, type SongsChecked, settleSongIds } from "../lib/domain/songs.ts";
@@ -33,12 +30,12 @@ import { IdempotencyKey, PlaylistId, SongId, VersionIfMatch } from "../lib/http/
 import { jsonResponse } from "../lib/http/responses.ts";
 import { answered, defineRoute } from "../lib/http/route.ts";
 import type { HttpRequest, HttpResponse } from "../lib/http/types.ts";
+import { warmContainer } from "../lib/lambda/warm-up.ts";
 import { audit } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { Refused, type WriteRefusal } from "../lib/refusals.ts";
 import { PlayBody, PlaylistBody, PlaylistPatchBody } from "../lib/schemas/library.ts";
 import { ListQuery } from "../lib/schemas/lists.ts";
-import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxPlaylistsPerUser, maxFeaturedPerEditor, playCooldownSeconds } = config();
 const notFound = () => new NotFoundError("Playlist not found", "playlist_not_found");

@@ -10,11 +10,11 @@ import { errorBody } from "../lib/http/responses.ts";
 import { defineRoute } from "../lib/http/route.ts";
 import type { HttpEvent, HttpResponse } from "../lib/http/types.ts";
 import { parseJson } from "../lib/json.ts";
+import { warmContainer } from "../lib/lambda/warm-up.ts";
 import { log } from "../lib/log.ts";
 import { metric } from "../lib/metrics.ts";
 import { PostLoginEvent } from "../lib/schemas/hook.ts";
 import { parse } from "../lib/schemas/index.ts";
-import { warmContainer } from "../lib/warm-up.ts";
 
 const { playlistEditorMinPlays, claimsNamespace } = config();
 

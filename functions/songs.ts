@@ -1,21 +1,15 @@
 import { config } from "../lib/config.ts";
-import {
-  deleteSongEverywhere,
-  getSong,
-  listSongs,
-  putSong,
-  SONGS_WARM_UP,
-} from "../lib/domain/songs.ts";
+import { getSong, listSongs, newSong, putSong } from "../lib/db/songs.ts";
+import { deleteSongEverywhere, SONGS_WARM_UP } from "../lib/domain/songs.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createOnce } from "../lib/http/idempotency.ts";
 import { IdempotencyKey, SongId } from "../lib/http/params.ts";
 import { jsonResponse } from "../lib/http/responses.ts";
 import { answered, defineRoute } from "../lib/http/route.ts";
-import { newId } from "../lib/ids.ts";
+import { warmContainer } from "../lib/lambda/warm-up.ts";
 import { SongBody } from "../lib/schemas/library.ts";
 import { ListQuery } from "../lib/schemas/lists.ts";
-import { warmContainer } from "../lib/warm-up.ts";
 
 const { maxSongsPerUser } = config();
 const notFound = () => new NotFoundError("Song not found", "song_not_found");
@@ -57,8 +51,7 @@ export const routes = [
       headers: { "idempotency-key": "7f1c9a52-2f0e-4d1b-9a57-0c3c1d2e4b11" },
     },
     handler: async ({ body, caller, request }) => {
-      const { songName, genre } = body;
-      const song = { songId: newId(), songName, genre, createdAt: new Date().toISOString() };
+      const song = newSong(body);
       return answered(
         await createOnce(
           request,

@@ -5,28 +5,22 @@ import {
   requirePermission,
   requireSelfOrPermission,
 } from "../lib/auth/access.ts";
+import { MAX_REQUEST_UNITS } from "../lib/db/capacity.ts";
+import { emptyProfile, getUserRecord, type Profile } from "../lib/db/profiles.ts";
 import { deleteAccount } from "../lib/domain/account.ts";
 import { exportPage } from "../lib/domain/export.ts";
 import { checkPatchNotEmpty, PROFILE_WARM_UP, patchMetadata } from "../lib/domain/profile.ts";
-import { MAX_REQUEST_UNITS } from "../lib/domain/rate-limits.ts";
-import {
-  emptyProfile,
-  getUserRecord,
-  type Profile,
-  readUser,
-  userFields,
-  userObject,
-} from "../lib/domain/user.ts";
+import { readUser, userFields, userObject } from "../lib/domain/user.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { etagOf } from "../lib/http/etag.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { IfMatch, UserId } from "../lib/http/params.ts";
 import { defineRoute } from "../lib/http/route.ts";
+import { warmContainer } from "../lib/lambda/warm-up.ts";
 import { audit } from "../lib/log.ts";
 import { Refused } from "../lib/refusals.ts";
 import { Cursor } from "../lib/schemas/lists.ts";
 import { UserFieldsQuery, UserPatchBody } from "../lib/schemas/profile.ts";
-import { warmContainer } from "../lib/warm-up.ts";
 
 /** The user object; its ETag is the profile's version, whatever `fields` leaves out. */
 function userAnswer(

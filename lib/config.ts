@@ -3,7 +3,7 @@
  * the function's initialisation with a message naming it, instead of a 500 on the first request.
  */
 
-interface TableNames {
+export interface TableNames {
   profiles: string;
   songs: string;
   playlists: string;
@@ -39,7 +39,7 @@ export interface Config {
   userWriteUnitsPerSecond: number;
   /**
    * Where the cursor signing secret comes from: deployed, the name of an SSM SecureString read
-   * once per container when a cursor is first needed (lib/cursor-secret.ts); locally, the value.
+   * once per container when a cursor is first needed (lib/secrets/cursor-secret.ts); locally, the value.
    */
   cursorSecret: { parameter: string } | { value: string };
   /**
@@ -50,7 +50,7 @@ export interface Config {
   managementApi:
     | { clientId: string; secret: { parameter: string } | { value: string } }
     | undefined;
-  /** Fetch the key set and open the DynamoDB connection during init (lib/warm-up.ts); off by default. */
+  /** Fetch the key set and open the DynamoDB connection during init (lib/lambda/warm-up.ts); off by default. */
   warmUpOnInit: boolean;
   tables: TableNames;
   /** Set only locally (DynamoDB Local); in AWS the SDK finds the regional endpoint. */
@@ -61,7 +61,7 @@ export interface Config {
   region: string;
   /** The deployed function's name, as Lambda (and serverless-offline) sets it. */
   functionName: string | undefined;
-  /** Tests only: where to record the IAM calls each function makes (lib/call-log.ts). */
+  /** Tests only: where to record the IAM calls each function makes (lib/instrumentation/call-log.ts). */
   dynamodbCallLogDir: string | undefined;
 }
 

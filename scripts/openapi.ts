@@ -1,6 +1,6 @@
 /**
  * `npm run openapi`: builds from every function's route declarations (scripts/local/routes.ts)
- * the OpenAPI document (lib/openapi.ts) into docs/openapi.json, which GET /openapi.json serves as
+ * the OpenAPI document (lib/http/openapi.ts) into docs/openapi.json, which GET /openapi.json serves as
  * bundled, and what serverless.yml reads of them into scripts/serverless/routes.json (httpApi
  * events, per-route throttles, p99 alarm thresholds, declared metrics); then lints the document
  * with Redocly (recommended-strict rules, redocly.yaml: the file Redocly CLI 2 finds by itself,
@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { openApiDocument } from "../lib/openapi.ts";
+import { openApiDocument } from "../lib/http/openapi.ts";
 import { commandLine } from "./local/cli.ts";
 import { declaredRoutes, serverlessRoutes } from "./local/routes.ts";
 import { ROOT } from "./local/serverless-config.ts";
@@ -18,7 +18,7 @@ import { ROOT } from "./local/serverless-config.ts";
 const { values } = commandLine(
   `usage: npm run openapi [-- --check]
 
-Writes docs/openapi.json (built by lib/openapi.ts from the route declarations of functions/),
+Writes docs/openapi.json (built by lib/http/openapi.ts from the route declarations of functions/),
 scripts/serverless/routes.json (what serverless.yml reads of them: events, throttles, p99
 alarm thresholds, declared metrics) and client/api.d.ts (openapi-typescript), then
 lints the document with Redocly (redocly.yaml) and Spectral (.spectral.yaml). --check writes

@@ -1,26 +1,23 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { WriteRefusal } from "../refusals.ts";
 import { batchDelete, db, type NamedItems, transact } from "./client.ts";
+import { deleteDeletionMarker, putDeletionMarker } from "./counters/deletion.ts";
+import { deleteFeaturedCounter } from "./counters/featured.ts";
+import { deletePlaylistCounter, playsOfMany } from "./counters/playlist-plays.ts";
+import { deleteTombstone, putTombstone } from "./counters/tombstone.ts";
 import {
-  deleteDeletionMarker,
-  deleteFeaturedCounter,
-  deletePlaylistCounter,
-  deleteTombstone,
   deleteUserCounters,
   eraseUserCounters,
   markUserDeleting,
-  playsOfMany,
-  putDeletionMarker,
-  putTombstone,
   releaseCounts,
-} from "./counters.ts";
+} from "./counters/user.ts";
 import { partitionKey, type UserPartition } from "./pages.ts";
 import { deletePlaylistItem, PLAYLISTS } from "./playlists.ts";
+import type { IfVersion } from "./profile-item.ts";
 import {
   deleteProfileItem,
   eraseProfileItem,
   getProfile,
-  type IfVersion,
   markProfileDeleting,
 } from "./profiles.ts";
 import { SONGS } from "./songs.ts";

@@ -21,6 +21,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import { QueryCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
+import type { ItemKind } from "../kinds/kind.ts";
+import { PLAYLIST } from "../kinds/playlist.ts";
+import { PROFILE } from "../kinds/profile.ts";
+import { SONG } from "../kinds/song.ts";
 import { db } from "./client.ts";
 import { isConditionFailure } from "./errors.ts";
 
@@ -97,19 +101,22 @@ interface Source {
   entry: (item: Record<string, unknown>) => Change | undefined;
 }
 
+/** The synced kinds by collection: each table's items name their id and version as declared. */
+const SYNCED = [
+  ["songs", SONG],
+  ["playlists", PLAYLIST],
+  ["profile", PROFILE],
+] as const satisfies readonly (readonly [Collection, ItemKind])[];
+
 const SOURCES: Source[] = [
-  {
-    table: tables.songs,
-    entry: (i) => live("songs", i.song_id, i.sync_version),
-  },
-  {
-    table: tables.playlists,
-    entry: (i) => live("playlists", i.playlist_id, i.sync_version),
-  },
-  {
-    table: tables.profiles,
-    entry: (i) => live("profile", i.user_id, i.sync_version),
-  },
+  ...SYNCED.map(([collection, kind]) => {
+    // A profile is its user's: its id is the partition key.
+    const id = "sortKey" in kind ? kind.sortKey : kind.partitionKey;
+    return {
+      table: tables[kind.table],
+      entry: (i: Record<string, unknown>) => live(collection, i[id], i[kind.version]),
+    };
+  }),
   {
     table: tables.counters,
     entry: (i) => {

@@ -9,8 +9,8 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { currentFunction, recordIamCalls } from "../call-log.ts";
 import { config } from "../config.ts";
+import { currentFunction, recordIamCalls } from "../instrumentation/call-log.ts";
 import { type AGAIN, CONTENTION, RetriesExhausted, retry, UNPROCESSED_ITEMS } from "../retry.ts";
 import { meterCapacity } from "./capacity.ts";
 import { cancellationReasons, isTransactionConflict } from "./errors.ts";

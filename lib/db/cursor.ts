@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { cursorSecret } from "../cursor-secret.ts";
+import { cursorSecret } from "../secrets/cursor-secret.ts";
 import { InvalidCursor } from "./errors.ts";
 
 /**

@@ -21,7 +21,7 @@ import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { InvalidCursor } from "./errors.ts";
 import { partitionKey, type UserPartition } from "./pages.ts";
 import { PLAYLISTS, type PlaylistItem, withPlays } from "./playlists.ts";
-import { SONGS, type SongItem, songFromItem } from "./songs.ts";
+import { SONGS, songFromItem } from "./songs.ts";
 
 /** What the cursors of this walk are bound to, beside the user. */
 const SCOPE = "export";
@@ -147,7 +147,13 @@ export async function exportItems(
   const mayRead = () => reads++ === 0 || affordable(section);
   while (section === "songs") {
     if (!mayRead()) return stop();
-    const read = await readAfter<SongItem>(SONGS, userId, after, bound, SONGS_PER_READ);
+    const read = await readAfter<Record<string, unknown>>(
+      SONGS,
+      userId,
+      after,
+      bound,
+      SONGS_PER_READ,
+    );
     for (const item of read.items) {
       const song = songFromItem(item);
       const bytes = bytesOf(song);

@@ -5,25 +5,19 @@ import type { WriteRefusal } from "../refusals.ts";
 import type { FeaturedPlaylist, Playlist as UserPlaylist } from "../schemas/answers.ts";
 import type { PlaylistChanges, PlaylistInput } from "../schemas/library.ts";
 import { batchGet, CONFLICT, db, transact, transactOnce } from "./client.ts";
-import {
-  featuredIdsOf,
-  releaseFeaturedPlace,
-  takeFeaturedPlace,
-  userNotDeleting,
-} from "./counters.ts";
+import { featuredIdsOf, releaseFeaturedPlace, takeFeaturedPlace } from "./counters/featured.ts";
+import { userNotDeleting } from "./counters/user.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { InvalidCursor, isConditionFailure } from "./errors.ts";
 import type { RecordItems } from "./idempotency.ts";
 import type { Page, Read } from "./pages.ts";
+import { type PlaylistSongs, playlistSongsOf, removeSongsFrom } from "./playlist-songs.ts";
 import {
   newPlaylist,
   type PlaylistItem,
-  type PlaylistSongs,
   playlistFromItem,
   playlistItem,
-  playlistSongsOf,
   playlistUpdate,
-  removeSongsFrom,
 } from "./playlists.ts";
 import { refusalOf } from "./refusals.ts";
 
@@ -83,6 +77,7 @@ const LIST = "featured";
 
 interface FeaturedItem extends PlaylistItem {
   shelf: string;
+  playlist_id: string;
   created_by: string;
   updated_by: string;
   deleted_at?: string;

@@ -1,9 +1,10 @@
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { config } from "../config.ts";
 import { newId } from "../ids.ts";
+import { attributesOf, fromItem, keyOf, setsOf, versionOf } from "../kinds/kind.ts";
+import { PLAYLIST } from "../kinds/playlist.ts";
 import type { WriteRefusal } from "../refusals.ts";
-import { CONTENTION, retry } from "../retry.ts";
 import type { Playlist } from "../schemas/answers.ts";
 import type { PlaylistChanges, PlaylistInput } from "../schemas/library.ts";
 import { changeStamp, newVersion, putTombstone } from "./changes.ts";
@@ -15,48 +16,39 @@ import {
   transact,
   withTransactions,
 } from "./client.ts";
+import { countPlay, playedAtFound } from "./counters/play-slots.ts";
 import {
   addPlaylistPlay,
-  countPlay,
   deletePlaylistCounter,
   newPlaylistCounter,
-  playedAtFound,
   playsFound,
   playsOf,
   playsOfMany,
   playsRead,
-  releaseCounts,
-  takeQuota,
-} from "./counters.ts";
+} from "./counters/playlist-plays.ts";
+import { releaseCounts, takeQuota } from "./counters/user.ts";
 import { isConditionFailure } from "./errors.ts";
 import type { RecordItems } from "./idempotency.ts";
-import { type Page, partitionKey, type UserPartition, userPartitionPage } from "./pages.ts";
+import { type Page, type UserPartition, userPartitionPage } from "./pages.ts";
 import { refusalOf } from "./refusals.ts";
 
 /**
- * The playlists table: partition `user_id`, sort `playlist_id`. A playlist's plays live in its
- * own small counter item (lib/db/counters.ts), created and deleted with it.
+ * The playlists table, its items as lib/kinds/playlist.ts declares them (lib/db/featured.ts stores
+ * the featured ones the same way). A playlist's plays live in its own small counter item
+ * (lib/db/counters/playlist-plays.ts), created and deleted with it.
  */
-export const PLAYLISTS_TABLE = config().tables.playlists;
+export const PLAYLISTS_TABLE = config().tables[PLAYLIST.table];
 
 export const PLAYLISTS: UserPartition = {
   table: PLAYLISTS_TABLE,
-  sortKey: "playlist_id",
+  sortKey: PLAYLIST.sortKey,
   name: "playlists",
 };
 
-export interface PlaylistItem {
-  user_id?: string;
-  playlist_id: string;
-  name: string;
-  song_ids: string[];
-  /** Featured playlists only: they are never played. */
-  plays?: number;
-  created_at: string;
-  updated_at: string;
-  /** Users' playlists: its place in the change order sync pulls, and its ETag (changes.ts). */
-  sync_version?: string;
-}
+/** A stored playlist's attributes (a user's or a featured one). */
+export type PlaylistItem = Record<string, unknown>;
+
+const idOf = (item: PlaylistItem) => item[PLAYLIST.sortKey] as string;
 
 /** A user's playlist with its version (sync's, and its ETag; "0" for one never stamped). */
 export interface VersionedPlaylist {
@@ -64,7 +56,7 @@ export interface VersionedPlaylist {
   version: string;
 }
 
-const key = (userId: string, playlistId: string) => partitionKey(PLAYLISTS, userId, playlistId);
+const key = (userId: string, playlistId: string) => keyOf(PLAYLIST, userId, playlistId);
 
 /** Transaction item: a user's playlist goes (its counter goes in the same transaction). */
 export function deletePlaylistItem(userId: string, playlistId: string) {
@@ -72,15 +64,7 @@ export function deletePlaylistItem(userId: string, playlistId: string) {
 }
 
 export function playlistFromItem(item: PlaylistItem, plays: number, featured: boolean): Playlist {
-  return {
-    playlistId: item.playlist_id,
-    name: item.name,
-    songIds: item.song_ids ?? [],
-    plays,
-    featured,
-    createdAt: item.created_at,
-    updatedAt: item.updated_at,
-  };
+  return fromItem(PLAYLIST, item, { plays, featured });
 }
 
 /** A playlist about to be created: a fresh time-ordered id, no plays yet. */
@@ -98,13 +82,7 @@ export function newPlaylist(input: PlaylistInput, featured: boolean): Playlist {
 }
 
 export function playlistItem(playlist: Playlist): PlaylistItem {
-  return {
-    playlist_id: playlist.playlistId,
-    name: playlist.name,
-    song_ids: playlist.songIds,
-    created_at: playlist.createdAt,
-    updated_at: playlist.updatedAt,
-  };
+  return attributesOf(PLAYLIST, playlist);
 }
 
 /** What a playlist update writes: the new name, the new list, or both. */
@@ -115,27 +93,12 @@ export type PlaylistWrite = Pick<PlaylistChanges, "name" | "songIds">;
  * takes the change stamp too (`stamp`).
  */
 export function playlistUpdate(changes: PlaylistWrite, stamp?: ReturnType<typeof changeStamp>) {
-  const sets = ["updated_at = :now"];
-  const values: Record<string, unknown> = { ":now": new Date().toISOString() };
-  if (stamp) {
-    sets.push(stamp.set);
-    Object.assign(values, stamp.values);
-  }
-  // `name` is a DynamoDB reserved word: it needs a placeholder, declared only when used.
-  const names: Record<string, string> = {};
-  if (changes.name !== undefined) {
-    sets.push("#name = :name");
-    names["#name"] = "name";
-    values[":name"] = changes.name;
-  }
-  if (changes.songIds !== undefined) {
-    sets.push("song_ids = :songIds");
-    values[":songIds"] = changes.songIds;
-  }
+  const changed = setsOf(PLAYLIST, { ...changes, updatedAt: new Date().toISOString() });
+  const sets = [...changed.sets, ...(stamp ? [stamp.set] : [])];
   return {
     UpdateExpression: `SET ${sets.join(", ")}`,
-    ...(changes.name !== undefined ? { ExpressionAttributeNames: names } : {}),
-    ExpressionAttributeValues: values,
+    ExpressionAttributeNames: changed.names,
+    ExpressionAttributeValues: { ...changed.values, ...stamp?.values },
   };
 }
 
@@ -155,7 +118,11 @@ export async function putPlaylist(
     playlist: {
       Put: {
         TableName: PLAYLISTS_TABLE,
-        Item: { ...playlistItem(playlist), user_id: userId, sync_version: version },
+        Item: {
+          ...playlistItem(playlist),
+          ...keyOf(PLAYLIST, userId),
+          [PLAYLIST.version]: version,
+        },
       },
     },
     plays: newPlaylistCounter(userId, playlist.playlistId),
@@ -195,19 +162,17 @@ export async function getVersionedPlaylist(
 
 const versioned = (item: PlaylistItem, plays: number): VersionedPlaylist => ({
   playlist: playlistFromItem(item, plays, false),
-  version: item.sync_version ?? "0",
+  version: versionOf(PLAYLIST, item),
 });
 
 /** The condition that a user's playlist is still at `expected` ("0": never stamped). */
 function versionIs(expected: string | undefined) {
-  if (expected === undefined) return { expression: "attribute_exists(playlist_id)", values: {} };
+  const exists = `attribute_exists(${PLAYLIST.sortKey})`;
+  if (expected === undefined) return { expression: exists, values: {} };
   if (expected === "0") {
-    return {
-      expression: "attribute_exists(playlist_id) AND attribute_not_exists(sync_version)",
-      values: {},
-    };
+    return { expression: `${exists} AND attribute_not_exists(${PLAYLIST.version})`, values: {} };
   }
-  return { expression: "sync_version = :expected", values: { ":expected": expected } };
+  return { expression: `${PLAYLIST.version} = :expected`, values: { ":expected": expected } };
 }
 
 /**
@@ -262,7 +227,7 @@ export async function updatePlaylist(
 
 /**
  * One play at `playedAt` (epoch ms), in one transaction of small items whatever the playlist's
- * size: the playlist's counter, the user's total, the cooldown's slot items (counters.ts
+ * size: the playlist's counter, the user's total, the cooldown's slot items (counters/play-slots.ts
  * countPlay) and the request's idempotency record (when it has a key). Answers the refusal, or
  * undefined once counted: "not_found" without the playlist, "too_soon" within the cooldown of a
  * counted play (with `conflictAt`, that play's time), "deleting".
@@ -303,12 +268,13 @@ export async function playlistCreatedAt(
     new GetCommand({
       TableName: PLAYLISTS_TABLE,
       Key: key(userId, playlistId),
-      ProjectionExpression: "created_at",
+      ProjectionExpression: PLAYLIST.fields.createdAt.attribute,
       // A playlist created a moment ago is there.
       ConsistentRead: true,
     }),
   );
-  return typeof Item?.created_at === "string" ? Item.created_at : undefined;
+  const createdAt = Item?.[PLAYLIST.fields.createdAt.attribute];
+  return typeof createdAt === "string" ? createdAt : undefined;
 }
 
 /**
@@ -371,12 +337,8 @@ export async function withPlays(
   items: PlaylistItem[],
   consistent: boolean,
 ): Promise<Playlist[]> {
-  const plays = await playsOfMany(
-    userId,
-    items.map((item) => item.playlist_id),
-    consistent,
-  );
-  return items.map((item) => playlistFromItem(item, plays.get(item.playlist_id) ?? 0, false));
+  const plays = await playsOfMany(userId, items.map(idOf), consistent);
+  return items.map((item) => playlistFromItem(item, plays.get(idOf(item)) ?? 0, false));
 }
 
 /** A user's playlists by id with their plays and versions (sync's pull): consistent reads. */
@@ -394,115 +356,5 @@ export async function versionedPlaylists(
     },
     plays: playsRead(userId, playlistIds, true),
   });
-  return items.map((item) => versioned(item, plays.get(item.playlist_id) ?? 0));
-}
-
-/** A playlist's id and songs, as a search for one song answers them. */
-export interface PlaylistSongs {
-  playlistId: string;
-  songIds: string[];
-}
-
-/** The playlist_id and song_ids of a stored playlist (users' or featured), as PlaylistSongs. */
-export function playlistSongsOf(item: Record<string, unknown>): PlaylistSongs {
-  return {
-    playlistId: item.playlist_id as string,
-    songIds: (item.song_ids as string[] | undefined) ?? [],
-  };
-}
-
-/**
- * The user's playlists that list `songId`, a page (at most 1 MB read) at a time. Every playlist of
- * the user is read (a filter saves the transfer, not the capacity): at most MAX_PLAYLISTS_PER_USER
- * items, about 15 kB each at 500 ids, so at most some 15 pages and 4,000 RCU (consistent reads:
- * a playlist written just before is seen).
- */
-export async function* playlistsListing(userId: string, songId: string) {
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new QueryCommand({
-        TableName: PLAYLISTS_TABLE,
-        KeyConditionExpression: "user_id = :user",
-        FilterExpression: "contains(song_ids, :song)",
-        ProjectionExpression: "playlist_id, song_ids",
-        ExpressionAttributeValues: { ":user": userId, ":song": songId },
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    ExclusiveStartKey = page.LastEvaluatedKey;
-    if (page.Items?.length) yield page.Items.map(playlistSongsOf);
-  } while (ExclusiveStartKey);
-}
-
-/** List elements one UpdateItem removes at most: its condition names each (4 kB at most). */
-const REMOVALS_PER_UPDATE = 100;
-
-/**
- * Takes `songIds` out of a user's playlist, every occurrence, keeping the order of the rest.
- * `known` is what the list is believed to hold. Each removal is by position, conditional on the
- * position still holding that id: a playlist changed meanwhile answers its current list
- * (ALL_OLD), tried again. A playlist that is gone, or holds none of them, is left alone.
- */
-export function removeSongs(
-  userId: string,
-  playlistId: string,
-  songIds: ReadonlySet<string>,
-  known: string[],
-): Promise<void> {
-  // The playlist's new state is a change sync delivers: each removal stamps it.
-  return removeSongsFrom(PLAYLISTS_TABLE, key(userId, playlistId), songIds, known, true);
-}
-
-/** removeSongs on the playlist of `table` at `Key` (users' or featured). */
-export async function removeSongsFrom(
-  table: string,
-  Key: Record<string, string>,
-  songIds: ReadonlySet<string>,
-  known: string[],
-  stamped = false,
-): Promise<void> {
-  let current: string[] = known;
-  // Each update takes out up to REMOVALS_PER_UPDATE ids: that is progress, not a retry (500 ids
-  // are five updates); only an update that lost a race to another write is retried, with what
-  // the refusal found stored (ALL_OLD). Worst case: ceil(ids / 100) updates plus CONTENTION's
-  // retries for each.
-  while (current.some((id) => songIds.has(id))) {
-    current = await retry(CONTENTION, async (_n, again) => {
-      const positions = current
-        .flatMap((id, i) => (songIds.has(id) ? [i] : []))
-        .slice(0, REMOVALS_PER_UPDATE);
-      if (positions.length === 0) return current;
-      const stamp = stamped ? changeStamp() : undefined;
-      const values: Record<string, string> = {
-        ":now": new Date().toISOString(),
-        ...stamp?.values,
-      };
-      for (const [n, i] of positions.entries()) values[`:r${n}`] = current[i] as string;
-      try {
-        await db.send(
-          new UpdateCommand({
-            TableName: table,
-            Key,
-            UpdateExpression: `REMOVE ${positions.map((i) => `song_ids[${i}]`).join(", ")} SET updated_at = :now${stamp ? `, ${stamp.set}` : ""}`,
-            ConditionExpression: [
-              "attribute_exists(playlist_id)",
-              ...positions.map((i, n) => `song_ids[${i}] = :r${n}`),
-            ].join(" AND "),
-            ExpressionAttributeValues: values,
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          }),
-        );
-        const removed = new Set(positions);
-        return current.filter((_, i) => !removed.has(i));
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        // The playlist changed (or is gone: nothing left to take out of it).
-        const item = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
-        current = item ? ((unmarshall(item).song_ids as string[] | undefined) ?? []) : [];
-        return current.some((id) => songIds.has(id)) ? again : current;
-      }
-    });
-  }
+  return items.map((item) => versioned(item, plays.get(idOf(item)) ?? 0));
 }

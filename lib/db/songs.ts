@@ -1,32 +1,25 @@
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
-import { ULID_PATTERN } from "../ids.ts";
+import { newId, ULID_PATTERN } from "../ids.ts";
+import { attributesOf, fromItem, keyOf, setsOf, versionOf } from "../kinds/kind.ts";
+import { SONG } from "../kinds/song.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import type { Song } from "../schemas/answers.ts";
+import type { SongInput } from "../schemas/library.ts";
 import { changeStamp, newVersion, putTombstone } from "./changes.ts";
 import { batchGet, db, transact } from "./client.ts";
-import { songDeleted, takeQuota } from "./counters.ts";
+import { songDeleted, takeQuota } from "./counters/user.ts";
 import { isConditionFailure } from "./errors.ts";
 import type { RecordItems } from "./idempotency.ts";
-import { type Page, partitionKey, type UserPartition, userPartitionPage } from "./pages.ts";
+import { type Page, type UserPartition, userPartitionPage } from "./pages.ts";
 import { refusalOf } from "./refusals.ts";
 
-/** The songs table: partition `user_id`, sort `song_id` (a ULID, so lists run in creation order). */
-export const SONGS_TABLE = config().tables.songs;
+/** The songs table, its items as lib/kinds/song.ts declares them. */
+export const SONGS_TABLE = config().tables[SONG.table];
 
-export const SONGS: UserPartition = { table: SONGS_TABLE, sortKey: "song_id", name: "songs" };
+export const SONGS: UserPartition = { table: SONGS_TABLE, sortKey: SONG.sortKey, name: "songs" };
 
-export interface SongItem {
-  user_id: string;
-  song_id: string;
-  song_name: string;
-  genre: string;
-  created_at: string;
-  /** Its place in the change order sync pulls (lib/db/changes.ts). */
-  sync_version?: string;
-}
-
-export const songKey = (userId: string, songId: string) => partitionKey(SONGS, userId, songId);
+export const songKey = (userId: string, songId: string) => keyOf(SONG, userId, songId);
 
 /** A stored song with its version (sync's, "0" for one never stamped). */
 export interface VersionedSong {
@@ -35,13 +28,11 @@ export interface VersionedSong {
 }
 
 /** A stored song as the API answers it. */
-export function songFromItem(item: SongItem): Song {
-  return {
-    songId: item.song_id,
-    songName: item.song_name,
-    genre: item.genre,
-    createdAt: item.created_at,
-  };
+export const songFromItem = (item: Record<string, unknown>): Song => fromItem(SONG, item, {});
+
+/** A song about to be created, made now: its id a fresh ULID unless a device made it (sync). */
+export function newSong(input: SongInput, songId: string = newId()): Song {
+  return { songId, ...input, createdAt: new Date().toISOString() };
 }
 
 /**
@@ -54,13 +45,10 @@ export async function putSong(
   maxSongs: number,
   record: RecordItems = {},
 ): Promise<WriteRefusal | undefined> {
-  const item: SongItem = {
-    user_id: userId,
-    song_id: song.songId,
-    song_name: song.songName,
-    genre: song.genre,
-    created_at: song.createdAt,
-    sync_version: newVersion(),
+  const item = {
+    ...keyOf(SONG, userId),
+    ...attributesOf(SONG, song),
+    [SONG.version]: newVersion(),
   };
   const refusal = await transact({
     song: { Put: { TableName: SONGS_TABLE, Item: item } },
@@ -74,7 +62,7 @@ export async function getSong(userId: string, songId: string): Promise<Song | un
   const { Item } = await db.send(
     new GetCommand({ TableName: SONGS_TABLE, Key: songKey(userId, songId) }),
   );
-  return Item ? songFromItem(Item as SongItem) : undefined;
+  return Item ? songFromItem(Item) : undefined;
 }
 
 /**
@@ -87,7 +75,7 @@ export async function deleteSong(userId: string, songId: string): Promise<boolea
       Delete: {
         TableName: SONGS_TABLE,
         Key: songKey(userId, songId),
-        ConditionExpression: "attribute_exists(song_id)",
+        ConditionExpression: `attribute_exists(${SONG.sortKey})`,
       },
     },
     counters: songDeleted(userId, songId),
@@ -104,8 +92,7 @@ export async function getVersionedSong(
   const { Item } = await db.send(
     new GetCommand({ TableName: SONGS_TABLE, Key: songKey(userId, songId), ConsistentRead: true }),
   );
-  const item = Item as SongItem | undefined;
-  return item ? { song: songFromItem(item), version: item.sync_version ?? "0" } : undefined;
+  return Item ? { song: songFromItem(Item), version: versionOf(SONG, Item) } : undefined;
 }
 
 /**
@@ -116,29 +103,30 @@ export async function updateSong(
   userId: string,
   songId: string,
   expected: string,
-  changes: { songName: string; genre: string },
+  changes: SongInput,
 ): Promise<VersionedSong | undefined> {
   const stamp = changeStamp();
+  const { sets, names, values } = setsOf(SONG, changes);
   try {
     const { Attributes } = await db.send(
       new UpdateCommand({
         TableName: SONGS_TABLE,
         Key: songKey(userId, songId),
-        UpdateExpression: `SET song_name = :name, genre = :genre, ${stamp.set}`,
+        UpdateExpression: `SET ${[...sets, stamp.set].join(", ")}`,
         ConditionExpression:
           expected === "0"
-            ? "attribute_exists(song_id) AND attribute_not_exists(sync_version)"
-            : "sync_version = :expected",
+            ? `attribute_exists(${SONG.sortKey}) AND attribute_not_exists(${SONG.version})`
+            : `${SONG.version} = :expected`,
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: {
-          ":name": changes.songName,
-          ":genre": changes.genre,
+          ...values,
           ...stamp.values,
           ...(expected === "0" ? {} : { ":expected": expected }),
         },
         ReturnValues: "ALL_NEW",
       }),
     );
-    return { song: songFromItem(Attributes as SongItem), version: stamp.version };
+    return { song: songFromItem(Attributes ?? {}), version: stamp.version };
   } catch (error) {
     if (isConditionFailure(error)) return undefined;
     throw error;
@@ -158,11 +146,11 @@ export async function songsOf(userId: string, songIds: string[]): Promise<Set<st
   const batches: Promise<Record<string, Record<string, unknown>[]>>[] = [];
   for (let i = 0; i < ids.length; i += KEYS_PER_BATCH) {
     const keys = ids.slice(i, i + KEYS_PER_BATCH).map((id) => songKey(userId, id));
-    batches.push(batchGet({ [SONGS_TABLE]: { keys, consistent: true, projection: "song_id" } }));
+    batches.push(batchGet({ [SONGS_TABLE]: { keys, consistent: true, projection: SONG.sortKey } }));
   }
   const found = await Promise.all(batches);
   return new Set(
-    found.flatMap((tables) => (tables[SONGS_TABLE] ?? []).map((s) => s.song_id as string)),
+    found.flatMap((tables) => (tables[SONGS_TABLE] ?? []).map((s) => s[SONG.sortKey] as string)),
   );
 }
 
@@ -180,7 +168,7 @@ export async function versionedSongs(userId: string, songIds: string[]): Promise
   const keys = songIds.map((id) => songKey(userId, id));
   const found = await batchGet({ [SONGS_TABLE]: { keys, consistent: true } });
   return (found[SONGS_TABLE] ?? []).map((item) => ({
-    song: songFromItem(item as unknown as SongItem),
-    version: (item.sync_version as string | undefined) ?? "0",
+    song: songFromItem(item),
+    version: versionOf(SONG, item),
   }));
 }

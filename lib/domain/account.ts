@@ -1,3 +1,4 @@
+import { deleteAuth0User } from "../auth0/management-api.ts";
 import {
   cutOffOnly,
   deleteAllPlaylists,
@@ -6,9 +7,9 @@ import {
   finishAccountDeletion,
   markAccountDeleting,
 } from "../db/account.ts";
-import { deletionUnderWay } from "../db/counters.ts";
-import { getProfileAndCounters, getUserRecord, type IfVersion } from "../db/profiles.ts";
-import { deleteAuth0User } from "../management-api.ts";
+import { deletionUnderWay } from "../db/counters/deletion.ts";
+import type { IfVersion } from "../db/profile-item.ts";
+import { getProfileAndCounters, getUserRecord } from "../db/profiles.ts";
 import { metric } from "../metrics.ts";
 import type { WriteRefusal } from "../refusals.ts";
 import { forgetEditorSongs } from "./featured.ts";

@@ -6,7 +6,7 @@
  * the user writes.
  */
 
-import { stampFirstSeen } from "../db/counters.ts";
+import { stampFirstSeen } from "../db/counters/user.ts";
 import {
   decodeExportCursor,
   type ExportPosition,

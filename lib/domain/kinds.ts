@@ -1,8 +1,8 @@
 /**
- * The synced item kinds, declared once: which fields a device may write, how each merges, and
- * which fields no device may write (CONTRACT: Sync). The push (lib/domain/sync.ts) validates and
- * merges from these declarations, and the merge itself is a pure function, tested as properties
- * (tests/property/merge.test.ts).
+ * The synced item kinds as sync sees their declarations (lib/kinds/): which fields a device may
+ * write, how each merges, and which fields no device may write (CONTRACT: Sync). The push
+ * (lib/domain/sync.ts) validates and merges by them, and the merge itself is a pure function,
+ * tested as properties (tests/property/merge.test.ts).
  *
  * Merge rules, with the device's last pulled state as the common ancestor:
  * - `replace`: one side changed it: that side's value; both, to different values: the pushed one,
@@ -12,8 +12,10 @@
  * - `map` (user_metadata): each top-level key merges as `replace` (absent = removed).
  */
 import { own } from "../json.ts";
-
-type MergeRule = "replace" | "list" | "map";
+import type { ItemKind, MergeRule } from "../kinds/kind.ts";
+import { PLAYLIST } from "../kinds/playlist.ts";
+import { PROFILE } from "../kinds/profile.ts";
+import { SONG } from "../kinds/song.ts";
 
 export interface Kind {
   /** Fields a device writes, with their rule. */
@@ -24,22 +26,22 @@ export interface Kind {
   readOnly: readonly string[];
 }
 
+/** What sync needs of an item kind's declaration (lib/kinds/): its fields by what a device may do. */
+function syncKind(kind: ItemKind): Kind {
+  const fields = Object.entries(kind.fields);
+  return {
+    writable: Object.fromEntries(
+      fields.flatMap(([field, { sync }]) => (sync && sync !== "refused" ? [[field, sync]] : [])),
+    ),
+    forbidden: fields.flatMap(([field, { sync }]) => (sync === "refused" ? [field] : [])),
+    readOnly: fields.flatMap(([field, { sync }]) => (sync === undefined ? [field] : [])),
+  };
+}
+
 export const KINDS = {
-  songs: {
-    writable: { songName: "replace", genre: "replace" },
-    forbidden: [],
-    readOnly: ["songId", "createdAt"],
-  },
-  playlists: {
-    writable: { name: "replace", songIds: "list" },
-    forbidden: ["plays", "featured"],
-    readOnly: ["playlistId", "createdAt", "updatedAt"],
-  },
-  profile: {
-    writable: { user_metadata: "map", favGenre: "replace" },
-    forbidden: ["app_metadata"],
-    readOnly: [],
-  },
+  songs: syncKind(SONG),
+  playlists: syncKind(PLAYLIST),
+  profile: syncKind(PROFILE),
 } as const satisfies Record<string, Kind>;
 
 export type Fields = Record<string, unknown>;

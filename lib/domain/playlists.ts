@@ -1,9 +1,8 @@
 /**
- * Playlists, plays and featured playlists as the playlists routes use them: the table
- * operations whose rules live in the table modules themselves (quotas and cooldowns are
- * conditions of their writes), offered here so that route functions never import a table module,
- * and the changes of a playlist that must not lose another device's change (If-Match, and
- * addSongIds/removeSongIds as a read-modify-write conditional on the version read). 412s are Refused("precondition").
+ * The changes of a playlist that must not lose another device's change (If-Match, and
+ * addSongIds/removeSongIds as a read-modify-write conditional on the version read). The table
+ * operations whose rules are conditions of their own writes (quotas, cooldowns) are called from
+ * lib/db/playlists.ts and lib/db/featured.ts directly. 412s are Refused("precondition").
  */
 import { getVersionedPlaylist, updatePlaylist, type VersionedPlaylist } from "../db/playlists.ts";
 import { BadRequestError } from "../errors.ts";
@@ -11,19 +10,6 @@ import { Refused } from "../refusals.ts";
 import { CONTENTION, retry } from "../retry.ts";
 import type { PlaylistChanges } from "../schemas/library.ts";
 import { checkSongIds, settleSongIds } from "./songs.ts";
-
-export { listFeatured, newFeatured, putFeatured } from "../db/featured.ts";
-export type { RecordItems } from "../db/idempotency.ts";
-export { getRecord } from "../db/idempotency.ts";
-export {
-  addPlay,
-  deletePlaylist,
-  getPlaylist,
-  getVersionedPlaylist,
-  listPlaylists,
-  newPlaylist,
-  putPlaylist,
-} from "../db/playlists.ts";
 
 /** A playlist holds at most this many songs (the schema's limit on songIds, after a change). */
 const MAX_SONG_IDS = 500;

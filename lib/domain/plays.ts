@@ -2,15 +2,13 @@
  * A user's plays: the running total kept in their counter item, one read whatever the playlists;
  * and when a play sent with its play time (made offline) counts.
  */
-import {
-  COUNTERS_TABLE,
-  getUserCounters,
-  MAX_PLAY_AGE_MS,
-  userCounterKey,
-} from "../db/counters.ts";
+
+import { MAX_PLAY_AGE_MS } from "../db/counters/play-slots.ts";
+import { COUNTERS_TABLE } from "../db/counters/table.ts";
+import { getUserCounters, userCounterKey } from "../db/counters/user.ts";
 import { playlistCreatedAt } from "../db/playlists.ts";
 import { BadRequestError } from "../errors.ts";
-import type { WarmUpTarget } from "../warm-up.ts";
+import type { WarmUpTarget } from "../lambda/warm-up.ts";
 
 /** How far ahead of the server's clock a device's may be (CONTRACT: Plays). */
 const CLOCK_SKEW_MS = 60_000;

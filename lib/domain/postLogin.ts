@@ -1,10 +1,6 @@
-import { deleteTombstone } from "../db/counters.ts";
-import {
-  getProfileAndCounters,
-  type MetadataChange,
-  modifyMetadata,
-  type Profile,
-} from "../db/profiles.ts";
+import { deleteTombstone } from "../db/counters/tombstone.ts";
+import type { MetadataChange } from "../db/profile-item.ts";
+import { getProfileAndCounters, modifyMetadata, type Profile } from "../db/profiles.ts";
 import { ConflictError } from "../errors.ts";
 import { own } from "../json.ts";
 import { audit } from "../log.ts";

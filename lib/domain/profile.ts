@@ -1,17 +1,14 @@
 import {
-  getProfile,
   type IfVersion,
   type MetadataChange,
-  modifyMetadata,
   PROFILES_TABLE,
-  type Profile,
   profileKey,
-  setFavGenre,
-} from "../db/profiles.ts";
+} from "../db/profile-item.ts";
+import { getProfile, modifyMetadata, type Profile, setFavGenre } from "../db/profiles.ts";
 import { BadRequestError } from "../errors.ts";
+import type { WarmUpTarget } from "../lambda/warm-up.ts";
 import { parse } from "../schemas/index.ts";
 import { DisplayName } from "../schemas/profile.ts";
-import type { WarmUpTarget } from "../warm-up.ts";
 import {
   checkMetadataSize,
   MAX_METADATA_BYTES,

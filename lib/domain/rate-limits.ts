@@ -23,7 +23,7 @@
  * used there for at most HELD_FOR_MS (a second) after it, by reads only.
  */
 import { config } from "../config.ts";
-import { MAX_REQUEST_UNITS, type Meter } from "../db/capacity.ts";
+import type { Meter } from "../db/capacity.ts";
 import { type Bucket, charge, cutTokens, lastSeenTat, type Take, take } from "../db/rate-limits.ts";
 import { TooManyRequestsError, UnauthorizedError } from "../errors.ts";
 import { metric } from "../metrics.ts";
@@ -226,8 +226,6 @@ const unitBucketOf = (kind: RequestKind, sub: string): Bucket => ({
   intervalMs: 1000 / UNIT_RATES[kind],
   burst: 2 * UNIT_RATES[kind],
 });
-
-export { MAX_REQUEST_UNITS };
 
 /** What a caller's request of a route last cost here, per kind: its next reservation. */
 const lastCost = new Map<string, number>();

@@ -1,9 +1,9 @@
-import { getUserCounters, songRemoved } from "../db/counters.ts";
+import { getUserCounters, songRemoved } from "../db/counters/user.ts";
 import { editorFeaturedListing, removeFeaturedSongs } from "../db/featured.ts";
-import { playlistsListing, removeSongs } from "../db/playlists.ts";
+import { playlistsListing, removeSongs } from "../db/playlist-songs.ts";
 import { deleteSong, SONGS_TABLE, songKey, songsOf } from "../db/songs.ts";
 import { BadRequestError } from "../errors.ts";
-import type { WarmUpTarget } from "../warm-up.ts";
+import type { WarmUpTarget } from "../lambda/warm-up.ts";
 
 /**
  * A playlist's songIds name songs of its owner (featured playlists: of their editor), and a
@@ -16,9 +16,6 @@ import type { WarmUpTarget } from "../warm-up.ts";
  * after the write, and its search finds the playlist; changed, the writer looks again and takes
  * out what went. Either way no playlist keeps a deleted song.
  */
-
-/** What the songs routes read and write as they are, as this layer offers them. */
-export { getSong, listSongs, putSong } from "../db/songs.ts";
 
 /** The songs table, for a function's init warm-up. */
 export const SONGS_WARM_UP: WarmUpTarget = {

@@ -24,7 +24,7 @@ import {
   versionTime,
 } from "../db/changes.ts";
 import { batchGet } from "../db/client.ts";
-import { COUNTERS_TABLE } from "../db/counters.ts";
+import { COUNTERS_TABLE } from "../db/counters/table.ts";
 import {
   deletePlaylist,
   getVersionedPlaylist,
@@ -37,6 +37,7 @@ import {
 import { getProfile, type Profile } from "../db/profiles.ts";
 import {
   getVersionedSong,
+  newSong,
   putSong,
   updateSong,
   type VersionedSong,
@@ -308,8 +309,7 @@ async function pushSong(userId: string, change: SyncChange): Promise<Applied> {
       if (tomb) return { doc: tomb, conflicts: [] };
       if (change.assumed) throw notFound("songs");
       const fields = parse(SongBody, sent, "data");
-      const song = { songId: id, ...fields, createdAt: new Date().toISOString() };
-      const refusal = await putSong(userId, song, maxSongsPerUser);
+      const refusal = await putSong(userId, newSong(fields, id), maxSongsPerUser);
       if (refusal === "quota") {
         throw new ConflictError(`A user holds at most ${maxSongsPerUser} songs`, "quota_exceeded");
       }

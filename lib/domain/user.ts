@@ -1,10 +1,8 @@
-import { stampFirstSeen } from "../db/counters.ts";
+import { stampFirstSeen } from "../db/counters/user.ts";
 import { getUserRecord, type Profile } from "../db/profiles.ts";
 import { BadRequestError } from "../errors.ts";
 import type { Metadata } from "../schemas/index.ts";
 
-/** What the users routes read and answer, as this layer offers it. */
-export { emptyProfile, getUserRecord, type Profile } from "../db/profiles.ts";
 /**
  * The user object of `GET /users/{userId}`, as a Management API client expects it: `created_at`
  * is when the API first saw the user (their first write of any kind: metadata, a genre, a song,

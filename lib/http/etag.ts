@@ -1,4 +1,4 @@
-import type { IfVersion } from "../db/profiles.ts";
+import type { IfVersion } from "../db/profile-item.ts";
 import { BadRequestError } from "../errors.ts";
 import type { HttpEvent } from "./types.ts";
 

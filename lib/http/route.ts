@@ -2,7 +2,7 @@
  * One declaration per route (`defineRoute`): its key, who may call it, its request parts as
  * zod/mini schemas, its responses, the error codes it may answer, its operational limits and
  * its handler. Everything else about a route follows from it: the function's dispatch
- * (lib/http/handler.ts), the OpenAPI document (lib/openapi.ts, at build time), the per-route
+ * (lib/http/handler.ts), the OpenAPI document (lib/http/openapi.ts, at build time), the per-route
  * throttles and alarms serverless.yml reads, its sample event in events/ (from `example`), the
  * metric it counts (`counts`), and the checks of tests/integration/routes.test.ts.
  *

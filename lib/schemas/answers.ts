@@ -1,13 +1,17 @@
 /**
  * What the routes answer: the schemas their declarations name (`schema: "Song"`, lib/http/route.ts
- * AnswerName), which lib/openapi.ts resolves when the document is built. No function imports
+ * AnswerName), which lib/http/openapi.ts resolves when the document is built. No function imports
  * this module (types only): esbuild cannot drop a zod schema nobody uses (its constructors may
  * have side effects), so every schema of a module a function imports is built when the function
  * loads. Handlers' answers are typed by them all the same, and lib/db and lib/domain take the
- * answers' types (Song, Playlist) from here.
+ * answers' types (Song, Playlist) from here. An item kind's answer is its declaration's fields
+ * (lib/kinds/), each as its type reads.
  */
 import * as z from "zod/mini";
 import { ERROR_CODES, type ErrorCode } from "../errors.ts";
+import type { FieldType, ItemKind } from "../kinds/kind.ts";
+import { PLAYLIST } from "../kinds/playlist.ts";
+import { SONG } from "../kinds/song.ts";
 import { Metadata } from "./index.ts";
 import { Doc, SyncCollection } from "./sync.ts";
 
@@ -30,22 +34,29 @@ export const PostLoginResult = z.strictObject({
   // when nothing moved: the store had seen the user).
   migration: z.strictObject({ moved: z.array(z.string()), skipped: z.array(z.string()) }),
 });
-export const Song = z.strictObject({
-  songId: z.string(),
-  songName: z.string(),
-  genre: z.string(),
-  createdAt: z.string(),
-});
+
+/** Each field type's schema, made anew for each field (one instance shared would be a $ref). */
+const FIELD_TYPES = {
+  string: () => z.string(),
+  ids: () => z.array(z.string()),
+  int: () => z.int(),
+  boolean: () => z.boolean(),
+  metadata: () => z.record(z.string(), z.unknown()),
+} satisfies Record<FieldType, () => z.ZodMiniType>;
+
+/** An item kind's answer: each declared field, in the declaration's order, as its type reads. */
+const answerOf = <K extends ItemKind>(kind: K) =>
+  z.strictObject(
+    Object.fromEntries(
+      Object.entries(kind.fields).map(([field, { type }]) => [field, FIELD_TYPES[type]()]),
+    ) as {
+      -readonly [F in keyof K["fields"]]: ReturnType<(typeof FIELD_TYPES)[K["fields"][F]["type"]]>;
+    },
+  );
+
+export const Song = answerOf(SONG);
 export type Song = z.output<typeof Song>;
-export const Playlist = z.strictObject({
-  playlistId: z.string(),
-  name: z.string(),
-  songIds: z.array(z.string()),
-  plays: z.int(),
-  featured: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
+export const Playlist = answerOf(PLAYLIST);
 export type Playlist = z.output<typeof Playlist>;
 /** Editorial: who created it (its editor, whose songs it lists) and who changed it last. */
 export const FeaturedPlaylist = z.strictObject({

@@ -1,6 +1,6 @@
 /**
  * The contract's input limits, defined once: what route declarations (lib/http/route.ts)
- * validate with and lib/openapi.ts documents (npm run check fails on a stale document). This
+ * validate with and lib/http/openapi.ts documents (npm run check fails on a stale document). This
  * module holds what every function shares; each area's bodies and queries have their own
  * (profile.ts, library.ts, lists.ts, hook.ts), since esbuild cannot drop a zod schema nobody
  * uses: a function builds at cold start every schema of the modules it imports. The answers
@@ -18,7 +18,7 @@ const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
 /**
  * How a schema is documented when its JSON Schema would say less than the API does: a query
  * parameter read as a string but meaning an integer, an id whose pattern only decides 404.
- * lib/openapi.ts documents a schema registered here as this JSON Schema instead.
+ * lib/http/openapi.ts documents a schema registered here as this JSON Schema instead.
  */
 export const documentedAs = z.registry<Record<string, unknown>>();
 

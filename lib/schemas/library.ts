@@ -77,5 +77,6 @@ export const PlayBody = z.strictObject({
 /** A playlist as a device writes it through sync: its name and its whole list. */
 export const PlaylistFields = z.strictObject({ name: PlaylistName, songIds: SongIds });
 
+export type SongInput = z.output<typeof SongBody>;
 export type PlaylistInput = z.output<typeof PlaylistBody>;
 export type PlaylistChanges = z.output<typeof PlaylistPatchBody>;

@@ -14,7 +14,7 @@ import {
 /**
  * IAM proven by the calls. While the other suites run (this one runs after them: vitest.config.ts),
  * every DynamoDB request each function sends, and each SSM secret it reads, is recorded as IAM
- * evaluates it (lib/call-log.ts): in process for the integration tests, under `npm start` for
+ * evaluates it (lib/instrumentation/call-log.ts): in process for the integration tests, under `npm start` for
  * the end-to-end ones. Here the
  * record meets the packaged prod template: every recorded (function, action, table) must be
  * allowed by that function's role, and every action a role allows must have been used. A role

@@ -6,7 +6,7 @@ import { ROOT } from "../../scripts/local/serverless-config.ts";
 
 /**
  * Where the test run records the IAM calls of every function and every answer of the API
- * (lib/call-log.ts): one folder per checkout (or TEST_CALL_LOG_DIR, for runs side by side in one
+ * (lib/instrumentation/call-log.ts): one folder per checkout (or TEST_CALL_LOG_DIR, for runs side by side in one
  * checkout), emptied when a run starts (tests/global-setup.ts) and read when it ends
  * (tests/deploy/iam.test.ts, tests/deploy/answers.test.ts).
  */

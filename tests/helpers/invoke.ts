@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Context } from "aws-lambda";
-import { attributeCallsWith } from "../../lib/call-log.ts";
 import type { HttpEvent, HttpResponse } from "../../lib/http/types.ts";
+import { attributeCallsWith } from "../../lib/instrumentation/call-log.ts";
 import { loadHttpRoutes } from "../../scripts/local/serverless-config.ts";
 
 export { type EventChanges, httpEvent, loadEvent } from "../../scripts/local/events.ts";
@@ -34,7 +34,7 @@ type Handler = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
 
 /**
  * Which function an in-process invocation belongs to, so that the DynamoDB calls it makes are
- * recorded against that function's IAM role (lib/call-log.ts, tests/deploy/iam.test.ts).
+ * recorded against that function's IAM role (lib/instrumentation/call-log.ts, tests/deploy/iam.test.ts).
  */
 const invoking = new AsyncLocalStorage<string>();
 attributeCallsWith(() => invoking.getStore());

@@ -1,7 +1,8 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { db } from "../../lib/db/client.ts";
-import { COUNTERS_TABLE, userCounterKey } from "../../lib/db/counters.ts";
-import { PROFILES_TABLE } from "../../lib/db/profiles.ts";
+import { COUNTERS_TABLE } from "../../lib/db/counters/table.ts";
+import { userCounterKey } from "../../lib/db/counters/user.ts";
+import { PROFILES_TABLE } from "../../lib/db/profile-item.ts";
 
 /**
  * Writes a stored profile directly, as an operator or an earlier hook run would have left it.

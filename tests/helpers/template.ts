@@ -105,7 +105,7 @@ export function roleOf(template: Template, fn: string): string {
 /**
  * The DynamoDB actions a role allows, by table logical id (`{ SongsTable: [...] }`), and its
  * SSM reads by the parameter's last path segment (`{ "cursor-secret": ["ssm:GetParameter"] }`),
- * as lib/call-log.ts records them.
+ * as lib/instrumentation/call-log.ts records them.
  */
 export function dynamoGrants(template: Template, role: string): Record<string, string[]> {
   const grants: Record<string, string[]> = {};

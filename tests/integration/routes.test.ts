@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { warmRoutes } from "../../bench/warm.ts";
 import type { LambdaHandler } from "../../lib/http/handler.ts";
-import { openApiDocument } from "../../lib/openapi.ts";
+import { openApiDocument } from "../../lib/http/openapi.ts";
 import { validate } from "../../lib/validate.ts";
 import { loadEvent } from "../../scripts/local/events.ts";
 import { declaredRoutes, serverlessRoutes } from "../../scripts/local/routes.ts";

@@ -10,9 +10,9 @@ import { handler } from "../../../functions/playlists.ts";
 import { handler as songsHandler } from "../../../functions/songs.ts";
 import { handler as usersHandler } from "../../../functions/users.ts";
 import { db } from "../../../lib/db/client.ts";
-import { COUNTERS_TABLE } from "../../../lib/db/counters.ts";
+import { COUNTERS_TABLE } from "../../../lib/db/counters/table.ts";
 import { FEATURED_TABLE } from "../../../lib/db/featured.ts";
-import { PROFILES_TABLE } from "../../../lib/db/profiles.ts";
+import { PROFILES_TABLE } from "../../../lib/db/profile-item.ts";
 import {
   createFeatured,
   editor,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { handler } from "../../../functions/getFavGenre.ts";
-import { getUserCounters } from "../../../lib/db/counters.ts";
+import { getUserCounters } from "../../../lib/db/counters/user.ts";
 import { getProfile } from "../../../lib/db/profiles.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";

@@ -10,7 +10,7 @@ import { handler as getPlaysHandler } from "../../../functions/getPlays.ts";
 import { handler } from "../../../functions/playlists.ts";
 import { handler as postLoginHandler } from "../../../functions/postLogin.ts";
 import { db } from "../../../lib/db/client.ts";
-import { COUNTERS_TABLE } from "../../../lib/db/counters.ts";
+import { COUNTERS_TABLE } from "../../../lib/db/counters/table.ts";
 import { addPlay, PLAYLISTS_TABLE } from "../../../lib/db/playlists.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { machineTokenFor, tokenFor, uniqueUser } from "../../helpers/tokens.ts";

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { handler as playlistsHandler } from "../../../functions/playlists.ts";
 import { handler } from "../../../functions/songs.ts";
-import { getUserCounters } from "../../../lib/db/counters.ts";
+import { getUserCounters } from "../../../lib/db/counters/user.ts";
+import { removeSongs } from "../../../lib/db/playlist-songs.ts";
 import {
   deletePlaylist,
   getPlaylist,
   newPlaylist,
   putPlaylist,
-  removeSongs,
   updatePlaylist,
 } from "../../../lib/db/playlists.ts";
 import { deleteSong } from "../../../lib/db/songs.ts";

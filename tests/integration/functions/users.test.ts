@@ -4,7 +4,7 @@ import { handler as genreHandler } from "../../../functions/getFavGenre.ts";
 import { handler as playlistsHandler } from "../../../functions/playlists.ts";
 import { handler as songsHandler } from "../../../functions/songs.ts";
 import { handler } from "../../../functions/users.ts";
-import { getUserCounters } from "../../../lib/db/counters.ts";
+import { getUserCounters } from "../../../lib/db/counters/user.ts";
 import { getProfile } from "../../../lib/db/profiles.ts";
 import { dynamoCallsOf } from "../../helpers/calls.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";

@@ -6,7 +6,7 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { db, transact } from "../../../lib/db/client.ts";
-import { COUNTERS_TABLE } from "../../../lib/db/counters.ts";
+import { COUNTERS_TABLE } from "../../../lib/db/counters/table.ts";
 import { newRecord, RECORD_ITEM } from "../../../lib/db/idempotency.ts";
 import { refusalOf } from "../../../lib/db/refusals.ts";
 import { SONGS_TABLE } from "../../../lib/db/songs.ts";

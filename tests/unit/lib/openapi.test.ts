@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openApiDocument as fromRoutes } from "../../../lib/openapi.ts";
+import { openApiDocument as fromRoutes } from "../../../lib/http/openapi.ts";
 import { declaredRoutes } from "../../../scripts/local/routes.ts";
 import { loadHttpRoutes } from "../../../scripts/local/serverless-config.ts";
 

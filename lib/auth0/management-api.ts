@@ -6,12 +6,12 @@
  * when there is none: both mean done. Anything else is retried a bounded number of times in
  * this request; then the request answers 503 and the caller's next DELETE tries again.
  */
-import { config } from "./config.ts";
-import { ServiceUnavailableError } from "./errors.ts";
-import { log } from "./log.ts";
-import { metric } from "./metrics.ts";
-import { AGAIN, RetriesExhausted, type RetryPolicy, retry } from "./retry.ts";
-import { secretReader } from "./secure-parameter.ts";
+import { config } from "../config.ts";
+import { ServiceUnavailableError } from "../errors.ts";
+import { log } from "../log.ts";
+import { metric } from "../metrics.ts";
+import { AGAIN, RetriesExhausted, type RetryPolicy, retry } from "../retry.ts";
+import { secretReader } from "../secrets/parameter.ts";
 
 /**
  * Three tries of at most 2 × 2 s (token, then the call), with up to 1 s between them: about

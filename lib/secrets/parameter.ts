@@ -6,11 +6,11 @@
  * a cold start that needs no secret never loads it. A read that fails is a 503 (and is tried again on the next request).
  */
 
-import { recordSecretRead } from "./call-log.ts";
-import { config } from "./config.ts";
-import { ServiceUnavailableError } from "./errors.ts";
-import { log } from "./log.ts";
-import { metric } from "./metrics.ts";
+import { config } from "../config.ts";
+import { ServiceUnavailableError } from "../errors.ts";
+import { recordSecretRead } from "../instrumentation/call-log.ts";
+import { log } from "../log.ts";
+import { metric } from "../metrics.ts";
 
 type SecretSource = { parameter: string } | { value: string };
 

@@ -97,7 +97,7 @@ export function currentFunction(lambdaName: string | undefined): string | undefi
 let secretLog: { file: string; seen: Set<string> } | undefined;
 
 /**
- * The same instrumentation for the secrets a function reads from SSM (lib/secure-parameter.ts),
+ * The same instrumentation for the secrets a function reads from SSM (lib/secrets/parameter.ts),
  * as `ssm:GetParameter` on the parameter's last path segment (`cursor-secret`): recorded even
  * when the value was given locally, since deployed the read is what needs the grant.
  */

@@ -5,10 +5,10 @@
  * what the middleware stack adds for every route (token, rate limit, JSON body, outage).
  */
 import * as z from "zod/mini";
-import { ERROR_CODES, type ErrorCode } from "./errors.ts";
-import type { AnswerName, Route } from "./http/route.ts";
-import * as answers from "./schemas/answers.ts";
-import { documentedAs } from "./schemas/index.ts";
+import { ERROR_CODES, type ErrorCode } from "../errors.ts";
+import * as answers from "../schemas/answers.ts";
+import { documentedAs } from "../schemas/index.ts";
+import type { AnswerName, Route } from "./route.ts";
 
 type Schema = z.ZodMiniType;
 

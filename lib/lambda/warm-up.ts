@@ -1,6 +1,6 @@
-import { prefetchKeys } from "./auth/verify.ts";
-import { config } from "./config.ts";
-import { openConnection } from "./db/client.ts";
+import { prefetchKeys } from "../auth/verify.ts";
+import { config } from "../config.ts";
+import { openConnection } from "../db/client.ts";
 
 /**
  * How long a container's init may wait for the warm-up. An issuer or DynamoDB outage cannot
