@@ -16,7 +16,7 @@ import { ROOT } from "../scripts/local/serverless-config.ts";
 import { buildBundles } from "./bundles.ts";
 import { measureCapacity } from "./capacity.ts";
 import { measureCold } from "./cold.ts";
-import { say } from "./common.ts";
+import { benchScale, say } from "./common.ts";
 import { measureCost } from "./cost.ts";
 import { measureFeaturedHotRead } from "./featured.ts";
 import { measureFirstRequests } from "./first-request.ts";
@@ -31,8 +31,11 @@ import { measureSync } from "./sync.ts";
 import { measureWarm } from "./warm.ts";
 import { measureZips } from "./zips.ts";
 
-/** Runs every measurement; `record` writes the tracked bench/results.json. */
-export async function runBench(options: { record: boolean }): Promise<void> {
+/**
+ * Runs every measurement; `record` writes the tracked bench/results.json; `quick` measures fewer
+ * rounds at smaller sizes (bench/common.ts benchScale), its figures indicative only.
+ */
+export async function runBench(options: { record: boolean; quick: boolean }): Promise<void> {
   // The functions run in this process: their log lines (a thousand plays, each with its metric)
   // would bury the tables.
   if (!requestLogsWanted()) {
@@ -43,9 +46,18 @@ export async function runBench(options: { record: boolean }): Promise<void> {
     };
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-  const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 21);
-  const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 1000);
+  const scale = benchScale(options.quick);
+  const { importRuns: IMPORT_RUNS, warmRuns: WARM_RUNS } = scale;
+  const many = scale.manyItems.toLocaleString("en-US");
+  const quotas = { songs: scale.quotaSongs, playlists: scale.quotaPlaylists };
+  const atQuotas = `${quotas.songs.toLocaleString("en-US")} songs, ${quotas.playlists.toLocaleString("en-US")} playlists`;
   const work = mkdtempSync(join(tmpdir(), "music-bench-"));
+  const started = performance.now();
+  if (scale.quick) {
+    say(
+      `QUICK: ${IMPORT_RUNS} rounds of cold imports and first requests, ${WARM_RUNS} warm invocations per route, ${scale.homeLoads} home loads, users of ${many} items and at ${atQuotas}: indicative figures, not the recorded ones`,
+    );
+  }
 
   say("1/8 packaging the functions (serverless package) and the bare minimum");
   const bundles = await buildBundles(work);
@@ -90,23 +102,30 @@ export async function runBench(options: { record: boolean }): Promise<void> {
     IMPORT_RUNS,
   );
   say(`5/8 warm latency (${WARM_RUNS} invocations per route, alternating with the bare replay)`);
-  const warm = await measureWarm(stack, bundles.bareReplay, WARM_RUNS);
+  const warm = await measureWarm(stack, bundles.bareReplay, WARM_RUNS, scale.warmUpRuns);
   say("6/8 consumed capacity with the smallest and the largest allowed items");
   const capacity = await measureCapacity(stack);
   say("    and at the largest sizes per route, under contention, and the per-caller limit's share");
   const cost = await measureCost(stack, bundles);
   say(
-    "    and the featured list's hot read: 1,000 home loads without and with the container cache",
+    `    and the featured list's hot read: ${scale.homeLoads} home loads without and with the container cache`,
   );
-  const featured = await measureFeaturedHotRead(stack, bundles);
-  say("7/8 getPlays with 10 and 10,000 playlists; an export and deleting an account at quota");
-  const getPlaysScaling = await measureGetPlaysScaling(stack, WARM_RUNS);
-  const exportPages = await measureExport(stack);
-  const accountDeletionMs = await measureAccountDeletion(stack);
+  const featured = await measureFeaturedHotRead(stack, bundles, scale.homeLoads);
   say(
-    "    and sync: a pull after one change with 10 and 10,000 songs held, a push of 100, a merge",
+    `7/8 getPlays with 10 and ${many} playlists; an export and deleting an account at ${atQuotas}`,
   );
-  const sync = await measureSync(stack);
+  const getPlaysScaling = await measureGetPlaysScaling(
+    stack,
+    WARM_RUNS,
+    scale.manyItems,
+    scale.warmUpRuns,
+  );
+  const exportPages = await measureExport(stack, quotas);
+  const accountDeletionMs = await measureAccountDeletion(stack, quotas);
+  say(
+    `    and sync: a pull after one change with 10 and ${many} songs held, a push of 100, a merge`,
+  );
+  const sync = await measureSync(stack, scale.manyItems);
   say("8/8 JWT verifications per second");
   const jwtPerSecond = await measureJwtRate(stack);
   await stack.close();
@@ -123,6 +142,7 @@ export async function runBench(options: { record: boolean }): Promise<void> {
   };
   const results = {
     date: new Date().toISOString(),
+    ...(scale.quick ? { quick: true, scale } : {}),
     machine: {
       node: process.version,
       cpu: cpus()[0]?.model ?? "unknown",
@@ -176,17 +196,13 @@ export async function runBench(options: { record: boolean }): Promise<void> {
   );
   console.table(featured.rows);
   console.log(
-    `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling["10000"]} ms with 10,000`,
+    `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling[String(scale.manyItems)]} ms with ${many}`,
   );
-  console.log(
-    "export at both quotas, largest items (10,000 songs, 1,000 playlists of 500 ids), per page",
-  );
+  console.log(`export at ${atQuotas} of 500 ids, largest items, per page`);
   console.table(exportPages);
+  console.log(`account deletion at ${atQuotas}: ${accountDeletionMs} ms (users timeout: 29 s)`);
   console.log(
-    `account deletion at quota (10,000 songs, 1,000 playlists): ${accountDeletionMs} ms (users timeout: 29 s)`,
-  );
-  console.log(
-    "Sync: a pull after one change costs the same with 10 or 10,000 items held (read units, ms)",
+    `Sync: a pull after one change costs the same with 10 or ${many} items held (read units, ms)`,
   );
   console.table(sync);
   console.log(`JWT verifications per second (one core, RS256): ${jwtPerSecond}`);
@@ -201,4 +217,10 @@ export async function runBench(options: { record: boolean }): Promise<void> {
   console.log(
     `a play writes ${capacity[0]?.smallestWriteCU} WCU with the smallest items and ${capacity[0]?.largestWriteCU} with the largest (${goals.playWriteCapacityFlat ? "flat" : "NOT flat"})`,
   );
+  const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+  if (scale.quick) {
+    console.log(
+      `QUICK run (${minutes} min): fewer rounds and smaller users, figures indicative only; \`npm run bench\` measures the full set`,
+    );
+  } else console.log(`full run: ${minutes} min`);
 }
