@@ -77,9 +77,9 @@ export function benchScale(quick: boolean, env = process.env): BenchScale {
   return {
     quick,
     importRuns: Number(env.BENCH_IMPORT_RUNS ?? (full ? 21 : 3)),
-    warmRuns: Number(env.BENCH_WARM_RUNS ?? (full ? 1000 : 100)),
-    warmUpRuns: full ? 100 : 20,
-    homeLoads: full ? 1_000 : 200,
+    warmRuns: Number(env.BENCH_WARM_RUNS ?? (full ? 1000 : 50)),
+    warmUpRuns: full ? 100 : 10,
+    homeLoads: full ? 1_000 : 100,
     manyItems: full ? 10_000 : 1_000,
     quotaSongs: full ? 10_000 : 1_000,
     quotaPlaylists: full ? 1_000 : 100,
