@@ -10,8 +10,7 @@
  */
 import { commandLine } from "../scripts/local/cli.ts";
 
-const { values: options } = commandLine(
-  `usage: npm run bench [-- --quick | --record]
+const usage = `usage: npm run bench [-- --quick | --record]
 
 Measures every function beside the bare minimum: bundle size, cold import and first request,
 warm latency, round trips and capacity per route, scaling; prints tables and writes
@@ -21,16 +20,15 @@ fewer rounds at smaller sizes (3 cold processes, 50 warm invocations, 100 home l
 1,000 items and at 1,000 songs and 100 playlists): a few minutes instead of over ten, its figures
 indicative only (it says so, and cannot --record). BENCH_IMPORT_RUNS (21; quick 3) and
 BENCH_WARM_RUNS (1000; quick 50) set the repetitions; LOG_REQUESTS=1 shows the functions' own
-JSON log lines.`,
-  {
-    options: {
-      record: { type: "boolean", default: false },
-      quick: { type: "boolean", default: false },
-    },
+JSON log lines.`;
+const { values: options } = commandLine(usage, {
+  options: {
+    record: { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
   },
-);
+});
 if (options.quick && options.record) {
-  console.error("--quick figures are indicative: they are never recorded (drop one of the two)");
+  console.error(`--quick figures are indicative: they are never recorded\n\n${usage.trimEnd()}`);
   process.exit(2);
 }
 // The measurements load the functions' modules, which read their configuration when imported:

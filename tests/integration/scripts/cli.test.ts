@@ -52,6 +52,7 @@ describe("npm run <script> -- --help", () => {
     ["load", ["--duration"], "argument missing"],
     ["load", ["--connections", "many"], "must be positive numbers"],
     ["bench", ["--bogus"], "Unknown option '--bogus'"],
+    ["bench", ["--quick", "--record"], "--quick figures are indicative: they are never recorded"],
     ["cost", ["--bogus"], "Unknown option '--bogus'"],
     ["import:auth0", [], "FILE is missing"],
     ["import:auth0", ["export.json", "--parallel", "0"], "--parallel must be a positive integer"],
