@@ -52,7 +52,8 @@ export function progress(label: string, total: number) {
 /**
  * How much `npm run bench` measures. The full run: 21 fresh processes per cold import and first
  * request, 1,000 warm invocations per route, 1,000 home loads, users at 10,000 items and at both
- * quotas. `--quick`: fewer rounds and smaller users, within minutes on a 2-core machine; its
+ * quotas. `--quick`: fewer rounds and smaller users, without the init warm-up's variants (off by
+ * default), within minutes on a 2-core machine; its
  * figures are indicative (medians of few runs, scaling shown at a tenth of the sizes). The
  * environment's BENCH_IMPORT_RUNS and BENCH_WARM_RUNS set the repetitions of either.
  */
@@ -60,6 +61,8 @@ export interface BenchScale {
   quick: boolean;
   /** Fresh processes per cold import and per first request. */
   importRuns: number;
+  /** Whether those are measured with the init warm-up too (INIT_WARM_UP=true, off by default). */
+  withWarmUp: boolean;
   /** Timed warm invocations per route (and getPlays'); `warmUpRuns` untimed ones before. */
   warmRuns: number;
   warmUpRuns: number;
@@ -77,6 +80,7 @@ export function benchScale(quick: boolean, env = process.env): BenchScale {
   return {
     quick,
     importRuns: Number(env.BENCH_IMPORT_RUNS ?? (full ? 21 : 3)),
+    withWarmUp: full,
     warmRuns: Number(env.BENCH_WARM_RUNS ?? (full ? 1000 : 50)),
     warmUpRuns: full ? 100 : 10,
     homeLoads: full ? 1_000 : 100,

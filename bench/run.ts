@@ -15,12 +15,12 @@ const usage = `usage: npm run bench [-- --quick | --record]
 Measures every function beside the bare minimum: bundle size, cold import and first request,
 warm latency, round trips and capacity per route, scaling; prints tables and writes
 .data/bench/results.json (ignored by git). --record writes the tracked bench/results.json
-instead, the figures docs/cost-and-performance.md quotes. --quick measures the same things with
-fewer rounds at smaller sizes (3 cold processes, 50 warm invocations, 100 home loads, users of
-1,000 items and at 1,000 songs and 100 playlists): a few minutes instead of over ten, its figures
-indicative only (it says so, and cannot --record). BENCH_IMPORT_RUNS (21; quick 3) and
-BENCH_WARM_RUNS (1000; quick 50) set the repetitions; LOG_REQUESTS=1 shows the functions' own
-JSON log lines.`;
+instead, the figures docs/cost-and-performance.md quotes. --quick measures with fewer rounds at
+smaller sizes (3 cold processes, none with the init warm-up; 50 warm invocations; 100 home
+loads; users of 1,000 items and at 1,000 songs and 100 playlists): a few minutes instead of
+over ten, its figures indicative only (it says so, and cannot --record). BENCH_IMPORT_RUNS (21;
+quick 3) and BENCH_WARM_RUNS (1000; quick 50) set the repetitions; LOG_REQUESTS=1 shows the
+functions' own JSON log lines.`;
 const { values: options } = commandLine(usage, {
   options: {
     record: { type: "boolean", default: false },
