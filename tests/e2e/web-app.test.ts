@@ -41,7 +41,7 @@ beforeAll(async () => {
     }),
     startStack({ ...LOCAL_TENANT, PLAY_COOLDOWN_SECONDS: "" }),
     // Third-party cookies blocked, as Safari and Chrome's tracking protection block them.
-    launchChromium(["--test-third-party-cookie-phaseout"]),
+    launchChromium([], { thirdPartyCookies: "blocked" }),
   ]);
 });
 afterAll(async () => {

@@ -110,11 +110,48 @@ const statSafe = (path: string) => {
   }
 };
 
-/** `extraArgs`: e.g. `--remote-debugging-port=N`, for Lighthouse to reach the same Chromium. */
-export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+/**
+ * Third-party cookies blocked, as Safari and Chrome's tracking protection block them: Chrome's
+ * `--test-third-party-cookie-phaseout` does it in Debian's Chromium, and the package's headless
+ * shell ignores it (a frame of another site kept its cookie); DevTools' cookie controls do it in
+ * both, set on each page a context opens before it loads anything.
+ */
+function blockingThirdPartyCookies(browser: Browser): Browser {
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    const newPage = context.newPage.bind(context);
+    context.newPage = async () => {
+      const page = await newPage();
+      // The session stays attached: the controls last as long as it does.
+      const session = await context.newCDPSession(page);
+      await session.send("Network.enable");
+      // The two switches that keep Chrome's exceptions (its metadata and heuristics grants) off
+      // are newer than playwright-core's protocol types; without them the cookie stays.
+      await session.send("Network.setCookieControls", {
+        enableThirdPartyCookieRestriction: true,
+        ...{ disableThirdPartyCookieMetadata: true, disableThirdPartyCookieHeuristics: true },
+      });
+      return page;
+    };
+    return context;
+  };
+  return browser;
+}
+
+/**
+ * `extraArgs`: e.g. `--remote-debugging-port=N`, for Lighthouse to reach the same Chromium.
+ * `thirdPartyCookies: "blocked"`: every page of a context the browser opens blocks them.
+ */
+export async function launchChromium(
+  extraArgs: string[] = [],
+  options: { thirdPartyCookies?: "blocked" } = {},
+): Promise<Browser> {
   const { executablePath, env, origin } = await chromiumExecutable();
+  const blocked = options.thirdPartyCookies === "blocked";
+  let browser: Browser;
   try {
-    return await chromium.launch({
+    browser = await chromium.launch({
       executablePath,
       ...(env ? { env } : {}),
       // --no-sandbox: CI runs as root. The rest keep Chromium off the network it cannot reach.
@@ -128,12 +165,14 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
+        ...(blocked ? ["--test-third-party-cookie-phaseout"] : []),
         ...extraArgs,
       ],
     });
   } catch (error) {
     throw new Error(`Chromium from ${origin} did not start: ${(error as Error).message}`);
   }
+  return blocked ? blockingThirdPartyCookies(browser) : browser;
 }
 
 /** A phone-sized page (the seed's app is a mobile app). */
