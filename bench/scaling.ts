@@ -1,7 +1,7 @@
 import { BatchWriteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { httpEvent } from "../scripts/local/events.ts";
 import { type Handler, median, round, timeOnce } from "./common.ts";
-import { type BenchStack, context } from "./stack.ts";
+import { type BenchStack, context, usersContext } from "./stack.ts";
 
 /** What must not grow with a user's data: getPlays with many playlists, and account deletion. */
 
@@ -103,7 +103,7 @@ export async function measureAccountDeletion(
     rawPath: `/users/${encodeURIComponent(owner)}`,
   });
   const started = performance.now();
-  const deletion = (await (stack.handlers.users as Handler)(event, context)) as {
+  const deletion = (await (stack.handlers.users as Handler)(event, usersContext)) as {
     statusCode: number;
   };
   const ms = Math.round(performance.now() - started);
@@ -178,7 +178,7 @@ export async function measureExport(stack: BenchStack, quotas: Quotas = AT_QUOTA
       ...(cursor ? { query: { cursor } } : {}),
     });
     const started = performance.now();
-    const response = (await users(event, context)) as { statusCode: number; body: string };
+    const response = (await users(event, usersContext)) as { statusCode: number; body: string };
     const ms = performance.now() - started;
     if (response.statusCode !== 200) throw new Error(`export answered ${response.statusCode}`);
     const heapMB = (process.memoryUsage().heapUsed - heapBefore) / 1_048_576;
