@@ -113,8 +113,8 @@ const statSafe = (path: string) => {
 /**
  * Third-party cookies blocked, as Safari and Chrome's tracking protection block them: Chrome's
  * `--test-third-party-cookie-phaseout` does it in Debian's Chromium, and the package's headless
- * shell ignores it (a frame of another site kept its cookie); DevTools' cookie controls do it in
- * both, set on each page a context opens before it loads anything.
+ * shell ignores it (a frame of another site kept its cookie); there DevTools' cookie controls do
+ * it, set on each page a context opens before it loads anything.
  */
 function blockingThirdPartyCookies(browser: Browser): Browser {
   const newContext = browser.newContext.bind(browser);
@@ -172,7 +172,10 @@ export async function launchChromium(
   } catch (error) {
     throw new Error(`Chromium from ${origin} did not start: ${(error as Error).message}`);
   }
-  return blocked ? blockingThirdPartyCookies(browser) : browser;
+  // Only where the flag is not enough: Debian's Chromium blocks them with it alone.
+  return blocked && origin.startsWith("@sparticuz/chromium")
+    ? blockingThirdPartyCookies(browser)
+    : browser;
 }
 
 /** A phone-sized page (the seed's app is a mobile app). */
