@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type CDPSession, chromium, type Page } from "playwright-core";
 import { ROOT } from "../../scripts/local/serverless-config.ts";
 
 /** Debian's Chromium (`apt-get install -y chromium`); Playwright's own download cannot run here. */
@@ -120,12 +120,31 @@ function blockingThirdPartyCookies(browser: Browser): Browser {
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (options) => {
     const context = await newContext(options);
+    const sessions: CDPSession[] = [];
+    let offline = false;
+    // Network emulation is per DevTools session: context.setOffline sets Playwright's, and the
+    // page stayed online through this one (the offline tests failed); so it is set here too.
+    const emulate = (session: CDPSession) =>
+      session.send("Network.emulateNetworkConditions", {
+        offline,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: -1,
+      });
+    const setOffline = context.setOffline.bind(context);
+    context.setOffline = async (value) => {
+      offline = value;
+      await setOffline(value);
+      await Promise.all(sessions.map(emulate));
+    };
     const newPage = context.newPage.bind(context);
     context.newPage = async () => {
       const page = await newPage();
       // The session stays attached: the controls last as long as it does.
       const session = await context.newCDPSession(page);
+      sessions.push(session);
       await session.send("Network.enable");
+      if (offline) await emulate(session);
       // The two switches that keep Chrome's exceptions (its metadata and heuristics grants) off
       // are newer than playwright-core's protocol types; without them the cookie stays.
       await session.send("Network.setCookieControls", {
