@@ -16,7 +16,7 @@ import { ROOT } from "../scripts/local/serverless-config.ts";
 import { buildBundles } from "./bundles.ts";
 import { measureCapacity } from "./capacity.ts";
 import { measureCold } from "./cold.ts";
-import { say } from "./common.ts";
+import { type BenchScale, benchScale, say } from "./common.ts";
 import { measureCost } from "./cost.ts";
 import { measureFeaturedHotRead } from "./featured.ts";
 import { measureFirstRequests } from "./first-request.ts";
@@ -44,11 +44,24 @@ function quietFunctionLogs(): void {
   };
 }
 
-/** Steps 1 to 8: every measurement, on a stack of its own, closed after. */
-async function measureEverything() {
-  const IMPORT_RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 21);
-  const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 1000);
+/** The sizes a run measures at, in words: "1,000 items", "10,000 songs, 1,000 playlists". */
+function sizesOf(scale: BenchScale) {
+  const many = scale.manyItems.toLocaleString("en-US");
+  const quotas = { songs: scale.quotaSongs, playlists: scale.quotaPlaylists };
+  const atQuotas = `${quotas.songs.toLocaleString("en-US")} songs, ${quotas.playlists.toLocaleString("en-US")} playlists`;
+  return { many, quotas, atQuotas };
+}
+
+/** Steps 1 to 8 at `scale`: every measurement, on a stack of its own, closed after. */
+async function measureEverything(scale: BenchScale) {
+  const { importRuns: IMPORT_RUNS, warmRuns: WARM_RUNS } = scale;
+  const { many, quotas, atQuotas } = sizesOf(scale);
   const work = mkdtempSync(join(tmpdir(), "music-bench-"));
+  if (scale.quick) {
+    say(
+      `QUICK: ${IMPORT_RUNS} rounds of cold imports and first requests (not with the init warm-up), ${WARM_RUNS} warm invocations per route, ${scale.homeLoads} home loads, users of ${many} items and at ${atQuotas}: indicative figures, not the recorded ones`,
+    );
+  }
 
   say("1/8 packaging the functions (serverless package) and the bare minimum");
   const bundles = await buildBundles(work);
@@ -66,17 +79,19 @@ async function measureEverything() {
   say("3/8 starting DynamoDB Local and a token issuer");
   const stack = await startBenchStack(bundles);
   // With INIT_WARM_UP=true the import also waits for the warm-up (key set, one GetItem).
-  const withWarmUp = await measureCold(
-    bundles,
-    {
-      ...runtimeEnv(bundles.cursorSecret),
-      AUTH_ISSUER: stack.issuer,
-      DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
-      INIT_WARM_UP: "true",
-    },
-    IMPORT_RUNS,
-    "cold import rounds with the warm-up",
-  );
+  const withWarmUp = scale.withWarmUp
+    ? await measureCold(
+        bundles,
+        {
+          ...runtimeEnv(bundles.cursorSecret),
+          AUTH_ISSUER: stack.issuer,
+          DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
+          INIT_WARM_UP: "true",
+        },
+        IMPORT_RUNS,
+        "cold import rounds with the warm-up",
+      )
+    : { cold: [] };
   const { bareBytes, bareImport } = codeOnly;
   const cold = codeOnly.cold.map((c, i) => ({
     ...c,
@@ -84,32 +99,40 @@ async function measureEverything() {
     importWithWarmUpRatio: withWarmUp.cold[i]?.importRatio,
   }));
   say(
-    `4/8 first request of a cold process per route (${IMPORT_RUNS} rounds, by default and with the warm-up)`,
+    `4/8 first request of a cold process per route (${IMPORT_RUNS} rounds, by default${scale.withWarmUp ? " and with the warm-up" : ""})`,
   );
   const { bareFirstRequestMs, firstRequest } = await measureFirstRequests(
     stack,
     bundles,
     runtimeEnv(bundles.cursorSecret),
     IMPORT_RUNS,
+    scale.withWarmUp,
   );
   say(`5/8 warm latency (${WARM_RUNS} invocations per route, alternating with the bare replay)`);
-  const warm = await measureWarm(stack, bundles.bareReplay, WARM_RUNS);
+  const warm = await measureWarm(stack, bundles.bareReplay, WARM_RUNS, scale.warmUpRuns);
   say("6/8 consumed capacity with the smallest and the largest allowed items");
   const capacity = await measureCapacity(stack);
   say("    and at the largest sizes per route, under contention, and the per-caller limit's share");
   const cost = await measureCost(stack, bundles);
   say(
-    "    and the featured list's hot read: 1,000 home loads without and with the container cache",
+    `    and the featured list's hot read: ${scale.homeLoads} home loads without and with the container cache`,
   );
-  const featured = await measureFeaturedHotRead(stack, bundles);
-  say("7/8 getPlays with 10 and 10,000 playlists; an export and deleting an account at quota");
-  const getPlaysScaling = await measureGetPlaysScaling(stack, WARM_RUNS);
-  const exportPages = await measureExport(stack);
-  const accountDeletionMs = await measureAccountDeletion(stack);
+  const featured = await measureFeaturedHotRead(stack, bundles, scale.homeLoads);
   say(
-    "    and sync: a pull after one change with 10 and 10,000 songs held, a push of 100, a merge",
+    `7/8 getPlays with 10 and ${many} playlists; an export and deleting an account at ${atQuotas}`,
   );
-  const sync = await measureSync(stack);
+  const getPlaysScaling = await measureGetPlaysScaling(
+    stack,
+    WARM_RUNS,
+    scale.manyItems,
+    scale.warmUpRuns,
+  );
+  const exportPages = await measureExport(stack, quotas);
+  const accountDeletionMs = await measureAccountDeletion(stack, quotas);
+  say(
+    `    and sync: a pull after one change with 10 and ${many} songs held, a push of 100, a merge`,
+  );
+  const sync = await measureSync(stack, scale.manyItems);
   say("8/8 JWT verifications per second");
   const jwtPerSecond = await measureJwtRate(stack);
   await stack.close();
@@ -134,10 +157,12 @@ async function measureEverything() {
 
 type Measurements = Awaited<ReturnType<typeof measureEverything>>;
 
-function goalsOf({ cold, firstRequest, zips, warm, capacity }: Measurements) {
+function goalsOf({ cold, firstRequest, zips, warm, capacity }: Measurements, scale: BenchScale) {
   return {
     coldImportRatioMax: Math.max(...cold.map((c) => c.importRatio)),
-    coldImportWithWarmUpRatioMax: Math.max(...cold.map((c) => c.importWithWarmUpRatio ?? 0)),
+    coldImportWithWarmUpRatioMax: scale.withWarmUp
+      ? Math.max(...cold.map((c) => c.importWithWarmUpRatio ?? 0))
+      : null,
     firstRequestRatioMax: Math.max(...firstRequest.map((f) => f.ratio)),
     bundleRatioMax: Math.max(...cold.map((c) => c.bundleRatio)),
     zipRatioMax: Math.max(...zips.rows.map((z) => z.ratio)),
@@ -149,7 +174,7 @@ function goalsOf({ cold, firstRequest, zips, warm, capacity }: Measurements) {
 type Goals = ReturnType<typeof goalsOf>;
 
 /** results.json: `record` writes the tracked bench/results.json, else .data/bench's. */
-function writeResults(m: Measurements, goals: Goals, record: boolean): void {
+function writeResults(m: Measurements, goals: Goals, scale: BenchScale, record: boolean): void {
   const results = {
     date: new Date().toISOString(),
     machine: {
@@ -172,6 +197,7 @@ function writeResults(m: Measurements, goals: Goals, record: boolean): void {
     getPlaysMedianMsByPlaylists: m.getPlaysScaling,
     jwtVerificationsPerSecond: m.jwtPerSecond,
     goals,
+    ...(scale.quick ? { quick: true, scale } : {}),
   };
   const resultsDir = record ? join(ROOT, "bench") : join(ROOT, ".data", "bench");
   mkdirSync(resultsDir, { recursive: true });
@@ -179,7 +205,8 @@ function writeResults(m: Measurements, goals: Goals, record: boolean): void {
   say(`results in ${join(resultsDir, "results.json")}${record ? " (recorded)" : ""}`);
 }
 
-function printReport(m: Measurements, goals: Goals): void {
+function printReport(m: Measurements, goals: Goals, scale: BenchScale): void {
+  const { many, atQuotas } = sizesOf(scale);
   const { bareBytes, bareImport, cold, zips, bareFirstRequestMs, firstRequest, warm } = m;
   const { capacity, cost, featured, getPlaysScaling, exportPages, accountDeletionMs, sync } = m;
   const { jwtPerSecond } = m;
@@ -210,23 +237,19 @@ function printReport(m: Measurements, goals: Goals): void {
   );
   console.table(featured.rows);
   console.log(
-    `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling["10000"]} ms with 10,000`,
+    `getPlays median: ${getPlaysScaling["10"]} ms with 10 playlists, ${getPlaysScaling[String(scale.manyItems)]} ms with ${many}`,
   );
-  console.log(
-    "export at both quotas, largest items (10,000 songs, 1,000 playlists of 500 ids), per page",
-  );
+  console.log(`export at ${atQuotas} of 500 ids, largest items, per page`);
   console.table(exportPages);
+  console.log(`account deletion at ${atQuotas}: ${accountDeletionMs} ms (users timeout: 29 s)`);
   console.log(
-    `account deletion at quota (10,000 songs, 1,000 playlists): ${accountDeletionMs} ms (users timeout: 29 s)`,
-  );
-  console.log(
-    "Sync: a pull after one change costs the same with 10 or 10,000 items held (read units, ms)",
+    `Sync: a pull after one change costs the same with 10 or ${many} items held (read units, ms)`,
   );
   console.table(sync);
   console.log(`JWT verifications per second (one core, RS256): ${jwtPerSecond}`);
   console.log(`cold import ratio max ${goals.coldImportRatioMax} (goal <= 1.00)`);
   console.log(
-    `cold import with the init warm-up ratio max ${goals.coldImportWithWarmUpRatioMax} (INIT_WARM_UP=true: its network time too)`,
+    `cold import with the init warm-up ratio max ${goals.coldImportWithWarmUpRatioMax ?? "not measured (--quick)"} (INIT_WARM_UP=true: its network time too)`,
   );
   console.log(`first request ratio max ${goals.firstRequestRatioMax} (goal <= 1.05)`);
   console.log(`bundle ratio max ${goals.bundleRatioMax} (goal <= 1.30)`);
@@ -237,12 +260,23 @@ function printReport(m: Measurements, goals: Goals): void {
   );
 }
 
-/** Runs every measurement; `record` writes the tracked bench/results.json. */
-export async function runBench(options: { record: boolean }): Promise<void> {
+/**
+ * Runs every measurement; `record` writes the tracked bench/results.json; `quick` measures fewer
+ * rounds at smaller sizes (bench/common.ts benchScale), its figures indicative only.
+ */
+export async function runBench(options: { record: boolean; quick: boolean }): Promise<void> {
   quietFunctionLogs();
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-  const measured = await measureEverything();
-  const goals = goalsOf(measured);
-  writeResults(measured, goals, options.record);
-  printReport(measured, goals);
+  const scale = benchScale(options.quick);
+  const started = performance.now();
+  const measured = await measureEverything(scale);
+  const goals = goalsOf(measured, scale);
+  writeResults(measured, goals, scale, options.record);
+  printReport(measured, goals, scale);
+  const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+  if (scale.quick) {
+    console.log(
+      `QUICK run (${minutes} min): fewer rounds and smaller users, figures indicative only; \`npm run bench\` measures the full set`,
+    );
+  } else console.log(`full run: ${minutes} min`);
 }

@@ -15,7 +15,10 @@ export async function runNode(args: string[], env: Record<string, string>): Prom
 
 export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
-export const say = (message: string) => console.error(`[bench] ${message}`);
+const started = performance.now();
+/** A progress line on stderr, with the seconds since the bench started (where its time goes). */
+export const say = (message: string) =>
+  console.error(`[bench ${Math.round((performance.now() - started) / 1000)} s] ${message}`);
 
 export const median = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -43,5 +46,46 @@ export function progress(label: string, total: number) {
       if (live) process.stderr.write(`\r\x1b[2K${line}${done === total ? "\n" : ""}`);
       else console.error(line);
     },
+  };
+}
+
+/**
+ * How much `npm run bench` measures. The full run: 21 fresh processes per cold import and first
+ * request, 1,000 warm invocations per route, 1,000 home loads, users at 10,000 items and at both
+ * quotas. `--quick`: fewer rounds and smaller users, without the init warm-up's variants (off by
+ * default), within minutes on a 2-core machine; its
+ * figures are indicative (medians of few runs, scaling shown at a tenth of the sizes). The
+ * environment's BENCH_IMPORT_RUNS and BENCH_WARM_RUNS set the repetitions of either.
+ */
+export interface BenchScale {
+  quick: boolean;
+  /** Fresh processes per cold import and per first request. */
+  importRuns: number;
+  /** Whether those are measured with the init warm-up too (INIT_WARM_UP=true, off by default). */
+  withWarmUp: boolean;
+  /** Timed warm invocations per route (and getPlays'); `warmUpRuns` untimed ones before. */
+  warmRuns: number;
+  warmUpRuns: number;
+  /** Home loads of the featured list's hot read. */
+  homeLoads: number;
+  /** The most playlists (getPlays) and songs (sync's pull) one user holds. */
+  manyItems: number;
+  /** The quotas the export and the account deletion are measured at. */
+  quotaSongs: number;
+  quotaPlaylists: number;
+}
+
+export function benchScale(quick: boolean, env = process.env): BenchScale {
+  const full = !quick;
+  return {
+    quick,
+    importRuns: Number(env.BENCH_IMPORT_RUNS ?? (full ? 21 : 3)),
+    withWarmUp: full,
+    warmRuns: Number(env.BENCH_WARM_RUNS ?? (full ? 1000 : 50)),
+    warmUpRuns: full ? 100 : 10,
+    homeLoads: full ? 1_000 : 100,
+    manyItems: full ? 10_000 : 1_000,
+    quotaSongs: full ? 10_000 : 1_000,
+    quotaPlaylists: full ? 1_000 : 100,
   };
 }

@@ -20,6 +20,7 @@ import { type Bundles, buildBundles } from "./bundles.ts";
 import { type Handler, round, say } from "./common.ts";
 import { type BenchStack, context, freshInstance, startBenchStack } from "./stack.ts";
 
+/** Home loads per run by default (`npm run bench -- --quick`: fewer). */
 const HOME_LOADS = 1_000;
 /** Warm containers sharing the home loads (round robin), and editorial changes among them. */
 const CONTAINERS = 10;
@@ -71,7 +72,11 @@ interface Split {
   stampReads: number;
 }
 
-export async function measureFeaturedHotRead(stack: BenchStack, bundles: Bundles) {
+export async function measureFeaturedHotRead(
+  stack: BenchStack,
+  bundles: Bundles,
+  homeLoads = HOME_LOADS,
+) {
   const table = stack.tables.FEATURED_TABLE as string;
   const editor = "google-oauth2|bench-featured-editor";
   const ids = await seedShelf(stack, editor);
@@ -112,11 +117,11 @@ export async function measureFeaturedHotRead(stack: BenchStack, bundles: Bundles
     const split: Split = { total: 0, live: 0, stamp: 0, queries: 0, stampReads: 0 };
     let bodyBytes = 0;
     let changesLeft = CHANGES;
-    for (let i = 0; i < HOME_LOADS; i++) {
+    for (let i = 0; i < homeLoads; i++) {
       // Editorial changes spread over the run: an operator renames one of the shelf's playlists.
       if (
         changesLeft > 0 &&
-        i === Math.floor((HOME_LOADS * (CHANGES - changesLeft + 1)) / (CHANGES + 1))
+        i === Math.floor((homeLoads * (CHANGES - changesLeft + 1)) / (CHANGES + 1))
       ) {
         changesLeft--;
         const answer = (await (fns[0] as Handler)(
@@ -146,10 +151,10 @@ export async function measureFeaturedHotRead(stack: BenchStack, bundles: Bundles
     return { ...split, bodyBytes };
   };
 
-  say(`    featured: ${HOME_LOADS} home loads without the cache (one container)`);
+  say(`    featured: ${homeLoads} home loads without the cache (one container)`);
   const before = await measure(await containers(0, 1, "off"));
   say(
-    `    featured: ${HOME_LOADS} home loads over ${CONTAINERS} containers with the cache, ${CHANGES} changes among them`,
+    `    featured: ${homeLoads} home loads over ${CONTAINERS} containers with the cache, ${CHANGES} changes among them`,
   );
   const after = await measure(await containers(60, CONTAINERS, "on"));
 
@@ -159,10 +164,10 @@ export async function measureFeaturedHotRead(stack: BenchStack, bundles: Bundles
     // The home loads a second one key takes before it meets 3,000 read units a second: the
     // shelf's when every load Queries it; the stamp's when the cache answers, the shelf then
     // taking one page per container per change whatever the load.
-    const perLoadOnBusiestLoadKey = s.stamp ? s.stamp / HOME_LOADS : pageReadUnits;
+    const perLoadOnBusiestLoadKey = s.stamp ? s.stamp / homeLoads : pageReadUnits;
     return {
       run: label,
-      readUnitsPer1000Loads: round(s.total),
+      readUnitsPer1000Loads: round((s.total * 1_000) / homeLoads),
       queries: s.queries,
       stampReads: s.stampReads,
       liveShelfReadUnits: round(s.live),
@@ -177,7 +182,7 @@ export async function measureFeaturedHotRead(stack: BenchStack, bundles: Bundles
     };
   };
   return {
-    homeLoads: HOME_LOADS,
+    homeLoads,
     containers: CONTAINERS,
     changes: CHANGES,
     shelf: `${SHELF_SIZE} playlists of 500 song ids`,

@@ -45,6 +45,7 @@ export async function measureFirstRequests(
   bundles: { functions: Record<string, string>; bareMinimum: string },
   env: Record<string, string>,
   runs: number,
+  withWarmUp = true,
 ) {
   const dir = mkdtempSync(join(tmpdir(), "music-bench-events-"));
   const routeEnv = {
@@ -71,9 +72,11 @@ export async function measureFirstRequests(
     for (const route of routes) {
       const file = bundles.functions[route.fn] as string;
       route.byDefault.push(await firstRequestOnce(file, route.eventFile, routeEnv));
-      route.warmedUp.push(
-        await firstRequestOnce(file, route.eventFile, { ...routeEnv, INIT_WARM_UP: "true" }),
-      );
+      if (withWarmUp) {
+        route.warmedUp.push(
+          await firstRequestOnce(file, route.eventFile, { ...routeEnv, INIT_WARM_UP: "true" }),
+        );
+      }
     }
     counter.step();
   }
@@ -84,8 +87,12 @@ export async function measureFirstRequests(
       route: route.route,
       firstRequestMs: round(median(route.byDefault)),
       ratio: round(median(route.byDefault) / bareMs),
-      withWarmUpMs: round(median(route.warmedUp)),
-      withWarmUpRatio: round(median(route.warmedUp) / bareMs),
+      ...(withWarmUp
+        ? {
+            withWarmUpMs: round(median(route.warmedUp)),
+            withWarmUpRatio: round(median(route.warmedUp) / bareMs),
+          }
+        : {}),
     })),
   };
 }

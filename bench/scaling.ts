@@ -1,7 +1,7 @@
 import { BatchWriteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { httpEvent } from "../scripts/local/events.ts";
 import { type Handler, median, round, timeOnce } from "./common.ts";
-import { type BenchStack, context } from "./stack.ts";
+import { type BenchStack, context, usersContext } from "./stack.ts";
 
 /** What must not grow with a user's data: getPlays with many playlists, and account deletion. */
 
@@ -25,11 +25,16 @@ const playlistItems = (owner: string, count: number) =>
     updated_at: now,
   }));
 
-/** Median getPlays latency for a user with 10 and with 10,000 playlists. */
-export async function measureGetPlaysScaling(stack: BenchStack, runs: number) {
+/** Median getPlays latency for a user with 10 and with `many` playlists (10,000 by default). */
+export async function measureGetPlaysScaling(
+  stack: BenchStack,
+  runs: number,
+  many = 10_000,
+  warmUpRuns = 30,
+) {
   const { tables } = stack;
   const scaling: Record<string, number> = {};
-  for (const count of [10, 10_000]) {
+  for (const count of [10, many]) {
     const owner = `auth0|bench-${count}`;
     await putAll(stack, tables.PLAYLISTS_TABLE as string, playlistItems(owner, count));
     await stack.doc.send(
@@ -40,7 +45,7 @@ export async function measureGetPlaysScaling(stack: BenchStack, runs: number) {
     );
     const event = httpEvent("getTotalPlays", { token: await stack.tokenFor(owner) });
     const getPlays = stack.handlers.getPlays as Handler;
-    for (let i = 0; i < 30; i++) await getPlays(event, context);
+    for (let i = 0; i < warmUpRuns; i++) await getPlays(event, context);
     const times: number[] = [];
     for (let i = 0; i < runs; i++) times.push(await timeOnce(() => getPlays(event, context)));
     scaling[`${count}`] = round(median(times));
@@ -48,26 +53,42 @@ export async function measureGetPlaysScaling(stack: BenchStack, runs: number) {
   return scaling;
 }
 
-/** The counters of a user at both quotas: 1,000 playlists of one play each, 10,000 songs. */
-async function putQuotaCounters(stack: BenchStack, owner: string): Promise<void> {
+/** The sizes a user is measured at: both quotas by default (10,000 songs, 1,000 playlists). */
+interface Quotas {
+  songs: number;
+  playlists: number;
+}
+const AT_QUOTA: Quotas = { songs: 10_000, playlists: 1_000 };
+
+/** The counters of a user at `quotas`: its playlists of one play each, its songs. */
+async function putQuotaCounters(stack: BenchStack, owner: string, quotas: Quotas): Promise<void> {
   await putAll(stack, stack.tables.COUNTERS_TABLE as string, [
-    ...Array.from({ length: 1_000 }, (_, i) => ({
+    ...Array.from({ length: quotas.playlists }, (_, i) => ({
       user_id: owner,
       counter_id: id("P", i),
       plays: 1,
     })),
-    { user_id: owner, counter_id: "user", songs: 10_000, playlists: 1_000, total_plays: 1_000 },
+    {
+      user_id: owner,
+      counter_id: "user",
+      songs: quotas.songs,
+      playlists: quotas.playlists,
+      total_plays: quotas.playlists,
+    },
   ]);
 }
 
-/** Milliseconds to delete an account at both quotas: 10,000 songs and 1,000 playlists. */
-export async function measureAccountDeletion(stack: BenchStack): Promise<number> {
+/** Milliseconds to delete an account at both quotas (10,000 songs and 1,000 playlists). */
+export async function measureAccountDeletion(
+  stack: BenchStack,
+  quotas: Quotas = AT_QUOTA,
+): Promise<number> {
   const { tables } = stack;
   const owner = "auth0|bench-at-quota";
   await putAll(
     stack,
     tables.SONGS_TABLE as string,
-    Array.from({ length: 10_000 }, (_, i) => ({
+    Array.from({ length: quotas.songs }, (_, i) => ({
       user_id: owner,
       song_id: id("S", i),
       song_name: "s",
@@ -75,14 +96,14 @@ export async function measureAccountDeletion(stack: BenchStack): Promise<number>
       created_at: now,
     })),
   );
-  await putAll(stack, tables.PLAYLISTS_TABLE as string, playlistItems(owner, 1_000));
-  await putQuotaCounters(stack, owner);
+  await putAll(stack, tables.PLAYLISTS_TABLE as string, playlistItems(owner, quotas.playlists));
+  await putQuotaCounters(stack, owner, quotas);
   const event = httpEvent("deleteUser", {
     token: await stack.tokenFor(owner),
     rawPath: `/users/${encodeURIComponent(owner)}`,
   });
   const started = performance.now();
-  const deletion = (await (stack.handlers.users as Handler)(event, context)) as {
+  const deletion = (await (stack.handlers.users as Handler)(event, usersContext)) as {
     statusCode: number;
   };
   const ms = Math.round(performance.now() - started);
@@ -111,10 +132,10 @@ export async function measureJwtRate(stack: BenchStack): Promise<number> {
  * one run, else as the process grew). Bounded: no page's time or memory grows with the pages
  * before it.
  */
-export async function measureExport(stack: BenchStack) {
+export async function measureExport(stack: BenchStack, quotas: Quotas = AT_QUOTA) {
   const { tables } = stack;
   const owner = "auth0|bench-export";
-  const songIds = Array.from({ length: 10_000 }, (_, i) => id("E", i));
+  const songIds = Array.from({ length: quotas.songs }, (_, i) => id("E", i));
   await putAll(
     stack,
     tables.SONGS_TABLE as string,
@@ -129,9 +150,12 @@ export async function measureExport(stack: BenchStack) {
   await putAll(
     stack,
     tables.PLAYLISTS_TABLE as string,
-    playlistItems(owner, 1_000).map((item) => ({ ...item, song_ids: songIds.slice(0, 500) })),
+    playlistItems(owner, quotas.playlists).map((item) => ({
+      ...item,
+      song_ids: songIds.slice(0, 500),
+    })),
   );
-  await putQuotaCounters(stack, owner);
+  await putQuotaCounters(stack, owner, quotas);
   const token = await stack.tokenFor(owner);
   const users = stack.handlers.users as Handler;
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -154,7 +178,7 @@ export async function measureExport(stack: BenchStack) {
       ...(cursor ? { query: { cursor } } : {}),
     });
     const started = performance.now();
-    const response = (await users(event, context)) as { statusCode: number; body: string };
+    const response = (await users(event, usersContext)) as { statusCode: number; body: string };
     const ms = performance.now() - started;
     if (response.statusCode !== 200) throw new Error(`export answered ${response.statusCode}`);
     const heapMB = (process.memoryUsage().heapUsed - heapBefore) / 1_048_576;

@@ -131,7 +131,13 @@ export function warmRoutes(stack: BenchStack): Route[] {
   });
 }
 
-export async function measureWarm(stack: BenchStack, bareReplay: string, runs: number) {
+/** `warmUpRuns` untimed invocations of each (function and bare twin) before the `runs` timed ones. */
+export async function measureWarm(
+  stack: BenchStack,
+  bareReplay: string,
+  runs: number,
+  warmUpRuns = 100,
+) {
   const routes = warmRoutes(stack);
   const counter = progress("warm routes", routes.length);
   const warm = [];
@@ -156,7 +162,7 @@ export async function measureWarm(stack: BenchStack, bareReplay: string, runs: n
     const bare = await freshInstance(bareReplay, route.route);
     const bareEvent = { headers: { authorization: `Bearer ${route.changes.token}` }, work };
     const floor = () => bare(bareEvent, context);
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < warmUpRuns; i++) {
       await ours();
       await floor();
     }

@@ -25,10 +25,15 @@ export interface TableDefinition {
 }
 
 export interface PrintedConfig {
-  provider: { environment: Record<string, string> };
+  /** `timeout`: the functions' default, in seconds. */
+  provider: { environment: Record<string, string>; timeout?: number };
   functions: Record<
     string,
-    { handler: string; events?: { httpApi?: { method: string; path: string } | "*" }[] }
+    {
+      handler: string;
+      timeout?: number;
+      events?: { httpApi?: { method: string; path: string } | "*" }[];
+    }
   >;
   resources: {
     Resources: Record<string, { Type: string; Properties: TableDefinition["properties"] }>;

@@ -4,6 +4,8 @@
  * walked page by page while the same user writes from another client; who may export whom; and
  * an account deletion that reaches the local tenant's Management API.
  */
+
+import { setTimeout as sleep } from "node:timers/promises";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../../lib/ids.ts";
@@ -128,6 +130,48 @@ async function userAtQuotas(userId: string) {
   return { songIds, playlistIds };
 }
 
+/**
+ * A request sent again after a 503 as a client would (up to 8 tries). At quota a song's deletion
+ * walks 1,000 playlists of 500 ids, and here the export's 4 MB pages and the user's writes run
+ * side by side: on a busy 2-core machine a function may run out of its time. Its own 503 asks
+ * for Retry-After; API Gateway's (the function could not answer in time: no X-Correlation-Id,
+ * so not the document's answer; docs/local-stack.md) leaves the function maybe still at work,
+ * so the next try waits its whole timeout (10 s; 29 s for `users`). Every other answer is held
+ * to the document. `retried`: whether a 503 came before the answer.
+ */
+async function asAClient(
+  method: "GET" | "DELETE",
+  path: string,
+  token: string,
+): Promise<{ answer: HttpResult; retried: boolean }> {
+  const gatewayWait = path.startsWith("/users/") ? 29 : 10;
+  const once = async (): Promise<{ answer?: HttpResult; waitS: number }> => {
+    try {
+      const answer = await call(stack.baseUrl, method, path, { token });
+      return { answer, waitS: Number(answer.headers.get("retry-after") ?? 1) };
+    } catch (error) {
+      if (!/→ 503: documented header X-Correlation-Id is missing/.test(String(error))) throw error;
+      return { waitS: gatewayWait };
+    }
+  };
+  let sent = await once();
+  let retried = false;
+  for (let attempt = 1; attempt < 8 && (!sent.answer || sent.answer.status === 503); attempt++) {
+    retried = true;
+    await sleep(sent.waitS * 1_000);
+    sent = await once();
+  }
+  if (!sent.answer) throw new Error(`${method} ${path}: API Gateway's 503, 8 times`);
+  return { answer: sent.answer, retried };
+}
+
+/** A DELETE that lands: 204, or 404 after a 503 (whose try may have landed). */
+async function deleteAsAClient(path: string, token: string): Promise<void> {
+  const { answer, retried } = await asAClient("DELETE", path, token);
+  if (retried && answer.status === 404) return;
+  expect(answer.status, `DELETE ${path}`).toBe(204);
+}
+
 describe("GET /users/{userId}/export at both quotas", { timeout: 900_000 }, () => {
   it("holds every song and playlist exactly once, in pages of at most 4 MB, while the user writes", async () => {
     const userId = uniqueUser("google-oauth2");
@@ -142,13 +186,7 @@ describe("GET /users/{userId}/export at both quotas", { timeout: 900_000 }, () =
       if (round === 1) {
         // A song in no playlist goes; a new one takes its place in the quota.
         const gone = songIds[SONGS - 1] as string;
-        // At quota a song's deletion walks 1,000 playlists of 500 ids: on a busy machine it may
-        // run out of time (503 with Retry-After), and is sent again as a client would.
-        let status = 503;
-        for (let attempt = 0; attempt < 4 && status === 503; attempt++) {
-          status = (await call(stack.baseUrl, "DELETE", `/songs/${gone}`, { token })).status;
-        }
-        expect([204, 404]).toContain(status);
+        await deleteAsAClient(`/songs/${gone}`, token);
         deleted.add(gone);
         const song = await call(stack.baseUrl, "POST", "/songs", {
           token,
@@ -174,9 +212,7 @@ describe("GET /users/{userId}/export at both quotas", { timeout: 900_000 }, () =
       if (fresh.status === 201) created.add(fresh.body.playlistId);
       else expect(fresh.body.errorCode).toBe("quota_exceeded");
       const middle = playlistIds[PLAYLISTS / 2 + round] as string;
-      expect((await call(stack.baseUrl, "DELETE", `/playlists/${middle}`, { token })).status).toBe(
-        204,
-      );
+      await deleteAsAClient(`/playlists/${middle}`, token);
       deleted.add(middle);
     }
 
@@ -188,14 +224,12 @@ describe("GET /users/{userId}/export at both quotas", { timeout: 900_000 }, () =
       if (round === 1) {
         // Deleted before the walk reaches it (the last playlist comes on the last page).
         lastDeletedFirst = playlistIds[PLAYLISTS - 1] as string;
-        const gone = await call(stack.baseUrl, "DELETE", `/playlists/${lastDeletedFirst}`, {
-          token,
-        });
-        expect(gone.status).toBe(204);
+        await deleteAsAClient(`/playlists/${lastDeletedFirst}`, token);
         deleted.add(lastDeletedFirst);
       }
-      const [page] = await Promise.all([
-        call(stack.baseUrl, "GET", path(userId, cursor), { token }),
+      const [{ answer: page }] = await Promise.all([
+        // The same cursor again after a 503: the page a client asks for once more.
+        asAClient("GET", path(userId, cursor), token),
         round > 0 ? writes(round) : Promise.resolve(),
       ]);
       expect(page.status).toBe(200);

@@ -28,7 +28,7 @@ export function serveWebApp(options: { withCooldownStack: boolean }): void {
         ? startStack({ ...LOCAL_TENANT, PLAY_COOLDOWN_SECONDS: "" })
         : undefined,
       // Third-party cookies blocked, as Safari and Chrome's tracking protection block them.
-      launchChromium(["--test-third-party-cookie-phaseout"]),
+      launchChromium([], { thirdPartyCookies: "blocked" }),
     ]);
     stack = main;
     browser = chromium;

@@ -53,6 +53,7 @@ describe("npm run <script> -- --help", () => {
     ["load", ["--duration"], "argument missing"],
     ["load", ["--connections", "many"], "must be positive numbers"],
     ["bench", ["--bogus"], "Unknown option '--bogus'"],
+    ["bench", ["--quick", "--record"], "--quick figures are indicative: they are never recorded"],
     ["cost", ["--bogus"], "Unknown option '--bogus'"],
     ["import:auth0", [], "FILE is missing"],
     ["sync:stamp", ["--bogus"], "Unknown option '--bogus'"],
