@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import { loadOrCreateLocalClient, loadOrCreateSigningKey, signAccessToken } from "./issuer.ts";
 import { freePort } from "./ports.ts";
 import { ROOT } from "./serverless-config.ts";
@@ -161,6 +162,24 @@ export async function stackToken(
   });
 }
 
+/** A client-credentials grant at the stack's local tenant, as a machine asks it (the answer). */
+export function clientCredentials(
+  stack: Pick<RunningStack, "issuerPort">,
+  client: { clientId: string; clientSecret: string },
+  audience: string,
+): Promise<Response> {
+  return fetch(`http://127.0.0.1:${stack.issuerPort}/oauth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      audience,
+    }),
+  });
+}
+
 /**
  * The stack's local tenant's client-credentials token for the post-login hook, as the Action
  * gets it (its client's id and secret, `run:post_login`).
@@ -169,17 +188,26 @@ export async function stackHookToken(
   stack: Pick<RunningStack, "dataDir" | "issuerPort">,
 ): Promise<string> {
   const client = loadOrCreateLocalClient(stack.dataDir);
-  const response = await fetch(`http://127.0.0.1:${stack.issuerPort}/oauth/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      grant_type: "client_credentials",
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-      audience: "https://api.music.local",
-    }),
-  });
+  const response = await clientCredentials(stack, client, "https://api.music.local");
   return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** `npm run login -- USER_ID` against the stack, as a reader's shell runs it: the token it prints. */
+export async function stackLogin(
+  stack: Pick<RunningStack, "dataDir" | "issuerPort" | "baseUrl">,
+  userId: string,
+): Promise<string> {
+  const { stdout } = await promisify(execFile)("npm", ["run", "-s", "login", "--", userId], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: stack.dataDir,
+      PORT: new URL(stack.baseUrl).port,
+      ISSUER_PORT: stack.issuerPort,
+      ...LOCAL_TENANT,
+    },
+  });
+  return stdout.trim();
 }
 
 /** `count` CPU-bound processes beside the stack, as a build would be; answers how to stop them. */

@@ -1,17 +1,15 @@
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PostLoginEvent, runPostLoginAction } from "../../scripts/local/auth0-runtime.ts";
 import type { LocalClient } from "../../scripts/local/issuer.ts";
 import { freePort } from "../../scripts/local/ports.ts";
-import { ROOT } from "../../scripts/local/serverless-config.ts";
 import {
   LOCAL_TENANT,
   type RunningStack,
+  stackLogin,
   stackToken,
   startStack,
 } from "../../scripts/local/stack.ts";
@@ -356,21 +354,7 @@ describe("moving in from Auth0 at a first login", () => {
 
 describe("npm run login", () => {
   it("runs the Action against the local stack and prints a token carrying the roles claim", async () => {
-    const { stdout } = await promisify(execFile)(
-      "npm",
-      ["run", "-s", "login", "--", "google-oauth2|login-test"],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          DATA_DIR: stack.dataDir,
-          PORT: new URL(stack.baseUrl).port,
-          ISSUER_PORT: stack.issuerPort,
-          ...LOCAL_TENANT,
-        },
-      },
-    );
-    const token = stdout.trim();
+    const token = await stackLogin(stack, "google-oauth2|login-test");
     const claims = decodeJwt(token);
     expect(claims.sub).toBe("google-oauth2|login-test");
     expect(claims[ROLES]).toEqual([]);

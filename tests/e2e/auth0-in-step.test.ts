@@ -1,10 +1,3 @@
-/**
- * Auth0 and the store in step (CONTRACT: Auth0 and the store in step), over HTTP against
- * `npm start` with its local tenant: a deleted account's tokens refused on every route, the
- * hook refusing a login during a deletion before any limit, and (below) what moves in at login.
- */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -13,11 +6,12 @@ import {
   userUserMetadata,
 } from "../../scripts/local/issuer.ts";
 import { sduEvent } from "../../scripts/local/log-stream.ts";
-import { loadTableDefinitions, ROOT } from "../../scripts/local/serverless-config.ts";
+import { loadTableDefinitions } from "../../scripts/local/serverless-config.ts";
 import {
   LOCAL_TENANT,
   type RunningStack,
   stackHookToken,
+  stackLogin,
   stackToken,
   startStack,
 } from "../../scripts/local/stack.ts";
@@ -191,17 +185,7 @@ describe("moving in at login", { timeout: 120_000 }, () => {
     const userId = uniqueUser("auth0");
     userUserMetadata(stack.dataDir).merge(userId, { theme: "dark", x$y: 2 });
     userAppMetadata(stack.dataDir).merge(userId, { plan: "family" });
-    const { stdout } = await promisify(execFile)("npm", ["run", "-s", "login", "--", userId], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATA_DIR: stack.dataDir,
-        PORT: new URL(stack.baseUrl).port,
-        ISSUER_PORT: stack.issuerPort,
-        ...LOCAL_TENANT,
-      },
-    });
-    const token = stdout.trim();
+    const token = await stackLogin(stack, userId);
     const stored = await call(stack.baseUrl, "GET", me(userId), { token });
     expect(stored.body.user_metadata).toEqual({ theme: "dark", displayName: "user" });
     expect(stored.body.app_metadata).toEqual({ plan: "family" });

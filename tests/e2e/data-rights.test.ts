@@ -17,6 +17,7 @@ import {
 } from "../../scripts/local/issuer.ts";
 import { loadTableDefinitions } from "../../scripts/local/serverless-config.ts";
 import {
+  clientCredentials,
   LOCAL_TENANT,
   type RunningStack,
   stackToken,
@@ -380,18 +381,7 @@ describe("DELETE /users/{userId} under npm start", { timeout: 120_000 }, () => {
     // The tenant's Management API, as the API called it: the user is unknown there now.
     const issuer = `http://127.0.0.1:${stack.issuerPort}/`;
     const client = loadOrCreateManagementClient(stack.dataDir);
-    const clientCredentials = (audience: string) =>
-      fetch(`${issuer}oauth/token`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          grant_type: "client_credentials",
-          client_id: client.clientId,
-          client_secret: client.clientSecret,
-          audience,
-        }),
-      });
-    const grant = await clientCredentials(`${issuer}api/v2/`);
+    const grant = await clientCredentials(stack, client, `${issuer}api/v2/`);
     expect(grant.status).toBe(200);
     const { access_token } = (await grant.json()) as { access_token: string };
     const again = await fetch(`${issuer}api/v2/users/${encodeURIComponent(userId)}`, {
@@ -405,7 +395,7 @@ describe("DELETE /users/{userId} under npm start", { timeout: 120_000 }, () => {
     });
     expect(misused.status).toBe(401);
     // Nor may the management client ask for the music API's audience.
-    const other = await clientCredentials("https://api.music.local");
+    const other = await clientCredentials(stack, client, "https://api.music.local");
     expect(other.status).toBe(403);
     // The API keeps nothing either, and the deleted account's token opens nothing.
     expect((await call(stack.baseUrl, "GET", "/songs", { token })).status).toBe(401);

@@ -60,28 +60,35 @@ const scriptEnv = () => ({
   LOCAL_STACK_FILE: "off",
 });
 
+/** A command of this checkout against the test stack: its output so far, and its exit code. */
+function spawnScript(command: string, args: string[]) {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: scriptEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output = { stdout: "", stderr: "" };
+  child.stdout.on("data", (chunk) => {
+    output.stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output.stderr += chunk;
+  });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : -1)));
+  });
+  return { child, output, exited };
+}
+
 /** Runs an npm script of this checkout against the test stack; answers its output and code. */
-function runScript(
+async function runScript(
   script: string,
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "-s", script, "--", ...args], {
-      cwd: ROOT,
-      env: scriptEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  const run = spawnScript("npm", ["run", "-s", script, "--", ...args]);
+  const code = await run.exited;
+  return { code, ...run.output };
 }
 
 const importFile = (file: string, ...options: string[]) =>
@@ -301,31 +308,23 @@ describe("npm run import:auth0", { timeout: 240_000 }, () => {
     const file = join(dir, "interrupted.json");
     writeFileSync(file, ndjson(users.map((userId, i) => generated(userId, i))));
     // The script's own process (not npm's), as a terminal's Ctrl-C reaches it.
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/import-auth0.ts", file], {
-      cwd: ROOT,
-      env: scriptEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const { child, output, exited } = spawnScript(process.execPath, [
+      "--import",
+      "tsx",
+      "scripts/import-auth0.ts",
+      file,
+    ]);
     // Interrupted once some of the file is done.
     const deadline = Date.now() + 60_000;
     while (!existsSync(`${file}.progress.json`) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill("SIGINT");
-    expect(await exited, stderr).toBe(130);
-    const line = Number(stderr.match(/resumes after line (\d+)/)?.[1]);
+    expect(await exited, output.stderr).toBe(130);
+    const line = Number(output.stderr.match(/resumes after line (\d+)/)?.[1]);
     expect(line).toBeGreaterThan(0);
     expect(line).toBeLessThan(1_000);
-    expect(stdout.trim()).toMatch(/^imported \d+, already present 0, skipped 0$/);
+    expect(output.stdout.trim()).toMatch(/^imported \d+, already present 0, skipped 0$/);
     // Every user up to that line is stored.
     const before = await stored(users.slice(0, line));
     expect(before.size).toBe(line);
