@@ -8,6 +8,10 @@ import { localSettings, runningStack } from "./settings.ts";
 
 /** Points lib at `stage`'s tables (deployed), or at the local stack's when `stage` is unset. */
 export async function useTables(script: string, stage: string | undefined): Promise<void> {
+  // The running stack's ports, read before the stage's variables below are set: the record of
+  // the running stack is taken only while the variables set agree with it.
+  const settings = localSettings();
+  const stackRunning = runningStack() !== undefined;
   const printed = loadServerlessConfig(stage ?? "dev") as ReturnType<
     typeof loadServerlessConfig
   > & { provider: { region?: string } };
@@ -33,8 +37,7 @@ export async function useTables(script: string, stage: string | undefined): Prom
     console.error(`${script}: on stage ${stage} (${process.env.AWS_REGION})`);
     return;
   }
-  const settings = localSettings();
-  if (!runningStack() && !process.env.DYNAMODB_PORT && !settings.externalDynamodb) {
+  if (!stackRunning && !process.env.DYNAMODB_PORT && !settings.externalDynamodb) {
     console.error(
       `${script}: no npm start is recorded as running; trying DynamoDB Local on port ${settings.dynamodbPort}`,
     );
