@@ -110,6 +110,12 @@ async function guardDynamoDb(port: number, jarPort: number): Promise<Server> {
         agent,
       },
       (answer) => {
+        // The client left before the jar answered (an SDK's request timeout on a busy machine):
+        // nothing to answer, and piping into its closed response would throw out of the server.
+        if (outgoing.destroyed) {
+          answer.destroy();
+          return;
+        }
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         // Either end going away closes the other: an aborted client ends the jar's request.
         pipeline(answer, outgoing, () => undefined);
