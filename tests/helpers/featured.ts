@@ -2,6 +2,7 @@
  * The featured routes through the playlists function's handler, as the featured tests call
  * them: an editor, and each route with its sample event.
  */
+import { expect } from "vitest";
 import { handler } from "../../functions/playlists.ts";
 import { httpEvent, invoke } from "./invoke.ts";
 import { storeProfile } from "./profiles.ts";
@@ -30,3 +31,16 @@ export const restoreFeatured = (token: string, playlistId: string) =>
   invoke(handler, httpEvent("restoreFeaturedPlaylist", { token, pathParameters: { playlistId } }));
 export const featuredPage = (token: string, query: Record<string, string> = {}) =>
   invoke(handler, httpEvent("listFeaturedPlaylists", { token, query }));
+
+/** Every featured playlist, walking the cursors with pages of `limit`, each answered 200. */
+export async function allFeatured(token: string, limit = 100) {
+  const playlists: Record<string, unknown>[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await featuredPage(token, { limit: String(limit), ...(cursor ? { cursor } : {}) });
+    expect(page.statusCode).toBe(200);
+    playlists.push(...page.body.playlists);
+    cursor = page.body.nextCursor ?? undefined;
+  } while (cursor);
+  return playlists;
+}

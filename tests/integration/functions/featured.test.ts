@@ -6,7 +6,6 @@
 import "./featured-quota-env.ts";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { handler } from "../../../functions/playlists.ts";
 import { handler as songsHandler } from "../../../functions/songs.ts";
 import { handler as usersHandler } from "../../../functions/users.ts";
 import { db } from "../../../lib/db/client.ts";
@@ -14,6 +13,7 @@ import { COUNTERS_TABLE } from "../../../lib/db/counters/table.ts";
 import { FEATURED_TABLE } from "../../../lib/db/featured.ts";
 import { PROFILES_TABLE } from "../../../lib/db/profile-item.ts";
 import {
+  allFeatured,
   createFeatured,
   editor,
   patchFeatured,
@@ -32,26 +32,8 @@ async function operator() {
   return { sub, token: await tokenFor(sub, { permissions: ["update:featured"] }) };
 }
 
-/** Every featured playlist, walking the cursors with pages of `limit`. */
-async function listAll(token: string, limit = 100) {
-  const playlists: Record<string, unknown>[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await invoke(
-      handler,
-      httpEvent("listFeaturedPlaylists", {
-        token,
-        query: { limit: String(limit), ...(cursor ? { cursor } : {}) },
-      }),
-    );
-    expect(page.statusCode).toBe(200);
-    playlists.push(...page.body.playlists);
-    cursor = page.body.nextCursor ?? undefined;
-  } while (cursor);
-  return playlists;
-}
 const listed = async (token: string, playlistId: string) =>
-  (await listAll(token)).find((p) => p.playlistId === playlistId);
+  (await allFeatured(token)).find((p) => p.playlistId === playlistId);
 
 describe("featured playlists are editorial content", () => {
   it("answer createdBy and updatedBy: the editor who made them, then whoever changed them", async () => {
@@ -170,7 +152,7 @@ describe("an editor whose account is being deleted", () => {
     expect(refused.statusCode).toBe(409);
     expect(refused.body.errorCode).toBe("account_being_deleted");
     const everyone = (await operator()).token;
-    expect((await listAll(everyone)).some((p) => p.createdBy === alice.sub)).toBe(false);
+    expect((await allFeatured(everyone)).some((p) => p.createdBy === alice.sub)).toBe(false);
   });
 });
 
@@ -187,7 +169,7 @@ describe("MAX_FEATURED_PER_EDITOR", () => {
       expect(refused.body.errorCode).toBe("quota_exceeded");
       expect(refused.body.message).toContain("MAX_FEATURED_PER_EDITOR");
     }
-    const theirs = (await listAll(alice.token)).filter((p) => p.createdBy === alice.sub);
+    const theirs = (await allFeatured(alice.token)).filter((p) => p.createdBy === alice.sub);
     expect(theirs).toHaveLength(MAX);
     // Another editor's quota is their own; a deletion gives its place back.
     expect((await createFeatured((await editor()).token, { name: "Bob's" })).statusCode).toBe(201);
@@ -225,7 +207,7 @@ describe("a deleted featured playlist", () => {
       createdBy: alice.sub,
       updatedBy: ops.sub,
     });
-    const order = (await listAll(alice.token))
+    const order = (await allFeatured(alice.token))
       .map((p) => p.playlistId as string)
       .filter((id) => ids.includes(id));
     expect(order).toEqual(ids);
@@ -281,7 +263,7 @@ describe("the featured list", () => {
     }
     const reader = await tokenFor(uniqueUser());
     for (const limit of [1, 2, 5]) {
-      const all = (await listAll(reader, limit)).map((p) => p.playlistId as string);
+      const all = (await allFeatured(reader, limit)).map((p) => p.playlistId as string);
       expect(all.filter((id) => ids.includes(id))).toEqual(ids);
       expect(all).toEqual([...all].sort());
     }

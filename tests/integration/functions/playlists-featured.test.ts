@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { handler } from "../../../functions/playlists.ts";
 import { getProfile } from "../../../lib/db/profiles.ts";
+import { allFeatured } from "../../helpers/featured.ts";
 import { httpEvent, invoke } from "../../helpers/invoke.ts";
 import { user } from "../../helpers/playlists.ts";
 import { storeProfile } from "../../helpers/profiles.ts";
@@ -44,19 +45,7 @@ describe("featured playlists", () => {
     expect(again.headers["idempotent-replayed"]).toBe("true");
     expect(again.body).toEqual(first.body);
     expect((await keyed({ name: `${name} other` })).statusCode).toBe(422);
-    const names: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await invoke(
-        handler,
-        httpEvent("listFeaturedPlaylists", {
-          token,
-          query: { limit: "100", ...(cursor ? { cursor } : {}) },
-        }),
-      );
-      names.push(...page.body.playlists.map((p: { name: string }) => p.name));
-      cursor = page.body.nextCursor ?? undefined;
-    } while (cursor);
+    const names = (await allFeatured(token)).map((p) => p.name as string);
     expect(names.filter((n) => n.startsWith(name))).toEqual([name]);
   });
 
